@@ -1,0 +1,289 @@
+"""The ``vigil`` command line: thin adapters over the library (no SQL, no business logic).
+
+Every command takes ``--db PATH`` (or ``VIGIL_DB``; default ``./vigil.duckdb``). Errors print
+one line; ``--debug`` (before the command) shows the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from vigil import __version__
+from vigil.errors import VigilError
+
+app = typer.Typer(
+    name="vigil",
+    help="Vigil: metadata-only intelligence on the commercial distribution of CSAM on the web. "
+    "Ingest hotline reports, enrich them with hosting, and produce the strategic assessment's tables.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+ingest_app = typer.Typer(help="Read raw inputs into the evidence store.", no_args_is_help=True)
+stats_app = typer.Typer(help="Statistics tables of the assessment, for any period.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(stats_app, name="stats")
+
+out = Console()
+err = Console(stderr=True)
+_state = {"debug": False}
+
+DbOption = Annotated[
+    Path,
+    typer.Option("--db", envvar="VIGIL_DB", help="The evidence store (a DuckDB file).", show_default=True),
+]
+FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+PathsOption = Annotated[
+    Optional[list[Path]],
+    typer.Option(help="Extra data file (repeatable); also from the environment, os.pathsep-separated."),
+]
+
+
+def _env_paths(name: str, given: list[Path] | None) -> list[Path]:
+    paths = [Path(p) for p in os.environ.get(name, "").split(os.pathsep) if p]
+    return paths + list(given or [])
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """One clear line on error; the traceback only with --debug."""
+    try:
+        yield
+    except VigilError as exc:
+        if _state["debug"]:
+            raise
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False, disable=not err.is_terminal,
+    )  # fmt: skip
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on error.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    _state["debug"] = debug
+    if version:
+        out.print(f"vigil {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")] = Path("world"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 2012,
+    reports: Annotated[Optional[int], typer.Option(help="About how many report rows to write (default: the calibrated world).")] = None,
+) -> None:
+    """Write a synthetic world: raw hotline reports, its IP database and shared services, and (apart) its ground truth."""
+    from vigil.synth import DEFAULT_REPORTS, generate_world
+
+    with _errors():
+        total = reports or DEFAULT_REPORTS
+        with _progress() as bar:
+            task = bar.add_task("synth reports", total=total)
+            summary = generate_world(out_dir, seed=seed, reports=total, progress=lambda n: bar.update(task, completed=n))
+        out.print(f"wrote the synthetic world to {out_dir} ({summary})")
+
+
+@ingest_app.command("reports")
+def ingest_reports(
+    paths: Annotated[list[Path], typer.Argument(help="CSV / JSON Lines files (plain or .gz), or folders of them.")],
+    db: DbOption = Path("vigil.duckdb"),
+    source: Annotated[Optional[str], typer.Option(help="Source code for rows that have none.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per committed batch.")] = 50_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest hotline reports; bad rows go to quarantine with a reason. Re-ingesting changes nothing."""
+    from vigil.ingest.reports import ReportIngest, expand_inputs
+    from vigil.store import Store
+
+    with _errors(), Store(db) as store:
+        files = expand_inputs(paths)
+        if not files:
+            raise VigilError(f"no input files in {', '.join(map(str, paths))}")
+        size = sum(p.stat().st_size for p in files if p.exists())
+        with _progress() as bar:
+            task = bar.add_task("ingest reports", total=size)
+            summary = ReportIngest(store, default_source=source, batch_size=batch_size,
+                                   progress=lambda n: bar.advance(task, n)).run(files)  # fmt: skip
+        for f in summary.files:
+            if f.error:
+                err.print(f"[red]error:[/red] {escape(f.error)}", highlight=False, soft_wrap=True)
+        if as_json:
+            out.print_json(json.dumps(summary.as_dict()))
+        else:
+            for key in ("rows_read", "stored", "duplicates", "quarantined"):
+                out.print(f"{key.replace('_', ' ')}: {summary.total(key):,}")
+            skipped = sum(1 for f in summary.files if f.status == "already ingested")
+            if skipped:
+                out.print(f"files already ingested (skipped): {skipped}")
+            if summary.total("quarantined"):
+                out.print("see them with: vigil quarantine")
+        if not summary.usable:
+            raise typer.Exit(1)
+
+
+@app.command()
+def enrich(
+    db: DbOption = Path("vigil.duckdb"),
+    ip_db: Annotated[Optional[Path], typer.Option("--ip-db", envvar="VIGIL_IP_DB", help="MaxMind .mmdb or iptoasn .tsv[.gz]; default: the database bundled with geoip2fast.")] = None,
+    shared_services: Annotated[Optional[list[Path]], typer.Option("--shared-services", help="Extra shared-services CSV (repeatable; also VIGIL_SHARED_SERVICES).")] = None,
+    site_type_rules: Annotated[Optional[list[Path]], typer.Option("--site-type-rules", help="Extra site-type rules TOML (repeatable; also VIGIL_SITE_TYPE_RULES).")] = None,
+    dns: Annotated[bool, typer.Option("--dns", help="Resolve hosts with DNS (network; off by default).")] = False,
+) -> None:
+    """Derive hosts and domains, IP country/ASN/organisation and site types from the evidence."""
+    from vigil.enrich.network import open_ip_provider
+    from vigil.enrich.run import enrich_store
+    from vigil.store import Store
+
+    with _errors(), Store(db) as store:
+        provider = open_ip_provider(ip_db)
+        resolver = None
+        if dns:
+            from vigil.enrich.dns import DnspythonResolver
+
+            resolver = DnspythonResolver()
+        with _progress() as bar:
+            tasks: dict[str, Any] = {}
+
+            def tick(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(f"enrich {stage}", total=max(total, 1))
+                bar.update(tasks[stage], completed=done)
+
+            summary = enrich_store(
+                store, provider=provider,
+                shared_services=_env_paths("VIGIL_SHARED_SERVICES", shared_services),
+                site_type_rules=_env_paths("VIGIL_SITE_TYPE_RULES", site_type_rules),
+                dns=resolver, progress=tick,
+            )  # fmt: skip
+        out.print(
+            f"enriched {summary.hosts:,} hosts, {summary.ips:,} IPs ({summary.ip_provider}), "
+            f"{summary.urls:,} URL site types ({summary.urls_typed_by_report:,} from reports)"
+        )
+
+
+def _print_stats(stats: dict[str, Any], fmt: str) -> None:
+    from vigil.publish.tables import flat, table_names, to_csv, to_json
+
+    if fmt == "json":
+        sys.stdout.write(to_json(stats))
+        return
+    if fmt == "csv":
+        for name in table_names(stats):
+            sys.stdout.write(f"# {name}\n{to_csv(stats[name])}\n")
+        return
+    if fmt != "table":
+        raise VigilError(f"unknown format {fmt!r}: use table, csv or json")
+    scalars = ", ".join(f"{k}: {v}" for k, v in stats.items() if not isinstance(v, (list, dict)))
+    out.print(scalars, highlight=False)
+    for name in table_names(stats):
+        rows = stats[name]
+        table = Table(title=name, title_justify="left")
+        for col in rows[0] if rows else ["(no rows)"]:
+            table.add_column(col, justify="right" if col in ("urls", "share", "asns", "hosts", "hops") else "left")
+        for row in rows[:25]:
+            table.add_row(*[Text(f"{v * 100:.1f}%" if k == "share" else str(flat(v))) for k, v in row.items()])
+        if len(rows) > 25:
+            table.caption = f"{len(rows) - 25} more rows (use --format csv or json)"
+        out.print(table)
+
+
+@stats_app.command("hosting")
+def stats_hosting(
+    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    db: DbOption = Path("vigil.duckdb"),
+    all_urls: Annotated[bool, typer.Option("--all", help="Count every URL, not only commercial ones.")] = False,
+    fmt: FormatOption = "table",
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
+) -> None:
+    """§3 hosting: countries, site types, ASNs, shared services, multi-hosted domains, domain hopping."""
+    from vigil.analyse.hosting import hosting_stats
+    from vigil.periods import Period
+    from vigil.publish.tables import write_outputs
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        stats = hosting_stats(store.engine, Period.parse(period), commercial_only=not all_urls)
+        _print_stats(stats, fmt)
+        if out_dir:
+            written = write_outputs(stats, out_dir, name=f"hosting-{stats['period']}", title=f"Hosting, {stats['period']}")
+            err.print(f"wrote {written['json']}, {written['html']} and {len(written) - 2} CSV files")
+
+
+@app.command()
+def quarantine(
+    db: DbOption = Path("vigil.duckdb"),
+    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 100,
+    fmt: FormatOption = "table",
+) -> None:
+    """List what ingest set aside: file, line, reason."""
+    from vigil.ingest.quarantine import quarantined
+    from vigil.publish.tables import to_csv
+
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        rows = quarantined(store, limit=limit)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
+        elif fmt == "csv":
+            sys.stdout.write(to_csv(rows))
+        else:
+            table = Table("file", "line", "reason", "excerpt", title=f"quarantine ({len(rows)} shown)")
+            for row in rows:
+                table.add_row(*(Text(str(row[k] or "")) for k in ("source_file", "line", "reason", "excerpt")))
+            out.print(table)
+
+
+@app.command()
+def status(db: DbOption = Path("vigil.duckdb")) -> None:
+    """What the store holds: schema version, evidence and derived tables."""
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        out.print(f"store {db}: schema v{store.version()}")
+        for name in ("reports", "quarantine", "dns_observations", "hosts", "ip_info", "url_site_types"):
+            out.print(f"  {name}: {store.scalar(f'SELECT count(*) FROM {name}'):,}")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where the world and the tables go.")] = Path("vigil-out"),
+    db: DbOption = Path("vigil.duckdb"),
+    seed: Annotated[int, typer.Option(help="Synthetic world seed.")] = 2012,
+    period: Annotated[str, typer.Option(help="Period for the §3 tables.")] = "2012Q4",
+) -> None:
+    """The main job on a fresh clone: make the default world, ingest, enrich, and print and write §3."""
+    world = out_dir / "world"
+    synth(out_dir=world, seed=seed, reports=None)
+    ingest_reports(paths=[world / "reports"], db=db, source=None, batch_size=50_000, as_json=False)
+    enrich(db=db, ip_db=world / "iptoasn.tsv", shared_services=[world / "shared_services.csv"], site_type_rules=None, dns=False)
+    stats_hosting(period=period, db=db, all_urls=False, fmt="table", out_dir=out_dir / "tables")
+    out.print(f"§3 tables for {period}: {out_dir / 'tables'} (JSON, one CSV per table, HTML summary)")
+
+
+def main() -> None:
+    app()

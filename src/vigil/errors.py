@@ -1,0 +1,59 @@
+"""Vigil's exceptions, all in one place.
+
+    VigilError                 anything Vigil reports to a user in one line
+    ├── ConfigError            bad option, data file or environment setting
+    ├── InputError             an input file cannot be read at all (not one bad row)
+    ├── InvalidRecord          one record is unusable; carries the reason for quarantine
+    │   └── InvalidURL         a URL that cannot be canonicalised
+    ├── StoreError             the evidence store failed (wraps the step name and its SQL)
+    └── PeriodError            a period string that is not a quarter, year, month or range
+
+Per-record functions raise ``InvalidRecord`` subclasses with a reason a person
+understands; the batch goes on and the record goes to quarantine.
+"""
+
+from __future__ import annotations
+
+
+class VigilError(Exception):
+    """Base class: the CLI prints ``str(error)`` on one line and exits non-zero."""
+
+
+class ConfigError(VigilError):
+    """A bad option, data file or environment setting."""
+
+
+class InputError(VigilError):
+    """An input file that cannot be read at all."""
+
+
+class InvalidRecord(VigilError):
+    """One unusable record; ``code`` (stable, for scripts) and ``reason`` go to quarantine."""
+
+    code = "invalid"
+
+    def __init__(self, reason: str, *, code: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        if code is not None:
+            self.code = code
+
+
+class InvalidURL(InvalidRecord):
+    """A URL that cannot be canonicalised."""
+
+    code = "bad_url"
+
+
+class StoreError(VigilError):
+    """A store step failed; names the step and keeps its SQL for ``--debug``."""
+
+    def __init__(self, step: str, sql: str, cause: BaseException) -> None:
+        super().__init__(f"store step {step!r} failed: {cause}")
+        self.step = step
+        self.sql = sql
+        self.cause = cause
+
+
+class PeriodError(VigilError):
+    """A period string Vigil cannot read."""

@@ -1,0 +1,244 @@
+"""Report ingest: files → validated reports and quarantine, in crash-safe batches.
+
+Each batch is one transaction holding its reports, its quarantined records and the file's
+checkpoint (records consumed so far). A run killed at any point and started again resumes
+after the last committed batch; a file already ingested whole (same sha256) is skipped.
+Reports are keyed by ``(source, report_id)``; a key already stored, or repeated in the
+same batch, counts as a duplicate and stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+import vigil
+from vigil.errors import InputError, InvalidRecord
+from vigil.ingest.readers import excerpt, open_records
+from vigil.ingest.validate import parse_report
+from vigil.model import Report
+from vigil.store import Store, utcnow
+
+DEFAULT_BATCH = 50_000
+INPUT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".gz")
+
+_REPORT_SCHEMA = pa.schema(
+    [
+        ("report_key", pa.string()), ("report_id", pa.string()), ("source", pa.string()),
+        ("reported_at", pa.timestamp("us")), ("url_original", pa.string()), ("url", pa.string()),
+        ("host", pa.string()), ("ip", pa.string()), ("commercial", pa.bool_()), ("site_type", pa.string()),
+        ("payment_types", pa.list_(pa.string())), ("notes", pa.string()), ("source_file", pa.string()),
+        ("source_line", pa.int64()), ("file_sha256", pa.string()), ("batch_id", pa.string()),
+        ("ingested_at", pa.timestamp("us")),
+    ]
+)  # fmt: skip
+
+
+@dataclass
+class FileSummary:
+    path: str
+    rows_read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    status: str = "ingested"  # ingested | already ingested | resumed | error
+    error: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    batch_id: str
+    files: list[FileSummary] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(f, name)) for f in self.files)
+
+    @property
+    def usable(self) -> bool:
+        """False only when nothing usable could be read from any file."""
+        return any(f.stored or f.duplicates or f.status == "already ingested" for f in self.files)
+
+    def as_dict(self) -> dict[str, object]:
+        keys = ("rows_read", "stored", "duplicates", "quarantined")
+        return {"batch_id": self.batch_id, **{k: self.total(k) for k in keys}, "files": [vars(f) for f in self.files]}
+
+
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders expand to their input files, sorted by name."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(INPUT_SUFFIXES)))
+        else:
+            out.append(path)
+    return out
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Batch:
+    """Reports and quarantined records waiting for the next commit."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, tuple[Report, int]] = {}
+        self.quarantine: list[tuple[int, str, str, str]] = []
+        self.in_batch_duplicates = 0
+        self.records = 0
+
+    def __len__(self) -> int:
+        return self.records
+
+
+def _report_table(batch: _Batch, *, path: str, sha: str, batch_id: str) -> pa.Table:
+    now = utcnow()
+    items = list(batch.reports.values())
+    n = len(items)
+    fields = ("report_key", "report_id", "source", "reported_at", "url_original", "url", "host", "ip",
+              "commercial", "site_type", "payment_types", "notes")  # fmt: skip
+    columns = list(zip(*(report for report, _ in items))) if items else [()] * len(fields)
+    cols: dict[str, object] = dict(zip(fields, columns))
+    cols["source_line"] = [line for _, line in items]
+    cols["source_file"] = [path] * n
+    cols["file_sha256"] = [sha] * n
+    cols["batch_id"] = [batch_id] * n
+    cols["ingested_at"] = [now] * n
+    return pa.Table.from_pydict(cols, schema=_REPORT_SCHEMA)
+
+
+class ReportIngest:
+    """Ingests report files into a store; one instance per command run."""
+
+    def __init__(self, store: Store, *, default_source: str | None = None, batch_size: int = DEFAULT_BATCH,
+                 progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
+        self.store = store
+        self.default_source = default_source
+        self.batch_size = batch_size
+        self.progress = progress or (lambda advance: None)
+        self.batch_id = uuid.uuid4().hex[:16]
+
+    def run(self, paths: Sequence[Path]) -> IngestSummary:
+        summary = IngestSummary(self.batch_id)
+        self.store.con.execute(
+            "INSERT INTO ingest_batches VALUES (?, 'reports', ?, NULL, ?, ?)",
+            [self.batch_id, utcnow(), vigil.__version__, json.dumps([str(p) for p in paths])],
+        )
+        for path in expand_inputs(paths):
+            summary.files.append(self._file(path))
+        self.store.con.execute("UPDATE ingest_batches SET finished_at = ? WHERE batch_id = ?", [utcnow(), self.batch_id])
+        return summary
+
+    def _file(self, path: Path) -> FileSummary:
+        result = FileSummary(str(path))
+        try:
+            size = path.stat().st_size
+            sha = file_sha256(path)
+        except OSError as exc:
+            result.status, result.error = "error", f"{path}: cannot read: {exc.strerror}"
+            return result
+        done = self.store.con.execute(
+            "SELECT records_done, completed FROM ingest_files WHERE file_sha256 = ?", [sha]
+        ).fetchone()
+        if done and done[1]:
+            result.status = "already ingested"
+            self.progress(size)
+            return result
+        skip = int(done[0]) if done else 0
+        if skip:
+            result.status = "resumed"
+        else:
+            self.store.con.execute(
+                "INSERT INTO ingest_files VALUES (?, 'reports', ?, ?, ?, 0, false, 0, 0, 0, 0, ?)",
+                [sha, str(path), size, self.batch_id, utcnow()],
+            )
+        try:
+            source = open_records(path)
+        except InputError as exc:
+            result.status, result.error = "error", str(exc)
+            return result
+        consumed, reported = 0, 0
+        batch = _Batch()
+        try:
+            for record in source.records:
+                consumed += 1
+                if consumed <= skip:
+                    continue
+                batch.records += 1
+                self._take(record.line, record.fields, record.problem, record.raw, batch)
+                if len(batch) >= self.batch_size:
+                    self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=False)
+                    batch = _Batch()
+                    position = source.position()
+                    self.progress(position - reported)
+                    reported = position
+        except InputError as exc:
+            result.status, result.error = "error", str(exc)
+            batch.quarantine.append((1, "bad_file", str(exc), ""))
+        finally:
+            source.close()
+        self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)
+        self.progress(size - reported)
+        return result
+
+    def _take(self, line: int, fields: dict[str, object] | None, problem: InvalidRecord | None,
+              text: str, batch: _Batch) -> None:  # fmt: skip
+        if problem is None and fields is not None:
+            try:
+                report = parse_report(fields, default_source=self.default_source)
+            except InvalidRecord as exc:
+                problem = exc
+            else:
+                if report.report_key in batch.reports:
+                    batch.in_batch_duplicates += 1
+                else:
+                    batch.reports[report.report_key] = (report, line)
+                return
+        assert problem is not None
+        batch.quarantine.append((line, problem.code, problem.reason, excerpt(text)))
+
+    def _commit(self, batch: _Batch, *, path: str, sha: str, consumed: int, result: FileSummary,
+                completed: bool) -> None:  # fmt: skip
+        con = self.store.con
+        now = utcnow()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            stored = 0
+            if batch.reports:
+                con.register("_report_batch", _report_table(batch, path=path, sha=sha, batch_id=self.batch_id))
+                got = con.execute(
+                    "INSERT INTO reports SELECT b.* FROM _report_batch b "
+                    "WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.report_key = b.report_key)"
+                ).fetchone()
+                con.unregister("_report_batch")
+                stored = int(got[0]) if got else 0
+            if batch.quarantine:
+                con.executemany(
+                    "INSERT INTO quarantine VALUES ('report', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [[path, line, code, reason, text, sha, self.batch_id, now] for line, code, reason, text in batch.quarantine],
+                )
+            duplicates = len(batch.reports) - stored + batch.in_batch_duplicates
+            con.execute(
+                "UPDATE ingest_files SET records_done = ?, completed = ?, rows_read = rows_read + ?, "
+                "stored = stored + ?, duplicates = duplicates + ?, quarantined = quarantined + ?, updated_at = ? "
+                "WHERE file_sha256 = ?",
+                [consumed, completed, batch.records, stored, duplicates, len(batch.quarantine), now, sha],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        result.rows_read += batch.records
+        result.stored += stored
+        result.duplicates += duplicates
+        result.quarantined += len(batch.quarantine)

@@ -1,0 +1,177 @@
+"""Validate one raw report into a :class:`vigil.model.Report` — a pure function.
+
+Every problem raises :class:`InvalidRecord` with a stable ``code`` (for scripts) and a
+reason a person understands; the caller quarantines the record and goes on. Each record
+gets one reason: checks run in a fixed order and the first failure wins.
+
+Quarantine codes: binary_junk, missing_source, missing_url, url_too_long, bad_url,
+missing_reported_at, bad_date, bad_ip, bad_commercial, unknown_site_type,
+unknown_payment_type, field_too_long (plus bad_row, bad_json and truncated_file from
+the readers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from vigil.enrich.urls import canonicalize_url
+from vigil.errors import InvalidRecord
+from vigil.model import PAYMENT_TYPES, SITE_TYPES, Report
+
+MAX_URL_CHARS = 8192
+MAX_FIELD_CHARS = 65536
+MAX_SOURCE_CHARS = 128
+
+_JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_TRUE = {"true", "yes", "1", "y", "t"}
+_FALSE = {"false", "no", "0", "n", "f"}
+_canonical = lru_cache(maxsize=262144)(canonicalize_url)
+_FIELDS = ("report_id", "source", "reported_at", "url", "ip", "commercial", "site_type", "payment_types", "notes")
+
+
+def _text(value: Any) -> str:
+    if value.__class__ is str:
+        return value.strip()  # type: ignore[no-any-return]
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(_text(v) for v in value)
+    return str(value).strip()
+
+
+def _vocabulary(value: str) -> str:
+    return re.sub(r"[\s\-]+", "_", value.strip().lower())
+
+
+@lru_cache(maxsize=65536)
+def parse_timestamp(value: str) -> datetime:
+    """ISO 8601 date or date-time → naive UTC; no zone means UTC, a bare date 00:00 UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRecord(
+            f"reported_at {value[:40]!r} is not an ISO 8601 date or date-time (e.g. 2012-10-03T08:00:00Z)",
+            code="bad_date",
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+@lru_cache(maxsize=65536)
+def parse_ip(value: str) -> str:
+    """An IPv4 or IPv6 address in its standard (compressed) text form."""
+    try:
+        return str(ipaddress.ip_address(value.strip("[]")))
+    except ValueError:
+        raise InvalidRecord(f"ip {value[:60]!r} is not an IPv4 or IPv6 address", code="bad_ip") from None
+
+
+def parse_commercial(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if not text:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidRecord(f"commercial {text[:40]!r} is not one of true/false/yes/no/1/0", code="bad_commercial")
+
+
+@lru_cache(maxsize=1024)
+def parse_site_type(value: str) -> str | None:
+    if not value:
+        return None
+    site_type = _vocabulary(value)
+    if site_type not in SITE_TYPES:
+        raise InvalidRecord(
+            f"unknown site type {value[:40]!r} (expected one of {', '.join(SITE_TYPES)})", code="unknown_site_type"
+        )
+    return site_type
+
+
+def parse_payment_types(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return _payment_types(tuple(_text(v) for v in value))
+    text = _text(value)
+    return _payment_types(tuple(text.split(";"))) if text else ()
+
+
+@lru_cache(maxsize=4096)
+def _payment_types(items: tuple[str, ...]) -> tuple[str, ...]:
+    found: set[str] = set()
+    for item in items:
+        text = _text(item)
+        if not text:
+            continue
+        payment = _vocabulary(text)
+        if payment not in PAYMENT_TYPES:
+            raise InvalidRecord(
+                f"unknown payment type {text[:40]!r} (expected one of {', '.join(PAYMENT_TYPES)})",
+                code="unknown_payment_type",
+            )
+        found.add(payment)
+    return tuple(sorted(found))
+
+
+def _key(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -> Report:
+    """Validate one record's fields (CSV strings or JSON values) into a Report."""
+    get = fields.get
+    texts = dict(zip(_FIELDS, [v.strip() if v.__class__ is str else _text(v) for v in map(get, _FIELDS)]))
+    if _JUNK.search("".join(texts.values())):
+        name = next(n for n, text in texts.items() if _JUNK.search(text))
+        raise InvalidRecord(f"binary data (control bytes or invalid UTF-8) in field {name!r}", code="binary_junk")
+    source = texts["source"] or (default_source or "")
+    if not source:
+        raise InvalidRecord("no source (hotline or partner code); give one per row or with --source", code="missing_source")
+    if len(source) > MAX_SOURCE_CHARS:
+        raise InvalidRecord(f"source of {len(source)} characters is longer than {MAX_SOURCE_CHARS}", code="field_too_long")
+    raw_url = texts["url"]
+    if not raw_url:
+        raise InvalidRecord("no URL", code="missing_url")
+    if len(raw_url) > MAX_URL_CHARS:
+        raise InvalidRecord(
+            f"URL of {len(raw_url):,} characters is longer than the {MAX_URL_CHARS:,}-character limit", code="url_too_long"
+        )
+    canonical = _canonical(raw_url)
+    if not texts["reported_at"]:
+        raise InvalidRecord("no reported_at date", code="missing_reported_at")
+    reported_at = parse_timestamp(texts["reported_at"])
+    ip = parse_ip(texts["ip"]) if texts["ip"] else None
+    commercial = parse_commercial(fields.get("commercial"))
+    site_type = parse_site_type(texts["site_type"])
+    payment_types = parse_payment_types(fields.get("payment_types"))
+    notes = texts["notes"] or None
+    for name in ("report_id", "notes"):
+        if len(texts[name]) > MAX_FIELD_CHARS:
+            raise InvalidRecord(f"{name} of {len(texts[name]):,} characters is too long", code="field_too_long")
+    report_id = texts["report_id"] or "h:" + _key(
+        reported_at.isoformat(), raw_url, ip or "", str(commercial), site_type or "", ";".join(payment_types), notes or ""
+    )
+    return Report(
+        report_key=_key(source, report_id),
+        report_id=report_id,
+        source=source,
+        reported_at=reported_at,
+        url_original=raw_url,
+        url=canonical.url,
+        host=canonical.host,
+        ip=ip,
+        commercial=commercial,
+        site_type=site_type,
+        payment_types=payment_types,
+        notes=notes,
+    )

@@ -1,0 +1,129 @@
+"""Versioned schema migrations for the evidence store.
+
+Each migration is applied once, in order, inside a transaction, and recorded in
+``schema_migrations``. Never edit a released migration: add the next one.
+
+Evidence tables (``reports``, ``quarantine``, ``dns_observations``, ``ingest_*``) are
+append-only and carry provenance. Derived tables (``hosts``, ``ip_info``,
+``url_site_types``) are rebuilt by ``vigil enrich`` from evidence and data files.
+All timestamps are UTC, stored as ``TIMESTAMP`` without zone.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Migration(NamedTuple):
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "evidence: reports, quarantine, ingest provenance, DNS observations; derived enrichment",
+        """
+        CREATE TABLE ingest_batches (
+            batch_id      VARCHAR PRIMARY KEY,
+            kind          VARCHAR NOT NULL,
+            started_at    TIMESTAMP NOT NULL,
+            finished_at   TIMESTAMP,
+            vigil_version VARCHAR NOT NULL,
+            arguments     VARCHAR
+        );
+        CREATE TABLE ingest_files (
+            file_sha256   VARCHAR PRIMARY KEY,
+            kind          VARCHAR NOT NULL,
+            path          VARCHAR NOT NULL,
+            size_bytes    BIGINT NOT NULL,
+            batch_id      VARCHAR NOT NULL,
+            records_done  BIGINT NOT NULL,
+            completed     BOOLEAN NOT NULL,
+            rows_read     BIGINT NOT NULL DEFAULT 0,
+            stored        BIGINT NOT NULL DEFAULT 0,
+            duplicates    BIGINT NOT NULL DEFAULT 0,
+            quarantined   BIGINT NOT NULL DEFAULT 0,
+            updated_at    TIMESTAMP NOT NULL
+        );
+        CREATE TABLE reports (
+            report_key    VARCHAR NOT NULL,
+            report_id     VARCHAR NOT NULL,
+            source        VARCHAR NOT NULL,
+            reported_at   TIMESTAMP NOT NULL,
+            url_original  VARCHAR NOT NULL,
+            url           VARCHAR NOT NULL,
+            host          VARCHAR NOT NULL,
+            ip            VARCHAR,
+            commercial    BOOLEAN,
+            site_type     VARCHAR,
+            payment_types VARCHAR[],
+            notes         VARCHAR,
+            source_file   VARCHAR NOT NULL,
+            source_line   BIGINT NOT NULL,
+            file_sha256   VARCHAR NOT NULL,
+            batch_id      VARCHAR NOT NULL,
+            ingested_at   TIMESTAMP NOT NULL
+        );
+        CREATE TABLE quarantine (
+            kind          VARCHAR NOT NULL,
+            source_file   VARCHAR NOT NULL,
+            line          BIGINT NOT NULL,
+            reason_code   VARCHAR NOT NULL,
+            reason        VARCHAR NOT NULL,
+            excerpt       VARCHAR,
+            file_sha256   VARCHAR NOT NULL,
+            batch_id      VARCHAR NOT NULL,
+            ingested_at   TIMESTAMP NOT NULL
+        );
+        CREATE TABLE dns_observations (
+            host          VARCHAR NOT NULL,
+            ip            VARCHAR NOT NULL,
+            seen_at       TIMESTAMP NOT NULL,
+            resolver      VARCHAR NOT NULL,
+            batch_id      VARCHAR NOT NULL
+        );
+        CREATE VIEW observations AS
+            SELECT host, ip, reported_at AS seen_at, 'report' AS origin, report_key AS ref
+            FROM reports WHERE ip IS NOT NULL
+            UNION ALL
+            SELECT host, ip, seen_at, 'dns' AS origin, resolver AS ref FROM dns_observations;
+        CREATE TABLE hosts (
+            host          VARCHAR PRIMARY KEY,
+            registrable   VARCHAR,
+            public_suffix VARCHAR,
+            service       VARCHAR,
+            identity      VARCHAR,
+            label         VARCHAR,
+            suffix        VARCHAR
+        );
+        CREATE TABLE ip_info (
+            ip            VARCHAR PRIMARY KEY,
+            country       VARCHAR,
+            asn           BIGINT,
+            organisation  VARCHAR,
+            provider      VARCHAR NOT NULL
+        );
+        CREATE TABLE url_site_types (
+            url           VARCHAR PRIMARY KEY,
+            site_type     VARCHAR NOT NULL,
+            decided_by    VARCHAR NOT NULL,
+            rule          VARCHAR,
+            reason        VARCHAR NOT NULL
+        );
+        CREATE TABLE enrich_runs (
+            run_id        VARCHAR PRIMARY KEY,
+            finished_at   TIMESTAMP NOT NULL,
+            ip_provider   VARCHAR NOT NULL,
+            data_files    VARCHAR NOT NULL,
+            hosts         BIGINT NOT NULL,
+            ips           BIGINT NOT NULL,
+            urls          BIGINT NOT NULL,
+            vigil_version VARCHAR NOT NULL
+        );
+        """,
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version

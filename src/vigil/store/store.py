@@ -1,0 +1,91 @@
+"""The evidence store: one DuckDB file, migrated on open, one writer."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from vigil.errors import ConfigError, StoreError
+from vigil.store.engine import DuckDBEngine, Engine
+from vigil.store.migrations import LATEST, MIGRATIONS
+
+
+def utcnow() -> datetime:
+    """Now, as a naive UTC timestamp (the store's convention)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Store:
+    """Opens (creating if needed) and migrates a store file; hands out the engine."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise ConfigError(
+                f"no Vigil store at {self.path}: ingest something first, or pass --db / set VIGIL_DB"
+            )
+        if not read_only and self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise ConfigError(f"cannot open the store {self.path}: {exc}") from None
+        threads = os.environ.get("VIGIL_THREADS")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if not read_only:
+            self.migrate()
+        elif self.version() < LATEST:
+            raise ConfigError(f"store {self.path} is at schema v{self.version()}; open it once read-write to migrate")
+        self.engine: Engine = DuckDBEngine(self.con)
+
+    def version(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        got = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(got[0]) if got else 0
+
+    def migrate(self) -> list[int]:
+        """Apply every pending migration; returns the versions applied."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        current = self.version()
+        applied = []
+        for migration in MIGRATIONS:
+            if migration.version <= current:
+                continue
+            try:
+                self.con.execute("BEGIN TRANSACTION")
+                self.con.execute(migration.sql)
+                self.con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [migration.version, migration.description, utcnow()],
+                )
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:
+                self.con.execute("ROLLBACK")
+                raise StoreError(f"migration {migration.version}", migration.sql, exc) from exc
+            applied.append(migration.version)
+        return applied
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        got = self.con.execute(sql, params or []).fetchone()
+        return got[0] if got else None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
