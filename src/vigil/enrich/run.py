@@ -21,6 +21,7 @@ from vigil.enrich.dns import DnsResolver
 from vigil.enrich.domains import DomainClassifier, DomainInfo, load_shared_services
 from vigil.enrich.network import IpProvider
 from vigil.enrich.sitetypes import SiteTypeRules
+from vigil.errors import InvalidRecord
 from vigil.store import Store, utcnow
 
 _CHUNK = 20_000
@@ -147,10 +148,16 @@ def _resolve(store: Store, dns: DnsResolver, run_id: str, tick: Callable[[str, i
     hosts = [r[0] for r in store.con.execute("SELECT DISTINCT host FROM reports ORDER BY host").fetchall()]
     now = utcnow()
     rows = []
+    failed = 0
     for i, host in enumerate(hosts, 1):
-        for ip in dns.resolve(host):
-            rows.append([host, ip, now, type(dns).__name__, run_id])
-        tick("dns", i, len(hosts))
+        try:
+            answers = dns.resolve(host)
+        except InvalidRecord:
+            failed += 1  # a timeout or server failure: no observation, the run goes on
+            continue
+        finally:
+            tick("dns", i, len(hosts))
+        rows.extend([host, ip, now, type(dns).__name__, run_id] for ip in answers)
     if rows:
         store.con.executemany("INSERT INTO dns_observations VALUES (?, ?, ?, ?, ?)", rows)
     return len(rows)
