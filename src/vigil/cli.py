@@ -128,21 +128,47 @@ def ingest_reports(
             task = bar.add_task("ingest reports", total=size)
             summary = ReportIngest(store, default_source=source, batch_size=batch_size,
                                    progress=lambda n: bar.advance(task, n)).run(files)  # fmt: skip
-        for f in summary.files:
-            if f.error:
-                err.print(f"[red]error:[/red] {escape(f.error)}", highlight=False, soft_wrap=True)
-        if as_json:
-            out.print_json(json.dumps(summary.as_dict()))
-        else:
-            for key in ("rows_read", "stored", "duplicates", "quarantined"):
-                out.print(f"{key.replace('_', ' ')}: {summary.total(key):,}")
-            skipped = sum(1 for f in summary.files if f.status == "already ingested")
-            if skipped:
-                out.print(f"files already ingested (skipped): {skipped}")
-            if summary.total("quarantined"):
-                out.print("see them with: vigil quarantine")
-        if not summary.usable:
-            raise typer.Exit(1)
+        _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined"))
+
+
+@ingest_app.command("captures")
+def ingest_captures(
+    paths: Annotated[list[Path], typer.Argument(help="Folders or zips with manifest.csv/.jsonl, or WARC files (.warc, .warc.gz).")],
+    db: DbOption = Path("vigil.duckdb"),
+    source: Annotated[Optional[str], typer.Option(help="Source code for captures that have none.")] = None,
+    max_page_bytes: Annotated[int, typer.Option(help="Larger pages are quarantined.")] = 5_000_000,
+    batch_size: Annotated[int, typer.Option(help="Captures per committed batch.")] = 2000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest captured pages (HTML only; media is skipped unread and counted). Re-ingesting changes nothing."""
+    from vigil.ingest.captures import CaptureIngest
+    from vigil.store import Store
+
+    with _errors(), Store(db) as store:
+        with _progress() as bar:
+            task = bar.add_task("ingest captures", total=None)
+            summary = CaptureIngest(store, default_source=source, batch_size=batch_size, max_page_bytes=max_page_bytes,
+                                    progress=lambda n: bar.advance(task, n)).run(paths)  # fmt: skip
+        _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined", "skipped_media"))
+
+
+def _ingest_summary(summary: Any, as_json: bool, keys: tuple[str, ...]) -> None:
+    for f in summary.files:
+        if f.error:
+            err.print(f"[red]error:[/red] {escape(f.error)}", highlight=False, soft_wrap=True)
+    if as_json:
+        out.print_json(json.dumps(summary.as_dict()))
+    else:
+        labels = {"rows_read": "records read", "skipped_media": "media skipped unread"}
+        for key in keys:
+            out.print(f"{labels.get(key, key.replace('_', ' '))}: {summary.total(key):,}")
+        skipped = sum(1 for f in summary.files if f.status == "already ingested")
+        if skipped:
+            out.print(f"inputs already ingested (skipped): {skipped}")
+        if summary.total("quarantined"):
+            out.print("see them with: vigil quarantine")
+    if not summary.usable:
+        raise typer.Exit(1)
 
 
 @app.command()

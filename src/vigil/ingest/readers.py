@@ -151,10 +151,17 @@ class RecordSource:
         self.handle.close()
 
 
-def open_records(path: Path) -> RecordSource:
-    """Open ``path`` and return its records; truncated gzip surfaces as a final problem record."""
-    kind = detect_format(path)
-    raw = open_binary(path)
+def open_records(path: Path, *, handle: IO[bytes] | None = None) -> RecordSource:
+    """Open ``path`` (or read the already-open ``handle``, named ``path`` in messages) and return
+    its records; truncated gzip surfaces as a final problem record."""
+    if handle is not None:
+        name = path.name.lower()
+        kind = "jsonl" if name.endswith((".jsonl", ".ndjson", ".json", ".jsonl.gz")) else "csv"
+        magic = handle.peek(2)[:2] if hasattr(handle, "peek") else b""
+        raw: IO[bytes] = gzip.GzipFile(fileobj=handle, mode="rb") if magic == _GZIP_MAGIC else handle  # type: ignore[assignment]
+    else:
+        kind = detect_format(path)
+        raw = open_binary(path)
     outer = raw.fileobj if isinstance(raw, gzip.GzipFile) else raw  # type: ignore[attr-defined]
 
     def position() -> int:

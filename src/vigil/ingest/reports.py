@@ -9,17 +9,24 @@ same batch, counts as a duplicate and stores nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
-import vigil
 from vigil.errors import InputError, InvalidRecord
+from vigil.ingest.checkpoint import (
+    FileSummary,
+    IngestSummary,
+    add_counts,
+    begin_batch,
+    begin_file,
+    commit_progress,
+    end_batch,
+    file_sha256,
+    insert_quarantine,
+)
 from vigil.ingest.readers import excerpt, open_records
 from vigil.ingest.validate import parse_report
 from vigil.model import Report
@@ -40,35 +47,6 @@ _REPORT_SCHEMA = pa.schema(
 )  # fmt: skip
 
 
-@dataclass
-class FileSummary:
-    path: str
-    rows_read: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    status: str = "ingested"  # ingested | already ingested | resumed | error
-    error: str | None = None
-
-
-@dataclass
-class IngestSummary:
-    batch_id: str
-    files: list[FileSummary] = field(default_factory=list)
-
-    def total(self, name: str) -> int:
-        return sum(int(getattr(f, name)) for f in self.files)
-
-    @property
-    def usable(self) -> bool:
-        """False only when nothing usable could be read from any file."""
-        return any(f.stored or f.duplicates or f.status == "already ingested" for f in self.files)
-
-    def as_dict(self) -> dict[str, object]:
-        keys = ("rows_read", "stored", "duplicates", "quarantined")
-        return {"batch_id": self.batch_id, **{k: self.total(k) for k in keys}, "files": [vars(f) for f in self.files]}
-
-
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
     """Files as given; folders expand to their input files, sorted by name."""
     out: list[Path] = []
@@ -78,14 +56,6 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
         else:
             out.append(path)
     return out
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Batch:
@@ -130,13 +100,10 @@ class ReportIngest:
 
     def run(self, paths: Sequence[Path]) -> IngestSummary:
         summary = IngestSummary(self.batch_id)
-        self.store.con.execute(
-            "INSERT INTO ingest_batches VALUES (?, 'reports', ?, NULL, ?, ?)",
-            [self.batch_id, utcnow(), vigil.__version__, json.dumps([str(p) for p in paths])],
-        )
+        begin_batch(self.store.con, self.batch_id, "reports", paths)
         for path in expand_inputs(paths):
             summary.files.append(self._file(path))
-        self.store.con.execute("UPDATE ingest_batches SET finished_at = ? WHERE batch_id = ?", [utcnow(), self.batch_id])
+        end_batch(self.store.con, self.batch_id)
         return summary
 
     def _file(self, path: Path) -> FileSummary:
@@ -147,21 +114,13 @@ class ReportIngest:
         except OSError as exc:
             result.status, result.error = "error", f"{path}: cannot read: {exc.strerror}"
             return result
-        done = self.store.con.execute(
-            "SELECT records_done, completed FROM ingest_files WHERE file_sha256 = ?", [sha]
-        ).fetchone()
-        if done and done[1]:
+        skip = begin_file(self.store.con, sha=sha, kind="reports", path=path, size=size, batch_id=self.batch_id)
+        if skip is None:
             result.status = "already ingested"
             self.progress(size)
             return result
-        skip = int(done[0]) if done else 0
         if skip:
             result.status = "resumed"
-        else:
-            self.store.con.execute(
-                "INSERT INTO ingest_files VALUES (?, 'reports', ?, ?, ?, 0, false, 0, 0, 0, 0, ?)",
-                [sha, str(path), size, self.batch_id, utcnow()],
-            )
         try:
             source = open_records(path)
         except InputError as exc:
@@ -210,7 +169,6 @@ class ReportIngest:
     def _commit(self, batch: _Batch, *, path: str, sha: str, consumed: int, result: FileSummary,
                 completed: bool) -> None:  # fmt: skip
         con = self.store.con
-        now = utcnow()
         con.execute("BEGIN TRANSACTION")
         try:
             stored = 0
@@ -222,23 +180,16 @@ class ReportIngest:
                 ).fetchone()
                 con.unregister("_report_batch")
                 stored = int(got[0]) if got else 0
-            if batch.quarantine:
-                con.executemany(
-                    "INSERT INTO quarantine VALUES ('report', ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [[path, line, code, reason, text, sha, self.batch_id, now] for line, code, reason, text in batch.quarantine],
-                )
-            duplicates = len(batch.reports) - stored + batch.in_batch_duplicates
-            con.execute(
-                "UPDATE ingest_files SET records_done = ?, completed = ?, rows_read = rows_read + ?, "
-                "stored = stored + ?, duplicates = duplicates + ?, quarantined = quarantined + ?, updated_at = ? "
-                "WHERE file_sha256 = ?",
-                [consumed, completed, batch.records, stored, duplicates, len(batch.quarantine), now, sha],
-            )
+            insert_quarantine(con, kind="report", path=path, sha=sha, batch_id=self.batch_id, rows=batch.quarantine)
+            counts = {
+                "rows_read": batch.records,
+                "stored": stored,
+                "duplicates": len(batch.reports) - stored + batch.in_batch_duplicates,
+                "quarantined": len(batch.quarantine),
+            }
+            commit_progress(con, sha=sha, consumed=consumed, completed=completed, counts=counts)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        result.rows_read += batch.records
-        result.stored += stored
-        result.duplicates += duplicates
-        result.quarantined += len(batch.quarantine)
+        add_counts(result, counts)

@@ -124,6 +124,37 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "captures: pages stored once by sha256 (compressed HTML, media stripped), capture evidence",
+        """
+        ALTER TABLE ingest_files ADD COLUMN skipped_media BIGINT DEFAULT 0;
+        CREATE TABLE pages (
+            page_sha256    VARCHAR NOT NULL,
+            html_zlib      BLOB NOT NULL,
+            size_bytes     BIGINT NOT NULL,
+            media_stripped INTEGER NOT NULL,
+            batch_id       VARCHAR NOT NULL,
+            stored_at      TIMESTAMP NOT NULL
+        );
+        CREATE TABLE captures (
+            capture_key    VARCHAR NOT NULL,
+            capture_id     VARCHAR NOT NULL,
+            source         VARCHAR NOT NULL,
+            captured_at    TIMESTAMP NOT NULL,
+            url_original   VARCHAR NOT NULL,
+            url            VARCHAR NOT NULL,
+            host           VARCHAR NOT NULL,
+            referrer       VARCHAR,
+            page_sha256    VARCHAR NOT NULL,
+            source_file    VARCHAR NOT NULL,
+            source_record  BIGINT NOT NULL,
+            file_sha256    VARCHAR NOT NULL,
+            batch_id       VARCHAR NOT NULL,
+            ingested_at    TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
