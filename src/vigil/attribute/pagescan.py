@@ -1,0 +1,280 @@
+"""The page walk behind :func:`~vigil.attribute.identifiers.extract_identifiers`.
+
+:func:`scan_page` yields candidates ``(kind, candidate, where, raw)`` from one page:
+
+* **forms** — a form is a payment form when its action host is a known processor,
+  when it asks for a card (field names or ``autocomplete="cc-*"``), or when it posts
+  off-site with a hidden merchant field. Its action URL becomes ``payment_form``
+  (or ``processor_checkout`` for a processor's shared checkout) and its hidden
+  merchant fields ``merchant_account``, scoped by processor slug or action host;
+* **links and embeds** — ``mailto:``, ``tel:``/``sms:``, ``bitcoin:``, ``ethereum:``
+  URIs; processor hosts and their merchant parameters; affiliate parameters on
+  outbound links; analytics IDs in ``src``/``href`` URLs;
+* **text** — visible text, inline scripts, comments and text-like attributes are
+  searched with :mod:`vigil.attribute.textscan` (phones and obfuscated e-mails in
+  visible text and comments only, analytics IDs in scripts and comments only).
+
+Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
+:data:`MAX_CANDIDATES` candidates per source, so a hostile page costs bounded work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+
+import phonenumbers
+
+from vigil.attribute.markup import Element, PageView, decode_html, field_name, read_page
+from vigil.attribute.processors import Processor, Processors
+from vigil.attribute.textscan import (
+    find_btc,
+    find_emails,
+    find_eth,
+    find_ibans,
+    find_obfuscated_emails,
+    find_phones,
+)
+from vigil.enrich.urls import canonicalize_url
+from vigil.errors import InvalidURL
+
+__all__ = ["MAX_CANDIDATES", "Candidate", "scan_page"]
+
+Candidate = tuple[str, str, str, str]  # kind, candidate, where, raw
+
+#: Candidates tried per finder and source (an Ethereum checksum costs ~1 ms).
+MAX_CANDIDATES: Final = 500
+_URL_ATTRS: Final = {
+    "a": "href", "area": "href", "iframe": "src", "frame": "src", "embed": "src", "script": "src",
+    "img": "src", "link": "href", "object": "data", "input": "src",
+}  # fmt: skip
+_MAX_URL: Final = 8192
+_TAB_NEWLINE: Final = str.maketrans("", "", "\t\n\r")
+_ABSOLUTE: Final = re.compile(r"[\t\n\r ]*(?:[Hh][Tt][Tt][Pp][Ss]?:|//|\\\\)")
+_CCTLD_REGION: Final = {"uk": "GB"}
+
+
+class _Page:
+    """What resolving and classifying URLs needs to know about the page."""
+
+    def __init__(self, base_url: str | None, base_href: str | None, processors: Processors) -> None:
+        self.processors = processors
+        self._hosts: dict[str, str | None] = {}
+        self._processors: dict[str, Processor | None] = {}
+        self.base = _absolute(base_url.strip()) if base_url else None
+        self.host = _host(self.base) if self.base else None
+        if base_href:
+            self.base = self.resolve(base_href) or self.base
+        self.region = _region(self.host)
+
+    def resolve(self, ref: str) -> str | None:
+        """``ref`` made absolute against the page's base; ``None`` unless http(s)."""
+        ref = ref.strip().translate(_TAB_NEWLINE)[:_MAX_URL]
+        try:
+            return _absolute(urljoin(self.base, ref) if self.base else ref)
+        except ValueError:
+            return None
+
+    def host_of(self, url: str) -> str | None:
+        """The canonical host of an absolute URL, cached per page."""
+        netloc = url.split("/", 3)[2] if url.count("/") >= 2 else url
+        if netloc not in self._hosts:
+            self._hosts[netloc] = _host(url)
+        return self._hosts[netloc]
+
+    def processor(self, host: str) -> Processor | None:
+        """The processor whose hosts include ``host``, cached per page."""
+        if host not in self._processors:
+            self._processors[host] = self.processors.match_host(host)
+        return self._processors[host]
+
+    def is_outbound(self, host: str) -> bool:
+        """True when ``host`` is not the page's own site (unknown page: every absolute link)."""
+        if self.host is None:
+            return True
+        own, other = self.host.removeprefix("www."), host.removeprefix("www.")
+        return not (own == other or own.endswith("." + other) or other.endswith("." + own))
+
+
+def scan_page(
+    html: str | bytes, *, base_url: str | None, processors: Processors, max_bytes: int
+) -> Iterator[Candidate]:
+    """Every candidate identifier on the page, in page order per source (see module doc)."""
+    view = read_page(decode_html(html, max_bytes=max(0, max_bytes)))
+    page = _Page(base_url, view.base_href, processors)
+    yield from _forms(view, page)
+    yield from _links(view, page)
+    yield from _texts(view, page)
+
+
+def _forms(view: PageView, page: _Page) -> Iterator[Candidate]:
+    fields: dict[int, list[Element]] = {}
+    for el in view.elements:
+        if el.form is not None and el.tag in ("input", "select", "button"):
+            fields.setdefault(el.form, []).append(el)
+    procs = page.processors
+    for index, form in enumerate(view.forms):
+        action = form.attrs.get("action", "").strip()
+        target = page.resolve(action) if action else page.base
+        host = page.host_of(target) if target else None
+        proc = page.processor(host) if host else None
+        own = fields.get(index, [])
+        card = any(procs.is_card_field(e.attrs.get("name", ""), e.attrs.get("autocomplete", "")) for e in own)
+        merchant = [
+            (e.attrs["name"], e.attrs.get("value", ""))
+            for e in own
+            if e.tag == "input"
+            and e.attrs.get("type", "").strip().lower() == "hidden"
+            and e.attrs.get("name")
+            and procs.is_merchant_field(e.attrs["name"].strip(), proc)
+        ]
+        offsite = host is not None and page.is_outbound(host)
+        if not (proc or card or (merchant and offsite)):
+            continue
+        if target:
+            kind = "processor_checkout" if proc and proc.shared_checkout else "payment_form"
+            yield kind, target, "form[action]", action or target
+        if proc:
+            yield "payment_processor", proc.name, "form[action]", action
+        scope = proc.slug if proc else (host or "self")
+        for name, value in merchant:
+            where = f"input[name={field_name(name)}]"
+            yield "merchant_account", f"{scope}/{value}", where, value
+            yield "email", value, where, value
+
+
+def _links(view: PageView, page: _Page) -> Iterator[Candidate]:
+    for el in view.elements:
+        attr = _URL_ATTRS.get(el.tag)
+        ref = el.attrs.get(attr, "").strip()[:_MAX_URL] if attr else ""
+        if not ref:
+            continue
+        where = f"{el.tag}[{attr}]"
+        scheme = ref.split(":", 1)[0].strip().lower() if ":" in ref else ""
+        if scheme == "mailto":
+            yield from _mailto(ref, f"{where[:-1]}=mailto]")
+        elif scheme in ("tel", "callto", "sms", "smsto"):
+            yield from _tel(ref, f"{where[:-1]}={'sms' if scheme.startswith('sms') else 'tel'}]", page.region)
+        elif scheme == "bitcoin":
+            address = ref.split(":", 1)[1].split("?", 1)[0].strip("/")
+            yield "btc_address", address, f"{where[:-1]}=bitcoin]", ref
+        elif scheme == "ethereum":
+            for candidate, _ in find_eth(ref, limit=4):
+                yield "eth_address", candidate, f"{where[:-1]}=ethereum]", ref
+        else:
+            yield from _web_link(el.tag, ref, where, page)
+
+
+def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate]:
+    if tag not in ("a", "area"):  # analytics tags and counters load as scripts, images, frames
+        for pattern in page.processors.analytics:
+            for match in pattern.regex.finditer(ref):
+                yield "analytics_id", pattern.value(match.group(1)), where, ref
+    if not _ABSOLUTE.match(ref):
+        return  # a relative link stays on the page's own site: no processor, no affiliate
+    target = page.resolve(ref)
+    host = page.host_of(target) if target else None
+    if not target or not host:
+        return
+    proc: Processor | None = page.processor(host)
+    if proc is None and not (tag in ("a", "area", "iframe", "frame") and page.is_outbound(host)):
+        return
+    query = urlsplit(target).query
+    params = parse_qsl(query, keep_blank_values=False)[:100] if query else []
+    if proc:
+        yield "payment_processor", proc.name, where, ref
+        for name, value in params:
+            if page.processors.is_merchant_field(name, proc):
+                yield "merchant_account", f"{proc.slug}/{value}", where, f"{name}={value}"
+    elif tag in ("a", "area", "iframe", "frame") and page.is_outbound(host):
+        for name, value in params:
+            if name in page.processors.affiliate_params:
+                yield "affiliate_id", f"{host.removeprefix('www.')}/{name}={value}", where, ref
+
+
+def _mailto(ref: str, where: str) -> Iterator[Candidate]:
+    body = ref.split(":", 1)[1]
+    to, _, query = body.partition("?")
+    addresses = unquote(to).split(",")
+    for name, value in parse_qsl(query)[:20]:
+        if name.lower() in ("to", "cc", "bcc"):
+            addresses.extend(value.split(","))
+    for address in addresses[:20]:
+        if address.strip():
+            yield "email", address.strip(), where, ref
+
+
+def _tel(ref: str, where: str, region: str | None) -> Iterator[Candidate]:
+    body = unquote(ref.split(":", 1)[1]).split("?", 1)[0].split(";", 1)[0]
+    for number in body.split(",")[:5]:
+        try:
+            parsed = phonenumbers.parse(number.strip()[:64], region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(parsed):
+            yield "phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), where, ref
+
+
+def _texts(view: PageView, page: _Page) -> Iterator[Candidate]:
+    scripts = "\n".join(view.scripts)
+    comments = "\n".join(view.comments)
+    for where, text in (("text", view.text), ("comment", comments)):
+        if text:
+            yield from _plain(text, where)
+            yield from _tagged("email", find_obfuscated_emails(text, limit=MAX_CANDIDATES), where)
+            yield from _tagged("iban", find_ibans(text, limit=MAX_CANDIDATES), where)
+            yield from _tagged("phone", find_phones(text, region=page.region, limit=MAX_CANDIDATES), where)
+    for where, text in (("script", scripts), ("comment", comments)):
+        for pattern in page.processors.analytics:
+            for count, match in enumerate(pattern.regex.finditer(text)):
+                if count >= MAX_CANDIDATES:
+                    break
+                yield "analytics_id", pattern.value(match.group(1)), where, match.group(0)
+    if scripts:
+        yield from _plain(scripts, "script")
+    for where, value in view.attr_texts[: MAX_CANDIDATES * 4]:
+        if len(value) < 15 and "@" not in value:
+            continue  # too short for an address or an IBAN, and no e-mail
+        yield from _plain(value, where)
+        yield from _tagged("iban", find_ibans(value, limit=4), where)
+
+
+def _plain(text: str, where: str) -> Iterator[Candidate]:
+    yield from _tagged("email", find_emails(text, limit=MAX_CANDIDATES), where)
+    yield from _tagged("btc_address", find_btc(text, limit=MAX_CANDIDATES), where)
+    yield from _tagged("eth_address", find_eth(text, limit=MAX_CANDIDATES), where)
+
+
+def _tagged(kind: str, found: Iterator[tuple[str, str]], where: str) -> Iterator[Candidate]:
+    for candidate, raw in found:
+        yield kind, candidate, where, raw
+
+
+def _absolute(url: str) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else ``None``."""
+    try:
+        parts = urlsplit(url)
+        return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+    except ValueError:
+        return None
+
+
+def _host(url: str | None) -> str | None:
+    """The canonical host of an absolute URL (lower-case IDNA), or ``None``."""
+    if not url:
+        return None
+    try:
+        return canonicalize_url(url).host
+    except InvalidURL:
+        return None
+
+
+def _region(host: str | None) -> str | None:
+    """The phone region a country-code TLD suggests (``.uk`` -> GB), for national numbers."""
+    if not host or "." not in host:
+        return None
+    tld = host.rsplit(".", 1)[1]
+    region = _CCTLD_REGION.get(tld, tld.upper())
+    return region if len(tld) == 2 and region in phonenumbers.SUPPORTED_REGIONS else None

@@ -1,0 +1,161 @@
+"""Finding candidate identifiers in free text: e-mail (plain and obfuscated), Bitcoin and
+Ethereum addresses, IBANs and phone numbers near a cue word.
+
+Each finder yields ``(candidate, raw)`` pairs: the candidate is what the identifier
+kind's ``clean`` is asked to accept (an obfuscated e-mail already rewritten with ``@``
+and ``.``), ``raw`` the text as found. Finders only find; validation (checksums,
+syntax, phone metadata) is the kinds' business, in ``identifiers``. Every pattern is
+bounded (no unbounded repeats that could backtrack over a hostile page) and every
+finder stops after ``limit`` candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+import phonenumbers
+
+__all__ = [
+    "find_btc",
+    "find_emails",
+    "find_eth",
+    "find_ibans",
+    "find_obfuscated_emails",
+    "find_phones",
+]
+
+Found = Iterator[tuple[str, str]]
+
+_LOCAL: Final = r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}"
+_LABEL: Final = r"(?:[^\W_]|-){1,63}"
+_TLD: Final = r"(?:[^\W\d_]{2,24}|xn--[A-Za-z0-9-]{1,59})"
+_EMAIL: Final = re.compile(rf"(?<![\w.%+-])({_LOCAL}@(?:{_LABEL}\.){{1,8}}{_TLD})(?![\w-])")
+
+# Obfuscated "@" and ".": [at] (at) {at} <at>, " AT " in capitals, and &#64; left in raw text.
+_AT: Final = r"(?:\s{0,3}[\[({<]\s{0,2}(?i:at)\s{0,2}[\])}>]\s{0,3}|\s{1,3}AT\s{1,3}|&#0*64;|&#[xX]0*40;)"
+_DOT: Final = r"(?:\s{0,3}[\[({<]\s{0,2}(?i:dot)\s{0,2}[\])}>]\s{0,3}|\s{1,3}DOT\s{1,3}|\.|&#0*46;)"
+_OBFUSCATED: Final = re.compile(rf"(?<![\w.%+-])({_LOCAL}){_AT}((?:{_LABEL}{_DOT}){{1,8}}{_TLD})(?![\w-])")
+_DOT_ONLY: Final = re.compile(_DOT)
+#: One of these (in lower case) is in every obfuscated address: a cheap test before the pattern.
+_AT_MARKERS: Final = ("at]", "at)", "at}", "at>", " at ", "&#")
+
+_B58_ADDRESS: Final = re.compile(r"(?<![A-Za-z0-9])[123mn][1-9A-HJ-NP-Za-km-z]{25,34}(?![A-Za-z0-9])")
+_BECH32_ADDRESS: Final = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?:bc|tb)1[02-9ac-hj-np-z]{6,87}|(?:BC|TB)1[02-9AC-HJ-NP-Z]{6,87})(?![A-Za-z0-9])"
+)
+_ETH_ADDRESS: Final = re.compile(r"(?<![A-Za-z0-9])0[xX][0-9a-fA-F]{40}(?![A-Za-z0-9])")
+_IBAN: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+
+#: Words after which a phone number is looked for (in the next 60 characters).
+_PHONE_CUE: Final = re.compile(
+    r"(?i)\b(?:sms|text|call|calls|tel|telephone|phone|mobile|whatsapp|viber|hotline|fax|ring)\b"
+)
+_PHONE_WINDOW: Final = 60
+_NUMBER_RUN: Final = re.compile(r"[+0-9(][0-9 ()./-]{5,24}[0-9]")
+_INTL_00: Final = re.compile(r"(?<![\d+])00(?=[1-9])")
+_DATE_LIKE: Final = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+
+
+def find_emails(text: str, *, limit: int) -> Found:
+    """Plain ``local@domain.tld`` addresses (ASCII local part; the domain may be Unicode)."""
+    if "@" not in text:
+        return
+    for count, match in enumerate(_EMAIL.finditer(text)):
+        if count >= limit:
+            return
+        yield match.group(1), match.group(1)
+
+
+def find_obfuscated_emails(text: str, *, limit: int) -> Found:
+    """``name [at] host [dot] test``, ``name(at)host(dot)test``, ``name AT host DOT test``."""
+    lower = text.lower()
+    if not any(marker in lower for marker in _AT_MARKERS):
+        return
+    for count, match in enumerate(_OBFUSCATED.finditer(text)):
+        if count >= limit:
+            return
+        domain = _DOT_ONLY.sub(".", match.group(2))
+        yield f"{match.group(1)}@{domain}", match.group(0)
+
+
+def find_btc(text: str, *, limit: int) -> Found:
+    """Strings shaped like Base58 or Bech32 Bitcoin addresses (checksums unchecked)."""
+    count = 0
+    lower = text.lower()
+    patterns = (_B58_ADDRESS, _BECH32_ADDRESS) if "bc1" in lower or "tb1" in lower else (_B58_ADDRESS,)
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            if count >= limit:
+                return
+            count += 1
+            yield match.group(0), match.group(0)
+
+
+def find_eth(text: str, *, limit: int) -> Found:
+    """``0x`` and 40 hex digits, not part of a longer hex string."""
+    if "0x" not in text and "0X" not in text:
+        return
+    for count, match in enumerate(_ETH_ADDRESS.finditer(text)):
+        if count >= limit:
+            return
+        yield match.group(0), match.group(0)
+
+
+def find_ibans(text: str, *, limit: int) -> Found:
+    """IBAN-shaped strings in capitals, compact or in groups; each also tried shorter.
+
+    A run like ``GB82 WEST 1234 5698 7654 32 BIC`` swallows the next capitalised
+    word, so the candidates are the whole run and then the run less each trailing
+    group, longest first; the kind's ``clean`` keeps the first one that validates.
+    """
+    for count, match in enumerate(_IBAN.finditer(text)):
+        if count >= limit:
+            return
+        raw = match.group(0)
+        groups = raw.split(" ")
+        for end in range(len(groups), 0, -1):
+            candidate = " ".join(groups[:end])
+            if len(candidate.replace(" ", "")) < 15:
+                break
+            yield candidate, candidate
+
+
+def find_phones(text: str, *, region: str | None, limit: int) -> Found:
+    """Phone numbers within 60 characters after a cue word (SMS, call, tel, phone...).
+
+    Number-shaped runs are found first (a fast character-class scan); for each, the
+    60 characters before it are searched for a cue word, and the text from the cue
+    on is given to ``phonenumbers``' matcher with ``Leniency.VALID``: the number
+    must be valid for its country, which leaves out prices, years and dates;
+    date-shaped matches are dropped as well. Without a ``region`` only
+    international numbers (``+44``..., ``0044``...) are found. Candidates are E.164.
+    """
+    count = 0
+    done = -1  # text before this offset has been given to the matcher
+    for run in _NUMBER_RUN.finditer(text):
+        if run.end() <= done or sum(c.isdigit() for c in run.group(0)) < 7:
+            continue
+        cue = None
+        for cue in _PHONE_CUE.finditer(text, max(0, run.start() - _PHONE_WINDOW, done), run.start()):
+            pass
+        if cue is None:
+            continue
+        window = text[cue.end() : run.end()]
+        done = run.end()
+        if region is None:
+            window = _INTL_00.sub("+", window)
+        try:
+            matches = list(
+                phonenumbers.PhoneNumberMatcher(window, region or "ZZ", leniency=phonenumbers.Leniency.VALID)
+            )
+        except Exception:  # noqa: BLE001, S112 - a third-party parser on hostile text: skip the window
+            continue
+        for match in matches:
+            if _DATE_LIKE.match(match.raw_string.strip()):
+                continue
+            count += 1
+            yield phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164), match.raw_string
+            if count >= limit:
+                return
