@@ -304,7 +304,10 @@ def demo(
 ) -> None:
     """The main job on a fresh clone: make the default world, ingest, enrich, and print and write §3."""
     world = out_dir / "world"
-    synth(out_dir=world, seed=seed, reports=None)
+    if (world / "truth" / "world.json").exists():
+        out.print(f"using the synthetic world already in {world}")
+    else:
+        synth(out_dir=world, seed=seed, reports=None)
     ingest_reports(paths=[world / "reports"], db=db, source=None, batch_size=50_000, as_json=False)
     enrich(db=db, ip_db=world / "iptoasn.tsv", shared_services=[world / "shared_services.csv"], site_type_rules=None, dns=False)
     stats_hosting(period=period, db=db, all_urls=False, fmt="table", out_dir=out_dir / "tables")

@@ -151,7 +151,7 @@ def hosting_tables(engine: Engine, period: Period, *, commercial_only: bool = Tr
     out["asns"] = engine.rows("asns", _SQL_ASNS)
     out["shared_services"] = engine.rows("shared_services", _SQL_SHARED_SERVICES)
     out["multi_hosted"] = engine.rows("multi_hosted", _SQL_MULTI_HOSTED, params)
-    out["hopping_families"] = _families(engine.rows("hopping_families", _sql_hops(commercial_only), params))
+    out["hopping_families"] = _families(engine.rows("hopping_families", _sql_hops(commercial_only), {"end": params["end"]}))
     return out
 
 
