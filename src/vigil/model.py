@@ -46,6 +46,7 @@ REPORT_FIELDS: tuple[str, ...] = (
     "site_type",
     "payment_types",
     "notes",
+    "actioned",
 )
 
 
@@ -64,3 +65,4 @@ class Report(NamedTuple):
     site_type: str | None
     payment_types: tuple[str, ...]
     notes: str | None
+    actioned: bool | None = None

@@ -5,7 +5,7 @@ reason a person understands; the caller quarantines the record and goes on. Each
 gets one reason: checks run in a fixed order and the first failure wins.
 
 Quarantine codes: binary_junk, missing_source, missing_url, url_too_long, bad_url,
-missing_reported_at, bad_date, bad_ip, bad_commercial, unknown_site_type,
+missing_reported_at, bad_date, bad_ip, bad_commercial, bad_actioned, unknown_site_type,
 unknown_payment_type, field_too_long (plus bad_row, bad_json and truncated_file from
 the readers).
 """
@@ -31,7 +31,7 @@ _JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _TRUE = {"true", "yes", "1", "y", "t"}
 _FALSE = {"false", "no", "0", "n", "f"}
 _canonical = lru_cache(maxsize=262144)(canonicalize_url)
-_FIELDS = ("report_id", "source", "reported_at", "url", "ip", "commercial", "site_type", "payment_types", "notes")
+_FIELDS = ("report_id", "source", "reported_at", "url", "ip", "commercial", "site_type", "payment_types", "notes", "actioned")
 
 
 def _text(value: Any) -> str:
@@ -74,7 +74,8 @@ def parse_ip(value: str) -> str:
         raise InvalidRecord(f"ip {value[:60]!r} is not an IPv4 or IPv6 address", code="bad_ip") from None
 
 
-def parse_commercial(value: Any) -> bool | None:
+def parse_flag(value: Any, name: str = "commercial") -> bool | None:
+    """true/false/yes/no/1/0 (any case, or a JSON bool); empty is None."""
     if value is None or isinstance(value, bool):
         return value
     text = _text(value).lower()
@@ -84,7 +85,7 @@ def parse_commercial(value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise InvalidRecord(f"commercial {text[:40]!r} is not one of true/false/yes/no/1/0", code="bad_commercial")
+    raise InvalidRecord(f"{name} {text[:40]!r} is not one of true/false/yes/no/1/0", code=f"bad_{name}")
 
 
 @lru_cache(maxsize=1024)
@@ -151,7 +152,8 @@ def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -
         raise InvalidRecord("no reported_at date", code="missing_reported_at")
     reported_at = parse_timestamp(texts["reported_at"])
     ip = parse_ip(texts["ip"]) if texts["ip"] else None
-    commercial = parse_commercial(fields.get("commercial"))
+    commercial = parse_flag(get("commercial"))
+    actioned = parse_flag(get("actioned"), "actioned")
     site_type = parse_site_type(texts["site_type"])
     payment_types = parse_payment_types(fields.get("payment_types"))
     notes = texts["notes"] or None
@@ -159,7 +161,8 @@ def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -
         if len(texts[name]) > MAX_FIELD_CHARS:
             raise InvalidRecord(f"{name} of {len(texts[name]):,} characters is too long", code="field_too_long")
     report_id = texts["report_id"] or "h:" + _key(
-        reported_at.isoformat(), raw_url, ip or "", str(commercial), site_type or "", ";".join(payment_types), notes or ""
+        reported_at.isoformat(), raw_url, ip or "", str(commercial), site_type or "", ";".join(payment_types), notes or "",
+        *(() if actioned is None else (f"actioned={actioned}",)),
     )
     return Report(
         report_key=_key(source, report_id),
@@ -174,4 +177,5 @@ def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -
         site_type=site_type,
         payment_types=payment_types,
         notes=notes,
+        actioned=actioned,
     )

@@ -155,6 +155,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        3,
+        "reports: optional 'actioned' (the hotline acted on the URL)",
+        "ALTER TABLE reports ADD COLUMN actioned BOOLEAN;",
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
