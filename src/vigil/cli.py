@@ -17,7 +17,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -34,8 +34,12 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Read raw inputs into the evidence store.", no_args_is_help=True)
 stats_app = typer.Typer(help="Statistics tables of the assessment, for any period.", no_args_is_help=True)
+export_app = typer.Typer(help="Write derived intelligence for other tools.", no_args_is_help=True)
+explain_app = typer.Typer(help="Say why, in plain words, with the evidence.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(stats_app, name="stats")
+app.add_typer(export_app, name="export")
+app.add_typer(explain_app, name="explain")
 
 out = Console()
 err = Console(stderr=True)
@@ -227,8 +231,11 @@ def _print_stats(stats: dict[str, Any], fmt: str) -> None:
     out.print(scalars, highlight=False)
     for name in table_names(stats):
         rows = stats[name]
+        if not rows:
+            out.print(f"{name}: no rows")
+            continue
         table = Table(title=name, title_justify="left")
-        for col in rows[0] if rows else ["(no rows)"]:
+        for col in rows[0]:
             table.add_column(col, justify="right" if col in ("urls", "share", "asns", "hosts", "hops") else "left")
         for row in rows[:25]:
             table.add_row(*[Text(f"{v * 100:.1f}%" if k == "share" else str(flat(v))) for k, v in row.items()])
@@ -257,6 +264,144 @@ def stats_hosting(
         if out_dir:
             written = write_outputs(stats, out_dir, name=f"hosting-{stats['period']}", title=f"Hosting, {stats['period']}")
             err.print(f"wrote {written['json']}, {written['html']} and {len(written) - 2} CSV files")
+
+
+@app.command()
+def attribute(
+    db: DbOption = Path("vigil.duckdb"),
+    same_threshold: Annotated[float, typer.Option(help="Similarity at or above which a page skeleton joins an earlier template.")] = 0.8,
+    altered_threshold: Annotated[float, typer.Option(help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = 0.5,
+    max_groups: Annotated[int, typer.Option(help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = 3,
+    processors: Annotated[Optional[list[Path]], typer.Option("--processors", help="Extra payment-processor TOML (repeatable; also VIGIL_PROCESSORS).")] = None,
+    warninglist: Annotated[Optional[list[Path]], typer.Option("--warninglist", help="Extra MISP-format warning list JSON (repeatable; also VIGIL_WARNINGLISTS).")] = None,
+) -> None:
+    """Templates → brands, key identifiers → distributors, with the evidence for every link (assessment §4)."""
+    from vigil.attribute.run import attribute_store
+    from vigil.attribute.templates import TemplateSettings
+    from vigil.store import Store
+
+    with _errors(), Store(db) as store:
+        with _progress() as bar:
+            tasks: dict[str, Any] = {}
+
+            def tick(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(f"attribute {stage}", total=max(total, 1))
+                bar.update(tasks[stage], completed=done)
+
+            summary = attribute_store(
+                store, settings=TemplateSettings(same=same_threshold, altered=altered_threshold), max_groups=max_groups,
+                processors=_env_paths("VIGIL_PROCESSORS", processors), warninglists=_env_paths("VIGIL_WARNINGLISTS", warninglist),
+                progress=tick,
+            )  # fmt: skip
+        out.print(
+            f"{summary.captures:,} captures ({summary.cover_pages:,} cover pages of disguised sites): "
+            f"{summary.templates:,} templates, {summary.brands:,} brands, {summary.distributors:,} distributors; "
+            f"{summary.generic_values:,} identifier values flagged generic (see `vigil explain distributor`)"
+        )
+
+
+@app.command()
+def judge(
+    brand_a: Annotated[str, typer.Argument(help="A brand ID.")],
+    brand_b: Annotated[str, typer.Argument(help="Another brand ID.")],
+    verdict: Annotated[str, typer.Option(help="same or not_same.")],
+    analyst: Annotated[str, typer.Option(help="Who judges (kept with the judgement).")],
+    note: Annotated[Optional[str], typer.Option(help="Why.")] = None,
+    db: DbOption = Path("vigil.duckdb"),
+) -> None:
+    """Record an analyst's judgement that two brands are (not) the same operator; it overrides automatic links on every rerun."""
+    from vigil.attribute.judgements import record_judgement
+    from vigil.store import Store
+
+    with _errors(), Store(db) as store:
+        judgement_id = record_judgement(store, brand_a, brand_b, verdict=verdict, analyst=analyst, note=note)
+        out.print(f"recorded judgement {judgement_id}; run `vigil attribute` to apply it")
+
+
+@stats_app.command("brands")
+def stats_brands(
+    period: Annotated[str, typer.Option(help="2012, 2012Q4, 2012-10 or 2009-06-01..2012-12-31.")],
+    db: DbOption = Path("vigil.duckdb"),
+    fmt: FormatOption = "table",
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
+) -> None:
+    """§4 brands and distributors: templates, brands active and new, distributors, the most prolific brands."""
+    from vigil.analyse.brands import brand_stats
+    from vigil.periods import Period
+    from vigil.publish.tables import write_outputs
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        stats = brand_stats(store.engine, Period.parse(period))
+        _print_stats(stats, fmt)
+        if out_dir:
+            written = write_outputs(stats, out_dir, name=f"brands-{stats['period']}", title=f"Brands and distributors, {stats['period']}")
+            err.print(f"wrote {written['json']}, {written['html']} and {len(written) - 2} CSV files")
+
+
+@export_app.command("attribution")
+def export_attribution(
+    db: DbOption = Path("vigil.duckdb"),
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
+) -> None:
+    """One row per capture: capture_id, url, template_id, brand_id, distributor_id."""
+    from vigil.publish.exports import write_attribution
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        if output:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                n = write_attribution(store, handle, fmt)
+            err.print(f"wrote {n:,} rows to {output}")
+        else:
+            write_attribution(store, sys.stdout, fmt)
+
+
+@explain_app.command("brand")
+def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, e.g. B-1a2b3c4d5e.")], db: DbOption = Path("vigil.duckdb")) -> None:
+    """Why these captures are one brand, and how it is tied to its distributor."""
+    from vigil.publish.explain import explain_brand
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        for line in explain_brand(store, brand_id):
+            out.print(Text(line))
+
+
+@explain_app.command("distributor")
+def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="A distributor ID, e.g. D-1a2b3c4d5e.")], db: DbOption = Path("vigil.duckdb")) -> None:
+    """Which identifiers tie a distributor's brands together, with the evidence chain for every brand."""
+    from vigil.publish.explain import explain_distributor
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        for line in explain_distributor(store, distributor_id):
+            out.print(Text(line))
+
+
+@app.command("eval")
+def evaluate_cmd(
+    truth: Annotated[Path, typer.Option("--truth", help="A synthetic world's truth/captures.jsonl.")],
+    db: DbOption = Path("vigil.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score the attribution against a synthetic world's truth (pairwise and B-cubed), beside a naive baseline."""
+    from vigil.attribute.evaluate import evaluate
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        result = evaluate(store, truth)
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return
+    table = Table("", "pairwise P", "pairwise R", "pairwise F1", "B-cubed P", "B-cubed R", "B-cubed F1", title=f"{result['captures']:,} captures")
+    for name in ("brands", "baseline_brands", "distributors", "baseline_distributors"):
+        s = result[name]
+        table.add_row(name.replace("_", " "), *(f"{s[k]:.4f}" for k in (
+            "pairwise_precision", "pairwise_recall", "pairwise_f1", "bcubed_precision", "bcubed_recall", "bcubed_f1")))  # fmt: skip
+    out.print(table)
 
 
 @app.command()

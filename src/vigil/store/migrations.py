@@ -160,6 +160,91 @@ MIGRATIONS: tuple[Migration, ...] = (
         "reports: optional 'actioned' (the hotline acted on the URL)",
         "ALTER TABLE reports ADD COLUMN actioned BOOLEAN;",
     ),
+    Migration(
+        4,
+        "attribution: per-page skeletons and identifiers (cached by page), derived templates, "
+        "brands and distributors with evidence, analyst judgements",
+        """
+        CREATE TABLE page_skeletons (
+            page_sha256   VARCHAR PRIMARY KEY,
+            skeleton_id   VARCHAR NOT NULL,
+            minhash       BLOB NOT NULL,
+            features      INTEGER NOT NULL,
+            version       INTEGER NOT NULL
+        );
+        CREATE TABLE page_identifiers (
+            page_sha256   VARCHAR NOT NULL,
+            kind          VARCHAR NOT NULL,
+            value         VARCHAR NOT NULL,
+            where_found   VARCHAR NOT NULL,
+            raw           VARCHAR NOT NULL,
+            is_pivot      BOOLEAN NOT NULL
+        );
+        CREATE TABLE judgements (
+            judgement_id  VARCHAR PRIMARY KEY,
+            brand_a       VARCHAR NOT NULL,
+            brand_b       VARCHAR NOT NULL,
+            verdict       VARCHAR NOT NULL,
+            analyst       VARCHAR NOT NULL,
+            note          VARCHAR,
+            made_at       TIMESTAMP NOT NULL
+        );
+        CREATE TABLE capture_attribution (
+            capture_key   VARCHAR PRIMARY KEY,
+            skeleton_id   VARCHAR,
+            template_id   VARCHAR,
+            brand_id      VARCHAR,
+            distributor_id VARCHAR,
+            cover         BOOLEAN NOT NULL
+        );
+        CREATE TABLE templates (
+            template_id   VARCHAR PRIMARY KEY,
+            first_seen    TIMESTAMP NOT NULL,
+            skeletons     INTEGER NOT NULL,
+            lineage_skeleton VARCHAR,
+            lineage_similarity DOUBLE
+        );
+        CREATE TABLE skeleton_links (
+            skeleton_id   VARCHAR PRIMARY KEY,
+            parent_id     VARCHAR,
+            similarity    DOUBLE,
+            template_id   VARCHAR NOT NULL,
+            first_seen    TIMESTAMP NOT NULL
+        );
+        CREATE TABLE brands (
+            brand_id      VARCHAR PRIMARY KEY,
+            template_id   VARCHAR NOT NULL,
+            distributor_id VARCHAR,
+            first_seen    TIMESTAMP NOT NULL,
+            last_seen     TIMESTAMP NOT NULL,
+            captures      BIGINT NOT NULL,
+            lineage_brand VARCHAR,
+            evidence      VARCHAR
+        );
+        CREATE TABLE distributors (
+            distributor_id VARCHAR PRIMARY KEY,
+            first_seen    TIMESTAMP NOT NULL,
+            last_seen     TIMESTAMP NOT NULL,
+            brands        INTEGER NOT NULL,
+            captures      BIGINT NOT NULL
+        );
+        CREATE TABLE identifier_values (
+            kind          VARCHAR NOT NULL,
+            value         VARCHAR NOT NULL,
+            spread        INTEGER NOT NULL,
+            status        VARCHAR NOT NULL,
+            groups_joined INTEGER,
+            reason        VARCHAR NOT NULL,
+            distributor_id VARCHAR
+        );
+        CREATE TABLE disguised_urls (
+            url           VARCHAR PRIMARY KEY,
+            cover_captures INTEGER NOT NULL,
+            sales_captures INTEGER NOT NULL,
+            referrer      VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,26 @@
+"""Analysts' judgements: two brands are (not) the same operator. Evidence, append-only."""
+
+from __future__ import annotations
+
+import hashlib
+
+from vigil.errors import ConfigError
+from vigil.store import Store, utcnow
+
+VERDICTS = ("same", "not_same")
+
+
+def record_judgement(store: Store, brand_a: str, brand_b: str, *, verdict: str, analyst: str, note: str | None = None) -> str:
+    """Store a judgement; it survives reruns and overrides automatic links (docs/attribution.md)."""
+    verdict = verdict.strip().lower().replace("-", "_").replace(" ", "_")
+    if verdict not in VERDICTS:
+        raise ConfigError(f"verdict {verdict!r} must be 'same' or 'not_same'")
+    if brand_a == brand_b:
+        raise ConfigError("a judgement needs two different brands")
+    for brand in (brand_a, brand_b):
+        if not store.scalar("SELECT count(*) FROM brands WHERE brand_id = ?", [brand]):
+            raise ConfigError(f"no brand {brand!r} (run `vigil attribute` first, and check the ID)")
+    made = utcnow()
+    judgement_id = "J-" + hashlib.blake2b(f"{brand_a}|{brand_b}|{verdict}|{analyst}|{made.isoformat()}".encode(), digest_size=5).hexdigest()
+    store.con.execute("INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?)", [judgement_id, brand_a, brand_b, verdict, analyst, note, made])
+    return judgement_id

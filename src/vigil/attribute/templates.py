@@ -1,0 +1,124 @@
+"""Skeletons → templates, time-ordered (docs/attribution.md), as set steps plus one pure kernel.
+
+1. every skeleton's band keys (pure, per skeleton) go into a table;
+2. candidates: within each LSH bucket, each skeleton meets the ``window`` skeletons seen
+   just before it (SQL window functions: no pairwise blow-up in big buckets);
+3. similarities of candidate pairs from the MinHash signatures (vectorised numpy);
+4. parent = the most similar earlier candidate at or above ``same``; roots by pointer
+   jumping (SQL, a few rounds), so a template is a tree named by its founding skeleton;
+5. lineage of each founder: its most similar earlier candidate in ``[altered, same)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from vigil.attribute.minhash import LshIndex, from_bytes
+from vigil.store.engine import Engine
+
+
+@dataclass(frozen=True)
+class TemplateSettings:
+    same: float = 0.8
+    altered: float = 0.5
+    window: int = 10
+    recall: float = 0.95
+
+
+_SQL_SKELETONS = """
+SELECT s.skeleton_id, min(c.captured_at) AS first_seen, any_value(s.minhash) AS minhash
+FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
+WHERE s.features > 0 AND c.capture_key NOT IN (SELECT capture_key FROM _cover)
+GROUP BY s.skeleton_id
+"""
+
+_SQL_CANDIDATES = """
+WITH ranked AS (
+    SELECT b.skeleton_id, b.band, b.key, s.first_seen,
+           row_number() OVER (PARTITION BY b.band, b.key ORDER BY s.first_seen, b.skeleton_id) AS pos
+    FROM _bands b JOIN _skeletons s ON s.skeleton_id = b.skeleton_id
+)
+SELECT DISTINCT later.skeleton_id AS a, earlier.skeleton_id AS b
+FROM ranked later JOIN ranked earlier
+  ON earlier.band = later.band AND earlier.key = later.key
+ AND earlier.pos < later.pos AND earlier.pos >= later.pos - $window
+"""
+
+_SQL_PARENTS = """
+SELECT s.skeleton_id, p.b AS parent_id, p.similarity, s.first_seen
+FROM _skeletons s LEFT JOIN (
+    SELECT a, b, similarity FROM (
+        SELECT c.a, c.b, c.similarity,
+               row_number() OVER (PARTITION BY c.a ORDER BY c.similarity DESC, e.first_seen, c.b) AS rank
+        FROM _pairs c JOIN _skeletons e ON e.skeleton_id = c.b
+        WHERE c.similarity >= $same
+    ) WHERE rank = 1
+) p ON p.a = s.skeleton_id
+"""
+
+_SQL_JUMP = """
+SELECT l.skeleton_id, l.parent_id, l.similarity, l.first_seen,
+       CASE WHEN r.root_id IS NULL THEN l.root_id ELSE r.root_id END AS root_id
+FROM _links l LEFT JOIN _links r ON r.skeleton_id = l.root_id
+"""
+
+_SQL_LINEAGE = """
+SELECT a AS template_id, b AS lineage_skeleton, similarity AS lineage_similarity FROM (
+    SELECT c.a, c.b, c.similarity,
+           row_number() OVER (PARTITION BY c.a ORDER BY c.similarity DESC, e.first_seen, c.b) AS rank
+    FROM _pairs c JOIN _skeletons e ON e.skeleton_id = c.b
+    JOIN _links l ON l.skeleton_id = c.a AND l.parent_id IS NULL
+    WHERE c.similarity >= $altered AND c.similarity < $same
+) WHERE rank = 1
+"""
+
+
+def pair_similarity(matrix: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    """Estimated Jaccard of rows ``a[i]`` and ``b[i]``: the share of equal MinHash values."""
+    out = np.empty(len(a), dtype=np.float64)
+    for start in range(0, len(a), 100_000):
+        stop = start + 100_000
+        out[start:stop] = (matrix[a[start:stop]] == matrix[b[start:stop]]).mean(axis=1)
+    return out
+
+
+def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
+    """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``."""
+    engine.materialise("_skeletons", _SQL_SKELETONS)
+    rows = engine.rows("skeleton signatures", "SELECT skeleton_id, minhash FROM _skeletons ORDER BY skeleton_id")
+    names = [r["skeleton_id"] for r in rows]
+    if names:
+        matrix = np.array([from_bytes(r["minhash"]) for r in rows], dtype=np.uint32)
+        index = LshIndex.for_threshold(settings.altered, num_perm=matrix.shape[1], recall=settings.recall)
+        keys = [index.band_keys(sig) for sig in matrix.tolist()]
+        bands = pa.table({
+            "skeleton_id": [n for n, ks in zip(names, keys) for _ in ks],
+            "band": pa.array([i for ks in keys for i in range(len(ks))], pa.int32()),
+            "key": pa.array([k for ks in keys for k in ks], pa.int64()),
+        })  # fmt: skip
+    else:
+        matrix = np.empty((0, 0), dtype=np.uint32)
+        bands = pa.table({"skeleton_id": pa.array([], pa.string()), "band": pa.array([], pa.int32()), "key": pa.array([], pa.int64())})
+    engine.put_arrow("_bands", bands)
+    engine.materialise("_candidates", _SQL_CANDIDATES, {"window": settings.window})
+    pairs = engine.rows("candidate pairs", "SELECT a, b FROM _candidates")
+    position = {n: i for i, n in enumerate(names)}
+    a = np.array([position[p["a"]] for p in pairs], dtype=np.int64)
+    b = np.array([position[p["b"]] for p in pairs], dtype=np.int64)
+    similarity = pair_similarity(matrix, a, b) if len(pairs) else np.empty(0)
+    engine.put_arrow("_pairs", pa.table({
+        "a": pa.array([p["a"] for p in pairs], pa.string()),
+        "b": pa.array([p["b"] for p in pairs], pa.string()),
+        "similarity": pa.array(similarity, pa.float64()),
+    }))  # fmt: skip
+    engine.materialise("_links", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({_SQL_PARENTS})", {"same": settings.same})
+    for _ in range(64):  # pointer jumping: each round halves every path
+        engine.materialise("_links_next", _SQL_JUMP)
+        changed = engine.rows("pointer jumping", "SELECT count(*) AS n FROM _links_next n JOIN _links l USING (skeleton_id) WHERE n.root_id <> l.root_id")[0]["n"]
+        engine.materialise("_links", "SELECT * FROM _links_next")
+        if not changed:
+            break
+    engine.materialise("_lineage", _SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})

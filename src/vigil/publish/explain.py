@@ -1,0 +1,83 @@
+"""Plain-language explanations of brands and distributors, for a court or a payment provider.
+
+Every sentence is built from stored evidence: the captures (ID, URL, time) on which a
+template or an identifier was seen. Text only: nothing from a page is rendered.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vigil.errors import VigilError
+from vigil.store import Store
+
+
+def _when(value: Any) -> str:
+    return str(value)[:19].replace("T", " ")
+
+
+def _seen(items: list[dict[str, Any]]) -> str:
+    return "; ".join(f"capture {c['capture_id']} of {c['url']} on {_when(c['captured_at'])} UTC" for c in items)
+
+
+def explain_brand(store: Store, brand_id: str) -> list[str]:
+    rows = store.engine.rows("brand", "SELECT * FROM brands WHERE brand_id = $id", {"id": brand_id})
+    if not rows:
+        raise VigilError(f"no brand {brand_id!r}: list brands with `vigil stats brands` or `vigil export attribution`")
+    b = rows[0]
+    t = store.engine.rows("template", "SELECT * FROM templates WHERE template_id = $t", {"t": b["template_id"]})[0]
+    lines = [
+        f"Brand {brand_id} is recognised by its page template {b['template_id'][:10]}: "
+        f"{b['captures']} captures between {_when(b['first_seen'])} and {_when(b['last_seen'])} UTC share that page "
+        f"structure ({t['skeletons']} near-identical page skeletons, each at least as similar as the 'same template' "
+        "threshold to an earlier one). Page text, names and prices are ignored: only structure counts.",
+    ]
+    if b["lineage_brand"]:
+        lines.append(f"It was derived from brand {b['lineage_brand']} (its template is an altered version of that brand's "
+                     "template, or the same template used by another operator).")  # fmt: skip
+    if not b["distributor_id"]:
+        lines.append("No key identifier on its pages links it to an operator: it is not attributed to a distributor.")
+        return lines
+    path = json.loads(b["evidence"] or "[]")
+    lines.append(f"It belongs to distributor {b['distributor_id']}.")
+    if len(path) <= 1:
+        lines.append("It is the distributor's first brand seen; the others are tied to it by shared key identifiers.")
+        return lines
+    lines.append(f"The chain of evidence from the distributor's first brand {path[0]['brand']}:")
+    previous = path[0]["brand"]
+    for step in path[1:]:
+        if step["kind"] == "analyst judgement":
+            lines.append(f"  - brand {previous} and brand {step['brand']} were judged the same operator by an analyst "
+                         f"(judgement {step['value']}).")  # fmt: skip
+        else:
+            lines.append(
+                f"  - the {step['kind'].replace('_', ' ')} {step['value']!r} appears on brand {previous} "
+                f"({_seen(step['seen_on_previous'])}) and on brand {step['brand']} ({_seen(step['seen_on_brand'])})."
+            )
+        previous = step["brand"]
+    return lines
+
+
+def explain_distributor(store: Store, distributor_id: str) -> list[str]:
+    rows = store.engine.rows("distributor", "SELECT * FROM distributors WHERE distributor_id = $id", {"id": distributor_id})
+    if not rows:
+        raise VigilError(f"no distributor {distributor_id!r}: see `vigil stats brands` or `vigil export attribution`")
+    d = rows[0]
+    lines = [
+        f"Distributor {distributor_id} operates {d['brands']} brands seen on {d['captures']} captures between "
+        f"{_when(d['first_seen'])} and {_when(d['last_seen'])} UTC. Brands are tied together only by specific key "
+        "identifiers they share (merchant accounts, payment forms, e-mail addresses, wallets, phone numbers, IBANs, "
+        "affiliate and analytics IDs) — never by payment type alone, and never by values flagged as generic.",
+        "Identifiers shared by its brands:",
+    ]
+    values = store.engine.rows("distributor identifiers", """
+        SELECT kind, value, spread FROM identifier_values
+        WHERE distributor_id = $id AND status IN ('link', 'single') AND spread >= 2
+        ORDER BY spread DESC, kind, value""", {"id": distributor_id})  # fmt: skip
+    lines += [f"  - {v['kind'].replace('_', ' ')} {v['value']!r}, on pages of {v['spread']} templates" for v in values] or ["  - (none)"]
+    lines.append("Its brands, each with its chain of evidence:")
+    for b in store.engine.rows("members", "SELECT brand_id FROM brands WHERE distributor_id = $id ORDER BY first_seen, brand_id",
+                               {"id": distributor_id}):  # fmt: skip
+        lines += ["", *explain_brand(store, b["brand_id"])]
+    return lines
