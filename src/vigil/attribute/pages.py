@@ -7,7 +7,9 @@ read. Pages are decompressed one at a time; nothing is rendered.
 
 from __future__ import annotations
 
+import hashlib
 import zlib
+from importlib import resources
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,10 +28,17 @@ def analyse_pages(store: Store, *, processors: Sequence[Path] = (), progress: Ca
     tick = progress or (lambda done, total: None)
     procs = Processors.load(processors)
     con = store.con
-    if processors:  # other processor files change identifiers: recompute them all
+    # Results depend on the page, the fingerprint version and the processor files: when the
+    # last two change, everything cached is recomputed.
+    digest = hashlib.sha256(f"fingerprint v{FINGERPRINT_VERSION}\n".encode())
+    digest.update((resources.files("vigil.attribute") / "data" / "processors.toml").read_bytes())
+    for path in processors:
+        digest.update(Path(path).read_bytes())
+    cached = con.execute("SELECT digest FROM page_cache WHERE name = 'pages'").fetchone()
+    if not cached or cached[0] != digest.hexdigest():
         con.execute("DELETE FROM page_identifiers")
         con.execute("DELETE FROM page_skeletons")
-    con.execute("DELETE FROM page_skeletons WHERE version <> ?", [FINGERPRINT_VERSION])
+        con.execute("INSERT OR REPLACE INTO page_cache VALUES ('pages', ?)", [digest.hexdigest()])
     todo = con.execute(
         "SELECT p.page_sha256, min(c.url) FROM pages p JOIN captures c ON c.page_sha256 = p.page_sha256 "
         "WHERE p.page_sha256 NOT IN (SELECT page_sha256 FROM page_skeletons) GROUP BY p.page_sha256 ORDER BY 1"

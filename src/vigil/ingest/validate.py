@@ -131,16 +131,17 @@ def _key(*parts: str) -> str:
 def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -> Report:
     """Validate one record's fields (CSV strings or JSON values) into a Report."""
     get = fields.get
-    texts = dict(zip(_FIELDS, [v.strip() if v.__class__ is str else _text(v) for v in map(get, _FIELDS)]))
-    if _JUNK.search("".join(texts.values())):
-        name = next(n for n, text in texts.items() if _JUNK.search(text))
+    report_id, source, when, raw_url, ip_text, _, site_text, _, notes, _ = texts = [
+        v.strip() if v.__class__ is str else _text(v) for v in map(get, _FIELDS)
+    ]
+    if _JUNK.search("".join(texts)):
+        name = next(n for n, text in zip(_FIELDS, texts) if _JUNK.search(text))
         raise InvalidRecord(f"binary data (control bytes or invalid UTF-8) in field {name!r}", code="binary_junk")
-    source = texts["source"] or (default_source or "")
+    source = source or (default_source or "")
     if not source:
         raise InvalidRecord("no source (hotline or partner code); give one per row or with --source", code="missing_source")
     if len(source) > MAX_SOURCE_CHARS:
         raise InvalidRecord(f"source of {len(source)} characters is longer than {MAX_SOURCE_CHARS}", code="field_too_long")
-    raw_url = texts["url"]
     if not raw_url:
         raise InvalidRecord("no URL", code="missing_url")
     if len(raw_url) > MAX_URL_CHARS:
@@ -148,34 +149,24 @@ def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -
             f"URL of {len(raw_url):,} characters is longer than the {MAX_URL_CHARS:,}-character limit", code="url_too_long"
         )
     canonical = _canonical(raw_url)
-    if not texts["reported_at"]:
+    if not when:
         raise InvalidRecord("no reported_at date", code="missing_reported_at")
-    reported_at = parse_timestamp(texts["reported_at"])
-    ip = parse_ip(texts["ip"]) if texts["ip"] else None
+    reported_at = parse_timestamp(when)
+    ip = parse_ip(ip_text) if ip_text else None
     commercial = parse_flag(get("commercial"))
     actioned = parse_flag(get("actioned"), "actioned")
-    site_type = parse_site_type(texts["site_type"])
-    payment_types = parse_payment_types(fields.get("payment_types"))
-    notes = texts["notes"] or None
-    for name in ("report_id", "notes"):
-        if len(texts[name]) > MAX_FIELD_CHARS:
-            raise InvalidRecord(f"{name} of {len(texts[name]):,} characters is too long", code="field_too_long")
-    report_id = texts["report_id"] or "h:" + _key(
-        reported_at.isoformat(), raw_url, ip or "", str(commercial), site_type or "", ";".join(payment_types), notes or "",
-        *(() if actioned is None else (f"actioned={actioned}",)),
-    )
+    site_type = parse_site_type(site_text) if site_text else None
+    payments = get("payment_types")
+    payment_types = parse_payment_types(payments) if payments else ()
+    for name, text in (("report_id", report_id), ("notes", notes)):
+        if len(text) > MAX_FIELD_CHARS:
+            raise InvalidRecord(f"{name} of {len(text):,} characters is too long", code="field_too_long")
+    if not report_id:
+        report_id = "h:" + _key(
+            reported_at.isoformat(), raw_url, ip or "", str(commercial), site_type or "", ";".join(payment_types),
+            notes, *(() if actioned is None else (f"actioned={actioned}",)),
+        )  # fmt: skip
     return Report(
-        report_key=_key(source, report_id),
-        report_id=report_id,
-        source=source,
-        reported_at=reported_at,
-        url_original=raw_url,
-        url=canonical.url,
-        host=canonical.host,
-        ip=ip,
-        commercial=commercial,
-        site_type=site_type,
-        payment_types=payment_types,
-        notes=notes,
-        actioned=actioned,
-    )
+        _key(source, report_id), report_id, source, reported_at, raw_url, canonical.url, canonical.host, ip,
+        commercial, site_type, payment_types, notes or None, actioned,
+    )  # fmt: skip

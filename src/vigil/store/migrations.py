@@ -237,6 +237,10 @@ MIGRATIONS: tuple[Migration, ...] = (
             reason        VARCHAR NOT NULL,
             distributor_id VARCHAR
         );
+        CREATE TABLE page_cache (
+            name          VARCHAR PRIMARY KEY,
+            digest        VARCHAR NOT NULL
+        );
         CREATE TABLE disguised_urls (
             url           VARCHAR PRIMARY KEY,
             cover_captures INTEGER NOT NULL,
