@@ -28,6 +28,7 @@ from vigil.attribute.minhash import (
     signature,
     signature_matrix,
     signature_of_hashes,
+    similarities,
     to_bytes,
     verify,
 )
@@ -185,6 +186,10 @@ def test_lsh_recall_against_brute_force(world: tuple[np.ndarray, list[set[int]]]
     assert len(found) < 20 * len(truth)  # candidates stay near the true pairs, far from all pairs
     verified = {(i, j) for i, j in found if verify(matrix[i].tolist(), matrix[j].tolist(), threshold)}
     assert verified <= truth
+    pairs = index.candidate_array(matrix)
+    bulk = similarities(matrix, pairs)
+    assert {(i, j) for (i, j), s in zip(pairs.tolist(), bulk) if s >= threshold} == verified
+    assert bulk[0] == jaccard(matrix[pairs[0, 0]].tolist(), matrix[pairs[0, 1]].tolist())
 
 
 def test_candidates_are_the_band_key_buckets(world: tuple[np.ndarray, list[set[int]]]) -> None:
@@ -205,6 +210,7 @@ def test_candidates_accept_tuples_bytes_and_skip_empty_pages() -> None:
     sigs = [sig, empty_signature(), to_bytes(sig), other, empty_signature()]
     assert list(LshIndex(128, 32, 4).candidates(sigs)) == [(0, 2)]  # type: ignore[arg-type]
     assert list(LshIndex().candidates([])) == []
+    assert similarities(sigs, [(0, 2), (0, 1), (0, 3)]).tolist() == [1.0, 0.0, jaccard(sig, other)]  # type: ignore[arg-type]
     assert signature_matrix([], 128).shape == (0, 128)
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "signature",
     "signature_matrix",
     "signature_of_hashes",
+    "similarities",
     "to_bytes",
     "verify",
 ]
@@ -141,6 +142,24 @@ def jaccard(sig_a: Sequence[int], sig_b: Sequence[int]) -> float:
 def verify(sig_a: Sequence[int], sig_b: Sequence[int], threshold: float) -> bool:
     """True when the estimated Jaccard similarity reaches ``threshold``."""
     return jaccard(sig_a, sig_b) >= threshold
+
+
+def similarities(
+    signatures: Sequence[Sequence[int]] | Matrix, pairs: npt.NDArray[np.int64] | Sequence[tuple[int, int]]
+) -> npt.NDArray[np.float64]:
+    """The estimated Jaccard of each pair ``(i, j)`` of rows: :func:`jaccard`, vectorised.
+
+    For checking LSH candidates in bulk (``similarities(m, pairs) >= threshold``).
+    """
+    matrix = signature_matrix(signatures)
+    index = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    out = np.zeros(len(index), dtype=np.float64)
+    empty = (matrix == MAX_HASH).all(axis=1)
+    for start in range(0, len(index), 65_536):
+        left, right = index[start : start + 65_536, 0], index[start : start + 65_536, 1]
+        same = (matrix[left] == matrix[right]).mean(axis=1) if matrix.shape[1] else 0.0
+        out[start : start + 65_536] = np.where(empty[left] | empty[right], 0.0, same)
+    return out
 
 
 def exact_jaccard(a: AbstractSet[object], b: AbstractSet[object]) -> float:

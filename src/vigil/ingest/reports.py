@@ -10,6 +10,7 @@ same batch, counts as a duplicate and stores nothing.
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -97,14 +98,33 @@ class ReportIngest:
         self.batch_size = batch_size
         self.progress = progress or (lambda advance: None)
         self.batch_id = uuid.uuid4().hex[:16]
+        # One writer thread: batch N commits while batch N+1 is parsed (DuckDB releases the GIL).
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-writer")
+        self._pending: Future[None] | None = None
 
     def run(self, paths: Sequence[Path]) -> IngestSummary:
         summary = IngestSummary(self.batch_id)
         begin_batch(self.store.con, self.batch_id, "reports", paths)
-        for path in expand_inputs(paths):
-            summary.files.append(self._file(path))
+        try:
+            for path in expand_inputs(paths):
+                summary.files.append(self._file(path))
+        finally:
+            self._wait()
+            self._writer.shutdown()
         end_batch(self.store.con, self.batch_id)
         return summary
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def _submit(self, batch: _Batch, *, path: str, sha: str, consumed: int, result: FileSummary, completed: bool) -> None:
+        table = _report_table(batch, path=path, sha=sha, batch_id=self.batch_id) if batch.reports else None
+        self._wait()
+        self._pending = self._writer.submit(
+            self._commit, batch, table, path=path, sha=sha, consumed=consumed, result=result, completed=completed
+        )
 
     def _file(self, path: Path) -> FileSummary:
         result = FileSummary(str(path))
@@ -136,7 +156,7 @@ class ReportIngest:
                 batch.records += 1
                 self._take(record.line, record.fields, record.problem, record.raw, batch)
                 if len(batch) >= self.batch_size:
-                    self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=False)
+                    self._submit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=False)
                     batch = _Batch()
                     position = source.position()
                     self.progress(position - reported)
@@ -146,7 +166,8 @@ class ReportIngest:
             batch.quarantine.append((1, "bad_file", str(exc), ""))
         finally:
             source.close()
-        self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)
+        self._submit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)
+        self._wait()
         self.progress(size - reported)
         return result
 
@@ -166,14 +187,14 @@ class ReportIngest:
         assert problem is not None
         batch.quarantine.append((line, problem.code, problem.reason, excerpt(text)))
 
-    def _commit(self, batch: _Batch, *, path: str, sha: str, consumed: int, result: FileSummary,
-                completed: bool) -> None:  # fmt: skip
+    def _commit(self, batch: _Batch, table: pa.Table | None, *, path: str, sha: str, consumed: int,
+                result: FileSummary, completed: bool) -> None:  # fmt: skip
         con = self.store.con
         con.execute("BEGIN TRANSACTION")
         try:
             stored = 0
-            if batch.reports:
-                con.register("_report_batch", _report_table(batch, path=path, sha=sha, batch_id=self.batch_id))
+            if table is not None:
+                con.register("_report_batch", table)
                 got = con.execute(
                     "INSERT INTO reports SELECT b.* FROM _report_batch b "
                     "WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.report_key = b.report_key)"
