@@ -1,12 +1,13 @@
 """Skeletons → templates, time-ordered (docs/attribution.md), as set steps plus one pure kernel.
 
-1. every skeleton's band keys (pure, per skeleton) go into a table;
+1. every skeleton's band keys (pure, per skeleton; an LSH tuned to ``same``) go into a table;
 2. candidates: within each LSH bucket, each skeleton meets the ``window`` skeletons seen
    just before it (SQL window functions: no pairwise blow-up in big buckets);
 3. similarities of candidate pairs from the MinHash signatures (vectorised numpy);
 4. parent = the most similar earlier candidate at or above ``same``; roots by pointer
    jumping (SQL, a few rounds), so a template is a tree named by its founding skeleton;
-5. lineage of each founder: its most similar earlier candidate in ``[altered, same)``.
+5. lineage of each founder: steps 1-3 again over founders only, with an LSH tuned to
+   ``altered``, keeping the most similar earlier founder in ``[altered, same)``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from vigil.attribute.minhash import LshIndex, from_bytes
+from vigil.attribute.minhash import LshIndex, from_bytes, similarities
 from vigil.store.engine import Engine
 
 
@@ -76,44 +77,44 @@ SELECT a AS template_id, b AS lineage_skeleton, similarity AS lineage_similarity
 """
 
 
-def pair_similarity(matrix: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
-    """Estimated Jaccard of rows ``a[i]`` and ``b[i]``: the share of equal MinHash values."""
-    out = np.empty(len(a), dtype=np.float64)
-    for start in range(0, len(a), 100_000):
-        stop = start + 100_000
-        out[start:stop] = (matrix[a[start:stop]] == matrix[b[start:stop]]).mean(axis=1)
-    return out
+def _banded(engine: Engine, name: str, names: list[str], matrix: np.ndarray, threshold: float, recall: float) -> None:  # type: ignore[type-arg]
+    """Put every skeleton's band keys for an LSH tuned to ``threshold`` into table ``name``."""
+    index = LshIndex.for_threshold(threshold, num_perm=matrix.shape[1], recall=recall)
+    keys = [index.band_keys(sig) for sig in matrix.tolist()]
+    engine.put_arrow(name, pa.table({
+        "skeleton_id": pa.array([n for n, ks in zip(names, keys) for _ in ks], pa.string()),
+        "band": pa.array([i for ks in keys for i in range(len(ks))], pa.int32()),
+        "key": pa.array([k for ks in keys for k in ks], pa.int64()),
+    }))  # fmt: skip
 
 
-def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
-    """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``."""
-    engine.materialise("_skeletons", _SQL_SKELETONS)
-    rows = engine.rows("skeleton signatures", "SELECT skeleton_id, minhash FROM _skeletons ORDER BY skeleton_id")
-    names = [r["skeleton_id"] for r in rows]
-    if names:
-        matrix = np.array([from_bytes(r["minhash"]) for r in rows], dtype=np.uint32)
-        index = LshIndex.for_threshold(settings.altered, num_perm=matrix.shape[1], recall=settings.recall)
-        keys = [index.band_keys(sig) for sig in matrix.tolist()]
-        bands = pa.table({
-            "skeleton_id": [n for n, ks in zip(names, keys) for _ in ks],
-            "band": pa.array([i for ks in keys for i in range(len(ks))], pa.int32()),
-            "key": pa.array([k for ks in keys for k in ks], pa.int64()),
-        })  # fmt: skip
-    else:
-        matrix = np.empty((0, 0), dtype=np.uint32)
-        bands = pa.table({"skeleton_id": pa.array([], pa.string()), "band": pa.array([], pa.int32()), "key": pa.array([], pa.int64())})
-    engine.put_arrow("_bands", bands)
-    engine.materialise("_candidates", _SQL_CANDIDATES, {"window": settings.window})
+def _pairs(engine: Engine, bands: str, position: dict[str, int], matrix: np.ndarray, window: int) -> None:  # type: ignore[type-arg]
+    """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``."""
+    engine.materialise("_candidates", _SQL_CANDIDATES.replace("_bands", bands), {"window": window})
     pairs = engine.rows("candidate pairs", "SELECT a, b FROM _candidates")
-    position = {n: i for i, n in enumerate(names)}
-    a = np.array([position[p["a"]] for p in pairs], dtype=np.int64)
-    b = np.array([position[p["b"]] for p in pairs], dtype=np.int64)
-    similarity = pair_similarity(matrix, a, b) if len(pairs) else np.empty(0)
+    index = np.array([(position[p["a"]], position[p["b"]]) for p in pairs], dtype=np.int64).reshape(-1, 2)
+    similarity = similarities(matrix, index) if len(pairs) else np.empty(0)
     engine.put_arrow("_pairs", pa.table({
         "a": pa.array([p["a"] for p in pairs], pa.string()),
         "b": pa.array([p["b"] for p in pairs], pa.string()),
         "similarity": pa.array(similarity, pa.float64()),
     }))  # fmt: skip
+
+
+def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
+    """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
+
+    Parents are searched with an LSH tuned to ``same`` over every skeleton; lineage with one
+    tuned to ``altered`` over founders only (generic page skeletons collide at low similarity,
+    so a low-threshold index over every capture would drown in candidates).
+    """
+    engine.materialise("_skeletons", _SQL_SKELETONS)
+    rows = engine.rows("skeleton signatures", "SELECT skeleton_id, minhash FROM _skeletons ORDER BY skeleton_id")
+    names = [r["skeleton_id"] for r in rows]
+    matrix = np.array([from_bytes(r["minhash"]) for r in rows], dtype=np.uint32) if rows else np.zeros((0, 128), np.uint32)
+    position = {n: i for i, n in enumerate(names)}
+    _banded(engine, "_bands", names, matrix, settings.same, settings.recall)
+    _pairs(engine, "_bands", position, matrix, settings.window)
     engine.materialise("_links", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({_SQL_PARENTS})", {"same": settings.same})
     for _ in range(64):  # pointer jumping: each round halves every path
         engine.materialise("_links_next", _SQL_JUMP)
@@ -121,4 +122,7 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
         engine.materialise("_links", "SELECT * FROM _links_next")
         if not changed:
             break
+    founders = [r["skeleton_id"] for r in engine.rows("founders", "SELECT skeleton_id FROM _links WHERE parent_id IS NULL ORDER BY 1")]
+    _banded(engine, "_founder_bands", founders, matrix[[position[f] for f in founders]] if founders else matrix[:0], settings.altered, settings.recall)
+    _pairs(engine, "_founder_bands", position, matrix, settings.window * 5)
     engine.materialise("_lineage", _SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
