@@ -17,6 +17,10 @@ from vigil.errors import InputError
 from vigil.store import Store
 
 
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
 def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
@@ -29,10 +33,9 @@ def scores(predicted: Mapping[str, object], truth: Mapping[str, object]) -> dict
     cell = Counter((pred[i], true[i]) for i in items)
     size_p = Counter(pred.values())
     size_t = Counter(true.values())
-    pairs = lambda n: n * (n - 1) // 2  # noqa: E731
-    tp = sum(pairs(n) for n in cell.values())
-    pp = sum(pairs(n) for n in size_p.values())
-    tt = sum(pairs(n) for n in size_t.values())
+    tp = sum(_pairs(n) for n in cell.values())
+    pp = sum(_pairs(n) for n in size_p.values())
+    tt = sum(_pairs(n) for n in size_t.values())
     precision = tp / pp if pp else 1.0
     recall = tp / tt if tt else 1.0
     b_p = sum(cell[(pred[i], true[i])] / size_p[pred[i]] for i in items) / len(items) if items else 1.0

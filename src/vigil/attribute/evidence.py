@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from vigil.attribute.linking import Linking
@@ -80,7 +81,7 @@ def evidence_paths(store: Store, linking: Linking) -> None:
         store.con.executemany("UPDATE brands SET evidence = ? WHERE brand_id = ?", items)
 
 
-def _captures(seen_on: dict[tuple[str, str], list[dict[str, Any]]], brand: str, pages: list[str]) -> list[dict[str, Any]]:
+def _captures(seen_on: dict[tuple[str, str], list[dict[str, Any]]], brand: str, pages: Sequence[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for page in pages:
         for r in seen_on.get((brand, page), []):

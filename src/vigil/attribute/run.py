@@ -50,7 +50,8 @@ def _covers(store: Store, altered: float) -> None:
     by_url: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_url.setdefault(row["url"], []).append(row)
-    cover, disguised = [], []
+    cover: list[str] = []
+    disguised: list[tuple[str, int, int, str]] = []
     for url, items in by_url.items():
         sales = [np.frombuffer(i["minhash"], dtype="<u4") for i in items if i["referrer"]]
         covers = [i for i in items if not i["referrer"]
@@ -90,9 +91,11 @@ def attribute_store(
     values = [(r["page_sha256"], r["kind"], r["value"]) for r in engine.rows(
         "pivot identifiers", "SELECT DISTINCT page_sha256, kind, value FROM page_identifiers WHERE is_pivot ORDER BY 1, 2, 3")]  # fmt: skip
     judgements = engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY made_at, judgement_id")
-    template_of = lambda brand: brand[2:].split("-")[0]  # noqa: E731  B-<10 hex>[-n] → template prefix
     prefixes = {t[:10]: t for t in set(page_template.values())}
-    resolve = lambda brand: prefixes.get(template_of(brand))  # noqa: E731
+
+    def resolve(brand: str) -> str | None:  # B-<10 hex>[-n] → its template
+        return prefixes.get(brand[2:].split("-")[0])
+
     not_same = [(resolve(j["brand_a"]), resolve(j["brand_b"])) for j in judgements if j["verdict"] == "not_same"]
     same = [(j["judgement_id"], resolve(j["brand_a"]), resolve(j["brand_b"])) for j in judgements if j["verdict"] == "same"]
     warn = WarningLists.load(warninglists)
@@ -106,7 +109,8 @@ def attribute_store(
         (SELECT count(*) FROM capture_attribution WHERE cover), (SELECT count(*) FROM templates),
         (SELECT count(*) FROM brands), (SELECT count(*) FROM distributors),
         (SELECT count(*) FROM identifier_values WHERE status = 'generic')""").fetchone()  # fmt: skip
-    return AttributeSummary(analysed, *summary)
+    assert summary is not None
+    return AttributeSummary(analysed, *(int(n) for n in summary))
 
 
 def _write(store: Store, captures: list[dict[str, Any]], linking: Linking) -> None:
@@ -196,7 +200,7 @@ def _write(store: Store, captures: list[dict[str, Any]], linking: Linking) -> No
                 JOIN brands b2 ON b2.template_id = k.template_id AND b2.brand_id NOT LIKE 'B-%-%'
                 WHERE t.template_id = brands.template_id)
             WHERE brand_id NOT LIKE 'B-%-%'""")
-        dist_of_page = {}
+        dist_of_page: dict[str, str | None] = {}
         for c, d in zip(captures, rows["distributor_id"]):
             dist_of_page.setdefault(c["page_sha256"], d)
         items = [[d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason, dist_of_page.get(d.pages[0]) if d.status in ("link", "single") else None]

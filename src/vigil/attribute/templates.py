@@ -77,7 +77,7 @@ SELECT a AS template_id, b AS lineage_skeleton, similarity AS lineage_similarity
 """
 
 
-def _banded(engine: Engine, name: str, names: list[str], matrix: np.ndarray, threshold: float, recall: float) -> None:  # type: ignore[type-arg]
+def _banded(engine: Engine, name: str, names: list[str], matrix: np.ndarray, threshold: float, recall: float) -> None:
     """Put every skeleton's band keys for an LSH tuned to ``threshold`` into table ``name``."""
     index = LshIndex.for_threshold(threshold, num_perm=matrix.shape[1], recall=recall)
     keys = [index.band_keys(sig) for sig in matrix.tolist()]
@@ -88,7 +88,7 @@ def _banded(engine: Engine, name: str, names: list[str], matrix: np.ndarray, thr
     }))  # fmt: skip
 
 
-def _pairs(engine: Engine, bands: str, position: dict[str, int], matrix: np.ndarray, window: int) -> None:  # type: ignore[type-arg]
+def _pairs(engine: Engine, bands: str, position: dict[str, int], matrix: np.ndarray, window: int) -> None:
     """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``."""
     engine.materialise("_candidates", _SQL_CANDIDATES.replace("_bands", bands), {"window": window})
     pairs = engine.rows("candidate pairs", "SELECT a, b FROM _candidates")

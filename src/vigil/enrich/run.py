@@ -147,7 +147,7 @@ def _resolve(store: Store, dns: DnsResolver, run_id: str, tick: Callable[[str, i
     """Resolve every distinct non-IP host once and keep each answer as an observation."""
     hosts = [r[0] for r in store.con.execute("SELECT DISTINCT host FROM reports ORDER BY host").fetchall()]
     now = utcnow()
-    rows = []
+    rows: list[list[object]] = []
     failed = 0
     for i, host in enumerate(hosts, 1):
         try:

@@ -127,7 +127,7 @@ def zip_items(path: Path, limit: int = DEFAULT_MAX_PAGE) -> Iterator[CaptureItem
 
     try:
         with archive.open(manifest) as handle:
-            source = open_records(Path(manifest), handle=handle)  # type: ignore[arg-type]
+            source = open_records(Path(manifest), handle=handle)
             yield from _manifest_items(source.records, open_member, limit)
     finally:
         archive.close()

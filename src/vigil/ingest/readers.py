@@ -162,11 +162,11 @@ def open_records(path: Path, *, handle: IO[bytes] | None = None) -> RecordSource
     else:
         kind = detect_format(path)
         raw = open_binary(path)
-    outer = raw.fileobj if isinstance(raw, gzip.GzipFile) else raw  # type: ignore[attr-defined]
+    outer = raw.fileobj if isinstance(raw, gzip.GzipFile) else raw
 
     def position() -> int:
         try:
-            return int(outer.tell())  # type: ignore[union-attr]
+            return int(outer.tell())
         except (OSError, ValueError):
             return 0
 

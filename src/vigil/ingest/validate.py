@@ -36,7 +36,7 @@ _FIELDS = ("report_id", "source", "reported_at", "url", "ip", "commercial", "sit
 
 def _text(value: Any) -> str:
     if value.__class__ is str:
-        return value.strip()  # type: ignore[no-any-return]
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
