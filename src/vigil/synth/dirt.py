@@ -198,8 +198,11 @@ def bad_json_line(fields: dict[str, Any], rng: random.Random) -> str:
     """A JSON Lines line that is not a JSON object."""
     text = json.dumps(fields, ensure_ascii=False)
     shape = rng.random()
-    if shape < 0.5:
-        return text[: rng.randrange(1, len(text) - 1)]  # truncated object
+    if shape < 0.5:  # a truncated object, never cut inside a URL (a cut host would not be a reserved name)
+        url = str(fields.get("url") or "")
+        at = text.find(json.dumps(url, ensure_ascii=False)[1:-1]) if url else -1
+        cuts = [i for i in range(1, len(text) - 1) if at < 0 or not at < i < at + len(url) + 1]
+        return text[: rng.choice(cuts)]
     if shape < 0.8:
         return json.dumps(list(fields.values()), ensure_ascii=False)
     return json.dumps(str(fields.get("url")))

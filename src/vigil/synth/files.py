@@ -47,10 +47,16 @@ class FileSpec:
     booleans: tuple[str, str] = ("true", "false")  # CSV spelling of commercial
     json_bools: float = 0.9  # JSON Lines: share of commercial values written as JSON booleans
     json_lists: float = 0.8  # JSON Lines: share of payment_types written as JSON lists
+    json_actioned: bool = True  # JSON Lines: the source states `actioned`
 
     @property
     def jsonl(self) -> bool:
         return self.columns is None
+
+    @property
+    def actioned(self) -> bool:
+        """Whether this file states `actioned` (a CSV column, or a JSON Lines habit)."""
+        return self.json_actioned if self.columns is None else "actioned" in self.columns
 
     @property
     def has_ids(self) -> bool:
@@ -70,25 +76,54 @@ FILES: tuple[FileSpec, ...] = (
     FileSpec("hl-c-2013q1.jsonl", "HL-C", _FOREVER),
     FileSpec("partner-x-2011-2012.csv", "PARTNER-X", _Y2013, _X1, booleans=("1", "0")),
     FileSpec("partner-x-2013q1.csv.gz", "PARTNER-X", _FOREVER, _X2, booleans=("1", "0")),
-    FileSpec("partner-y-2012.jsonl", "PARTNER-Y", _Y2013, json_bools=0.2, json_lists=0.2),
-    FileSpec("partner-y-2013q1.jsonl.gz", "PARTNER-Y", _FOREVER, json_bools=0.2, json_lists=0.2),
+    FileSpec("partner-y-2012.jsonl", "PARTNER-Y", _Y2013, json_bools=0.2, json_lists=0.2, json_actioned=False),
+    FileSpec("partner-y-2013q1.jsonl.gz", "PARTNER-Y", _FOREVER, json_bools=0.2, json_lists=0.2, json_actioned=False),
+)
+
+_Y2011 = int(datetime(2011, 1, 1, tzinfo=UTC).timestamp())
+_S4_A = ("report_id", "source", "reported_at", "url", "ip", "commercial", "site_type", "payment_types", "notes", "actioned")
+#: The §4 world (June 2009 - December 2012): HL-A, HL-B and HL-C state `actioned`, partners never.
+FILES_S4: tuple[FileSpec, ...] = (
+    FileSpec("hl-a-2009-2010.csv", "HL-A", _Y2011, _S4_A),
+    FileSpec("hl-a-2011.csv", "HL-A", _Y2012, _S4_A),
+    FileSpec("hl-a-2012h1.csv", "HL-A", _H2_2012, _S4_A),
+    FileSpec("hl-a-2012h2.csv.gz", "HL-A", _FOREVER, _S4_A),
+    FileSpec("hl-b-2009-2011.csv", "HL-B", _Y2012, (*_B1, "actioned"), crlf=True, booleans=("yes", "no")),
+    FileSpec("hl-b-2012.csv", "HL-B", _FOREVER, (*_B2, "actioned"), bom=True, crlf=True, booleans=("yes", "no")),
+    FileSpec("hl-c-2009-2011.jsonl", "HL-C", _Y2012),
+    FileSpec("hl-c-2012.jsonl.gz", "HL-C", _FOREVER),
+    FileSpec("partner-x-2009-2012.csv", "PARTNER-X", _FOREVER, _X1, booleans=("1", "0")),
+    FileSpec("partner-y-2012.jsonl", "PARTNER-Y", _FOREVER, json_bools=0.2, json_lists=0.2, json_actioned=False),
 )
 
 #: Sources that start sending later than the world's start (epoch seconds).
 SOURCE_SINCE = {"PARTNER-Y": _Y2012}
 
 
-_BY_SOURCE: dict[str, list[FileSpec]] = {}
-for _spec in FILES:
-    _BY_SOURCE.setdefault(_spec.source, []).append(_spec)
+class FileSet:
+    """A world's report files, and which one a report goes to."""
+
+    def __init__(self, specs: tuple[FileSpec, ...]) -> None:
+        self.specs = specs
+        self.by_source: dict[str, list[FileSpec]] = {}
+        for spec in specs:
+            self.by_source.setdefault(spec.source, []).append(spec)
+
+    def route(self, source: str, ts: int) -> FileSpec:
+        """The file a report of ``source`` at ``ts`` is in."""
+        for spec in self.by_source[source]:
+            if ts < spec.until:
+                return spec
+        raise ValueError(f"no file for {source} at {ts}")
+
+
+S3_FILES = FileSet(FILES)
+S4_FILES = FileSet(FILES_S4)
 
 
 def route(source: str, ts: int) -> FileSpec:
-    """The file a report of ``source`` at ``ts`` is in."""
-    for spec in _BY_SOURCE[source]:
-        if ts < spec.until:
-            return spec
-    raise ValueError(f"no file for {source} at {ts}")
+    """The file a report of ``source`` at ``ts`` is in (the §3 world)."""
+    return S3_FILES.route(source, ts)
 
 
 @dataclass(slots=True)
@@ -120,6 +155,7 @@ def prepare(rec: Rec, spec: FileSpec, url: str, reported_at: str, rng: random.Ra
         "site_type": rec.site_type or "",
         "payment_types": ";".join(rec.payment_types),
         "notes": rec.notes or "",
+        "actioned": "" if rec.actioned is None or not spec.actioned else booleans[0] if rec.actioned else booleans[1],
     }
     if "analyst" in (spec.columns or ()):
         fields["analyst"] = rng.choice(("A-01", "A-02", "A-03", "A-07", "A-11", ""))
@@ -145,6 +181,8 @@ def _json_fields(rec: Rec, spec: FileSpec, url: str, reported_at: str, rng: rand
         fields["payment_types"] = list(rec.payment_types) if lists else ";".join(rec.payment_types)
     if rec.notes:
         fields["notes"] = rec.notes
+    if rec.actioned is not None and spec.actioned:
+        fields["actioned"] = rec.actioned if rng.random() < spec.json_bools else ("true" if rec.actioned else "false")
     return fields
 
 

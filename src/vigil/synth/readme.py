@@ -15,8 +15,10 @@ Vigil synthetic world
 Made by `vigil synth`. Everything here is synthetic and neutral: hostnames are under
 .test, .example or .invalid; IP addresses come from documentation and reserved ranges
 (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 240.0.0.0/4, 2001:db8::/32); ASNs are
-private-use; organisations, hotlines and notes are fictional. There is no content of any
-kind, only report metadata. See docs/synthetic-world.md in the Vigil source.
+private-use; organisations, hotlines, notes, shops and identifiers are fictional. The
+captured pages are bland placeholder shops ("Example ... Picture Club"); media entries are
+fake (a magic number and zeros), never a picture. See docs/synthetic-world.md in the Vigil
+source.
 
 What is what
 ------------
@@ -25,6 +27,12 @@ reports/             the raw input, as hotlines send it: several files per sourc
                      (HL-A, HL-B, HL-C, PARTNER-X, PARTNER-Y), CSV and JSON Lines, some
                      gzip-compressed, with dirt: URL spelling variants, time zones,
                      exact re-sends, and rows with exactly one problem each.
+captures/            captured pages of reported URLs (metadata only):
+  analyst-tool/      manifest.jsonl and the HTML files (plus a few fake media files)
+  crawler.warc.gz    a WARC: request + response records, Referer when reached via a
+                     referrer chain, a few fake image/video responses
+                     Ingest both: vigil ingest captures captures/analyst-tool
+                     captures/crawler.warc.gz
 iptoasn.tsv          the world's IP database (iptoasn format: range_start, range_end,
                      AS_number, country_code, AS_description; tab-separated, no header).
                      Give it to `vigil enrich --ip-db`.
@@ -38,6 +46,15 @@ truth/               the ground truth; the pipeline never reads it:
                      header = line 1; JSON Lines lines are 1-based)
   ingest.json        {"rows_read", "stored", "duplicates", "quarantined"}
   world.json         the seed, size and calibration of this world
+  attribution.json   the expected `vigil stats brands --format json` objects, keyed by
+                     period ("2012", "2009-06-01..2012-12-31", ...), plus media_skipped,
+                     disguised (URLs), decoys (values the guard must stop),
+                     label_dependent (keys that depend on how ties are broken)
+  captures.jsonl     one line per capture: its true template, brand, distributor, cover
+                     flag and the identifiers on the page (IDs are the world's labels:
+                     T0001, T0001.D03, D03)
+  templates.jsonl    one line per template: family, version, the template it was
+                     redesigned from, first seen, brands
 """
 
 

@@ -55,6 +55,7 @@ class Rec:
     payment_types: tuple[str, ...] = ()
     notes: str | None = None
     date_only: bool = False
+    actioned: bool | None = None  # stated only by sources whose files carry the column
 
 
 def iso(ts: int) -> str:

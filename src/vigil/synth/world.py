@@ -14,52 +14,43 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.errors import ConfigError
-from vigil.synth import calibration, dirt, names
+from vigil.synth import calibration
+from vigil.synth.attrtruth import ReportCounts
+from vigil.synth.brands import TemplateBook, assign_brands, s3_distributors
 from vigil.synth.calibration import (
     CALIBRATED_QUARTER,
     DEFAULT_REPORTS,
     QUARTER_TOTALS,
     QUARTERS,
 )
+from vigil.synth.capworld import UrlSampler, build_captures
 from vigil.synth.families import FamilyFactory
-from vigil.synth.files import FILES, FileSpec, Row, Writer, prepare, route
+from vigil.synth.files import FILES, S3_FILES
 from vigil.synth.hosting import (
     build_orgs,
     orgs_by_country,
     write_iptoasn,
     write_shared_services,
 )
-from vigil.synth.readme import README, world_description
+from vigil.synth.outputs import (
+    WorldSummary,
+    capture_description,
+    prepare_out,
+    summary,
+    write_common,
+)
+from vigil.synth.readme import world_description
+from vigil.synth.sink import ReportSink
 from vigil.synth.truth import NO_ORG, FamilyView, HostingTruth, Rec, quarter_usage
 
-DUPLICATE_RATE = 0.015  # exact re-sends, per report
-BAD_ROW_RATE = 0.006  # rows with one problem, per report
 NOISE_SHARE = 0.11  # share of rows from families never reported as commercial
 Key = tuple[int, str, str]  # (quarter index, site type, country)
-
-
-@dataclass(frozen=True)
-class WorldSummary:
-    """Where a generated world is and how big it is."""
-
-    out: Path
-    reports_dir: Path
-    ip_db: Path  # iptoasn.tsv
-    shared_services: Path
-    truth_dir: Path
-    readme: Path
-    seed: int
-    rows: int  # rows in the report files (what an ingest reads)
-    stored: int  # distinct reports
-    duplicates: int  # exact re-sends
-    quarantined: int  # rows with one problem
-    files: int
-    families: int
-    urls: int
+#: Periods of truth/attribution.json (`vigil stats brands --period P`).
+BRAND_PERIODS = ("2012", "2011", "2009-06-01..2012-12-31")
+PROFILES = ("s3", "s4")
 
 
 class Quotas:
@@ -117,23 +108,17 @@ class _Run:
         self.bounds = calibration.quarter_bounds()
         self.boundaries = [s for s, _ in self.bounds] + [self.bounds[-1][1]]
         self.rng = random.Random(seed)
-        self.dirt = random.Random(f"{seed}:dirt")
         self.factory = FamilyFactory(
             random.Random(f"{seed}:families"), self.orgs, orgs_by_country(self.orgs), self.boundaries,
             salt=self.rng.randrange(1 << 22),
         )
         self.quotas = Quotas(calibration.targets(reports / DEFAULT_REPORTS))
         self.truth = HostingTruth()
-        self.writers = {
-            spec.name: Writer(out / "reports" / spec.name, spec, random.Random(f"{seed}:{spec.name}")) for spec in FILES
-        }
-        self.ids: Counter[str] = Counter()
-        self.rows = self.stored = self.duplicates = self.quarantined = 0
+        self.sink = ReportSink(out, seed, S3_FILES, self.boundaries, progress)
         self.families = self.urls = 0
-        self.pending_reasons = list(dirt.REASONS)
-        self.long_url_done = False
-        self.kind_rows: Counter[str] = Counter()
-        self._reported = 0
+        self.counts = ReportCounts(BRAND_PERIODS)
+        self.actioned_rng = random.Random(f"{seed}:actioned")
+        self.sampler = UrlSampler(captured_urls(reports), random.Random(f"{seed}:sampler"), until=self.boundaries[8])
 
     # ------------------------------------------------------------------ fitting
     def country(self, org: int) -> str:
@@ -159,69 +144,16 @@ class _Run:
 
     # ------------------------------------------------------------------ writing
     def commit(self, recs: list[Rec], *, kind: str, with_dirt: bool = True) -> None:
-        before = self.rows
         view = FamilyView(recs)
         self.truth.add(view, self.orgs)
         self.families += 1
         self.urls += len(view.by_url)
         for rec in view.recs:
-            spec = route(rec.source, rec.ts)
-            if spec.has_ids:
-                self.ids[rec.source] += 1
-                rec.report_id = names.report_id(rec.source, self.ids[rec.source])
-            row = self._row(rec, spec)
-            self._add(spec, row)
-            self.stored += 1
-            if with_dirt and spec.has_ids and self.dirt.random() < DUPLICATE_RATE:
-                self._add(spec, row)
-                self.duplicates += 1
-            if with_dirt and (self.pending_reasons or self.dirt.random() < BAD_ROW_RATE):
-                self._bad_row(rec)
-        self.kind_rows[kind] += self.rows - before
-        if self.progress is not None and self.rows - self._reported >= 1000:
-            self._reported = self.rows
-            self.progress(self.rows)
-
-    def _row(self, rec: Rec, spec: FileSpec) -> Row:
-        url = dirt.spell_url(rec.url, rec.host.unicode_name, self.dirt)
-        when = dirt.render_time(rec.ts, date_only=rec.date_only, boundaries=self.boundaries, rng=self.dirt)
-        return prepare(rec, spec, url, when, self.dirt)
-
-    def _add(self, spec: FileSpec, row: Row) -> None:
-        self.writers[spec.name].add(row)
-        self.rows += 1
-
-    def _bad_row(self, rec: Rec) -> None:
-        pending = bool(self.pending_reasons)
-        reason = self.pending_reasons.pop(0) if pending else self.dirt.choice(dirt.REASONS)
-        if reason in ("bad_ip", "unknown_site_type") and rec.host.suffix == "invalid":
-            # a hidden service's rows never carry an IP and always say hidden_service
-            if pending:
-                self.pending_reasons.append(reason)
-            return
-        spec = route(rec.source, rec.ts)
-        if reason in dirt.JSONL_ONLY and not spec.jsonl:
-            spec = route("HL-C", rec.ts)
-        elif reason in dirt.CSV_ONLY and spec.jsonl:
-            spec = route("HL-A", rec.ts)
-        report_id = ""
-        if spec.has_ids:
-            self.ids[spec.source] += 1
-            report_id = names.report_id(spec.source, self.ids[spec.source])
-        copy = Rec(rec.ts, rec.url, rec.host, spec.source, report_id, rec.ip, rec.org, rec.commercial,
-                   rec.site_type, rec.payment_types, rec.notes, rec.date_only)
-        row = self._row(copy, spec)
-        dirt.break_fields(reason, row.fields, jsonl=spec.jsonl, host=rec.host.name, ts=rec.ts, rng=self.dirt)
-        if reason == "url_too_long" and not self.long_url_done:
-            row.fields["url"] = dirt.long_url(rec.host.name, 100_000)
-            self.long_url_done = True
-        if reason == "bad_json":
-            row.raw = dirt.bad_json_line(row.fields, self.dirt)
-        if reason == "bad_row":
-            row.extra = ("unexpected",) if self.dirt.random() < 0.7 else ("x", "y")
-        row.reason = reason
-        self._add(spec, row)
-        self.quarantined += 1
+            if rec.source in ("HL-A", "HL-C"):  # the sources that state `actioned` (their files carry it)
+                rec.actioned = True if rec.commercial else (False if self.actioned_rng.random() < 0.5 else None)
+        self.sink.commit(view.recs, kind=kind, with_dirt=with_dirt)
+        self.counts.add(view.recs)
+        self.sampler.offer(view)
 
     # --------------------------------------------------------------- the world
     def noise_window(self) -> tuple[int, int]:
@@ -243,7 +175,7 @@ class _Run:
             failures = 0
             quotas.take(fitted[1])
             self.commit(fitted[0], kind="bulk")
-            while self.kind_rows["noise"] < self.noise_due(initial):
+            while self.sink.kind_rows["noise"] < self.noise_due(initial):
                 self._noise()
         for key in sorted(k for k, n in quotas.left.items() if n > 0):
             q, site_type, country = key
@@ -255,7 +187,7 @@ class _Run:
                     raise RuntimeError(f"synthetic world: fill family for {key} came out as {fitted and fitted[1]}")
                 quotas.take(fitted[1])
                 self.commit(recs, kind="fill")
-        while self.rows < self.target_rows:
+        while self.sink.rows < self.target_rows:
             self._noise(exact=True)
 
     def _draw_country(self, q: int, *, site_type: str) -> str:
@@ -265,7 +197,7 @@ class _Run:
         """Noise rows to have written by now: NOISE_SHARE of the world, less if the
         commercial families look like they will need more than their share."""
         done = (initial - self.quotas.total()) / initial if initial else 1.0
-        commercial = self.kind_rows["bulk"] + self.kind_rows["fill"]
+        commercial = self.sink.kind_rows["bulk"] + self.sink.kind_rows["fill"]
         projected = commercial / done if done else 0.0
         budget = min(NOISE_SHARE * self.target_rows, self.target_rows - 1.04 * projected)
         return max(0.0, budget) * done
@@ -274,42 +206,34 @@ class _Run:
         start, end = self.noise_window()
         wanted = None
         if exact:
-            wanted = min(self.target_rows - self.rows, 1 + int(self.rng.expovariate(1 / 3.0)))
+            wanted = min(self.target_rows - self.sink.rows, 1 + int(self.rng.expovariate(1 / 3.0)))
         recs = self.factory.noise(start, end, wanted)
         self.commit(recs, kind="top-up" if exact else "noise", with_dirt=not exact)
 
-    def finish(self) -> WorldSummary:
-        quarantine: list[dict[str, object]] = []
-        for spec in FILES:
-            writer = self.writers[spec.name]
-            writer.close()
-            quarantine += [{"file": f"reports/{spec.name}", "line": line, "reason": reason}
-                           for line, reason in sorted(writer.quarantine)]
+    def finish(self, *, decoys: float, mutations: float) -> WorldSummary:
+        quarantine = self.sink.close()
         self._check_calibration()
+        distributors = s3_distributors(self.boundaries[0], self.boundaries[8])
+        demands = self.sampler.demands()
+        book = TemplateBook(random.Random(f"{self.seed}:book"))
+        assign_brands(demands, distributors, book, random.Random(f"{self.seed}:brands"))
+        capture = build_captures(self.out, demands, distributors, seed=self.seed, decoys=decoys, mutations=mutations,
+                                 counts=self.counts, periods=BRAND_PERIODS)  # fmt: skip
+        sink = self.sink
         truth_dir = self.out / "truth"
         self.truth.write(truth_dir / "hosting.json")
-        (truth_dir / "quarantine.jsonl").write_text(
-            "".join(json.dumps(q) + "\n" for q in quarantine), encoding="utf-8"
-        )
-        ingest = {"rows_read": self.rows, "stored": self.stored, "duplicates": self.duplicates,
-                  "quarantined": self.quarantined}
-        (truth_dir / "ingest.json").write_text(json.dumps(ingest, indent=2) + "\n", encoding="utf-8")
+        write_common(self.out, quarantine, sink)
         world = world_description(
-            seed=self.seed, rows=self.rows, requested=self.target_rows, families=self.families, urls=self.urls,
+            seed=self.seed, rows=sink.rows, requested=self.target_rows, families=self.families, urls=self.urls,
             targets=self.quotas.targets, result=self.truth.invocation(CALIBRATED_QUARTER),
-            files=[s.name for s in FILES],
-            rows_by_kind=dict(self.kind_rows),
-        )
+            files=[s.name for s in FILES], rows_by_kind=dict(sink.kind_rows),
+        )  # fmt: skip
+        world["captures"] = capture_description(capture, decoys=decoys, mutations=mutations)
         (truth_dir / "world.json").write_text(json.dumps(world, indent=2) + "\n", encoding="utf-8")
-        (self.out / "README.txt").write_text(README, encoding="utf-8")
         if self.progress is not None:
-            self.progress(self.rows)
-        return WorldSummary(
-            out=self.out, reports_dir=self.out / "reports", ip_db=self.out / "iptoasn.tsv",
-            shared_services=self.out / "shared_services.csv", truth_dir=truth_dir, readme=self.out / "README.txt",
-            seed=self.seed, rows=self.rows, stored=self.stored, duplicates=self.duplicates,
-            quarantined=self.quarantined, files=len(FILES), families=self.families, urls=self.urls,
-        )
+            self.progress(sink.rows)
+        return summary(self.out, self.seed, sink, capture, files=len(FILES), families=self.families, urls=self.urls,
+                       profile="s3")  # fmt: skip
 
     def _check_calibration(self) -> None:
         q = QUARTERS.index(CALIBRATED_QUARTER)
@@ -319,32 +243,54 @@ class _Run:
             raise RuntimeError("synthetic world: the truth does not match the calibration targets")
 
 
+def captured_urls(reports: int) -> int:
+    """How many URLs the §3 world captures: a function of its size only (never of the seed)."""
+    return max(24, min(400, reports // 50))
+
+
 def generate_world(
     out: Path,
     *,
     seed: int = 2012,
-    reports: int = DEFAULT_REPORTS,
+    reports: int | None = None,
     progress: Callable[[int], None] | None = None,
+    profile: str = "s3",
+    decoys: float = 1.0,
+    mutations: float = 1.0,
 ) -> WorldSummary:
-    """Write a synthetic world to ``out`` (which must be empty or absent); same seed, same bytes.
+    """Write a synthetic world to ``out`` (which must be empty or absent); same arguments, same bytes.
 
-    ``reports`` is the number of rows written under ``reports/`` (exactly, unless the
-    calibrated commercial URLs alone need more, which happens only for tiny worlds).
-    ``progress`` is called now and then with the number of rows written so far.
+    ``profile="s3"`` (default) is the world calibrated to §3 (hosting), with a small set of
+    captures; ``reports`` is the number of rows written under ``reports/`` (default
+    ``DEFAULT_REPORTS``; exactly, unless the calibrated commercial URLs alone need more,
+    which happens only for tiny worlds). ``profile="s4"`` is the larger world calibrated
+    to §4 (brands and distributors, June 2009 - December 2012) with a few thousand
+    captures; its size is fixed by the calibration, so it takes no ``reports``.
+    ``decoys`` and ``mutations`` multiply the decoy identifiers and the per-capture
+    rotations (0 turns them off). ``progress`` is called now and then with the number of
+    report rows written so far, and once at the end with the total.
     """
     out = Path(out)
-    if reports < 1:
-        raise ConfigError(f"--reports must be at least 1, not {reports}")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"{out}: not an empty directory; give a new or empty --out directory")
-    (out / "reports").mkdir(parents=True, exist_ok=True)
-    (out / "truth").mkdir(exist_ok=True)
+    if profile not in PROFILES:
+        raise ConfigError(f"--profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+    if decoys < 0 or mutations < 0:
+        raise ConfigError("--decoys and --mutations must not be negative")
+    if profile == "s4" and reports is not None:
+        raise ConfigError("the s4 world has the calibrated size of assessment §4; leave --reports out")
+    rows = DEFAULT_REPORTS if reports is None else reports
+    if rows < 1:
+        raise ConfigError(f"--reports must be at least 1, not {rows}")
+    prepare_out(out)
     orgs = build_orgs()
     write_iptoasn(out / "iptoasn.tsv", orgs)
     write_shared_services(out / "shared_services.csv")
-    run = _Run(out, seed, reports, progress)
+    if profile == "s4":
+        from vigil.synth.s4 import generate_s4
+
+        return generate_s4(out, seed=seed, progress=progress, decoys=decoys, mutations=mutations)
+    run = _Run(out, seed, rows, progress)
     run.run()
-    return run.finish()
+    return run.finish(decoys=decoys, mutations=mutations)
 
 
 __all__ = ["DEFAULT_REPORTS", "WorldSummary", "generate_world"]
