@@ -83,12 +83,13 @@ def test_a_zip_with_a_manifest_and_a_page_too_large(tmp_path: Path) -> None:
     assert codes == ["page_too_large", "missing_file"]
 
 
-def _warc(path: Path, records: list[tuple[str, str, bytes]], *, gz: bool = True) -> Path:
+def _warc(path: Path, records: list[tuple[str, str, bytes]], *, gz: bool = True, referer: list[bool] | None = None) -> Path:
     buffer = io.BytesIO()
     writer = WARCWriter(buffer, gzip=gz)
-    for url, content_type, body in records:
+    for n, (url, content_type, body) in enumerate(records):
+        headers = [("Host", "x.test")] + ([("Referer", "http://ref.test/")] if referer is None or referer[n] else [])
         request = writer.create_warc_record(url, "request", http_headers=StatusAndHeaders(
-            "GET / HTTP/1.1", [("Host", "x.test"), ("Referer", "http://ref.test/")], is_http_request=True))  # fmt: skip
+            "GET / HTTP/1.1", headers, is_http_request=True))  # fmt: skip
         headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
         response = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
         request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
@@ -108,6 +109,14 @@ def test_a_warc_keeps_html_responses_only(tmp_path: Path) -> None:
     summary = ingest(tmp_path / "v.duckdb", path)
     assert (summary.total("stored"), summary.total("skipped_media")) == (1, 3)
     assert table(tmp_path / "v.duckdb", "SELECT url, referrer FROM captures") == [("http://w.test/", "http://ref.test/")]
+
+
+def test_a_referrer_never_outlives_its_own_request(tmp_path: Path) -> None:
+    path = _warc(tmp_path / "r.warc.gz", [("http://w.test/", "text/html", PAGE), ("http://w.test/", "text/html", PAGE + b"2")],
+                 referer=[True, False])  # fmt: skip
+    ingest(tmp_path / "v.duckdb", path)
+    got = table(tmp_path / "v.duckdb", "SELECT referrer FROM captures ORDER BY source_record")
+    assert got == [("http://ref.test/",), (None,)]
 
 
 def test_a_warc_full_of_images_stores_nothing(tmp_path: Path) -> None:

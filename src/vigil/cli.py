@@ -98,16 +98,20 @@ def _main(
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")] = Path("world"),
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 2012,
-    reports: Annotated[Optional[int], typer.Option(help="About how many report rows to write (default: the calibrated world).")] = None,
+    reports: Annotated[Optional[int], typer.Option(help="About how many report rows to write (s3 only; default: the calibrated world).")] = None,
+    profile: Annotated[str, typer.Option(help="s3: calibrated to §3 hosting (default); s4: calibrated to §4 brands and distributors.")] = "s3",
+    decoys: Annotated[float, typer.Option(help="Multiply the decoy identifiers shared by unrelated brands.")] = 1.0,
+    mutations: Annotated[float, typer.Option(help="Multiply the per-capture page changes.")] = 1.0,
 ) -> None:
-    """Write a synthetic world: raw hotline reports, its IP database and shared services, and (apart) its ground truth."""
+    """Write a synthetic world: raw hotline reports and captures, its IP database and shared services, and (apart) its ground truth."""
     from vigil.synth import DEFAULT_REPORTS, generate_world
 
     with _errors():
-        total = reports or DEFAULT_REPORTS
+        total = None if profile == "s4" else (reports or DEFAULT_REPORTS)
         with _progress() as bar:
-            task = bar.add_task("synth reports", total=total)
-            summary = generate_world(out_dir, seed=seed, reports=total, progress=lambda n: bar.update(task, completed=n))
+            task = bar.add_task("synth reports", total=total or 56_312)
+            summary = generate_world(out_dir, seed=seed, reports=total, profile=profile, decoys=decoys, mutations=mutations,
+                                     progress=lambda n: bar.update(task, completed=n))  # fmt: skip
         out.print(f"wrote the synthetic world to {out_dir} ({summary})")
 
 
@@ -452,7 +456,7 @@ def demo(
     if (world / "truth" / "world.json").exists():
         out.print(f"using the synthetic world already in {world}")
     else:
-        synth(out_dir=world, seed=seed, reports=None)
+        synth(out_dir=world, seed=seed, reports=None, profile="s3", decoys=1.0, mutations=1.0)
     ingest_reports(paths=[world / "reports"], db=db, source=None, batch_size=50_000, as_json=False)
     enrich(db=db, ip_db=world / "iptoasn.tsv", shared_services=[world / "shared_services.csv"], site_type_rules=None, dns=False)
     stats_hosting(period=period, db=db, all_urls=False, fmt="table", out_dir=out_dir / "tables")

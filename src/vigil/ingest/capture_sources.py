@@ -176,6 +176,14 @@ class _Prefix(io.RawIOBase):
         return len(data)
 
 
+def _paired_referer(referers: dict[str, str], record_id: str, target: str) -> str:
+    """The Referer of the request paired with a response: by record ID, else the latest
+    request for the same URL; both entries are consumed so none outlives its response."""
+    by_id = referers.pop(record_id, None)
+    by_url = referers.pop(target, None)
+    return (by_id if by_id is not None else by_url) or ""
+
+
 def warc_items(path: Path, limit: int = DEFAULT_MAX_PAGE) -> Iterator[CaptureItem]:
     """Responses and resources from a WARC; the referrer comes from the paired request."""
     from warcio.archiveiterator import ArchiveIterator
@@ -193,10 +201,12 @@ def warc_items(path: Path, limit: int = DEFAULT_MAX_PAGE) -> Iterator[CaptureIte
                 headers = rec.rec_headers
                 target = headers.get_header("WARC-Target-URI") or ""
                 if rec.rec_type == "request" and rec.http_headers is not None:
-                    referer = rec.http_headers.get_header("Referer")
-                    if referer:
-                        referers[target] = referer
-                        referers[headers.get_header("WARC-Concurrent-To") or ""] = referer
+                    referer = rec.http_headers.get_header("Referer") or ""
+                    # a request without a Referer is recorded too, so it masks an older one
+                    referers[target] = referer
+                    concurrent = headers.get_header("WARC-Concurrent-To")
+                    if concurrent:
+                        referers[concurrent] = referer
                     continue
                 if rec.rec_type not in ("response", "resource"):
                     continue
@@ -205,7 +215,7 @@ def warc_items(path: Path, limit: int = DEFAULT_MAX_PAGE) -> Iterator[CaptureIte
                     "capture_id": record_id.strip("<>"),
                     "url": target,
                     "captured_at": headers.get_header("WARC-Date") or "",
-                    "referrer": referers.pop(record_id, None) or referers.pop(target, None) or "",
+                    "referrer": _paired_referer(referers, record_id, target),
                 }
                 if rec.rec_type == "response":
                     status = rec.http_headers.get_statuscode() if rec.http_headers else ""

@@ -79,14 +79,15 @@ def capture_inputs(paths: Sequence[Path]) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = []
     for path in paths:
         if path.is_dir():
-            try:
-                find_manifest(path)
-                found.append(("folder", path))
-            except InputError:
-                pass
-            for child in sorted(path.rglob("*")):
+            for child in sorted([path, *path.rglob("*")]):
                 name = child.name.lower()
-                if name.endswith((".warc", ".warc.gz")):
+                if child.is_dir():
+                    try:
+                        find_manifest(child)
+                        found.append(("folder", child))
+                    except InputError:
+                        pass
+                elif name.endswith((".warc", ".warc.gz")):
                     found.append(("warc", child))
                 elif name.endswith(".zip"):
                     found.append(("zip", child))
