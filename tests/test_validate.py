@@ -85,3 +85,25 @@ def test_each_problem_has_its_code_and_a_readable_reason(change: dict[str, str],
         parse_report({**GOOD, **change})
     assert caught.value.code == code
     assert words in caught.value.reason
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.lists(st.sampled_from(["0", "1", "9", "10", "01", "99", "100", "199", "249", "255", "256", "300", "007"]), min_size=3, max_size=5))
+def test_the_ipv4_fast_path_agrees_with_ipaddress(parts: list[str]) -> None:
+    import ipaddress
+
+    from vigil.ingest.validate import parse_ip
+
+    text = ".".join(parts)
+    try:
+        expected: str | None = str(ipaddress.ip_address(text))
+    except ValueError:
+        expected = None
+    try:
+        got: str | None = parse_ip(text)
+    except InvalidRecord:
+        got = None
+    assert got == expected

@@ -65,9 +65,14 @@ def parse_timestamp(value: str) -> datetime:
     return moment
 
 
+_DOTTED = re.compile(r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}")
+
+
 @lru_cache(maxsize=65536)
 def parse_ip(value: str) -> str:
     """An IPv4 or IPv6 address in its standard (compressed) text form."""
+    if _DOTTED.fullmatch(value):  # the common case, already standard: skip ipaddress
+        return value
     try:
         return str(ipaddress.ip_address(value.strip("[]")))
     except ValueError:
