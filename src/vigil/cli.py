@@ -451,7 +451,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Synthetic world seed.")] = 2012,
     period: Annotated[str, typer.Option(help="Period for the §3 tables.")] = "2012Q4",
 ) -> None:
-    """The main job on a fresh clone: make the default world, ingest, enrich, and print and write §3."""
+    """The main job on a fresh clone: make the default world, ingest, enrich, print and write §3; then captures → §4."""
     world = out_dir / "world"
     if (world / "truth" / "world.json").exists():
         out.print(f"using the synthetic world already in {world}")
@@ -460,7 +460,11 @@ def demo(
     ingest_reports(paths=[world / "reports"], db=db, source=None, batch_size=50_000, as_json=False)
     enrich(db=db, ip_db=world / "iptoasn.tsv", shared_services=[world / "shared_services.csv"], site_type_rules=None, dns=False)
     stats_hosting(period=period, db=db, all_urls=False, fmt="table", out_dir=out_dir / "tables")
-    out.print(f"§3 tables for {period}: {out_dir / 'tables'} (JSON, one CSV per table, HTML summary)")
+    ingest_captures(paths=[world / "captures"], db=db, source=None, max_page_bytes=5_000_000, batch_size=2000, as_json=False)
+    attribute(db=db, same_threshold=0.8, altered_threshold=0.5, max_groups=3, processors=None, warninglist=None)
+    year = period[:4]
+    stats_brands(period=year, db=db, fmt="table", out_dir=out_dir / "tables")
+    out.print(f"§3 tables for {period} and §4 tables for {year}: {out_dir / 'tables'} (JSON, one CSV per table, HTML summaries)")
 
 
 def main() -> None:
