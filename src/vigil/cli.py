@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -81,6 +81,18 @@ def _progress() -> Progress:
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False, disable=not err.is_terminal,
     )  # fmt: skip
+
+
+def _stages(bar: Progress, verb: str) -> Callable[[str, int, int], None]:
+    """A progress callback that gives each stage of a long step its own bar."""
+    tasks: dict[str, Any] = {}
+
+    def tick(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(f"{verb} {stage}", total=max(total, 1))
+        bar.update(tasks[stage], completed=done)
+
+    return tick
 
 
 @app.callback()
@@ -200,13 +212,7 @@ def enrich(
 
             resolver = DnspythonResolver()
         with _progress() as bar:
-            tasks: dict[str, Any] = {}
-
-            def tick(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(f"enrich {stage}", total=max(total, 1))
-                bar.update(tasks[stage], completed=done)
-
+            tick = _stages(bar, "enrich")
             summary = enrich_store(
                 store, provider=provider,
                 shared_services=_env_paths("VIGIL_SHARED_SERVICES", shared_services),
@@ -286,13 +292,7 @@ def attribute(
 
     with _errors(), Store(db) as store:
         with _progress() as bar:
-            tasks: dict[str, Any] = {}
-
-            def tick(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(f"attribute {stage}", total=max(total, 1))
-                bar.update(tasks[stage], completed=done)
-
+            tick = _stages(bar, "attribute")
             summary = attribute_store(
                 store, settings=TemplateSettings(same=same_threshold, altered=altered_threshold), max_groups=max_groups,
                 processors=_env_paths("VIGIL_PROCESSORS", processors), warninglists=_env_paths("VIGIL_WARNINGLISTS", warninglist),
