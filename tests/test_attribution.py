@@ -109,3 +109,33 @@ def test_a_not_same_judgement_survives_reruns(tmp_path: Path) -> None:
         with Store(db, read_only=True) as store:
             d = dict(store.con.execute("SELECT brand_id, distributor_id FROM brands").fetchall())
         assert d[brands[0]] != d[brands[-1]]
+
+
+def test_the_strength_floor_is_a_visible_knob(tmp_path: Path) -> None:
+    build(tmp_path / "caps")
+    with Store(tmp_path / "v.duckdb") as store:
+        CaptureIngest(store).run([tmp_path / "caps"])
+        assert attribute_store(store).distributors == 3
+        weak = attribute_store(store, min_strength=0.99)  # no kind is that strong: nothing can link
+        assert (weak.brands, weak.distributors) == (8, 0)
+        assert store.scalar("SELECT count(*) FROM capture_attribution WHERE distributor_id IS NOT NULL") == 0
+
+
+def test_junk_pages_end_with_clear_messages_and_attribution_still_runs(tmp_path: Path) -> None:
+    caps = tmp_path / "junk"
+    caps.mkdir()
+    (caps / "big.html").write_bytes(b"<html><body>" + b"<p>filler text</p>" * 3_000_000 + b"</body></html>")  # ~54 MB
+    (caps / "deep.html").write_bytes(b"<html><body>" + b"<div>" * 100_000 + b"x" + b"</div>" * 100_000 + b"</body></html>")
+    (caps / "ok.html").write_text(Family.make(3).capture(random.Random(1)))
+    rows = [{"capture_id": n, "url": f"http://{n}.test/", "captured_at": "2012-03-01", "file": f"{n}.html"} for n in ("big", "deep", "ok")]
+    (caps / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    db = tmp_path / "v.duckdb"
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", "captures", str(caps), "--db", str(db)])
+    assert result.exit_code == 0 and "quarantined: 1" in result.output
+    with Store(db, read_only=True) as store:
+        assert store.con.execute("SELECT reason_code, reason FROM quarantine").fetchall()[0][0] == "page_too_large"
+        assert store.scalar("SELECT count(*) FROM captures") == 2
+    result = runner.invoke(app, ["attribute", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "2 captures" in result.output

@@ -282,6 +282,7 @@ def attribute(
     same_threshold: Annotated[float, typer.Option(help="Similarity at or above which a page skeleton joins an earlier template.")] = 0.8,
     altered_threshold: Annotated[float, typer.Option(help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = 0.5,
     max_groups: Annotated[int, typer.Option(help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = 3,
+    min_strength: Annotated[float, typer.Option(help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = 0.5,
     processors: Annotated[Optional[list[Path]], typer.Option("--processors", help="Extra payment-processor TOML (repeatable; also VIGIL_PROCESSORS).")] = None,
     warninglist: Annotated[Optional[list[Path]], typer.Option("--warninglist", help="Extra MISP-format warning list JSON (repeatable; also VIGIL_WARNINGLISTS).")] = None,
 ) -> None:
@@ -295,6 +296,7 @@ def attribute(
             tick = _stages(bar, "attribute")
             summary = attribute_store(
                 store, settings=TemplateSettings(same=same_threshold, altered=altered_threshold), max_groups=max_groups,
+                min_strength=min_strength,
                 processors=_env_paths("VIGIL_PROCESSORS", processors), warninglists=_env_paths("VIGIL_WARNINGLISTS", warninglist),
                 progress=tick,
             )  # fmt: skip
@@ -461,7 +463,7 @@ def demo(
     enrich(db=db, ip_db=world / "iptoasn.tsv", shared_services=[world / "shared_services.csv"], site_type_rules=None, dns=False)
     stats_hosting(period=period, db=db, all_urls=False, fmt="table", out_dir=out_dir / "tables")
     ingest_captures(paths=[world / "captures"], db=db, source=None, max_page_bytes=5_000_000, batch_size=2000, as_json=False)
-    attribute(db=db, same_threshold=0.8, altered_threshold=0.5, max_groups=3, processors=None, warninglist=None)
+    attribute(db=db, same_threshold=0.8, altered_threshold=0.5, max_groups=3, min_strength=0.5, processors=None, warninglist=None)
     year = period[:4]
     stats_brands(period=year, db=db, fmt="table", out_dir=out_dir / "tables")
     out.print(f"§3 tables for {period} and §4 tables for {year}: {out_dir / 'tables'} (JSON, one CSV per table, HTML summaries)")

@@ -56,6 +56,18 @@ GROUP BY b.distributor_id ORDER BY urls DESC, b.distributor_id
 """
 
 
+# Every distributor active in the period: its whole span, and its activity in the period.
+_SQL_DISTRIBUTORS = """
+SELECT d.distributor_id, strftime(d.first_seen, '%Y-%m-%d') AS first_seen, strftime(d.last_seen, '%Y-%m-%d') AS last_seen,
+       count(DISTINCT a.brand_id) AS brands_active, count(*) AS captures,
+       d.first_seen >= $start AS new
+FROM capture_attribution a JOIN captures c USING (capture_key) JOIN distributors d USING (distributor_id)
+WHERE NOT a.cover AND c.captured_at >= $start AND c.captured_at < $end
+GROUP BY d.distributor_id, d.first_seen, d.last_seen
+ORDER BY brands_active DESC, d.distributor_id
+"""
+
+
 def brand_stats(engine: Engine, period: Period) -> dict[str, Any]:
     """The §4 object for one period."""
     params = {"start": period.start_ts.replace(tzinfo=None), "end": period.end_ts.replace(tzinfo=None)}
@@ -78,4 +90,5 @@ def brand_stats(engine: Engine, period: Period) -> dict[str, Any]:
         {"distributor_id": d, "brands": n} for d, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     ]
     out["disguised_urls"] = engine.rows("disguised URLs", "SELECT count(*) AS n FROM disguised_urls")[0]["n"]
+    out["distributors"] = engine.rows("distributor activity", _SQL_DISTRIBUTORS, params)
     return out

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from vigil.attribute.evidence import evidence_paths
+from vigil.attribute.identifiers import KINDS
 from vigil.attribute.linking import Linking, link
 from vigil.attribute.pages import analyse_pages
 from vigil.attribute.templates import TemplateSettings, build_templates
@@ -71,6 +72,7 @@ def attribute_store(
     *,
     settings: TemplateSettings = TemplateSettings(),
     max_groups: int = 3,
+    min_strength: float = 0.5,
     processors: Sequence[Path] = (),
     warninglists: Sequence[Path] = (),
     progress: Callable[[str, int, int], None] | None = None,
@@ -88,8 +90,10 @@ def attribute_store(
         WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)
         ORDER BY c.captured_at, c.capture_key""")  # fmt: skip
     page_template = {c["page_sha256"]: c["template_id"] for c in captures}
+    strong = sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
     values = [(r["page_sha256"], r["kind"], r["value"]) for r in engine.rows(
-        "pivot identifiers", "SELECT DISTINCT page_sha256, kind, value FROM page_identifiers WHERE is_pivot ORDER BY 1, 2, 3")]  # fmt: skip
+        "pivot identifiers", "SELECT DISTINCT page_sha256, kind, value FROM page_identifiers "
+        "WHERE is_pivot AND list_contains($strong, kind) ORDER BY 1, 2, 3", {"strong": strong})]  # fmt: skip
     judgements = engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY made_at, judgement_id")
     prefixes = {t[:10]: t for t in set(page_template.values())}
 
