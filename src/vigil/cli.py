@@ -124,7 +124,11 @@ def synth(
             task = bar.add_task("synth reports", total=total or 56_312)
             summary = generate_world(out_dir, seed=seed, reports=total, profile=profile, decoys=decoys, mutations=mutations,
                                      progress=lambda n: bar.update(task, completed=n))  # fmt: skip
-        out.print(f"wrote the synthetic world to {out_dir} ({summary})")
+        out.print(
+            f"wrote the synthetic world ({summary.profile}, seed {summary.seed}) to {out_dir}: {summary.rows:,} report rows "
+            f"in {summary.files} files, {summary.captures:,} captures; ground truth apart in {summary.truth_dir}",
+            highlight=False,
+        )
 
 
 @ingest_app.command("reports")
