@@ -249,6 +249,54 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        5,
+        "assessment inputs: expert estimates, search-volume exports, test purchases (evidence with provenance)",
+        """
+        CREATE TABLE expert_estimates (
+            question      VARCHAR NOT NULL,
+            respondent    VARCHAR NOT NULL,
+            value         DOUBLE NOT NULL,
+            unit          VARCHAR NOT NULL,
+            source_file   VARCHAR NOT NULL,
+            source_line   BIGINT NOT NULL,
+            file_sha256   VARCHAR NOT NULL,
+            batch_id      VARCHAR NOT NULL,
+            ingested_at   TIMESTAMP NOT NULL
+        );
+        CREATE TABLE search_volumes (
+            period        VARCHAR NOT NULL,
+            period_start  DATE NOT NULL,
+            country       VARCHAR NOT NULL,
+            term          VARCHAR NOT NULL,
+            volume        DOUBLE NOT NULL,
+            source_file   VARCHAR NOT NULL,
+            source_line   BIGINT NOT NULL,
+            file_sha256   VARCHAR NOT NULL,
+            batch_id      VARCHAR NOT NULL,
+            ingested_at   TIMESTAMP NOT NULL
+        );
+        CREATE TABLE test_purchases (
+            purchase_key  VARCHAR NOT NULL,
+            purchase_id   VARCHAR NOT NULL,
+            purchased_at  TIMESTAMP NOT NULL,
+            url_original  VARCHAR NOT NULL,
+            url           VARCHAR NOT NULL,
+            host          VARCHAR NOT NULL,
+            payment_type  VARCHAR NOT NULL,
+            processor     VARCHAR,
+            merchant_account VARCHAR,
+            amount        DOUBLE,
+            currency      VARCHAR,
+            outcome       VARCHAR,
+            source_file   VARCHAR NOT NULL,
+            source_line   BIGINT NOT NULL,
+            file_sha256   VARCHAR NOT NULL,
+            batch_id      VARCHAR NOT NULL,
+            ingested_at   TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
