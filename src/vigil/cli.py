@@ -433,9 +433,9 @@ def quarantine(
         elif fmt == "csv":
             sys.stdout.write(to_csv(rows))
         else:
-            table = Table("file", "line", "reason", "excerpt", title=f"quarantine ({len(rows)} shown)")
+            table = Table("kind", "file", "line", "reason", "excerpt", title=f"quarantine ({len(rows)} shown)")
             for row in rows:
-                table.add_row(*(Text(str(row[k] or "")) for k in ("source_file", "line", "reason", "excerpt")))
+                table.add_row(*(Text(str(row[k] or "")) for k in ("kind", "source_file", "line", "reason", "excerpt")))
             out.print(table)
 
 
