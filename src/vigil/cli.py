@@ -195,6 +195,21 @@ def _ingest_summary(summary: Any, as_json: bool, keys: tuple[str, ...]) -> None:
         raise typer.Exit(1)
 
 
+@ingest_app.command("purchases")
+def ingest_purchases(
+    paths: Annotated[list[Path], typer.Argument(help="Test-purchase records: CSV / JSON Lines (plain or .gz), or folders of them.")],
+    db: DbOption = Path("vigil.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest payment providers' test-purchase records (docs/payments.md)."""
+    from vigil.ingest.purchases import PurchaseIngest
+    from vigil.store import Store
+
+    with _errors(), Store(db) as store:
+        summary = PurchaseIngest(store).run(paths)
+        _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined"))
+
+
 @app.command()
 def enrich(
     db: DbOption = Path("vigil.duckdb"),
@@ -347,6 +362,28 @@ def stats_brands(
         _print_stats(stats, fmt)
         if out_dir:
             written = write_outputs(stats, out_dir, name=f"brands-{stats['period']}", title=f"Brands and distributors, {stats['period']}")
+            err.print(f"wrote {written['json']}, {written['html']} and {len(written) - 2} CSV files")
+
+
+@stats_app.command("payments")
+def stats_payments(
+    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    db: DbOption = Path("vigil.duckdb"),
+    trend_periods: Annotated[int, typer.Option(help="How many periods of equal length the trend covers.")] = 4,
+    fmt: FormatOption = "table",
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
+) -> None:
+    """§5 payments: payment types by URL and brand, hidden payment methods, processors, merchant accounts, concentration."""
+    from vigil.analyse.payments import payment_stats
+    from vigil.periods import Period
+    from vigil.publish.tables import write_outputs
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        stats = payment_stats(store.engine, Period.parse(period), trend_periods=trend_periods)
+        _print_stats(stats, fmt)
+        if out_dir:
+            written = write_outputs(stats, out_dir, name=f"payments-{stats['period']}", title=f"Payments, {stats['period']}")
             err.print(f"wrote {written['json']}, {written['html']} and {len(written) - 2} CSV files")
 
 

@@ -1,0 +1,289 @@
+"""Test-purchase ingest: payment providers' monitoring records → ``test_purchases`` (docs/payments.md).
+
+A payment provider's monitoring team (or a third party it engages) buys from a site to
+learn which processor and merchant account take the money. Each record names the
+purchase, when, the URL bought from, the payment type, processor and merchant account,
+the amount and the outcome. Ingest follows the report pattern: files are known by their
+SHA-256, each batch commits its purchases, quarantined records and the file's checkpoint
+in one transaction, an interrupted run resumes after the last batch, and a file ingested
+whole is skipped. A purchase is keyed by its ``purchase_id`` (unique per supplying
+team); an id already stored, or repeated in the batch, is a duplicate and stores nothing.
+
+:func:`parse_purchase` is the pure per-record step. Quarantine codes: binary_junk,
+missing_purchase_id, field_too_long, missing_url, url_too_long, bad_url,
+missing_purchased_at, bad_date, missing_payment_type, unknown_payment_type,
+missing_processor, bad_merchant_account, bad_amount, bad_currency (plus bad_row,
+bad_json, truncated_file and bad_file from the readers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pyarrow as pa
+
+from vigil.enrich.urls import canonicalize_url
+from vigil.errors import InputError, InvalidRecord
+from vigil.ingest.checkpoint import (
+    FileSummary,
+    IngestSummary,
+    add_counts,
+    begin_batch,
+    begin_file,
+    commit_progress,
+    end_batch,
+    file_sha256,
+    insert_quarantine,
+)
+from vigil.ingest.readers import excerpt, open_records
+from vigil.ingest.reports import expand_inputs
+from vigil.ingest.validate import MAX_URL_CHARS, parse_payment_types, parse_timestamp
+from vigil.store import Store, utcnow
+
+__all__ = ["PURCHASE_FIELDS", "Purchase", "PurchaseIngest", "parse_purchase"]
+
+#: Input columns of a test-purchase file, in the order we document them.
+PURCHASE_FIELDS: tuple[str, ...] = (
+    "purchase_id", "purchased_at", "url", "payment_type", "processor",
+    "merchant_account", "amount", "currency", "outcome",
+)  # fmt: skip
+
+DEFAULT_BATCH = 50_000
+MAX_TEXT_CHARS = 256
+_JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+_SCHEMA = pa.schema(
+    [
+        ("purchase_key", pa.string()), ("purchase_id", pa.string()), ("purchased_at", pa.timestamp("us")),
+        ("url_original", pa.string()), ("url", pa.string()), ("host", pa.string()), ("payment_type", pa.string()),
+        ("processor", pa.string()), ("merchant_account", pa.string()), ("amount", pa.float64()),
+        ("currency", pa.string()), ("outcome", pa.string()), ("source_file", pa.string()),
+        ("source_line", pa.int64()), ("file_sha256", pa.string()), ("batch_id", pa.string()),
+        ("ingested_at", pa.timestamp("us")),
+    ]
+)  # fmt: skip
+
+
+class Purchase(NamedTuple):
+    """One validated test purchase, before it is stored (columns of ``test_purchases``)."""
+
+    purchase_key: str
+    purchase_id: str
+    purchased_at: datetime
+    url_original: str
+    url: str
+    host: str
+    payment_type: str
+    processor: str | None  # as supplied; analysis matches it to processors.toml by slug
+    merchant_account: str | None  # as a page's merchant account: no spaces, upper-case (an e-mail lower-case)
+    amount: float | None
+    currency: str | None
+    outcome: str | None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+def purchase_key(purchase_id: str) -> str:
+    """The stored key: a hash of the purchase id alone (ids are unique per supplying team)."""
+    return hashlib.blake2b(purchase_id.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _merchant_account(text: str) -> str:
+    """The account as page identifiers hold it (after the scope): no spaces, upper-cased."""
+    account = "".join(text.split())
+    if not any(c.isalnum() for c in account) or not account.strip("0"):
+        raise InvalidRecord(f"merchant_account {text[:40]!r} is not an account ID", code="bad_merchant_account")
+    return account.lower() if "@" in account else account.upper()
+
+
+def _amount(text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidRecord(f"amount {text[:40]!r} is not a number (e.g. 29.95)", code="bad_amount") from None
+    if not math.isfinite(value) or value < 0:
+        raise InvalidRecord(f"amount {text[:40]!r} is not a finite number of at least 0", code="bad_amount")
+    return value
+
+
+def parse_purchase(fields: dict[str, Any]) -> Purchase:
+    """Validate one record's fields (CSV strings or JSON values) into a Purchase; pure.
+
+    Raises :class:`InvalidRecord` with a stable code; checks run in a fixed order.
+    """
+    texts = [_text(fields.get(name)) for name in PURCHASE_FIELDS]
+    purchase_id, when, raw_url, payment_text, processor_text, account_text, amount_text, currency, outcome = texts
+    if _JUNK.search("".join(texts)):
+        name = next(n for n, text in zip(PURCHASE_FIELDS, texts) if _JUNK.search(text))
+        raise InvalidRecord(f"binary data (control bytes or invalid UTF-8) in field {name!r}", code="binary_junk")
+    if not purchase_id:
+        raise InvalidRecord("no purchase_id", code="missing_purchase_id")
+    for name, text in zip(PURCHASE_FIELDS, texts):
+        if name != "url" and len(text) > MAX_TEXT_CHARS:
+            raise InvalidRecord(f"{name} of {len(text):,} characters is longer than {MAX_TEXT_CHARS}", code="field_too_long")
+    if not raw_url:
+        raise InvalidRecord("no URL", code="missing_url")
+    if len(raw_url) > MAX_URL_CHARS:
+        raise InvalidRecord(
+            f"URL of {len(raw_url):,} characters is longer than the {MAX_URL_CHARS:,}-character limit", code="url_too_long"
+        )
+    canonical = canonicalize_url(raw_url)  # raises InvalidURL (code bad_url)
+    if not when:
+        raise InvalidRecord("no purchased_at date", code="missing_purchased_at")
+    try:
+        purchased_at = parse_timestamp(when)
+    except InvalidRecord:
+        raise InvalidRecord(
+            f"purchased_at {when[:40]!r} is not an ISO 8601 date or date-time (e.g. 2012-10-03T08:00:00Z)", code="bad_date"
+        ) from None
+    if not payment_text:
+        raise InvalidRecord("no payment_type (use 'unknown' when the team could not tell)", code="missing_payment_type")
+    types = parse_payment_types(payment_text)  # raises unknown_payment_type
+    if len(types) != 1:
+        raise InvalidRecord(f"one payment_type per purchase, not {payment_text[:40]!r}", code="unknown_payment_type")
+    account = _merchant_account(account_text) if account_text else None
+    if account and not processor_text:
+        raise InvalidRecord(
+            "merchant_account without a processor (an account is only meaningful at its processor)",
+            code="missing_processor",
+        )
+    amount = _amount(amount_text)
+    currency = currency.upper()
+    if currency and not _CURRENCY.fullmatch(currency):
+        raise InvalidRecord(f"currency {currency[:40]!r} is not a three-letter ISO 4217 code", code="bad_currency")
+    return Purchase(
+        purchase_key(purchase_id), purchase_id, purchased_at, raw_url, canonical.url, canonical.host, types[0],
+        processor_text or None, account, amount, currency or None, outcome.lower() or None,
+    )  # fmt: skip
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.purchases: dict[str, tuple[Purchase, int]] = {}
+        self.quarantine: list[tuple[int, str, str, str]] = []
+        self.in_batch_duplicates = 0
+        self.records = 0
+
+
+class PurchaseIngest:
+    """Ingests test-purchase files into a store; one instance per command run."""
+
+    def __init__(self, store: Store, *, batch_size: int = DEFAULT_BATCH) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.batch_id = uuid.uuid4().hex[:16]
+
+    def run(self, paths: Sequence[Path]) -> IngestSummary:
+        summary = IngestSummary(self.batch_id)
+        begin_batch(self.store.con, self.batch_id, "purchases", paths)
+        for path in expand_inputs(paths):
+            summary.files.append(self._file(path))
+        end_batch(self.store.con, self.batch_id)
+        return summary
+
+    def _file(self, path: Path) -> FileSummary:
+        result = FileSummary(str(path))
+        try:
+            size = path.stat().st_size
+            sha = file_sha256(path)
+        except OSError as exc:
+            result.status, result.error = "error", f"{path}: cannot read: {exc.strerror}"
+            return result
+        skip = begin_file(self.store.con, sha=sha, kind="purchases", path=path, size=size, batch_id=self.batch_id)
+        if skip is None:
+            result.status = "already ingested"
+            return result
+        if skip:
+            result.status = "resumed"
+        try:
+            source = open_records(path)
+        except InputError as exc:
+            result.status, result.error = "error", str(exc)
+            return result
+        consumed = 0
+        batch = _Batch()
+        try:
+            for record in source.records:
+                consumed += 1
+                if consumed <= skip:
+                    continue
+                batch.records += 1
+                problem = record.problem
+                if problem is None and record.fields is not None:
+                    try:
+                        purchase = parse_purchase(record.fields)
+                    except InvalidRecord as exc:
+                        problem = exc
+                    else:
+                        if purchase.purchase_key in batch.purchases:
+                            batch.in_batch_duplicates += 1
+                        else:
+                            batch.purchases[purchase.purchase_key] = (purchase, record.line)
+                if problem is not None:
+                    batch.quarantine.append((record.line, problem.code, problem.reason, excerpt(record.raw)))
+                if batch.records >= self.batch_size:
+                    self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=False)
+                    batch = _Batch()
+        except InputError as exc:
+            result.status, result.error = "error", str(exc)
+            batch.quarantine.append((1, "bad_file", str(exc), ""))
+        finally:
+            source.close()
+        self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)
+        return result
+
+    def _table(self, batch: _Batch, *, path: str, sha: str) -> pa.Table:
+        items = list(batch.purchases.values())
+        n = len(items)
+        columns = list(zip(*(purchase for purchase, _ in items))) if items else [()] * len(Purchase._fields)
+        cols: dict[str, object] = dict(zip(Purchase._fields, columns))
+        cols["source_file"] = [path] * n
+        cols["source_line"] = [line for _, line in items]
+        cols["file_sha256"] = [sha] * n
+        cols["batch_id"] = [self.batch_id] * n
+        cols["ingested_at"] = [utcnow()] * n
+        return pa.Table.from_pydict(cols, schema=_SCHEMA)
+
+    def _commit(self, batch: _Batch, *, path: str, sha: str, consumed: int, result: FileSummary, completed: bool) -> None:
+        con = self.store.con
+        table = self._table(batch, path=path, sha=sha) if batch.purchases else None
+        con.execute("BEGIN TRANSACTION")
+        try:
+            stored = 0
+            if table is not None:
+                con.register("_purchase_batch", table)
+                got = con.execute(
+                    "INSERT INTO test_purchases SELECT b.* FROM _purchase_batch b "
+                    "WHERE NOT EXISTS (SELECT 1 FROM test_purchases p WHERE p.purchase_key = b.purchase_key)"
+                ).fetchone()
+                con.unregister("_purchase_batch")
+                stored = int(got[0]) if got else 0
+            insert_quarantine(con, kind="purchase", path=path, sha=sha, batch_id=self.batch_id, rows=batch.quarantine)
+            counts = {
+                "rows_read": batch.records,
+                "stored": stored,
+                "duplicates": len(batch.purchases) - stored + batch.in_batch_duplicates,
+                "quarantined": len(batch.quarantine),
+            }
+            commit_progress(con, sha=sha, consumed=consumed, completed=completed, counts=counts)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        add_counts(result, counts)
