@@ -210,6 +210,34 @@ def ingest_purchases(
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
 
+@ingest_app.command("estimates")
+def ingest_estimates_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Expert answers: question, respondent, value, unit (CSV / JSON Lines).")],
+    db: DbOption = Path("vigil.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest structured expert estimates (docs/assessment-inputs.md)."""
+    from vigil.ingest.estimates import ingest_estimates
+    from vigil.store import Store
+
+    with _errors(), Store(db) as store:
+        _ingest_summary(ingest_estimates(store, paths), as_json, ("rows_read", "stored", "duplicates", "quarantined"))
+
+
+@ingest_app.command("search")
+def ingest_search_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Aggregated search volumes: period, country, term, volume (CSV / JSON Lines).")],
+    db: DbOption = Path("vigil.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest aggregated search-volume exports (docs/assessment-inputs.md)."""
+    from vigil.ingest.search import ingest_search_volumes
+    from vigil.store import Store
+
+    with _errors(), Store(db) as store:
+        _ingest_summary(ingest_search_volumes(store, paths), as_json, ("rows_read", "stored", "duplicates", "quarantined"))
+
+
 @app.command()
 def enrich(
     db: DbOption = Path("vigil.duckdb"),
@@ -385,6 +413,37 @@ def stats_payments(
         if out_dir:
             written = write_outputs(stats, out_dir, name=f"payments-{stats['period']}", title=f"Payments, {stats['period']}")
             err.print(f"wrote {written['json']}, {written['html']} and {len(written) - 2} CSV files")
+
+
+@stats_app.command("estimates")
+def stats_estimates(
+    db: DbOption = Path("vigil.duckdb"),
+    k: Annotated[float, typer.Option(help="Tukey fence multiplier for outliers.")] = 1.5,
+    fmt: FormatOption = "table",
+) -> None:
+    """§2.1 expert estimates: n, mean, median, spread and outliers by Tukey's fences, per question."""
+    from vigil.analyse.estimates import estimate_stats
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        _print_stats(estimate_stats(store.engine, k=k), fmt)
+
+
+@stats_app.command("search")
+def stats_search(
+    start: Annotated[str, typer.Option("--from", help="First period (2011-01, 2011Q1 or 2011).")],
+    end: Annotated[str, typer.Option("--to", help="Last period, of the same kind.")],
+    lexicon: Annotated[Path, typer.Option(help="Your lexicon CSV (pattern,category), kept outside the repository.", envvar="VIGIL_LEXICON")],
+    regions: Annotated[Optional[Path], typer.Option(help="Country → region CSV (default: the bundled table).")] = None,
+    db: DbOption = Path("vigil.duckdb"),
+    fmt: FormatOption = "table",
+) -> None:
+    """Search-term trends by category (Mann-Kendall and regression slope) and growth by region."""
+    from vigil.analyse.search import search_stats
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        _print_stats(search_stats(store.engine, lexicon=lexicon, regions=regions, start=start, end=end), fmt)
 
 
 @export_app.command("attribution")

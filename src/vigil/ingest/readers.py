@@ -16,7 +16,7 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -87,8 +87,9 @@ def _header(names: list[str]) -> list[str]:
     return [n.strip().lstrip("\ufeff").strip().lower() for n in names]
 
 
-def iter_csv(raw: IO[bytes], path: Path, *, delimiter: str = ",") -> Iterator[RawRecord]:
-    """CSV records; the header names the fields (unknown columns are kept and ignored later)."""
+def iter_csv(raw: IO[bytes], path: Path, *, delimiter: str = ",", required: Sequence[str] = ("url",)) -> Iterator[RawRecord]:
+    """CSV records; the header names the fields (unknown columns are kept and ignored later)
+    and must hold the ``required`` ones."""
     reader = csv.reader(_text(raw), delimiter=delimiter)
     try:
         header = _header(next(reader))
@@ -96,8 +97,11 @@ def iter_csv(raw: IO[bytes], path: Path, *, delimiter: str = ",") -> Iterator[Ra
         return
     except csv.Error as exc:
         raise InputError(f"{path}, line 1: cannot read the header: {exc}") from None
-    if "url" not in header:
-        raise InputError(f"{path}, line 1: the header has no 'url' column (found: {', '.join(header)})")
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise InputError(
+            f"{path}, line 1: the header has no {', '.join(repr(m) for m in missing)} column (found: {', '.join(header)})"
+        )
     end = reader.line_num
     while True:
         start = end + 1
@@ -151,7 +155,7 @@ class RecordSource:
         self.handle.close()
 
 
-def open_records(path: Path, *, handle: IO[bytes] | None = None) -> RecordSource:
+def open_records(path: Path, *, handle: IO[bytes] | None = None, required: Sequence[str] = ("url",)) -> RecordSource:
     """Open ``path`` (or read the already-open ``handle``, named ``path`` in messages) and return
     its records; truncated gzip surfaces as a final problem record."""
     if handle is not None:
@@ -173,7 +177,7 @@ def open_records(path: Path, *, handle: IO[bytes] | None = None) -> RecordSource
     if kind == "jsonl":
         inner = iter_jsonl(raw, path)
     else:
-        inner = iter_csv(raw, path, delimiter="\t" if kind == "tsv" else ",")
+        inner = iter_csv(raw, path, delimiter="\t" if kind == "tsv" else ",", required=required)
     return RecordSource(path, kind, _guard(inner, path), position, raw)
 
 
