@@ -511,6 +511,29 @@ def evaluate_cmd(
 
 
 @app.command()
+def report(
+    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    db: DbOption = Path("vigil.duckdb"),
+    fmt: Annotated[str, typer.Option("--format", help="html, pdf or md; comma-separated for several.")] = "html,md,pdf",
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("vigil-report"),
+    commentary: Annotated[Optional[Path], typer.Option(help="Analyst's Markdown, '## section-id' headings (docs/report.md).")] = None,
+    lexicon: Annotated[Optional[Path], typer.Option(help="Lexicon CSV for search-term trends (kept outside the repository).", envvar="VIGIL_LEXICON")] = None,
+    search_from: Annotated[Optional[str], typer.Option(help="First period of the search-term trend.")] = None,
+) -> None:
+    """The strategic assessment for a period, generated from the data: HTML, PDF and Markdown, with charts."""
+    from vigil.periods import Period
+    from vigil.publish.report import render_report
+    from vigil.store import Store
+
+    with _errors(), Store(db, read_only=True) as store:
+        formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
+        written = render_report(store, Period.parse(period), out=out_dir, formats=formats, commentary=commentary,
+                                lexicon=lexicon, search_from=search_from)  # fmt: skip
+        for kind, path in written.items():
+            out.print(f"{kind}: {path}", highlight=False)
+
+
+@app.command()
 def quarantine(
     db: DbOption = Path("vigil.duckdb"),
     limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 100,

@@ -39,40 +39,54 @@ class Store:
             self.con.execute(f"SET threads = {int(threads)}")
         if not read_only:
             self.migrate()
-        elif self.version() < LATEST:
-            raise ConfigError(f"store {self.path} is at schema v{self.version()}; open it once read-write to migrate")
+        elif self.version() < LATEST:  # an older store: migrate it once, then read as asked
+            self.con.close()
+            try:
+                with duckdb.connect(str(self.path)) as writer:
+                    Store._migrate_on(writer)
+                self.con = duckdb.connect(str(self.path), read_only=True)
+            except duckdb.Error as exc:
+                raise ConfigError(f"store {self.path} is at an older schema and cannot be migrated: {exc}") from None
         self.engine: Engine = DuckDBEngine(self.con)
 
     def version(self) -> int:
-        exists = self.con.execute(
+        return Store._version_of(self.con)
+
+    @staticmethod
+    def _version_of(con: Any) -> int:
+        exists = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
         ).fetchone()
         if not exists or not exists[0]:
             return 0
-        got = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        got = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
         return int(got[0]) if got else 0
 
     def migrate(self) -> list[int]:
         """Apply every pending migration; returns the versions applied."""
-        self.con.execute(
+        return Store._migrate_on(self.con)
+
+    @staticmethod
+    def _migrate_on(con: Any) -> list[int]:
+        con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
-        current = self.version()
+        current = Store._version_of(con)
         applied = []
         for migration in MIGRATIONS:
             if migration.version <= current:
                 continue
             try:
-                self.con.execute("BEGIN TRANSACTION")
-                self.con.execute(migration.sql)
-                self.con.execute(
+                con.execute("BEGIN TRANSACTION")
+                con.execute(migration.sql)
+                con.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     [migration.version, migration.description, utcnow()],
                 )
-                self.con.execute("COMMIT")
+                con.execute("COMMIT")
             except duckdb.Error as exc:
-                self.con.execute("ROLLBACK")
+                con.execute("ROLLBACK")
                 raise StoreError(f"migration {migration.version}", migration.sql, exc) from exc
             applied.append(migration.version)
         return applied
