@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -30,22 +29,11 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 
 from vigil.enrich.urls import canonicalize_url
-from vigil.errors import InputError, InvalidRecord
-from vigil.ingest.checkpoint import (
-    FileSummary,
-    IngestSummary,
-    add_counts,
-    begin_batch,
-    begin_file,
-    commit_progress,
-    end_batch,
-    file_sha256,
-    insert_quarantine,
-)
-from vigil.ingest.readers import excerpt, open_records
-from vigil.ingest.reports import expand_inputs
+from vigil.errors import InvalidRecord
+from vigil.ingest.checkpoint import IngestSummary
+from vigil.ingest.rows import RowIngest, RowSpec
 from vigil.ingest.validate import MAX_URL_CHARS, parse_payment_types, parse_timestamp
-from vigil.store import Store, utcnow
+from vigil.store import Store
 
 __all__ = ["PURCHASE_FIELDS", "Purchase", "PurchaseIngest", "parse_purchase"]
 
@@ -173,117 +161,27 @@ def parse_purchase(fields: dict[str, Any]) -> Purchase:
     )  # fmt: skip
 
 
-class _Batch:
-    def __init__(self) -> None:
-        self.purchases: dict[str, tuple[Purchase, int]] = {}
-        self.quarantine: list[tuple[int, str, str, str]] = []
-        self.in_batch_duplicates = 0
-        self.records = 0
+def _parse_row(fields: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(parse_purchase(fields))
+
+
+PURCHASES = RowSpec(
+    kind="purchases",
+    quarantine_kind="purchase",
+    table="test_purchases",
+    schema=pa.schema([field for field in _SCHEMA if field.name in Purchase._fields]),
+    key=("purchase_key",),
+    required=("url",),
+    parse=_parse_row,
+)
 
 
 class PurchaseIngest:
     """Ingests test-purchase files into a store; one instance per command run."""
 
     def __init__(self, store: Store, *, batch_size: int = DEFAULT_BATCH) -> None:
-        self.store = store
-        self.batch_size = batch_size
-        self.batch_id = uuid.uuid4().hex[:16]
+        self._rows = RowIngest(store, PURCHASES, batch_size=batch_size)
+        self.batch_id = self._rows.batch_id
 
     def run(self, paths: Sequence[Path]) -> IngestSummary:
-        summary = IngestSummary(self.batch_id)
-        begin_batch(self.store.con, self.batch_id, "purchases", paths)
-        for path in expand_inputs(paths):
-            summary.files.append(self._file(path))
-        end_batch(self.store.con, self.batch_id)
-        return summary
-
-    def _file(self, path: Path) -> FileSummary:
-        result = FileSummary(str(path))
-        try:
-            size = path.stat().st_size
-            sha = file_sha256(path)
-        except OSError as exc:
-            result.status, result.error = "error", f"{path}: cannot read: {exc.strerror}"
-            return result
-        skip = begin_file(self.store.con, sha=sha, kind="purchases", path=path, size=size, batch_id=self.batch_id)
-        if skip is None:
-            result.status = "already ingested"
-            return result
-        if skip:
-            result.status = "resumed"
-        try:
-            source = open_records(path)
-        except InputError as exc:
-            result.status, result.error = "error", str(exc)
-            return result
-        consumed = 0
-        batch = _Batch()
-        try:
-            for record in source.records:
-                consumed += 1
-                if consumed <= skip:
-                    continue
-                batch.records += 1
-                problem = record.problem
-                if problem is None and record.fields is not None:
-                    try:
-                        purchase = parse_purchase(record.fields)
-                    except InvalidRecord as exc:
-                        problem = exc
-                    else:
-                        if purchase.purchase_key in batch.purchases:
-                            batch.in_batch_duplicates += 1
-                        else:
-                            batch.purchases[purchase.purchase_key] = (purchase, record.line)
-                if problem is not None:
-                    batch.quarantine.append((record.line, problem.code, problem.reason, excerpt(record.raw)))
-                if batch.records >= self.batch_size:
-                    self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=False)
-                    batch = _Batch()
-        except InputError as exc:
-            result.status, result.error = "error", str(exc)
-            batch.quarantine.append((1, "bad_file", str(exc), ""))
-        finally:
-            source.close()
-        self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)
-        return result
-
-    def _table(self, batch: _Batch, *, path: str, sha: str) -> pa.Table:
-        items = list(batch.purchases.values())
-        n = len(items)
-        columns = list(zip(*(purchase for purchase, _ in items))) if items else [()] * len(Purchase._fields)
-        cols: dict[str, object] = dict(zip(Purchase._fields, columns))
-        cols["source_file"] = [path] * n
-        cols["source_line"] = [line for _, line in items]
-        cols["file_sha256"] = [sha] * n
-        cols["batch_id"] = [self.batch_id] * n
-        cols["ingested_at"] = [utcnow()] * n
-        return pa.Table.from_pydict(cols, schema=_SCHEMA)
-
-    def _commit(self, batch: _Batch, *, path: str, sha: str, consumed: int, result: FileSummary, completed: bool) -> None:
-        con = self.store.con
-        table = self._table(batch, path=path, sha=sha) if batch.purchases else None
-        con.execute("BEGIN TRANSACTION")
-        try:
-            stored = 0
-            if table is not None:
-                con.register("_purchase_batch", table)
-                got = con.execute(
-                    "INSERT INTO test_purchases SELECT b.* FROM _purchase_batch b "
-                    "WHERE NOT EXISTS (SELECT 1 FROM test_purchases p WHERE p.purchase_key = b.purchase_key)"
-                ).fetchone()
-                con.unregister("_purchase_batch")
-                stored = int(got[0]) if got else 0
-            insert_quarantine(con, kind="purchase", path=path, sha=sha, batch_id=self.batch_id, rows=batch.quarantine)
-            counts = {
-                "rows_read": batch.records,
-                "stored": stored,
-                "duplicates": len(batch.purchases) - stored + batch.in_batch_duplicates,
-                "quarantined": len(batch.quarantine),
-            }
-            commit_progress(con, sha=sha, consumed=consumed, completed=completed, counts=counts)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        add_counts(result, counts)
+        return self._rows.run(paths)

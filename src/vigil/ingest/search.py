@@ -4,7 +4,7 @@ A period is a month (``2012-10``), a quarter (``2012Q4``) or a year (``2012``); 
 as its normal label with its first day as ``period_start``. A country is an ISO 3166-1
 alpha-2 code. The natural key is ``(period, country, term)``: a key already stored counts
 as a duplicate, so re-ingesting changes nothing. Batches, checkpoints and quarantine are
-those of :class:`vigil.ingest.estimates.RowIngest`.
+those of :class:`vigil.ingest.rows.RowIngest`.
 
 Quarantine codes: missing_field, field_too_long, bad_period, bad_country, bad_value (plus
 bad_row, bad_json, truncated_file and bad_file from the readers).
@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from vigil.errors import InvalidRecord, PeriodError
 from vigil.ingest.checkpoint import IngestSummary
-from vigil.ingest.estimates import DEFAULT_BATCH, RowIngest, RowSpec, field_number, field_text
+from vigil.ingest.estimates import field_number, field_text
+from vigil.ingest.rows import DEFAULT_BATCH, RowIngest, RowSpec
 from vigil.periods import Period
 from vigil.store import Store
 
