@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class CaptureSummary:
     decoys_dropped: bool
     bytes: int
     attribution: dict[str, Any]
+    shots: tuple[Shot, ...] = field(default=(), repr=False, compare=False)  # the pages, in time order
 
 
 def label_templates(shots: Sequence[Shot]) -> None:
@@ -78,7 +79,7 @@ def build_captures(out: Path, demands: Sequence[Demand], distributors: Sequence[
     return CaptureSummary(
         captures=files.pages, media=files.media, templates=len({s.brand.template.label for s in shots if s.brand}),
         brands=len(brands), distributors=len({s.brand.distributor.label for s in shots if s.brand}),
-        decoys_dropped=dropped, bytes=files.bytes, attribution=attribution,
+        decoys_dropped=dropped, bytes=files.bytes, attribution=attribution, shots=tuple(shots),
     )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from vigil.synth.hosting import (
     pick_ip,
     pick_unknown_ip,
 )
+from vigil.synth.inputs import write_inputs
 from vigil.synth.outputs import WorldSummary, capture_description, summary, write_common
 from vigil.synth.plan4 import COMMERCIAL_2012, Y2012, month_start, plan
 from vigil.synth.sink import ReportSink
@@ -244,11 +245,13 @@ def generate_s4(out: Path, *, seed: int, progress: Callable[[int], None] | None,
     run.hosting.write(out / "truth" / "hosting.json")
     write_common(out, quarantine, run.sink)
     _check(capture.attribution)
+    inputs = write_inputs(out, capture.shots, seed)
     world = {
         "generator": "vigil.synth", "profile": "s4", "seed": seed, "rows": run.sink.rows,
         "period": {"start": "2009-06-01", "end": "2013-01-01"}, "files": [f"reports/{s.name}" for s in FILES_S4],
         "rows_by_family_kind": dict(run.sink.kind_rows), "families": run.families, "urls": run.urls,
         "captures": capture_description(capture, decoys=decoys, mutations=mutations),
+        "inputs": inputs,
         "calibration": {p: {k: v for k, v in capture.attribution[p].items() if k != "top_brands"} for p in ("2012", PERIODS[-1])},
     }  # fmt: skip
     (out / "truth" / "world.json").write_text(json.dumps(world, indent=2) + "\n", encoding="utf-8")
