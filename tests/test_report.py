@@ -11,6 +11,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 
+from reportmd import pct, sections, tables
 from vigil.analyse.brands import brand_stats
 from vigil.analyse.hosting import hosting_stats
 from vigil.attribute.run import attribute_store
@@ -66,28 +67,10 @@ def report(store: Store, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     )
 
 
-def sections(markdown: str) -> dict[str, str]:
-    """Markdown text by ``## `` heading (title text)."""
-    parts = re.split(r"^## (.+)$", markdown, flags=re.MULTILINE)
-    return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts), 2)}
 
 
-def tables(text: str) -> dict[str, list[list[str]]]:
-    """Markdown tables by their ``### `` title: rows of cells, header first."""
-    found: dict[str, list[list[str]]] = {}
-    for block in re.split(r"^### ", text, flags=re.MULTILINE)[1:]:
-        title, _, body = block.partition("\n")
-        rows = [
-            [c.strip() for c in line.strip().strip("|").split(" | ")]
-            for line in body.splitlines()
-            if line.startswith("|")
-        ]
-        found[title.strip()] = [rows[0]] + rows[2:]
-    return found
 
 
-def pct(share: float) -> str:
-    return f"{share * 100:.1f}%"
 
 
 def numbers_in(value: Any) -> set[str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from reportmd import pct, sections, tables
 from vigil.analyse.estimates import estimate_stats
 from vigil.analyse.payments import payment_stats
 from vigil.analyse.search import search_stats
@@ -72,26 +72,10 @@ def markdown(
     return sections(written["md"].read_text(encoding="utf-8"))
 
 
-def sections(text: str) -> dict[str, str]:
-    parts = re.split(r"^## (.+)$", text, flags=re.MULTILINE)
-    return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts), 2)}
 
 
-def tables(text: str) -> dict[str, list[list[str]]]:
-    found: dict[str, list[list[str]]] = {}
-    for block in re.split(r"^### ", text, flags=re.MULTILINE)[1:]:
-        title, _, body = block.partition("\n")
-        rows = [
-            [c.strip() for c in line.strip().strip("|").split(" | ")]
-            for line in body.splitlines()
-            if line.startswith("|")
-        ]
-        found[title.strip()] = [rows[0]] + rows[2:]
-    return found
 
 
-def pct(share: float) -> str:
-    return f"{share * 100:.1f}%"
 
 
 def _section(markdown: dict[str, str], start: str) -> str:
