@@ -21,17 +21,23 @@ import pyarrow as pa
 
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InputError, InvalidRecord
-from vigil.ingest.capture_sources import DEFAULT_MAX_PAGE, CaptureItem, find_manifest, folder_items, warc_items, zip_items
+from vigil.ingest.capture_sources import (
+    DEFAULT_MAX_PAGE,
+    CaptureItem,
+    find_manifest,
+    folder_items,
+    warc_items,
+    zip_items,
+)
 from vigil.ingest.checkpoint import (
     FileSummary,
     IngestSummary,
     add_counts,
     begin_batch,
-    begin_file,
     commit_progress,
     end_batch,
-    file_sha256,
     insert_quarantine,
+    start_file,
 )
 from vigil.ingest.media import strip_embedded_media
 from vigil.ingest.readers import excerpt
@@ -119,18 +125,14 @@ class CaptureIngest:
         return summary
 
     def _input(self, kind: str, path: Path) -> FileSummary:
-        result = FileSummary(str(path))
         try:
-            ident = find_manifest(path) if kind == "folder" else path
-            sha, size = file_sha256(ident), ident.stat().st_size
-        except (OSError, InputError) as exc:
-            result.status, result.error = "error", f"{path}: cannot read: {exc}"
-            return result
-        skip = begin_file(self.store.con, sha=sha, kind="captures", path=path, size=size, batch_id=self.batch_id)
+            identity = find_manifest(path) if kind == "folder" else path
+        except InputError as exc:
+            return FileSummary(str(path), status="error", error=str(exc))
+        start = start_file(self.store.con, path, kind="captures", batch_id=self.batch_id, identity=identity)
+        result, sha, skip = start.result, start.sha, start.skip
         if skip is None:
-            result.status = "already ingested"
             return result
-        result.status = "resumed" if skip else "ingested"
         consumed = 0
         batch = _Batch()
         try:

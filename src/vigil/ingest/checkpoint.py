@@ -83,6 +83,36 @@ def begin_file(con: Any, *, sha: str, kind: str, path: Path, size: int, batch_id
     return 0
 
 
+@dataclass
+class FileStart:
+    """A file about to be read: its summary so far, identity, and records to skip (None: nothing to read)."""
+
+    result: FileSummary
+    sha: str = ""
+    size: int = 0
+    skip: int | None = None
+
+
+def start_file(con: Any, path: Path, *, kind: str, batch_id: str, identity: Path | None = None) -> FileStart:
+    """Hash the file (or ``identity``, e.g. a capture folder's manifest) and look up its checkpoint.
+
+    ``skip`` is None when the file cannot be read (``result.error`` says why) or is already done.
+    """
+    start = FileStart(FileSummary(str(path)))
+    try:
+        ident = identity or path
+        start.size, start.sha = ident.stat().st_size, file_sha256(ident)
+    except OSError as exc:
+        start.result.status, start.result.error = "error", f"{path}: cannot read: {exc.strerror or exc}"
+        return start
+    start.skip = begin_file(con, sha=start.sha, kind=kind, path=path, size=start.size, batch_id=batch_id)
+    if start.skip is None:
+        start.result.status = "already ingested"
+    elif start.skip:
+        start.result.status = "resumed"
+    return start
+
+
 def commit_progress(con: Any, *, sha: str, consumed: int, completed: bool, counts: dict[str, int]) -> None:
     """Move the file's checkpoint; call inside the batch's transaction."""
     sets = ", ".join(f"{k} = {k} + ?" for k in COUNTERS)

@@ -10,8 +10,8 @@ same batch, counts as a duplicate and stores nothing.
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,11 +22,10 @@ from vigil.ingest.checkpoint import (
     IngestSummary,
     add_counts,
     begin_batch,
-    begin_file,
     commit_progress,
     end_batch,
-    file_sha256,
     insert_quarantine,
+    start_file,
 )
 from vigil.ingest.readers import excerpt, open_records
 from vigil.ingest.validate import parse_report
@@ -127,20 +126,12 @@ class ReportIngest:
         )
 
     def _file(self, path: Path) -> FileSummary:
-        result = FileSummary(str(path))
-        try:
-            size = path.stat().st_size
-            sha = file_sha256(path)
-        except OSError as exc:
-            result.status, result.error = "error", f"{path}: cannot read: {exc.strerror}"
-            return result
-        skip = begin_file(self.store.con, sha=sha, kind="reports", path=path, size=size, batch_id=self.batch_id)
+        start = start_file(self.store.con, path, kind="reports", batch_id=self.batch_id)
+        result, sha, size, skip = start.result, start.sha, start.size, start.skip
         if skip is None:
-            result.status = "already ingested"
-            self.progress(size)
+            if result.status == "already ingested":
+                self.progress(size)
             return result
-        if skip:
-            result.status = "resumed"
         try:
             source = open_records(path)
         except InputError as exc:

@@ -21,11 +21,10 @@ from vigil.ingest.checkpoint import (
     IngestSummary,
     add_counts,
     begin_batch,
-    begin_file,
     commit_progress,
     end_batch,
-    file_sha256,
     insert_quarantine,
+    start_file,
 )
 from vigil.ingest.readers import RawRecord, RecordSource, excerpt, open_records
 from vigil.ingest.reports import expand_inputs
@@ -77,19 +76,10 @@ class RowIngest:
         return summary
 
     def _file(self, path: Path) -> FileSummary:
-        result = FileSummary(str(path))
-        try:
-            size = path.stat().st_size
-            sha = file_sha256(path)
-        except OSError as exc:
-            result.status, result.error = "error", f"{path}: cannot read: {exc.strerror}"
-            return result
-        skip = begin_file(self.store.con, sha=sha, kind=self.spec.kind, path=path, size=size, batch_id=self.batch_id)
+        start = start_file(self.store.con, path, kind=self.spec.kind, batch_id=self.batch_id)
+        result, sha, skip = start.result, start.sha, start.skip
         if skip is None:
-            result.status = "already ingested"
             return result
-        if skip:
-            result.status = "resumed"
         try:
             source = open_table(path, required=self.spec.required)
         except InputError as exc:
