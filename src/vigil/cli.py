@@ -43,7 +43,7 @@ app.add_typer(explain_app, name="explain")
 
 out = Console()
 err = Console(stderr=True)
-_state = {"debug": False}
+_state: dict[str, Any] = {"debug": False, "engine": "duckdb", "data": Path("vigil-data"), "master": "local[*]", "conf": []}
 
 DbOption = Annotated[
     Path,
@@ -76,6 +76,27 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+def _open(db: Path, *, read_only: bool = False) -> Any:
+    """The store the global options ask for: the DuckDB file ``db``, or the Spark data directory."""
+    if _state["engine"] == "spark":
+        from vigil.store.spark import SparkStore, parse_conf
+
+        return SparkStore(_state["data"], master=_state["master"], conf=parse_conf(_state["conf"]), read_only=read_only)
+    from vigil.store.store import Store
+
+    return Store(db, read_only=read_only)
+
+
+def _spark() -> bool:
+    return bool(_state["engine"] == "spark")
+
+
+def _not_on_spark(what: str) -> None:
+    if _spark():
+        raise VigilError(f"{what} runs on the DuckDB engine only for now (docs/scaling.md): ingest it with "
+                         "--engine duckdb, then move the store with `vigil store to-parquet`")  # fmt: skip
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
@@ -99,8 +120,16 @@ def _stages(bar: Progress, verb: str) -> Callable[[str, int, int], None]:
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on error.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    engine: Annotated[str, typer.Option("--engine", envvar="VIGIL_ENGINE", help="duckdb (embedded, the --db file) or spark (Parquet tables in --data).")] = "duckdb",
+    data: Annotated[Path, typer.Option("--data", envvar="VIGIL_DATA", help="Spark engine: the data directory (docs/scaling.md).")] = Path("vigil-data"),
+    spark_master: Annotated[str, typer.Option("--spark-master", envvar="VIGIL_SPARK_MASTER", help="Spark engine: the master URL.")] = "local[*]",
+    spark_conf: Annotated[Optional[list[str]], typer.Option("--spark-conf", help="Spark engine: KEY=VALUE configuration (repeatable).")] = None,
 ) -> None:
     _state["debug"] = debug
+    if engine not in ("duckdb", "spark"):
+        err.print(f"[red]error:[/red] --engine must be duckdb or spark, not {escape(engine)!r}")
+        raise typer.Exit(2)
+    _state.update(engine=engine, data=data, master=spark_master, conf=list(spark_conf or []))
     if version:
         out.print(f"vigil {__version__}")
         raise typer.Exit()
@@ -141,17 +170,22 @@ def ingest_reports(
 ) -> None:
     """Ingest hotline reports; bad rows go to quarantine with a reason. Re-ingesting changes nothing."""
     from vigil.ingest.reports import ReportIngest, expand_inputs
-    from vigil.store import Store
 
-    with _errors(), Store(db) as store:
+    with _errors(), _open(db) as store:
         files = expand_inputs(paths)
         if not files:
             raise VigilError(f"no input files in {', '.join(map(str, paths))}")
         size = sum(p.stat().st_size for p in files if p.exists())
         with _progress() as bar:
             task = bar.add_task("ingest reports", total=size)
-            summary = ReportIngest(store, default_source=source, batch_size=batch_size,
-                                   progress=lambda n: bar.advance(task, n)).run(files)  # fmt: skip
+            if _spark():
+                from vigil.ingest.distributed import ingest_reports_distributed
+
+                summary = ingest_reports_distributed(store, files, default_source=source)
+                bar.update(task, completed=size)
+            else:
+                summary = ReportIngest(store, default_source=source, batch_size=batch_size,
+                                       progress=lambda n: bar.advance(task, n)).run(files)  # fmt: skip
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
 
@@ -166,13 +200,17 @@ def ingest_captures(
 ) -> None:
     """Ingest captured pages (HTML only; media is skipped unread and counted). Re-ingesting changes nothing."""
     from vigil.ingest.captures import CaptureIngest
-    from vigil.store import Store
 
-    with _errors(), Store(db) as store:
+    with _errors(), _open(db) as store:
         with _progress() as bar:
             task = bar.add_task("ingest captures", total=None)
-            summary = CaptureIngest(store, default_source=source, batch_size=batch_size, max_page_bytes=max_page_bytes,
-                                    progress=lambda n: bar.advance(task, n)).run(paths)  # fmt: skip
+            if _spark():
+                from vigil.ingest.distributed import ingest_captures_distributed
+
+                summary = ingest_captures_distributed(store, paths, default_source=source, max_page_bytes=max_page_bytes)
+            else:
+                summary = CaptureIngest(store, default_source=source, batch_size=batch_size, max_page_bytes=max_page_bytes,
+                                        progress=lambda n: bar.advance(task, n)).run(paths)  # fmt: skip
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined", "skipped_media"))
 
 
@@ -203,9 +241,9 @@ def ingest_purchases(
 ) -> None:
     """Ingest payment providers' test-purchase records (docs/payments.md)."""
     from vigil.ingest.purchases import PurchaseIngest
-    from vigil.store import Store
 
-    with _errors(), Store(db) as store:
+    with _errors(), _open(db) as store:
+        _not_on_spark("ingest purchases")
         summary = PurchaseIngest(store).run(paths)
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
@@ -218,9 +256,9 @@ def ingest_estimates_cmd(
 ) -> None:
     """Ingest structured expert estimates (docs/assessment-inputs.md)."""
     from vigil.ingest.estimates import ingest_estimates
-    from vigil.store import Store
 
-    with _errors(), Store(db) as store:
+    with _errors(), _open(db) as store:
+        _not_on_spark("ingest estimates")
         _ingest_summary(ingest_estimates(store, paths), as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
 
@@ -232,9 +270,9 @@ def ingest_search_cmd(
 ) -> None:
     """Ingest aggregated search-volume exports (docs/assessment-inputs.md)."""
     from vigil.ingest.search import ingest_search_volumes
-    from vigil.store import Store
 
-    with _errors(), Store(db) as store:
+    with _errors(), _open(db) as store:
+        _not_on_spark("ingest search")
         _ingest_summary(ingest_search_volumes(store, paths), as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
 
@@ -249,9 +287,8 @@ def enrich(
     """Derive hosts and domains, IP country/ASN/organisation and site types from the evidence."""
     from vigil.enrich.network import open_ip_provider
     from vigil.enrich.run import enrich_store
-    from vigil.store import Store
 
-    with _errors(), Store(db) as store:
+    with _errors(), _open(db) as store:
         provider = open_ip_provider(ip_db)
         resolver = None
         if dns:
@@ -261,7 +298,7 @@ def enrich(
         with _progress() as bar:
             tick = _stages(bar, "enrich")
             summary = enrich_store(
-                store, provider=provider,
+                store, provider=provider, ip_db=ip_db,
                 shared_services=_env_paths("VIGIL_SHARED_SERVICES", shared_services),
                 site_type_rules=_env_paths("VIGIL_SITE_TYPE_RULES", site_type_rules),
                 dns=resolver, progress=tick,
@@ -313,9 +350,8 @@ def stats_hosting(
     from vigil.analyse.hosting import hosting_stats
     from vigil.periods import Period
     from vigil.publish.tables import write_outputs
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         stats = hosting_stats(store.engine, Period.parse(period), commercial_only=not all_urls)
         _print_stats(stats, fmt)
         if out_dir:
@@ -336,9 +372,8 @@ def attribute(
     """Templates → brands, key identifiers → distributors, with the evidence for every link (assessment §4)."""
     from vigil.attribute.run import attribute_store
     from vigil.attribute.templates import TemplateSettings
-    from vigil.store import Store
 
-    with _errors(), Store(db) as store:
+    with _errors(), _open(db) as store:
         with _progress() as bar:
             tick = _stages(bar, "attribute")
             summary = attribute_store(
@@ -365,9 +400,8 @@ def judge(
 ) -> None:
     """Record an analyst's judgement that two brands are (not) the same operator; it overrides automatic links on every rerun."""
     from vigil.attribute.judgements import record_judgement
-    from vigil.store import Store
 
-    with _errors(), Store(db) as store:
+    with _errors(), _open(db) as store:
         judgement_id = record_judgement(store, brand_a, brand_b, verdict=verdict, analyst=analyst, note=note)
         out.print(f"recorded judgement {judgement_id}; run `vigil attribute` to apply it")
 
@@ -383,9 +417,8 @@ def stats_brands(
     from vigil.analyse.brands import brand_stats
     from vigil.periods import Period
     from vigil.publish.tables import write_outputs
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         stats = brand_stats(store.engine, Period.parse(period))
         _print_stats(stats, fmt)
         if out_dir:
@@ -405,9 +438,8 @@ def stats_payments(
     from vigil.analyse.payments import payment_stats
     from vigil.periods import Period
     from vigil.publish.tables import write_outputs
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         stats = payment_stats(store.engine, Period.parse(period), trend_periods=trend_periods)
         _print_stats(stats, fmt)
         if out_dir:
@@ -423,9 +455,8 @@ def stats_estimates(
 ) -> None:
     """§2.1 expert estimates: n, mean, median, spread and outliers by Tukey's fences, per question."""
     from vigil.analyse.estimates import estimate_stats
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         _print_stats(estimate_stats(store.engine, k=k), fmt)
 
 
@@ -440,9 +471,8 @@ def stats_search(
 ) -> None:
     """Search-term trends by category (Mann-Kendall and regression slope) and growth by region."""
     from vigil.analyse.search import search_stats
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         _print_stats(search_stats(store.engine, lexicon=lexicon, regions=regions, start=start, end=end), fmt)
 
 
@@ -454,9 +484,8 @@ def export_attribution(
 ) -> None:
     """One row per capture: capture_id, url, template_id, brand_id, distributor_id."""
     from vigil.publish.exports import write_attribution
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         if output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
                 n = write_attribution(store, handle, fmt)
@@ -469,9 +498,8 @@ def export_attribution(
 def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, e.g. B-1a2b3c4d5e.")], db: DbOption = Path("vigil.duckdb")) -> None:
     """Why these captures are one brand, and how it is tied to its distributor."""
     from vigil.publish.explain import explain_brand
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         for line in explain_brand(store, brand_id):
             out.print(Text(line))
 
@@ -480,9 +508,8 @@ def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, 
 def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="A distributor ID, e.g. D-1a2b3c4d5e.")], db: DbOption = Path("vigil.duckdb")) -> None:
     """Which identifiers tie a distributor's brands together, with the evidence chain for every brand."""
     from vigil.publish.explain import explain_distributor
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         for line in explain_distributor(store, distributor_id):
             out.print(Text(line))
 
@@ -495,9 +522,8 @@ def evaluate_cmd(
 ) -> None:
     """Score the attribution against a synthetic world's truth (pairwise and B-cubed), beside a naive baseline."""
     from vigil.attribute.evaluate import evaluate
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         result = evaluate(store, truth)
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
@@ -523,9 +549,8 @@ def report(
     """The strategic assessment for a period, generated from the data: HTML, PDF and Markdown, with charts."""
     from vigil.periods import Period
     from vigil.publish.report import render_report
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
         written = render_report(store, Period.parse(period), out=out_dir, formats=formats, commentary=commentary,
                                 lexicon=lexicon, search_from=search_from)  # fmt: skip
@@ -543,9 +568,8 @@ def quarantine(
     from vigil.ingest.quarantine import quarantined
     from vigil.publish.tables import to_csv
 
-    from vigil.store import Store
 
-    with _errors(), Store(db, read_only=True) as store:
+    with _errors(), _open(db, read_only=True) as store:
         rows = quarantined(store, limit=limit)
         if fmt == "json":
             sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
@@ -561,12 +585,30 @@ def quarantine(
 @app.command()
 def status(db: DbOption = Path("vigil.duckdb")) -> None:
     """What the store holds: schema version, evidence and derived tables."""
-    from vigil.store import Store
+
+    with _errors(), _open(db, read_only=True) as store:
+        where = store.path if _spark() else db
+        out.print(f"store {where} ({store.engine.name}): schema v{store.version()}")
+        for name in ("reports", "quarantine", "dns_observations", "hosts", "ip_info", "url_site_types"):
+            out.print(f"  {name}: {store.engine.scalar(name, f'SELECT count(*) FROM {name}'):,}")
+
+
+store_app = typer.Typer(help="Move a store between engines.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("to-parquet")
+def store_to_parquet(
+    data: Annotated[Path, typer.Argument(help="The data directory to write (the Spark engine's --data).")],
+    db: DbOption = Path("vigil.duckdb"),
+) -> None:
+    """Copy every table of a DuckDB store into a Parquet data directory for the Spark engine."""
+    from vigil.store.spark import copy_store
+    from vigil.store.store import Store
 
     with _errors(), Store(db, read_only=True) as store:
-        out.print(f"store {db}: schema v{store.version()}")
-        for name in ("reports", "quarantine", "dns_observations", "hosts", "ip_info", "url_site_types"):
-            out.print(f"  {name}: {store.scalar(f'SELECT count(*) FROM {name}'):,}")
+        tables = copy_store(store, data)
+    out.print(f"copied {len(tables)} tables to {data}", highlight=False)
 
 
 @app.command()

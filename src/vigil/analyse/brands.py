@@ -58,7 +58,7 @@ GROUP BY b.distributor_id ORDER BY urls DESC, b.distributor_id
 
 # Every distributor active in the period: its whole span, and its activity in the period.
 _SQL_DISTRIBUTORS = """
-SELECT d.distributor_id, strftime(d.first_seen, '%Y-%m-%d') AS first_seen, strftime(d.last_seen, '%Y-%m-%d') AS last_seen,
+SELECT d.distributor_id, {day_first} AS first_seen, {day_last} AS last_seen,
        count(DISTINCT a.brand_id) AS brands_active, count(*) AS captures,
        d.first_seen >= $start AS new
 FROM capture_attribution a JOIN captures c USING (capture_key) JOIN distributors d USING (distributor_id)
@@ -90,5 +90,5 @@ def brand_stats(engine: Engine, period: Period) -> dict[str, Any]:
         {"distributor_id": d, "brands": n} for d, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     ]
     out["disguised_urls"] = engine.rows("disguised URLs", "SELECT count(*) AS n FROM disguised_urls")[0]["n"]
-    out["distributors"] = engine.rows("distributor activity", _SQL_DISTRIBUTORS, params)
+    out["distributors"] = engine.rows("distributor activity", _SQL_DISTRIBUTORS.format(day_first=engine.dialect.day("d.first_seen"), day_last=engine.dialect.day("d.last_seen")), params)
     return out

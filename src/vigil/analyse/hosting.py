@@ -55,17 +55,17 @@ def _sql_counted(commercial_only: bool) -> str:
 
 
 _SQL_BY_COUNTRY = """
-SELECT country, count(*) AS urls, count(*) / (SELECT count(*) FROM _counted)::DOUBLE AS share
+SELECT country, count(*) AS urls, count(*) / CAST((SELECT count(*) FROM _counted) AS DOUBLE) AS share
 FROM _counted GROUP BY country ORDER BY urls DESC, country
 """
 
 _SQL_BY_SITE_TYPE = """
-SELECT site_type, count(*) AS urls, count(*) / (SELECT count(*) FROM _counted)::DOUBLE AS share
+SELECT site_type, count(*) AS urls, count(*) / CAST((SELECT count(*) FROM _counted) AS DOUBLE) AS share
 FROM _counted GROUP BY site_type ORDER BY urls DESC, site_type
 """
 
 _SQL_SITE_TYPE_BY_COUNTRY = """
-SELECT site_type, country, urls, urls / sum(urls) OVER (PARTITION BY site_type)::DOUBLE AS share
+SELECT site_type, country, urls, urls / CAST(sum(urls) OVER (PARTITION BY site_type) AS DOUBLE) AS share
 FROM (SELECT site_type, country, count(*) AS urls FROM _counted GROUP BY site_type, country)
 ORDER BY site_type, urls DESC, country
 """
@@ -84,7 +84,7 @@ GROUP BY service ORDER BY urls DESC, service
 # Observations in the period of the hosts of counted URLs, grouped by identity domain.
 _SQL_MULTI_HOSTED = """
 SELECT h.identity AS domain, count(DISTINCT i.asn) AS asns, count(DISTINCT o.host) AS hosts,
-       list(DISTINCT i.asn ORDER BY i.asn) AS asn_list
+       {asn_list} AS asn_list
 FROM observations o
 JOIN hosts h ON h.host = o.host
 JOIN ip_info i ON i.ip = o.ip
@@ -150,7 +150,7 @@ def hosting_tables(engine: Engine, period: Period, *, commercial_only: bool = Tr
     out["site_type_by_country"] = engine.rows("site_type_by_country", _SQL_SITE_TYPE_BY_COUNTRY)
     out["asns"] = engine.rows("asns", _SQL_ASNS)
     out["shared_services"] = engine.rows("shared_services", _SQL_SHARED_SERVICES)
-    out["multi_hosted"] = engine.rows("multi_hosted", _SQL_MULTI_HOSTED, params)
+    out["multi_hosted"] = engine.rows("multi_hosted", _SQL_MULTI_HOSTED.replace("{asn_list}", engine.dialect.sorted_set("i.asn")), params)
     out["hopping_families"] = _families(engine.rows("hopping_families", _sql_hops(commercial_only), {"end": params["end"]}))
     return out
 

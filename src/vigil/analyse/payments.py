@@ -47,7 +47,7 @@ SELECT i.page_sha256, f.processor, f.payment_type
 FROM page_identifiers i JOIN _pay_forms f ON i.value = f.value
 WHERE i.kind IN ('processor_checkout', 'payment_form')
 UNION
-SELECT page_sha256, CAST(NULL AS VARCHAR) AS processor,
+SELECT page_sha256, CAST(NULL AS STRING) AS processor,
        CASE WHEN kind = 'iban' THEN 'money_transfer'
             WHEN kind = 'phone' AND where_found LIKE '%=sms]' THEN 'sms'
             WHEN kind = 'phone' THEN 'premium_call'
@@ -61,11 +61,11 @@ SELECT DISTINCT url FROM reports WHERE reported_at >= $start AND reported_at < $
 
 # Every piece of payment evidence in the period: (url, payment_type, processor, purchase_key).
 _SQL_URL_PAYMENTS = """
-SELECT url, payment_type, CAST(NULL AS VARCHAR) AS processor, CAST(NULL AS VARCHAR) AS purchase_key
-FROM (SELECT url, unnest(payment_types) AS payment_type FROM reports
+SELECT url, payment_type, CAST(NULL AS STRING) AS processor, CAST(NULL AS STRING) AS purchase_key
+FROM (SELECT url, {explode} AS payment_type FROM reports
       WHERE reported_at >= $start AND reported_at < $end)
 UNION ALL
-SELECT c.url, pp.payment_type, pp.processor, CAST(NULL AS VARCHAR)
+SELECT c.url, pp.payment_type, pp.processor, CAST(NULL AS STRING)
 FROM captures c JOIN _page_payments pp ON pp.page_sha256 = c.page_sha256
 LEFT JOIN capture_attribution a ON a.capture_key = c.capture_key
 WHERE c.captured_at >= $start AND c.captured_at < $end AND NOT coalesce(a.cover, false)
@@ -117,7 +117,7 @@ WITH ev AS (
     WHERE t.merchant_account IS NOT NULL AND t.purchased_at >= $start AND t.purchased_at < $end
     UNION ALL
     SELECT substr(i.value, 1, instr(i.value, '/') - 1) AS processor, substr(i.value, instr(i.value, '/') + 1),
-           c.url, CAST(NULL AS VARCHAR)
+           c.url, CAST(NULL AS STRING)
     FROM captures c JOIN _commercial k ON k.url = c.url
     JOIN page_identifiers i ON i.page_sha256 = c.page_sha256
     LEFT JOIN capture_attribution a ON a.capture_key = c.capture_key
@@ -196,7 +196,7 @@ def _period_steps(engine: Engine, period: Period) -> list[dict[str, Any]]:
     """Materialise ``_commercial`` and ``_url_payments`` for ``period``; URLs by payment type."""
     params = _params(period)
     engine.materialise("_commercial", _SQL_COMMERCIAL, params)
-    engine.materialise("_url_payments", _SQL_URL_PAYMENTS, params)
+    engine.materialise("_url_payments", _SQL_URL_PAYMENTS.replace("{explode}", engine.dialect.explode("payment_types")), params)
     return engine.rows("commercial URLs by payment type", _SQL_BY_TYPE)
 
 

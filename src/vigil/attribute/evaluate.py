@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from vigil.errors import InputError
-from vigil.store import Store
 
 
 def _pairs(n: int) -> int:
@@ -46,9 +45,9 @@ def scores(predicted: Mapping[str, object], truth: Mapping[str, object]) -> dict
     }  # fmt: skip
 
 
-def _naive(store: Store) -> tuple[dict[str, str], dict[str, str]]:
-    rows = store.con.execute("""SELECT c.capture_id, c.page_sha256, s.skeleton_id FROM captures c
-        JOIN page_skeletons s USING (page_sha256)""").fetchall()  # fmt: skip
+def _naive(store: Any) -> tuple[dict[str, str], dict[str, str]]:
+    rows = [tuple(r.values()) for r in store.engine.rows("captures", """SELECT c.capture_id, c.page_sha256, s.skeleton_id
+        FROM captures c JOIN page_skeletons s USING (page_sha256)""")]  # fmt: skip
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -59,7 +58,8 @@ def _naive(store: Store) -> tuple[dict[str, str], dict[str, str]]:
         return x
 
     by_value: dict[str, str] = {}
-    for page, value in store.con.execute("SELECT DISTINCT page_sha256, kind || ':' || value FROM page_identifiers").fetchall():
+    for page, value in [tuple(r.values()) for r in store.engine.rows(
+            "identifier values", "SELECT DISTINCT page_sha256, kind || ':' || value AS v FROM page_identifiers ORDER BY 1, 2")]:
         if value in by_value:
             parent[find(page)] = find(by_value[value])
         else:
@@ -72,15 +72,15 @@ def _naive(store: Store) -> tuple[dict[str, str], dict[str, str]]:
     return brands, distributors
 
 
-def evaluate(store: Store, truth_file: Path) -> dict[str, Any]:
+def evaluate(store: Any, truth_file: Path) -> dict[str, Any]:
     try:
         lines = truth_file.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise InputError(f"{truth_file}: cannot read: {exc.strerror}") from None
     truth = [json.loads(line) for line in lines if line.strip()]
     truth = [t for t in truth if not t.get("cover")]
-    got = store.con.execute("""SELECT c.capture_id, a.brand_id, a.distributor_id FROM captures c
-        JOIN capture_attribution a USING (capture_key)""").fetchall()  # fmt: skip
+    got = [tuple(r.values()) for r in store.engine.rows("attribution", """SELECT c.capture_id, a.brand_id, a.distributor_id
+        FROM captures c JOIN capture_attribution a USING (capture_key)""")]  # fmt: skip
     brand = {cid: b for cid, b, _ in got}
     dist = {cid: d for cid, _, d in got}
     true_brand = {t["capture_id"]: t["brand"] for t in truth}

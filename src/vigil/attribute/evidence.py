@@ -12,13 +12,14 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+import pyarrow as pa
+
 from vigil.attribute.linking import Linking
-from vigil.store import Store
 
 _SHOW = 3  # captures named per side of a step
 
 
-def evidence_paths(store: Store, linking: Linking) -> None:
+def evidence_paths(store: Any, linking: Linking) -> None:
     rows = store.engine.rows("brand pages", """
         SELECT a.brand_id, a.template_id, a.distributor_id, c.page_sha256, c.capture_id, c.url, c.captured_at, b.first_seen
         FROM capture_attribution a JOIN captures c USING (capture_key) JOIN brands b USING (brand_id)
@@ -76,9 +77,13 @@ def evidence_paths(store: Store, linking: Linking) -> None:
                 }
                 paths[there] = [*paths[here], step]
                 queue.append(there)
-    items = [[json.dumps(path, default=str), brand] for brand, path in paths.items()]
-    if items:
-        store.con.executemany("UPDATE brands SET evidence = ? WHERE brand_id = ?", items)
+    store.engine.put_arrow("_evidence", pa.table({
+        "brand_id": pa.array(list(paths), pa.string()),
+        "evidence": pa.array([json.dumps(path, default=str) for path in paths.values()], pa.string())}))  # fmt: skip
+    store.engine.replace("brands", """
+        SELECT b.brand_id, b.template_id, b.distributor_id, b.first_seen, b.last_seen, b.captures, b.lineage_brand,
+               coalesce(e.evidence, b.evidence)
+        FROM brands b LEFT JOIN _evidence e ON e.brand_id = b.brand_id""")  # fmt: skip
 
 
 def _captures(seen_on: dict[tuple[str, str], list[dict[str, Any]]], brand: str, pages: Sequence[str]) -> list[dict[str, Any]]:

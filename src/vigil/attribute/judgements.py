@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
+
+import pyarrow as pa
 
 from vigil.errors import ConfigError
-from vigil.store import Store, utcnow
+from vigil.store import utcnow
 
 VERDICTS = ("same", "not_same")
 
 
-def record_judgement(store: Store, brand_a: str, brand_b: str, *, verdict: str, analyst: str, note: str | None = None) -> str:
+def record_judgement(store: Any, brand_a: str, brand_b: str, *, verdict: str, analyst: str, note: str | None = None) -> str:
     """Store a judgement; it survives reruns and overrides automatic links (docs/attribution.md)."""
     verdict = verdict.strip().lower().replace("-", "_").replace(" ", "_")
     if verdict not in VERDICTS:
@@ -18,9 +21,11 @@ def record_judgement(store: Store, brand_a: str, brand_b: str, *, verdict: str, 
     if brand_a == brand_b:
         raise ConfigError("a judgement needs two different brands")
     for brand in (brand_a, brand_b):
-        if not store.scalar("SELECT count(*) FROM brands WHERE brand_id = ?", [brand]):
+        if not store.engine.scalar("brand", "SELECT count(*) FROM brands WHERE brand_id = $b", {"b": brand}):
             raise ConfigError(f"no brand {brand!r} (run `vigil attribute` first, and check the ID)")
     made = utcnow()
     judgement_id = "J-" + hashlib.blake2b(f"{brand_a}|{brand_b}|{verdict}|{analyst}|{made.isoformat()}".encode(), digest_size=5).hexdigest()
-    store.con.execute("INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?)", [judgement_id, brand_a, brand_b, verdict, analyst, note, made])
+    store.engine.append("judgements", pa.table({
+        "judgement_id": [judgement_id], "brand_a": [brand_a], "brand_b": [brand_b], "verdict": [verdict],
+        "analyst": [analyst], "note": pa.array([note], pa.string()), "made_at": pa.array([made], pa.timestamp("us"))}))  # fmt: skip
     return judgement_id

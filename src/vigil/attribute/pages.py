@@ -3,18 +3,18 @@
 Both are pure functions of the page (and the fingerprint version), so their results are
 cached by page SHA-256 in ``page_skeletons`` / ``page_identifiers`` and only new pages are
 read. Pages are decompressed one at a time; nothing is rendered. Big runs spread the pages
-over worker processes (``VIGIL_WORKERS``, default one per core); results keep page order.
+over worker processes (``VIGIL_WORKERS``, default one per core) on DuckDB, over Spark's
+Python workers on Spark: the same function either way (:class:`AnalysePages`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import zlib
-from concurrent.futures import ProcessPoolExecutor
-from importlib import resources
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,103 +23,92 @@ import pyarrow as pa
 from vigil.attribute.fingerprint import FINGERPRINT_VERSION, fingerprint
 from vigil.attribute.identifiers import KINDS, extract_identifiers
 from vigil.attribute.processors import Processors
-from vigil.store import Store
 
 _BATCH = 500
 
 
-def analyse_pages(store: Store, *, processors: Sequence[Path] = (), progress: Callable[[int, int], None] | None = None) -> int:
+_WORK_SCHEMA = pa.schema([
+    ("page_sha256", pa.string()), ("skeleton_id", pa.string()), ("minhash", pa.binary()), ("features", pa.int32()),
+    ("version", pa.int32()), ("kind", pa.string()), ("value", pa.string()), ("where_found", pa.string()),
+    ("raw", pa.string()), ("is_pivot", pa.bool_()),
+])  # fmt: skip
+
+
+def analyse_pages(store: Any, *, processors: Sequence[Path] = (), progress: Callable[[int, int], None] | None = None) -> int:
     """Fingerprint and extract identifiers from every page not yet analysed; returns how many."""
     tick = progress or (lambda done, total: None)
-    con = store.con
+    engine = store.engine
     # Results depend on the page, the fingerprint version and the processor files: when the
     # last two change, everything cached is recomputed.
     digest = hashlib.sha256(f"fingerprint v{FINGERPRINT_VERSION}\n".encode())
     digest.update((resources.files("vigil.attribute") / "data" / "processors.toml").read_bytes())
     for path in processors:
         digest.update(Path(path).read_bytes())
-    cached = con.execute("SELECT digest FROM page_cache WHERE name = 'pages'").fetchone()
-    if not cached or cached[0] != digest.hexdigest():
-        con.execute("DELETE FROM page_identifiers")
-        con.execute("DELETE FROM page_skeletons")
-        con.execute("INSERT OR REPLACE INTO page_cache VALUES ('pages', ?)", [digest.hexdigest()])
-    todo = con.execute(
-        "SELECT p.page_sha256, min(c.url) FROM pages p JOIN captures c ON c.page_sha256 = p.page_sha256 "
-        "WHERE p.page_sha256 NOT IN (SELECT page_sha256 FROM page_skeletons) GROUP BY p.page_sha256 ORDER BY 1"
-    ).fetchall()
-    total = len(todo)
-    workers = _workers(total)
-    pool = None
-    if workers > 1:
-        context = multiprocessing.get_context("fork")
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=([str(p) for p in processors],))
-    else:
-        _start_worker([str(p) for p in processors])
-    try:
-        _analyse_all(con, todo, pool, tick)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    Processors.load(list(processors))  # a bad processor file fails here, once, with its name
+    cached = engine.rows("page cache", "SELECT digest FROM page_cache WHERE name = 'pages'")
+    if not cached or cached[0]["digest"] != digest.hexdigest():
+        engine.replace("page_identifiers", "SELECT * FROM page_identifiers WHERE false")
+        engine.replace("page_skeletons", "SELECT * FROM page_skeletons WHERE false")
+        engine.replace("page_cache", "SELECT name, digest FROM page_cache WHERE name <> 'pages' "
+                       "UNION ALL SELECT 'pages', $digest", {"digest": digest.hexdigest()})  # fmt: skip
+    # A page's base URL for relative links: the smallest URL it was captured at.
+    engine.materialise("_page_urls", "SELECT page_sha256, min(url) AS url FROM captures GROUP BY page_sha256")
+    todo = ("FROM pages p JOIN _page_urls u ON u.page_sha256 = p.page_sha256 "
+            "WHERE p.page_sha256 NOT IN (SELECT page_sha256 FROM page_skeletons)")  # fmt: skip
+    total = int(engine.scalar("pages to analyse", f"SELECT count(*) {todo}"))
+    done = 0
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        done += rows
+        tick(done, total)
+
+    engine.map_batches("_page_work", f"SELECT p.page_sha256, u.url, p.html_zlib {todo}", AnalysePages(tuple(str(p) for p in processors)), _WORK_SCHEMA,
+        batch_rows=_BATCH, workers=_workers(total), progress=advance)  # fmt: skip
+    with engine.transaction():
+        engine.insert("page_skeletons", "SELECT page_sha256, skeleton_id, minhash, features, version FROM _page_work WHERE kind IS NULL")
+        engine.insert("page_identifiers", "SELECT page_sha256, kind, value, where_found, raw, is_pivot FROM _page_work WHERE kind IS NOT NULL")
+    tick(total, total)
     return total
 
 
 def _workers(pages: int) -> int:
     """Worker processes for the per-page work: ``VIGIL_WORKERS``, else one per core."""
     wanted = int(os.environ.get("VIGIL_WORKERS") or os.cpu_count() or 1)
-    if pages < 200 or wanted < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return wanted
+    return 1 if pages < 200 or wanted < 2 else wanted
 
 
-_PROCESSORS: Processors | None = None
+_PROCESSORS: dict[tuple[str, ...], Processors] = {}
 
 
-def _start_worker(processors: list[str]) -> None:
-    global _PROCESSORS
-    _PROCESSORS = Processors.load([Path(p) for p in processors])
-
-
-def analyse_page(item: tuple[str, str, bytes]) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
-    """One page's skeleton row and identifier rows (pure; runs in a worker process)."""
+def analyse_page(item: tuple[str, str, bytes], processors: Processors | None = None) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
+    """One page's skeleton row and identifier rows (pure)."""
     sha, url, blob = item
     html = zlib.decompress(blob)
     template = fingerprint(html)
     skeleton: tuple[object, ...] = (sha, template.template_id, template.signature_bytes(), template.features, FINGERPRINT_VERSION)
-    found = extract_identifiers(html, base_url=url, processors=_PROCESSORS)
+    found = extract_identifiers(html, base_url=url, processors=processors)
     ids: list[tuple[object, ...]] = [
         (sha, f.kind, f.value, f.where, f.raw, bool(KINDS.get(f.kind) and KINDS[f.kind].pivot)) for f in found
     ]
     return skeleton, ids
 
 
-def _analyse_all(con: Any, todo: list[tuple[str, str]], pool: ProcessPoolExecutor | None,
-                 tick: Callable[[int, int], None]) -> None:  # fmt: skip
-    total = len(todo)
-    for start in range(0, total, _BATCH):
-        chunk = todo[start : start + _BATCH]
-        shas = [sha for sha, _ in chunk]
-        blobs = dict(con.execute("SELECT page_sha256, html_zlib FROM pages WHERE page_sha256 IN (SELECT unnest(?))", [shas]).fetchall())
-        items = [(sha, url, blobs[sha]) for sha, url in chunk]
-        results = list(pool.map(analyse_page, items, chunksize=8)) if pool else [analyse_page(i) for i in items]
-        skel: dict[str, list[object]] = {k: [] for k in ("page_sha256", "skeleton_id", "minhash", "features", "version")}
-        ids: dict[str, list[object]] = {k: [] for k in ("page_sha256", "kind", "value", "where_found", "raw", "is_pivot")}
-        for skeleton, found in results:
-            for key, value in zip(skel, skeleton):
-                skel[key].append(value)
-            for row in found:
-                for key, value in zip(ids, row):
-                    ids[key].append(value)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.register("_skel", pa.table({**skel, "minhash": pa.array(skel["minhash"], pa.binary())}))
-            con.execute("INSERT INTO page_skeletons SELECT * FROM _skel")
-            con.register("_ids", pa.table(ids, schema=pa.schema([(k, pa.bool_() if k == "is_pivot" else pa.string()) for k in ids])))
-            con.execute("INSERT INTO page_identifiers SELECT * FROM _ids")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("_skel")
-            con.unregister("_ids")
-        tick(min(start + _BATCH, total), total)
+@dataclass(frozen=True)
+class AnalysePages:
+    """:func:`analyse_page` over a batch of ``(page_sha256, url, html_zlib)``: one skeleton row
+    per page (``kind`` NULL) and one row per identifier found."""
+
+    processors: tuple[str, ...] = ()
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if self.processors not in _PROCESSORS:
+            _PROCESSORS[self.processors] = Processors.load([Path(p) for p in self.processors])
+        chosen = _PROCESSORS[self.processors]
+        cols: dict[str, list[object]] = {name: [] for name in _WORK_SCHEMA.names}
+        for item in zip(*(batch.column(n).to_pylist() for n in ("page_sha256", "url", "html_zlib"))):
+            skeleton, found = analyse_page(item, chosen)
+            for row in [(*skeleton, None, None, None, None, None)] + [(*r[:1], None, None, None, None, *r[1:]) for r in found]:
+                for name, value in zip(cols, row):
+                    cols[name].append(value)
+        return pa.RecordBatch.from_pydict(cols, schema=_WORK_SCHEMA)

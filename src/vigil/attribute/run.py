@@ -22,7 +22,6 @@ from vigil.attribute.linking import Linking, link
 from vigil.attribute.pages import analyse_pages
 from vigil.attribute.templates import TemplateSettings, build_templates
 from vigil.attribute.warninglists import WarningLists
-from vigil.store import Store
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ def _short(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:10]
 
 
-def _covers(store: Store, altered: float) -> None:
+def _covers(store: Any, altered: float) -> None:
     """Disguised URLs: no-referrer captures unlike every with-referrer capture of the URL."""
     rows = store.engine.rows("disguise candidates", """
         SELECT c.capture_key, c.url, c.referrer, s.minhash
@@ -62,13 +61,15 @@ def _covers(store: Store, altered: float) -> None:
             chain = next(i["referrer"] for i in items if i["referrer"])
             disguised.append((url, len(covers), len(sales), chain))
     store.engine.put_arrow("_cover", pa.table({"capture_key": pa.array(cover, pa.string())}))
-    store.con.execute("DELETE FROM disguised_urls")
-    if disguised:
-        store.con.executemany("INSERT INTO disguised_urls VALUES (?, ?, ?, ?)", disguised)
+    columns: list[Any] = list(zip(*disguised)) if disguised else [[], [], [], []]
+    store.engine.put_arrow("_disguised", pa.table({
+        "url": pa.array(columns[0], pa.string()), "cover_captures": pa.array(columns[1], pa.int32()),
+        "sales_captures": pa.array(columns[2], pa.int32()), "referrer": pa.array(columns[3], pa.string())}))  # fmt: skip
+    store.engine.replace("disguised_urls", "SELECT * FROM _disguised")
 
 
 def attribute_store(
-    store: Store,
+    store: Any,
     *,
     settings: TemplateSettings = TemplateSettings(),
     max_groups: int = 3,
@@ -93,7 +94,7 @@ def attribute_store(
     strong = sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
     values = [(r["page_sha256"], r["kind"], r["value"]) for r in engine.rows(
         "pivot identifiers", "SELECT DISTINCT page_sha256, kind, value FROM page_identifiers "
-        "WHERE is_pivot AND list_contains($strong, kind) ORDER BY 1, 2, 3", {"strong": strong})]  # fmt: skip
+        "WHERE is_pivot AND array_contains($strong, kind) ORDER BY 1, 2, 3", {"strong": strong})]  # fmt: skip
     judgements = engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY made_at, judgement_id")
     prefixes = {t[:10]: t for t in set(page_template.values())}
 
@@ -109,15 +110,14 @@ def attribute_store(
     tick("distributors", 1, 1)
     _write(store, captures, linking)
     evidence_paths(store, linking)
-    summary = store.con.execute("""SELECT (SELECT count(*) FROM capture_attribution),
-        (SELECT count(*) FROM capture_attribution WHERE cover), (SELECT count(*) FROM templates),
-        (SELECT count(*) FROM brands), (SELECT count(*) FROM distributors),
-        (SELECT count(*) FROM identifier_values WHERE status = 'generic')""").fetchone()  # fmt: skip
-    assert summary is not None
-    return AttributeSummary(analysed, *(int(n) for n in summary))
+    summary = engine.rows("attribution summary", """SELECT (SELECT count(*) FROM capture_attribution) AS a,
+        (SELECT count(*) FROM capture_attribution WHERE cover) AS b, (SELECT count(*) FROM templates) AS c,
+        (SELECT count(*) FROM brands) AS d, (SELECT count(*) FROM distributors) AS e,
+        (SELECT count(*) FROM identifier_values WHERE status = 'generic') AS f""")[0]  # fmt: skip
+    return AttributeSummary(analysed, *(int(n) for n in summary.values()))
 
 
-def _write(store: Store, captures: list[dict[str, Any]], linking: Linking) -> None:
+def _write(store: Any, captures: list[dict[str, Any]], linking: Linking) -> None:
     # A page anchors its group when a shared value tied it to another page. Pages whose values
     # are theirs alone (e.g. a contact address rotated on every load) take their template's group.
     size: dict[str, int] = {}
@@ -174,45 +174,48 @@ def _write(store: Store, captures: list[dict[str, Any]], linking: Linking) -> No
         "distributor_id": [distributor.get(group_of[c["capture_key"]] or "") for c in captures],
         "cover": [False] * len(captures),
     }
-    con = store.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table in ("capture_attribution", "templates", "skeleton_links", "brands", "distributors", "identifier_values"):
-            con.execute(f"DELETE FROM {table}")
-        store.engine.put_arrow("_attr", pa.table(rows, schema=pa.schema(
-            [(k, pa.bool_() if k == "cover" else pa.string()) for k in rows])))  # fmt: skip
-        con.execute("INSERT INTO capture_attribution SELECT * FROM _attr")
-        con.execute("""INSERT INTO capture_attribution
+    engine = store.engine
+    engine.put_arrow("_attr", pa.table(rows, schema=pa.schema(
+        [(k, pa.bool_() if k == "cover" else pa.string()) for k in rows])))  # fmt: skip
+    dist_of_page: dict[str, str | None] = {}
+    for c, d in zip(captures, rows["distributor_id"]):
+        dist_of_page.setdefault(c["page_sha256"], d)
+    decisions = [(d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason,
+                  dist_of_page.get(d.pages[0]) if d.status in ("link", "single") else None)
+                 for d in linking.decisions]  # fmt: skip
+    columns: list[Any] = list(zip(*decisions)) if decisions else [[]] * 7
+    engine.put_arrow("_values", pa.table([
+        pa.array(columns[0], pa.string()), pa.array(columns[1], pa.string()), pa.array(columns[2], pa.int32()),
+        pa.array(columns[3], pa.string()), pa.array(columns[4], pa.int32()), pa.array(columns[5], pa.string()),
+        pa.array(columns[6], pa.string())],
+        names=["kind", "value", "spread", "status", "groups_joined", "reason", "distributor_id"]))  # fmt: skip
+    with engine.transaction():
+        engine.replace("capture_attribution", """
+            SELECT * FROM _attr
+            UNION ALL
             SELECT c.capture_key, s.skeleton_id, NULL, NULL, NULL, true FROM captures c
             JOIN page_skeletons s ON s.page_sha256 = c.page_sha256 WHERE c.capture_key IN (SELECT capture_key FROM _cover)""")
-        con.execute("INSERT INTO skeleton_links SELECT skeleton_id, parent_id, similarity, root_id, first_seen FROM _links")
-        con.execute("""INSERT INTO templates
+        engine.replace("skeleton_links", "SELECT skeleton_id, parent_id, similarity, root_id, first_seen FROM _links")
+        engine.replace("templates", """
             SELECT l.root_id, min(l.first_seen), count(*), any_value(g.lineage_skeleton), any_value(g.lineage_similarity)
             FROM _links l LEFT JOIN _lineage g ON g.template_id = l.root_id GROUP BY l.root_id""")
-        con.execute("""INSERT INTO distributors
+        engine.replace("distributors", """
             SELECT a.distributor_id, min(c.captured_at), max(c.captured_at), count(DISTINCT a.brand_id), count(*)
             FROM capture_attribution a JOIN captures c USING (capture_key)
             WHERE a.distributor_id IS NOT NULL GROUP BY a.distributor_id""")
-        con.execute("""INSERT INTO brands
-            SELECT b.brand_id, any_value(b.template_id), any_value(b.distributor_id), min(c.captured_at), max(c.captured_at),
-                   count(*), NULL, NULL
-            FROM capture_attribution b JOIN captures c USING (capture_key) WHERE NOT b.cover GROUP BY b.brand_id""")
         # lineage: a later brand of the same template names the first; a founder names its altered ancestor's brand
-        con.execute("""UPDATE brands SET lineage_brand = 'B-' || substr(template_id, 1, 10) WHERE brand_id LIKE 'B-%-%'""")
-        con.execute("""UPDATE brands SET lineage_brand = (
-                SELECT min(b2.brand_id) FROM templates t JOIN skeleton_links k ON k.skeleton_id = t.lineage_skeleton
-                JOIN brands b2 ON b2.template_id = k.template_id AND b2.brand_id NOT LIKE 'B-%-%'
-                WHERE t.template_id = brands.template_id)
-            WHERE brand_id NOT LIKE 'B-%-%'""")
-        dist_of_page: dict[str, str | None] = {}
-        for c, d in zip(captures, rows["distributor_id"]):
-            dist_of_page.setdefault(c["page_sha256"], d)
-        items = [[d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason, dist_of_page.get(d.pages[0]) if d.status in ("link", "single") else None]
-                 for d in linking.decisions]  # fmt: skip
-        if items:
-            con.executemany("INSERT INTO identifier_values VALUES (?, ?, ?, ?, ?, ?, ?)", items)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
+        engine.materialise("_brands", """
+            SELECT b.brand_id, any_value(b.template_id) AS template_id, any_value(b.distributor_id) AS distributor_id,
+                   min(c.captured_at) AS first_seen, max(c.captured_at) AS last_seen, count(*) AS captures
+            FROM capture_attribution b JOIN captures c USING (capture_key) WHERE NOT b.cover GROUP BY b.brand_id""")
+        engine.replace("brands", """
+            SELECT b.brand_id, b.template_id, b.distributor_id, b.first_seen, b.last_seen, b.captures,
+                   CASE WHEN b.brand_id LIKE 'B-%-%' THEN 'B-' || substr(b.template_id, 1, 10) ELSE f.lineage_brand END,
+                   CAST(NULL AS STRING)
+            FROM _brands b LEFT JOIN (
+                SELECT t.template_id, min(b2.brand_id) AS lineage_brand
+                FROM templates t JOIN skeleton_links k ON k.skeleton_id = t.lineage_skeleton
+                JOIN _brands b2 ON b2.template_id = k.template_id AND b2.brand_id NOT LIKE 'B-%-%'
+                GROUP BY t.template_id
+            ) f ON f.template_id = b.template_id""")
+        engine.replace("identifier_values", "SELECT * FROM _values")

@@ -13,18 +13,18 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 import vigil
 from vigil.enrich.dns import DnsResolver
-from vigil.enrich.domains import DomainClassifier, DomainInfo, load_shared_services
-from vigil.enrich.network import IpProvider
+from vigil.enrich.domains import DomainClassifier, load_shared_services
+from vigil.enrich.network import IpProvider, open_ip_provider
 from vigil.enrich.sitetypes import SiteTypeRules
 from vigil.errors import InvalidRecord
-from vigil.store import Store, utcnow
+from vigil.store import utcnow
 
-_CHUNK = 20_000
 
 
 @dataclass(frozen=True)
@@ -37,104 +37,130 @@ class EnrichSummary:
     ip_provider: str
 
 
-def _replace(store: Store, table: str, data: pa.Table) -> None:
-    store.con.register("_enrich_rows", data)
-    try:
-        store.con.execute(f"INSERT INTO {table} SELECT * FROM _enrich_rows")
-    finally:
-        store.con.unregister("_enrich_rows")
+_HOST_SCHEMA = pa.schema([(k, pa.string()) for k in ("host", "registrable", "public_suffix", "service", "identity", "label", "suffix")])
+_IP_SCHEMA = pa.schema([("ip", pa.string()), ("country", pa.string()), ("asn", pa.int64()),
+                        ("organisation", pa.string()), ("provider", pa.string())])  # fmt: skip
+_TYPE_SCHEMA = pa.schema([(k, pa.string()) for k in ("url", "site_type", "decided_by", "rule", "reason")])
+
+# Per-record work lifted to Arrow batches. Each runs where the engine puts it (in this process
+# on DuckDB, in Spark's Python workers), so it carries file paths, not open objects, and
+# builds its classifier, rules or IP reader once per process.
+_BUILT: dict[tuple[object, ...], Any] = {}
+
+
+def _built(key: tuple[object, ...], make: Callable[[], Any]) -> Any:
+    if key not in _BUILT:
+        _BUILT[key] = make()
+    return _BUILT[key]
+
+
+@dataclass(frozen=True)
+class ClassifyHosts:
+    shared_services: tuple[str, ...] = ()
+
+    def classifier(self) -> DomainClassifier:
+        return _built(("hosts", self.shared_services),  # type: ignore[no-any-return]
+                      lambda: DomainClassifier(load_shared_services([Path(p) for p in self.shared_services])))  # fmt: skip
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        classify = self.classifier().classify
+        infos = [classify(h) for h in batch.column("host").to_pylist()]
+        return pa.RecordBatch.from_pydict({k: [getattr(i, k) for i in infos] for k in _HOST_SCHEMA.names}, schema=_HOST_SCHEMA)
+
+
+@dataclass(frozen=True)
+class LookupIps:
+    ip_db: str | None = None
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        provider: IpProvider = _built(("ips", self.ip_db), lambda: open_ip_provider(Path(self.ip_db) if self.ip_db else None))
+        found = provider.lookup_many(batch.column("ip").to_pylist())
+        return pa.RecordBatch.from_pydict({
+            "ip": [f.ip for f in found], "country": [f.country for f in found], "asn": [f.asn for f in found],
+            "organisation": [f.organisation for f in found], "provider": [provider.name] * len(found),
+        }, schema=_IP_SCHEMA)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DecideSiteTypes:
+    shared_services: tuple[str, ...] = ()
+    site_type_rules: tuple[str, ...] = ()
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        classify = ClassifyHosts(self.shared_services).classifier().classify
+        rules: SiteTypeRules = _built(("rules", self.site_type_rules),
+                                      lambda: SiteTypeRules.load([Path(p) for p in self.site_type_rules]))  # fmt: skip
+        out: dict[str, list[str | None]] = {k: [] for k in _TYPE_SCHEMA.names}
+        for url, host in zip(batch.column("url").to_pylist(), batch.column("host").to_pylist()):
+            decision = rules.decide(url=url, host=host, domain=classify(host))
+            for key, value in zip(out, (url, decision.site_type, "rule", decision.rule, decision.reason)):
+                out[key].append(value)
+        return pa.RecordBatch.from_pydict(out, schema=_TYPE_SCHEMA)
 
 
 def enrich_store(
-    store: Store,
+    store: Any,
     *,
-    provider: IpProvider,
+    provider: IpProvider | None = None,
+    ip_db: Path | None = None,
     shared_services: Sequence[Path] = (),
     site_type_rules: Sequence[Path] = (),
     dns: DnsResolver | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> EnrichSummary:
-    """Rebuild ``hosts``, ``ip_info`` and ``url_site_types``; optionally resolve hosts by DNS."""
+    """Rebuild ``hosts``, ``ip_info`` and ``url_site_types``; optionally resolve hosts by DNS.
+
+    ``ip_db`` names the IP database (None: the bundled one); ``provider`` is an already open
+    provider, used as is where the engine runs in this process (tests pass fakes).
+    """
     tick = progress or (lambda stage, done, total: None)
-    classifier = DomainClassifier(load_shared_services(shared_services))
-    rules = SiteTypeRules.load(site_type_rules)
-    con = store.con
+    engine = store.engine
+    services = tuple(str(p) for p in shared_services)
+    rule_files = tuple(str(p) for p in site_type_rules)
+    # Bad data files fail here, once, with their name, rather than in a worker.
+    DomainClassifier(load_shared_services(shared_services))
+    SiteTypeRules.load(site_type_rules)
+    lookup = LookupIps(str(ip_db) if ip_db else None)
+    if provider is None:
+        provider = open_ip_provider(ip_db)
+    if engine.name == "duckdb":
+        _BUILT[("ips", lookup.ip_db)] = provider
     run_id = uuid.uuid4().hex[:16]
 
     dns_count = 0
     if dns is not None:
         dns_count = _resolve(store, dns, run_id, tick)
 
-    con.execute("BEGIN TRANSACTION")
-    try:
-        hosts = [row[0] for row in con.execute("SELECT DISTINCT host FROM reports ORDER BY host").fetchall()]
-        infos: dict[str, DomainInfo] = {}
-        cols: dict[str, list[str | None]] = {k: [] for k in ("host", "registrable", "public_suffix", "service", "identity", "label", "suffix")}
-        for i, host in enumerate(hosts, 1):
-            info = classifier.classify(host)
-            infos[host] = info
-            for key in cols:
-                cols[key].append(getattr(info, key))
-            if i % _CHUNK == 0:
-                tick("hosts", i, len(hosts))
-        tick("hosts", len(hosts), len(hosts))
-        con.execute("DELETE FROM hosts")
-        _replace(store, "hosts", pa.table(cols))
-
-        ips = [row[0] for row in con.execute("SELECT DISTINCT ip FROM observations ORDER BY ip").fetchall()]
-        found = provider.lookup_many(ips)
-        con.execute("DELETE FROM ip_info")
-        _replace(
-            store,
-            "ip_info",
-            pa.table(
-                {
-                    "ip": [f.ip for f in found],
-                    "country": [f.country for f in found],
-                    "asn": pa.array([f.asn for f in found], pa.int64()),
-                    "organisation": [f.organisation for f in found],
-                    "provider": [provider.name] * len(found),
-                }
-            ),
-        )
-        tick("ips", len(ips), len(ips))
-
-        con.execute("DELETE FROM url_site_types")
-        by_report = con.execute(_SITE_TYPE_FROM_REPORTS).fetchone()
-        typed = int(by_report[0]) if by_report else 0
-        untyped = con.execute(
-            "SELECT DISTINCT r.url, r.host FROM reports r "
-            "WHERE NOT EXISTS (SELECT 1 FROM url_site_types t WHERE t.url = r.url) ORDER BY r.url"
-        ).fetchall()
-        decided: dict[str, list[str | None]] = {k: [] for k in ("url", "site_type", "decided_by", "rule", "reason")}
-        for url, host in untyped:
-            decision = rules.decide(url=url, host=host, domain=infos[host])
-            decided["url"].append(url)
-            decided["site_type"].append(decision.site_type)
-            decided["decided_by"].append("rule")
-            decided["rule"].append(decision.rule)
-            decided["reason"].append(decision.reason)
-        _replace(store, "url_site_types", pa.table(decided))
-        tick("site types", typed + len(untyped), typed + len(untyped))
-
-        files = {"shared_services": [str(p) for p in shared_services], "site_type_rules": [str(p) for p in site_type_rules]}
-        con.execute(
-            "INSERT INTO enrich_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, utcnow(), provider.name, json.dumps(files), len(hosts), len(ips), typed + len(untyped), vigil.__version__],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return EnrichSummary(len(hosts), len(ips), typed + len(untyped), typed, dns_count, provider.name)
+    with engine.transaction():
+        engine.map_batches("_hosts_new", "SELECT DISTINCT host FROM reports", ClassifyHosts(services), _HOST_SCHEMA)
+        engine.replace("hosts", "SELECT * FROM _hosts_new")
+        hosts = engine.scalar("hosts", "SELECT count(*) FROM hosts")
+        tick("hosts", hosts, hosts)
+        engine.map_batches("_ips_new", "SELECT DISTINCT ip FROM observations", lookup, _IP_SCHEMA)
+        engine.replace("ip_info", "SELECT * FROM _ips_new")
+        ips = engine.scalar("ips", "SELECT count(*) FROM ip_info")
+        tick("ips", ips, ips)
+        engine.materialise("_typed_by_report", _SITE_TYPE_FROM_REPORTS.replace("{day}", engine.dialect.day("reported_at")))
+        engine.map_batches("_typed_by_rule", "SELECT DISTINCT r.url, r.host FROM reports r "
+                           "WHERE r.url NOT IN (SELECT url FROM _typed_by_report)",
+                           DecideSiteTypes(services, rule_files), _TYPE_SCHEMA)  # fmt: skip
+        engine.replace("url_site_types", "SELECT * FROM _typed_by_report UNION ALL SELECT * FROM _typed_by_rule")
+        typed = engine.scalar("typed", "SELECT count(*) FROM _typed_by_report")
+        urls = engine.scalar("urls", "SELECT count(*) FROM url_site_types")
+        tick("site types", urls, urls)
+        files = {"shared_services": list(services), "site_type_rules": list(rule_files)}
+        engine.append("enrich_runs", pa.table({
+            "run_id": [run_id], "finished_at": pa.array([utcnow()], pa.timestamp("us")), "ip_provider": [provider.name],
+            "data_files": [json.dumps(files)], "hosts": [hosts], "ips": [ips], "urls": [urls],
+            "vigil_version": [vigil.__version__]}))  # fmt: skip
+    return EnrichSummary(hosts, ips, urls, typed, dns_count, provider.name)
 
 
 # The earliest report (by time, source, report_id) that states a site type decides it.
 _SITE_TYPE_FROM_REPORTS = """
-INSERT INTO url_site_types
-SELECT url, site_type, 'report', NULL,
+SELECT url, site_type, 'report' AS decided_by, CAST(NULL AS STRING) AS rule,
        'reported as ' || site_type || ' by ' || source || ' in report ' || report_id
-         || ' on ' || strftime(reported_at, '%Y-%m-%d')
+         || ' on ' || {day} AS reason
 FROM (
     SELECT url, site_type, source, report_id, reported_at,
            row_number() OVER (PARTITION BY url ORDER BY reported_at, source, report_id) AS rank
@@ -143,9 +169,9 @@ FROM (
 """
 
 
-def _resolve(store: Store, dns: DnsResolver, run_id: str, tick: Callable[[str, int, int], None]) -> int:
+def _resolve(store: Any, dns: DnsResolver, run_id: str, tick: Callable[[str, int, int], None]) -> int:
     """Resolve every distinct non-IP host once and keep each answer as an observation."""
-    hosts = [r[0] for r in store.con.execute("SELECT DISTINCT host FROM reports ORDER BY host").fetchall()]
+    hosts = [r["host"] for r in store.engine.rows("hosts to resolve", "SELECT DISTINCT host FROM reports ORDER BY host")]
     now = utcnow()
     rows: list[list[object]] = []
     failed = 0
@@ -159,5 +185,6 @@ def _resolve(store: Store, dns: DnsResolver, run_id: str, tick: Callable[[str, i
             tick("dns", i, len(hosts))
         rows.extend([host, ip, now, type(dns).__name__, run_id] for ip in answers)
     if rows:
-        store.con.executemany("INSERT INTO dns_observations VALUES (?, ?, ?, ?, ?)", rows)
+        store.engine.append("dns_observations", pa.table(
+            list(zip(*rows)), names=["host", "ip", "seen_at", "resolver", "batch_id"]))  # fmt: skip
     return len(rows)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from vigil.errors import VigilError
-from vigil.store import Store
 
 ATTRIBUTION_FIELDS = ("capture_id", "url", "template_id", "brand_id", "distributor_id", "source", "captured_at", "cover")
 
@@ -19,14 +18,12 @@ ORDER BY c.captured_at, c.capture_id, c.source
 """
 
 
-def attribution_rows(store: Store) -> Iterator[dict[str, Any]]:
-    cur = store.con.execute(_SQL)
-    while batch := cur.fetchmany(10_000):
-        for row in batch:
-            yield dict(zip(ATTRIBUTION_FIELDS, row))
+def attribution_rows(store: Any) -> Iterator[dict[str, Any]]:
+    for batch in store.engine.arrow("attribution export", _SQL).to_batches(10_000):
+        yield from batch.to_pylist()
 
 
-def write_attribution(store: Store, out: TextIO, fmt: str) -> int:
+def write_attribution(store: Any, out: TextIO, fmt: str) -> int:
     n = 0
     if fmt == "jsonl":
         for n, row in enumerate(attribution_rows(store), 1):
