@@ -6,7 +6,6 @@ judgements: same inputs, same IDs. Per-page work is cached by page (``pages.py``
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -84,13 +83,13 @@ def attribute_store(
     _covers(store, settings.altered)
     build_templates(engine, settings)
     tick("templates", 1, 1)
-    captures = engine.rows("captures to attribute", """
+    engine.materialise("_attr_captures", """
         SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.root_id AS template_id
         FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
         JOIN _links l ON l.skeleton_id = s.skeleton_id
-        WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)
-        ORDER BY c.captured_at, c.capture_key""")  # fmt: skip
-    page_template = {c["page_sha256"]: c["template_id"] for c in captures}
+        WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
+    page_template = {r["page_sha256"]: r["template_id"] for r in engine.rows(
+        "pages to link", "SELECT DISTINCT page_sha256, template_id FROM _attr_captures ORDER BY 1")}  # fmt: skip
     strong = sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
     values = [(r["page_sha256"], r["kind"], r["value"]) for r in engine.rows(
         "pivot identifiers", "SELECT DISTINCT page_sha256, kind, value FROM page_identifiers "
@@ -108,7 +107,7 @@ def attribute_store(
                    not_same=[p for p in not_same if None not in p],  # type: ignore[misc]
                    same=[s for s in same if None not in s])  # type: ignore[misc]  # fmt: skip
     tick("distributors", 1, 1)
-    _write(store, captures, linking)
+    _write(store, linking)
     evidence_paths(store, linking)
     summary = engine.rows("attribution summary", """SELECT (SELECT count(*) FROM capture_attribution) AS a,
         (SELECT count(*) FROM capture_attribution WHERE cover) AS b, (SELECT count(*) FROM templates) AS c,
@@ -117,78 +116,116 @@ def attribute_store(
     return AttributeSummary(analysed, *(int(n) for n in summary.values()))
 
 
-def _write(store: Any, captures: list[dict[str, Any]], linking: Linking) -> None:
-    # A page anchors its group when a shared value tied it to another page. Pages whose values
-    # are theirs alone (e.g. a contact address rotated on every load) take their template's group.
+def distributor_ids(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A group's distributor ID: ``D-`` and a hash of its earliest capture's key (stable across runs)."""
+    keys = batch.column("capture_key").to_pylist()
+    return pa.RecordBatch.from_pydict({"grp": batch.column("grp"), "distributor_id": ["D-" + _short(k) for k in keys]},
+                                      schema=_DISTRIBUTOR_IDS)  # fmt: skip
+
+
+_DISTRIBUTOR_IDS = pa.schema([("grp", pa.string()), ("distributor_id", pa.string())])
+
+# Each capture's group: its page's, when a shared value tied the page to another page;
+# otherwise that of the nearest such capture in time of the same template (the earlier one on
+# a tie: an identified capture at the same moment counts as later); a template whose own
+# values tie it to nothing else is its own group; else none.
+_SQL_CAPTURE_GROUPS = """
+WITH cap AS (
+    SELECT a.capture_key, a.captured_at, a.page_sha256, a.skeleton_id, a.template_id, g.grp,
+           coalesce(g.identified, false) AS identified, coalesce(g.valued, false) AS valued
+    FROM _attr_captures a LEFT JOIN _page_groups g ON g.page_sha256 = a.page_sha256
+),
+lone AS (
+    SELECT template_id FROM cap GROUP BY template_id HAVING bool_or(valued) AND NOT bool_or(identified)
+),
+ordered AS (
+    SELECT cap.*, row_number() OVER (PARTITION BY template_id
+        ORDER BY captured_at, CASE WHEN identified THEN 1 ELSE 0 END, capture_key) AS pos
+    FROM cap
+),
+near AS (
+    SELECT o.*,
+        max(CASE WHEN identified THEN pos END) OVER (PARTITION BY template_id ORDER BY pos
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_pos,
+        min(CASE WHEN identified THEN pos END) OVER (PARTITION BY template_id ORDER BY pos
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_pos
+    FROM ordered o
+)
+SELECT w.capture_key, w.captured_at, w.page_sha256, w.skeleton_id, w.template_id,
+       CASE WHEN w.identified THEN w.grp
+            WHEN p.pos IS NULL AND n.pos IS NULL THEN
+                 CASE WHEN w.template_id IN (SELECT template_id FROM lone) THEN 'template:' || w.template_id END
+            WHEN n.pos IS NULL THEN p.grp
+            WHEN p.pos IS NULL THEN n.grp
+            WHEN {m_w} - {m_p} <= {m_n} - {m_w} THEN p.grp
+            ELSE n.grp END AS grp
+FROM near w
+LEFT JOIN ordered p ON p.template_id = w.template_id AND p.pos = w.prev_pos
+LEFT JOIN ordered n ON n.template_id = w.template_id AND n.pos = w.next_pos
+"""
+
+# Brands: template × distributor, numbered by first capture within the template.
+_SQL_BRAND_IDS = """
+SELECT template_id, distributor_id,
+       'B-' || substr(template_id, 1, 10) ||
+       CASE WHEN n = 1 THEN '' ELSE '-' || CAST(n AS STRING) END AS brand_id
+FROM (
+    SELECT template_id, distributor_id,
+           row_number() OVER (PARTITION BY template_id ORDER BY first_at, first_key) AS n
+    FROM (SELECT template_id, distributor_id, min(captured_at) AS first_at, min(first_key) AS first_key FROM (
+              SELECT template_id, distributor_id, captured_at,
+                     CASE WHEN captured_at = min(captured_at) OVER (PARTITION BY template_id, distributor_id)
+                          THEN capture_key END AS first_key
+              FROM _capture_distributors)
+          GROUP BY template_id, distributor_id)
+)
+"""
+
+
+def _write(store: Any, linking: Linking) -> None:
+    engine = store.engine
     size: dict[str, int] = {}
     for root in linking.group.values():
         size[root] = size.get(root, 0) + 1
-    identified = {p for p, root in linking.group.items() if size[root] >= 2}
     with_values = {p for d in linking.decisions if d.status in ("link", "single") for p in d.pages}
-    lone_templates = {c["template_id"] for c in captures if c["page_sha256"] in with_values} - {
-        c["template_id"] for c in captures if c["page_sha256"] in identified}
-    # 1. group per capture: its page's group, else the nearest capture in time of its template
-    timeline: dict[str, tuple[list[Any], list[str]]] = {}
-    for c in captures:
-        if c["page_sha256"] in identified:
-            times, groups = timeline.setdefault(c["template_id"], ([], []))
-            times.append(c["captured_at"])
-            groups.append(linking.group[c["page_sha256"]])
-    group_of: dict[str, str | None] = {}
-    for c in captures:
-        if c["page_sha256"] in identified:
-            group_of[c["capture_key"]] = linking.group[c["page_sha256"]]
-            continue
-        line = timeline.get(c["template_id"])
-        if not line:  # a template whose own values tie it to nothing else is its own group
-            group_of[c["capture_key"]] = "template:" + c["template_id"] if c["template_id"] in lone_templates else None
-            continue
-        times, groups = line
-        moment = c["captured_at"]
-        i = bisect.bisect_left(times, moment)
-        nearest = []  # (distance, earlier first, index)
-        if i > 0:
-            nearest.append((moment - times[i - 1], 0, i - 1))
-        if i < len(times):
-            nearest.append((times[i] - moment, 1, i))
-        group_of[c["capture_key"]] = groups[min(nearest)[2]]
-    # 2. distributor IDs from each group's earliest capture (captures are in time order)
-    distributor: dict[str, str] = {}
-    for c in captures:
-        group = group_of[c["capture_key"]]
-        if group is not None and group not in distributor:
-            distributor[group] = "D-" + _short(c["capture_key"])
-    # 3. brands: template x distributor, numbered by first seen within the template
-    brand_of: dict[tuple[str, str | None], str] = {}
-    count: dict[str, int] = {}
-    for c in captures:
-        key = (c["template_id"], distributor.get(group_of[c["capture_key"]] or ""))
-        if key not in brand_of:
-            count[key[0]] = count.get(key[0], 0) + 1
-            brand_of[key] = f"B-{key[0][:10]}" + ("" if count[key[0]] == 1 else f"-{count[key[0]]}")
-    rows = {
-        "capture_key": [c["capture_key"] for c in captures],
-        "skeleton_id": [c["skeleton_id"] for c in captures],
-        "template_id": [c["template_id"] for c in captures],
-        "brand_id": [brand_of[(c["template_id"], distributor.get(group_of[c["capture_key"]] or ""))] for c in captures],
-        "distributor_id": [distributor.get(group_of[c["capture_key"]] or "") for c in captures],
-        "cover": [False] * len(captures),
-    }
-    engine = store.engine
-    engine.put_arrow("_attr", pa.table(rows, schema=pa.schema(
-        [(k, pa.bool_() if k == "cover" else pa.string()) for k in rows])))  # fmt: skip
-    dist_of_page: dict[str, str | None] = {}
-    for c, d in zip(captures, rows["distributor_id"]):
-        dist_of_page.setdefault(c["page_sha256"], d)
-    decisions = [(d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason,
-                  dist_of_page.get(d.pages[0]) if d.status in ("link", "single") else None)
-                 for d in linking.decisions]  # fmt: skip
+    pages = sorted(linking.group)
+    engine.put_arrow("_page_groups", pa.table({
+        "page_sha256": pa.array(pages, pa.string()), "grp": pa.array([linking.group[p] for p in pages], pa.string()),
+        "identified": pa.array([size[linking.group[p]] >= 2 for p in pages], pa.bool_()),
+        "valued": pa.array([p in with_values for p in pages], pa.bool_())}))  # fmt: skip
+    micros = engine.dialect.micros
+    engine.materialise("_capture_groups", _SQL_CAPTURE_GROUPS.format(
+        m_w=micros("w.captured_at"), m_p=micros("p.captured_at"), m_n=micros("n.captured_at")))  # fmt: skip
+    engine.map_batches("_distributor_ids", """
+        SELECT grp, capture_key FROM (
+            SELECT grp, capture_key, row_number() OVER (PARTITION BY grp ORDER BY captured_at, capture_key) AS k
+            FROM _capture_groups WHERE grp IS NOT NULL) WHERE k = 1""", distributor_ids, _DISTRIBUTOR_IDS)  # fmt: skip
+    engine.materialise("_capture_distributors", """
+        SELECT g.capture_key, g.captured_at, g.page_sha256, g.skeleton_id, g.template_id, d.distributor_id
+        FROM _capture_groups g LEFT JOIN _distributor_ids d ON d.grp = g.grp""")  # fmt: skip
+    engine.materialise("_brand_ids", _SQL_BRAND_IDS)
+    engine.materialise("_attr", """
+        SELECT c.capture_key, c.skeleton_id, c.template_id, b.brand_id, c.distributor_id, false AS cover
+        FROM _capture_distributors c JOIN _brand_ids b ON b.template_id = c.template_id
+         AND (b.distributor_id = c.distributor_id OR (b.distributor_id IS NULL AND c.distributor_id IS NULL))""")  # fmt: skip
+    firsts = [d.pages[0] if d.status in ("link", "single") else None for d in linking.decisions]
+    engine.put_arrow("_value_pages", pa.table({"position": pa.array(range(len(firsts)), pa.int64()),
+                                               "page_sha256": pa.array(firsts, pa.string())}))  # fmt: skip
+    engine.materialise("_page_distributor", """
+        SELECT page_sha256, distributor_id FROM (
+            SELECT page_sha256, distributor_id, row_number() OVER (PARTITION BY page_sha256 ORDER BY captured_at, capture_key) AS k
+            FROM _capture_distributors) WHERE k = 1""")  # fmt: skip
+    decisions = [(i, d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason) for i, d in enumerate(linking.decisions)]
     columns: list[Any] = list(zip(*decisions)) if decisions else [[]] * 7
-    engine.put_arrow("_values", pa.table([
-        pa.array(columns[0], pa.string()), pa.array(columns[1], pa.string()), pa.array(columns[2], pa.int32()),
-        pa.array(columns[3], pa.string()), pa.array(columns[4], pa.int32()), pa.array(columns[5], pa.string()),
+    engine.put_arrow("_decisions", pa.table([
+        pa.array(columns[0], pa.int64()), pa.array(columns[1], pa.string()), pa.array(columns[2], pa.string()),
+        pa.array(columns[3], pa.int32()), pa.array(columns[4], pa.string()), pa.array(columns[5], pa.int32()),
         pa.array(columns[6], pa.string())],
-        names=["kind", "value", "spread", "status", "groups_joined", "reason", "distributor_id"]))  # fmt: skip
+        names=["position", "kind", "value", "spread", "status", "groups_joined", "reason"]))  # fmt: skip
+    engine.materialise("_values", """
+        SELECT d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason, pd.distributor_id
+        FROM _decisions d JOIN _value_pages v ON v.position = d.position
+        LEFT JOIN _page_distributor pd ON pd.page_sha256 = v.page_sha256""")  # fmt: skip
     with engine.transaction():
         engine.replace("capture_attribution", """
             SELECT * FROM _attr

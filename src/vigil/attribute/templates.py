@@ -77,28 +77,52 @@ SELECT a AS template_id, b AS lineage_skeleton, similarity AS lineage_similarity
 """
 
 
-def _banded(engine: Engine, name: str, names: list[str], matrix: np.ndarray, threshold: float, recall: float) -> None:
-    """Put every skeleton's band keys for an LSH tuned to ``threshold`` into table ``name``."""
-    index = LshIndex.for_threshold(threshold, num_perm=matrix.shape[1], recall=recall)
-    keys = [index.band_keys(sig) for sig in matrix.tolist()]
-    engine.put_arrow(name, pa.table({
-        "skeleton_id": pa.array([n for n, ks in zip(names, keys) for _ in ks], pa.string()),
-        "band": pa.array([i for ks in keys for i in range(len(ks))], pa.int32()),
-        "key": pa.array([k for ks in keys for k in ks], pa.int64()),
-    }))  # fmt: skip
+_BAND_SCHEMA = pa.schema([("skeleton_id", pa.string()), ("band", pa.int32()), ("key", pa.int64())])
+_PAIR_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("similarity", pa.float64())])
 
 
-def _pairs(engine: Engine, bands: str, position: dict[str, int], matrix: np.ndarray, window: int) -> None:
+def _signatures(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.array([from_bytes(b) for b in column.to_pylist()], dtype=np.uint32).reshape(len(column), -1)
+
+
+@dataclass(frozen=True)
+class BandKeys:
+    """Each skeleton's LSH band keys for an index tuned to ``threshold`` (pure, per row)."""
+
+    threshold: float
+    recall: float
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        names = batch.column("skeleton_id").to_pylist()
+        matrix = _signatures(batch.column("minhash"))
+        keys: list[list[int]] = []
+        if len(names):
+            index = LshIndex.for_threshold(self.threshold, num_perm=matrix.shape[1], recall=self.recall)
+            keys = [index.band_keys(sig) for sig in matrix.tolist()]
+        return pa.RecordBatch.from_pydict({
+            "skeleton_id": [n for n, ks in zip(names, keys) for _ in ks],
+            "band": [i for ks in keys for i in range(len(ks))],
+            "key": [k for ks in keys for k in ks],
+        }, schema=_BAND_SCHEMA)  # fmt: skip
+
+
+def pair_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The estimated Jaccard of each candidate pair, from both signatures (pure, per row)."""
+    left, right = _signatures(batch.column("ma")), _signatures(batch.column("mb"))
+    both = np.concatenate([left, right]) if len(left) else np.zeros((0, 0), np.uint32)
+    index = np.stack([np.arange(len(left)), np.arange(len(left)) + len(left)], axis=1).astype(np.int64)
+    similarity = similarities(both, index) if len(left) else np.empty(0)
+    return pa.RecordBatch.from_pydict({"a": batch.column("a"), "b": batch.column("b"),
+                                       "similarity": pa.array(similarity, pa.float64())}, schema=_PAIR_SCHEMA)  # fmt: skip
+
+
+def _pairs(engine: Engine, bands: str, window: int) -> None:
     """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``."""
     engine.materialise("_candidates", _SQL_CANDIDATES.replace("_bands", bands), {"window": window})
-    pairs = engine.rows("candidate pairs", "SELECT a, b FROM _candidates")
-    index = np.array([(position[p["a"]], position[p["b"]]) for p in pairs], dtype=np.int64).reshape(-1, 2)
-    similarity = similarities(matrix, index) if len(pairs) else np.empty(0)
-    engine.put_arrow("_pairs", pa.table({
-        "a": pa.array([p["a"] for p in pairs], pa.string()),
-        "b": pa.array([p["b"] for p in pairs], pa.string()),
-        "similarity": pa.array(similarity, pa.float64()),
-    }))  # fmt: skip
+    engine.map_batches("_pairs", """
+        SELECT c.a, c.b, sa.minhash AS ma, sb.minhash AS mb FROM _candidates c
+        JOIN _skeletons sa ON sa.skeleton_id = c.a JOIN _skeletons sb ON sb.skeleton_id = c.b""",
+        pair_similarity, _PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
 
 
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
@@ -106,15 +130,13 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
 
     Parents are searched with an LSH tuned to ``same`` over every skeleton; lineage with one
     tuned to ``altered`` over founders only (generic page skeletons collide at low similarity,
-    so a low-threshold index over every capture would drown in candidates).
+    so a low-threshold index over every capture would drown in candidates). Signatures never
+    leave the engine: band keys and pair similarities are per-row functions over batches.
     """
     engine.materialise("_skeletons", _SQL_SKELETONS)
-    rows = engine.rows("skeleton signatures", "SELECT skeleton_id, minhash FROM _skeletons ORDER BY skeleton_id")
-    names = [r["skeleton_id"] for r in rows]
-    matrix = np.array([from_bytes(r["minhash"]) for r in rows], dtype=np.uint32) if rows else np.zeros((0, 128), np.uint32)
-    position = {n: i for i, n in enumerate(names)}
-    _banded(engine, "_bands", names, matrix, settings.same, settings.recall)
-    _pairs(engine, "_bands", position, matrix, settings.window)
+    engine.map_batches("_bands", "SELECT skeleton_id, minhash FROM _skeletons",
+                       BandKeys(settings.same, settings.recall), _BAND_SCHEMA)  # fmt: skip
+    _pairs(engine, "_bands", settings.window)
     engine.materialise("_links", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({_SQL_PARENTS})", {"same": settings.same})
     for _ in range(64):  # pointer jumping: each round halves every path
         engine.materialise("_links_next", _SQL_JUMP)
@@ -122,7 +144,8 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
         engine.materialise("_links", "SELECT * FROM _links_next")
         if not changed:
             break
-    founders = [r["skeleton_id"] for r in engine.rows("founders", "SELECT skeleton_id FROM _links WHERE parent_id IS NULL ORDER BY 1")]
-    _banded(engine, "_founder_bands", founders, matrix[[position[f] for f in founders]] if founders else matrix[:0], settings.altered, settings.recall)
-    _pairs(engine, "_founder_bands", position, matrix, settings.window * 5)
+    engine.map_batches("_founder_bands", "SELECT s.skeleton_id, s.minhash FROM _skeletons s "
+                       "JOIN _links l ON l.skeleton_id = s.skeleton_id WHERE l.parent_id IS NULL",
+                       BandKeys(settings.altered, settings.recall), _BAND_SCHEMA)  # fmt: skip
+    _pairs(engine, "_founder_bands", settings.window * 5)
     engine.materialise("_lineage", _SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})

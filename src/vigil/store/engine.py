@@ -45,6 +45,10 @@ class Dialect:
         """A timestamp as ``YYYY-MM-DD`` text."""
         return f"strftime({expr}, '%Y-%m-%d')"
 
+    def micros(self, expr: str) -> str:
+        """A timestamp as microseconds since the epoch (BIGINT), for exact time arithmetic."""
+        return f"epoch_us({expr})"
+
 
 class Engine(ABC):
     """The small surface set logic needs."""

@@ -47,6 +47,9 @@ class SparkDialect(Dialect):
     def day(self, expr: str) -> str:
         return f"date_format({expr}, 'yyyy-MM-dd')"
 
+    def micros(self, expr: str) -> str:
+        return f"unix_micros(CAST({expr} AS TIMESTAMP))"  # the session time zone is UTC
+
 
 def literal(value: Any) -> str:
     """A Python value as a Spark SQL literal (parameters are bound by value, safely quoted)."""
