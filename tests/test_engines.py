@@ -79,8 +79,15 @@ def s4(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
             "reports": _summary(_vigil(engine, where, "ingest", "reports", str(world / "reports"), "--json")),
             "captures": _summary(_vigil(engine, where, "ingest", "captures", str(world / "captures"), "--json")),
         }
+        for kind, path in (("purchases", world / "purchases"), ("estimates", world / "estimates"),
+                           ("search", world / "search" / "volumes.csv")):  # fmt: skip
+            got[f"ingest {kind}"] = _summary(_vigil(engine, where, "ingest", kind, str(path), "--json"))
         _vigil(engine, where, "enrich", "--ip-db", str(world / "iptoasn.tsv"), "--shared-services", str(world / "shared_services.csv"))
         _vigil(engine, where, "attribute")
+        got["payments 2012Q4"] = _vigil(engine, where, "stats", "payments", "--period", "2012Q4", "--format", "json")
+        got["estimates"] = _vigil(engine, where, "stats", "estimates", "--format", "json")
+        got["search"] = _vigil(engine, where, "stats", "search", "--lexicon", str(world / "search" / "lexicon.csv"),
+                               "--from", "2011-01", "--to", "2012-12", "--format", "json")  # fmt: skip
         got["brands 2012"] = _vigil(engine, where, "stats", "brands", "--period", "2012", "--format", "json")
         got["brands 2011"] = _vigil(engine, where, "stats", "brands", "--period", "2011", "--format", "json")
         got["hosting 2012"] = _vigil(engine, where, "stats", "hosting", "--period", "2012", "--format", "json")
@@ -119,6 +126,8 @@ def test_attribution_outputs_are_byte_identical_on_both_engines(s4: dict[str, di
     assert duck["captures"]["skipped_media"] > 0  # the world's media records are skipped on both engines
     assert len(duck["export"].splitlines()) == duck["captures"]["stored"]
     assert json.loads(duck["eval"])["distributors"]["bcubed_f1"] >= 0.98
+    assert (duck["ingest purchases"]["stored"], duck["ingest estimates"]["stored"]) == (200, 7)  # as the world wrote them
+    assert json.loads(duck["estimates"])["questions"][0]["n"] == 7
 
 
 def test_spark_parameters_are_bound_as_quoted_literals() -> None:

@@ -91,12 +91,6 @@ def _spark() -> bool:
     return bool(_state["engine"] == "spark")
 
 
-def _not_on_spark(what: str) -> None:
-    if _spark():
-        raise VigilError(f"{what} runs on the DuckDB engine only for now (docs/scaling.md): ingest it with "
-                         "--engine duckdb, then move the store with `vigil store to-parquet`")  # fmt: skip
-
-
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
@@ -243,7 +237,6 @@ def ingest_purchases(
     from vigil.ingest.purchases import PurchaseIngest
 
     with _errors(), _open(db) as store:
-        _not_on_spark("ingest purchases")
         summary = PurchaseIngest(store).run(paths)
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
@@ -258,7 +251,6 @@ def ingest_estimates_cmd(
     from vigil.ingest.estimates import ingest_estimates
 
     with _errors(), _open(db) as store:
-        _not_on_spark("ingest estimates")
         _ingest_summary(ingest_estimates(store, paths), as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
 
@@ -272,7 +264,6 @@ def ingest_search_cmd(
     from vigil.ingest.search import ingest_search_volumes
 
     with _errors(), _open(db) as store:
-        _not_on_spark("ingest search")
         _ingest_summary(ingest_search_volumes(store, paths), as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
 

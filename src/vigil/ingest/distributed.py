@@ -278,3 +278,82 @@ def ingest_captures_distributed(store: Any, paths: Sequence[Path], *, default_so
     if progress:
         progress(sum(int(c.get("rows_read") or 0) for c in counts))
     return _finish(engine, "captures", batch_id, todo, summaries, counts, started, paths)
+
+
+@dataclass(frozen=True)
+class ParseRowFiles:
+    """Input files of one tabular kind (``RowSpec``) → parsed rows and quarantined records."""
+
+    spec: Any  # vigil.ingest.rows.RowSpec (its parser is a module-level function: picklable)
+
+    def schema(self) -> pa.Schema:
+        return pa.schema([("file_index", pa.int32()), ("row_kind", pa.string()), *self.spec.schema,
+                          ("source_line", pa.int64()), *_QUARANTINE, ("error", pa.string())])  # fmt: skip
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        out: list[dict[str, Any]] = []
+        names = self.spec.schema.names
+        for index, path in zip(batch.column("file_index").to_pylist(), batch.column("path").to_pylist()):
+            try:
+                source = open_records(Path(path), required=self.spec.required)
+            except InputError as exc:
+                out.append({"file_index": index, "row_kind": "error", "error": str(exc)})
+                continue
+            try:
+                for record in source.records:
+                    problem = record.problem
+                    if problem is None and record.fields is not None:
+                        try:
+                            parsed = self.spec.parse(record.fields)
+                        except InvalidRecord as exc:
+                            problem = exc
+                        else:
+                            out.append({**dict(zip(names, parsed)), "file_index": index, "row_kind": "row",
+                                        "source_line": record.line})  # fmt: skip
+                            continue
+                    assert problem is not None
+                    out.append({"file_index": index, "row_kind": "quarantine", "q_line": record.line,
+                                "q_code": problem.code, "q_reason": problem.reason, "q_excerpt": excerpt(record.raw)})  # fmt: skip
+            except InputError as exc:
+                out.append({"file_index": index, "row_kind": "quarantine", "q_line": 1, "q_code": "bad_file",
+                            "q_reason": str(exc), "q_excerpt": "", "error": str(exc)})  # fmt: skip
+            finally:
+                source.close()
+        return _rows(self.schema(), out)
+
+
+def ingest_rows_distributed(store: Any, spec: Any, paths: Sequence[Path]) -> IngestSummary:
+    """``vigil ingest purchases|estimates|search`` on the Spark engine (see ``rows.py``)."""
+    engine, batch_id, started = store.engine, uuid.uuid4().hex[:16], utcnow()
+    summaries, todo = _plan(engine, [("file", p, p) for p in expand_inputs(paths)], spec.kind)
+    counts: list[dict[str, Any]] = []
+    if todo:
+        parse = ParseRowFiles(spec)
+        _inputs_table(engine, todo)
+        engine.map_batches("_parsed", "SELECT * FROM _ingest_inputs", parse, parse.schema(), batch_rows=1)
+        params = {"batch": batch_id, "now": utcnow()}
+        columns = ", ".join(f"p.{n}" for n in spec.schema.names)
+        keys = ", ".join(spec.key)
+        match = " AND ".join(f"t.{k} = p.{k}" for k in spec.key)
+        engine.materialise("_new_rows", f"""
+            SELECT {columns}, i.path AS source_file, p.source_line, i.sha AS file_sha256, $batch AS batch_id,
+                   $now AS ingested_at, p.file_index
+            FROM (SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY file_index, source_line) AS k
+                  FROM _parsed WHERE row_kind = 'row') p
+            JOIN _ingest_inputs i ON i.file_index = p.file_index
+            WHERE p.k = 1 AND NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE {match})""", params)  # fmt: skip
+        counts = engine.rows("file counts", """
+            SELECT p.file_index,
+                   count(*) FILTER (WHERE row_kind = 'row' OR (row_kind = 'quarantine' AND q_code <> 'bad_file')) AS rows_read,
+                   count(*) FILTER (WHERE row_kind = 'quarantine') AS quarantined,
+                   count(*) FILTER (WHERE row_kind = 'row') - coalesce(max(n.stored), 0) AS duplicates,
+                   coalesce(max(n.stored), 0) AS stored, max(p.error) AS error
+            FROM _parsed p LEFT JOIN (SELECT file_index, count(*) AS stored FROM _new_rows GROUP BY file_index) n
+              ON n.file_index = p.file_index
+            GROUP BY p.file_index""")  # fmt: skip
+        stored = ", ".join([*spec.schema.names, "source_file", "source_line", "file_sha256", "batch_id", "ingested_at"])
+        engine.insert(spec.table, f"SELECT {stored} FROM _new_rows")
+        engine.insert("quarantine", f"""
+            SELECT '{spec.quarantine_kind}', i.path, p.q_line, p.q_code, p.q_reason, p.q_excerpt, i.sha, $batch, $now
+            FROM _parsed p JOIN _ingest_inputs i ON i.file_index = p.file_index WHERE p.row_kind = 'quarantine'""", params)  # fmt: skip
+    return _finish(engine, spec.kind, batch_id, todo, summaries, counts, started, paths)

@@ -68,6 +68,10 @@ class RowIngest:
         self._schema = pa.schema(list(spec.schema) + [pa.field(n, t) for n, t in _PROVENANCE])
 
     def run(self, paths: Sequence[Path]) -> IngestSummary:
+        if self.store.engine.name != "duckdb":  # Spark: one task per file, set-based dedupe
+            from vigil.ingest.distributed import ingest_rows_distributed
+
+            return ingest_rows_distributed(self.store, self.spec, paths)
         summary = IngestSummary(self.batch_id)
         begin_batch(self.store.con, self.batch_id, self.spec.kind, paths)
         for path in expand_inputs(paths):

@@ -150,6 +150,7 @@ class DuckDBEngine(Engine):
         self._run(name, f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params)
 
     def put_arrow(self, name: str, table: pa.Table) -> None:
+        self.con.complete()  # registering cannot start while an execute() result is open
         self.con.register(f"_arrow_{name}", table)
         try:
             self._run(name, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _arrow_{name}", None)
@@ -194,6 +195,7 @@ class DuckDBEngine(Engine):
         self._run(table, f"INSERT INTO {table} {sql}", params)
 
     def append(self, table: str, data: pa.Table) -> None:
+        self.con.complete()
         self.con.register("_append_rows", data)
         try:
             self._run(table, f"INSERT INTO {table} SELECT * FROM _append_rows", None)
