@@ -30,16 +30,19 @@ A label is the tag, its id and its sorted class tokens: ``li#item-#.active``.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
+import numpy as np
 import xxhash
 
 from vigil.attribute.markup import decode_html
-from vigil.attribute.minhash import DEFAULT_NUM_PERM, jaccard, signature, to_bytes
+from vigil.attribute.minhash import DEFAULT_NUM_PERM, jaccard, signature_of_hashes, to_bytes
 
 __all__ = [
     "FINGERPRINT_VERSION",
@@ -176,25 +179,52 @@ def fingerprint(
     """The :class:`Template` of a captured page; never raises on any ``str`` or ``bytes``."""
     page = skeleton(html, max_bytes=max_bytes, max_depth=max_depth, max_elements=max_elements)
     ordered = sorted(page.features)
+    data = _encode(ordered)
     digest = hashlib.blake2b(digest_size=16, person=b"vigil-template")
     digest.update(FINGERPRINT_VERSION.to_bytes(4, "little"))
-    for feature in ordered:  # length-prefixed: no two feature sets hash the same text
-        data = feature.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(4, "little") + data)
-    kinds: dict[str, int] = {}
-    for feature in ordered:
-        kind = feature.partition(":")[0]
-        kinds[kind] = kinds.get(kind, 0) + 1
+    # length-prefixed: no two feature sets hash the same text
+    digest.update(b"".join([len(item).to_bytes(4, "little") + item for item in data]))
+    by_kind = _by_kind(ordered)
     return Template(
         template_id=digest.hexdigest(),
-        minhash=signature(ordered, num_perm=num_perm),
+        minhash=signature_of_hashes(
+            np.fromiter(map(xxhash.xxh3_64_intdigest, data), dtype=np.uint64, count=len(data)), num_perm=num_perm
+        ),
         features=len(ordered),
-        top_features=_top(ordered),
-        kinds=tuple(sorted(kinds.items())),
+        top_features=_top(by_kind),
+        kinds=tuple(sorted((kind, len(features)) for kind, features in by_kind.items())),
         elements=page.elements,
         truncated=page.truncated,
         depth_limited=page.depth_limited,
     )
+
+
+def _encode(ordered: list[str]) -> list[bytes]:
+    """Each feature as UTF-8 (encoded in one call when no feature holds a NUL)."""
+    joined = "\0".join(ordered)
+    if not ordered or joined.count("\0") != len(ordered) - 1:
+        return [feature.encode("utf-8", "surrogatepass") for feature in ordered]
+    return joined.encode("utf-8", "surrogatepass").split(b"\0")
+
+
+def _by_kind(ordered: list[str]) -> dict[str, list[str]]:
+    """Sorted features grouped by kind (the text before the first ``:``), in order.
+
+    The features of one kind are one run of the sorted list: everything from
+    ``kind + ":"`` up to ``kind + ";"`` (the next character), found by bisection.
+    """
+    groups: dict[str, list[str]] = {}
+    i, n = 0, len(ordered)
+    while i < n:
+        kind, colon, _ = ordered[i].partition(":")
+        if not colon:  # never made by the walk; counted one at a time
+            groups.setdefault(kind, []).append(ordered[i])
+            i += 1
+            continue
+        j = bisect.bisect_left(ordered, kind + ";", i)
+        groups.setdefault(kind, []).extend(ordered[i:j])
+        i = j
+    return groups
 
 
 def skeleton(
@@ -207,135 +237,215 @@ def skeleton(
     """The structural features of a page (see the module docstring); never raises."""
     text = decode_html(html, max_bytes=max(0, max_bytes))
     cut = len(html) > max_bytes or (isinstance(html, str) and len(text) < len(html))
-    return _Walk(features=set(), max_depth=max(1, max_depth), max_elements=max(0, max_elements)).run(text, cut)
+    return _walk(text, cut, max_depth=max(1, max_depth), max_elements=max(0, max_elements))
 
 
-class _Walk:
-    """One pass over the tokens of a page, keeping a stack of open elements."""
+class _Token:
+    """What a tag token means for the walk; a pure function of the token's text, so cached.
 
-    def __init__(self, *, features: set[str], max_depth: int, max_elements: int) -> None:
-        self.features = features
-        self.max_depth = max_depth
-        self.max_elements = max_elements
-        self.stack: list[tuple[str, str]] = []  # (tag, path)
-        self.open: dict[str, int] = {}  # tag -> how many are on the stack
-        self.overflow = 0  # elements opened beyond max_depth and not yet closed
-        self.labels: list[str] = []
-        self.elements = 0  # start tags seen
-        self.read = 0  # start tags that added features (at most max_elements)
-        self.depth_limited = False
+    ``label`` and ``features`` are filled on first use: an element nested too deep
+    never pays for reading its attributes.
+    """
 
-    def run(self, text: str, truncated: bool) -> Skeleton:
-        """Tokenize ``text`` in one forward pass: each step consumes what it matched."""
-        search = _TOKEN.search  # a "<" that starts no token is text, skipped in C
-        pos, end = 0, len(text)
-        budget = _TAGS_PER_ELEMENT * self.max_elements  # start and end tags, read or not
-        while pos < end:
-            m = search(text, pos)
-            if m is None:
-                break
-            pos = m.end()
-            closing, tag, attr_text = m.group(1, 2, 3)
-            if tag is None:
-                continue  # comment, doctype, processing instruction
+    __slots__ = ("closing", "tag", "attr_text", "opens", "closes", "raw", "code", "label", "features", "root")
+
+    def __init__(self, closing: bool, tag: str, attr_text: str) -> None:
+        self.closing = closing
+        self.tag = tag
+        self.attr_text = attr_text
+        self.opens = not closing and tag not in _VOID and not attr_text.endswith("/")
+        self.closes = None if closing else _CLOSES.get(tag)
+        self.raw = self.opens and tag in _RAW
+        self.code = self.raw and (tag == "script" or tag == "style")
+        self.label: str | None = None  # set with features by _element
+        self.features: tuple[str, ...] = ()
+        self.root = tag in _ROOTS
+
+
+# Tag tokens seen recently (a page's tags recur on every page of its template): the
+# cache is emptied when full, so memory stays bounded whatever the input.
+_TOKENS: dict[str, _Token] = {}
+_TOKENS_MAX: Final = 32_768
+_TOKEN_CACHED: Final = 512  # longer tokens are not kept
+
+
+def _walk(text: str, truncated: bool, *, max_depth: int, max_elements: int) -> Skeleton:
+    """Tokenize ``text`` in one forward pass, keeping a stack of open elements.
+
+    Each step consumes what it matched (a "<" that starts no token is text, skipped
+    by the regex in C); the scan restarts after the body of each raw-text element.
+    At most ``8 * max_elements`` start and end tags are read.
+    """
+    features: set[str] = set()
+    add = features.add
+    labels: list[str] = []
+    stack: list[tuple[str, str]] = []  # (tag, "path:" feature)
+    opened: dict[str, int] = {}  # tag -> how many are on the stack
+    overflow = 0  # elements opened beyond max_depth and not yet closed
+    elements = 0  # start tags seen
+    read = 0  # start tags that added features (at most max_elements)
+    depth_limited = False
+    budget = _TAGS_PER_ELEMENT * max_elements  # start and end tags, read or not
+    tokens = _TOKENS
+    finditer = _TOKEN.finditer
+    pos, end = 0, len(text)
+    while pos < end:
+        for m in finditer(text, pos):
+            key = m.group()
+            token = tokens.get(key)
+            if token is None:
+                closing, tag, attr_text = m.group(1, 2, 3)
+                if tag is None:
+                    continue  # comment, doctype, processing instruction
+                token = _Token(bool(closing), tag[:_MAX_TOKEN].lower(), attr_text)
+                if len(key) <= _TOKEN_CACHED:
+                    if len(tokens) >= _TOKENS_MAX:
+                        tokens.clear()
+                    tokens[key] = token
             budget -= 1
-            if budget < 0 or self.read >= self.max_elements:
+            if budget < 0 or read >= max_elements:
                 truncated = True
+                pos = end
                 break
-            tag = tag[:_MAX_TOKEN].lower()
-            if closing:
-                self._end(tag)
+            tag = token.tag
+            if token.closing:
+                if overflow:
+                    overflow -= 1
+                elif opened.get(tag):
+                    while True:
+                        top = stack.pop()[0]
+                        opened[top] -= 1
+                        if top == tag:
+                            break
                 continue
-            self.elements += 1
-            self._start(tag, attr_text)
-            if tag in _RAW and not attr_text.endswith("/"):
+            elements += 1
+            closes = token.closes
+            if closes:
+                while stack and stack[-1][0] in closes:
+                    top = stack.pop()[0]
+                    opened[top] -= 1
+            if len(stack) >= max_depth or overflow:
+                depth_limited = True
+                overflow += token.opens
+            else:
+                read += 1
+                label = token.label
+                if label is None:
+                    label = _element(token)
+                if token.features:
+                    features.update(token.features)
+                if not token.root:
+                    path = stack[-1][1] + ">" + label if stack else "path:" + label
+                    if len(path) > _MAX_PATH + 5:
+                        path = "path:" + _long_path(path[5:])
+                    add(path)
+                    labels.append(label)
+                    if token.opens:
+                        stack.append((tag, path))
+                        opened[tag] = opened.get(tag, 0) + 1
+            if token.raw:
+                pos = m.end()
                 stop = _RAW_END[tag].search(text, pos)
                 body_end = stop.start() if stop else end
-                if tag == "script" or tag == "style":
-                    self._code(tag, text[pos:body_end])
+                if token.code and not overflow:
+                    _code(tag, text[pos:body_end], add)
                 pos = body_end
-        labels = self.labels
-        self.features.update("gram:" + " ".join(labels[i : i + SHINGLE]) for i in range(len(labels) - SHINGLE + 1))
-        return Skeleton(frozenset(self.features), self.elements, truncated, self.depth_limited)
+                break  # go on after the body
+        else:
+            break  # no more tokens
+    features.update([f"gram:{a} {b} {c}" for a, b, c in zip(labels, labels[1:], labels[2:])])
+    return Skeleton(frozenset(features), elements, truncated, depth_limited)
 
-    def _start(self, tag: str, attr_text: str) -> None:
-        stack = self.stack
-        closes = _CLOSES.get(tag)
-        while closes and stack and stack[-1][0] in closes:
-            self._pop()
-        opens = tag not in _VOID and not attr_text.endswith("/")
-        if len(stack) >= self.max_depth or self.overflow:
-            self.depth_limited = True
-            self.overflow += opens
-            return
-        self.read += 1
-        attrs = _attributes(attr_text) if attr_text else {}
-        typed = attrs.get("type", "")[:_MAX_TOKEN] if tag in _TYPED else ""
-        label, classes = _label(tag, attrs.get("id", "")[:256], attrs.get("class", "")[:1024], typed)
-        features = self.features
-        if attrs:
-            features.update(_attr_features(tag, tuple(attrs)))
-            features.update(classes)
-            if "id" in attrs:
-                features.add("id:" + normalise_token(attrs["id"]))
-        if tag in _ROOTS:
-            features.add("root:" + label)
-            return
-        if tag in _SPECIAL:
-            self._special(tag, attrs)
-        parent = stack[-1][1] if stack else ""
-        path = f"{parent}>{label}" if parent else label
-        if len(path) > _MAX_PATH:
-            path = f"~{xxhash.xxh3_64_hexdigest(path.encode('utf-8', 'replace'))[:8]}~{path[-(_MAX_PATH // 2) :]}"
-        features.add("path:" + path)
-        self.labels.append(label)
-        if opens:
-            stack.append((tag, path))
-            self.open[tag] = self.open.get(tag, 0) + 1
 
-    def _end(self, tag: str) -> None:
-        if self.overflow:
-            self.overflow -= 1
-        elif self.open.get(tag):
-            while self._pop() != tag:
-                pass
+def _long_path(path: str) -> str:
+    """An ancestor chain over ``_MAX_PATH`` characters: a hash of it and its tail."""
+    digest = xxhash.xxh3_64_hexdigest(path.encode("utf-8", "replace"))
+    return f"~{digest[:8]}~{path[-(_MAX_PATH // 2) :]}"
 
-    def _pop(self) -> str:
-        tag = self.stack.pop()[0]
-        self.open[tag] -= 1
-        return tag
 
-    def _special(self, tag: str, attrs: dict[str, str]) -> None:
-        add = self.features.add
-        if tag == "form":
-            add("form:method=" + (attrs.get("method", "get").strip().lower()[:_MAX_TOKEN] or "get"))
-        elif tag in _FIELDS:
-            typed = f"[type={attrs.get('type', '').strip().lower()[:_MAX_TOKEN]}]" if "type" in attrs else ""
-            named = f"[name={normalise_token(attrs['name'])}]" if "name" in attrs else ""
-            add(f"field:{tag}{typed}{named}")
-        elif tag == "script" and "src" in attrs:
-            add("script:" + reference_name(attrs["src"]))
-        elif tag == "link":
-            rels = attrs.get("rel", "")[:256].lower().split()[:4]
-            for rel in rels:
-                add("rel:" + normalise_token(rel))
-            if "stylesheet" in rels and "href" in attrs:
-                add("style:" + reference_name(attrs["href"]))
-        elif tag == "meta":
-            for key in ("name", "property", "http-equiv", "itemprop"):
-                if key in attrs:
-                    add(f"meta:{key}={normalise_token(attrs[key].lower())}")
-            if "charset" in attrs:
-                add("meta:charset")
+def _element(token: _Token) -> str:
+    """Fill in the label and features of a start tag (attribute names, classes, id...)."""
+    tag, attr_text = token.tag, token.attr_text
+    attrs = _attributes(attr_text) if attr_text else {}
+    # What the features depend on, with rotating parts of id and class squashed (which
+    # _normalise turns into "#" anyway): tags of one template share it across pages.
+    key = (
+        tag,
+        tuple(attrs),
+        _squash(attrs.get("id", "")),
+        _squash(attrs.get("class", "")),
+        tuple(attrs.get(name) for name in _SPECIAL_ATTRS) if tag in _SPECIAL else (),
+    )
+    found = _ELEMENTS.get(key)
+    if found is None:
+        found = _element_features(tag, attrs)
+        if len(_ELEMENTS) >= _TOKENS_MAX:
+            _ELEMENTS.clear()
+        _ELEMENTS[key] = found
+    token.label, token.features = found
+    return found[0]
 
-    def _code(self, tag: str, body: str) -> None:
-        """Hash an inline script or style, with whitespace, strings and numbers masked."""
-        if self.overflow:
-            return
-        text = _WS.sub(" ", _DIGITS.sub("0", _CODE_STRING.sub('""', body[:_MAX_CODE]))).strip()
-        if text:
-            kind = "inline-script" if tag == "script" else "inline-style"
-            self.features.add(f"{kind}:{xxhash.xxh3_64_hexdigest(text.encode('utf-8', 'replace'))}")
+
+_ELEMENTS: dict[tuple[object, ...], tuple[str, tuple[str, ...]]] = {}
+_SPECIAL_ATTRS: Final = ("type", "name", "method", "src", "rel", "href", "property", "http-equiv", "itemprop")
+# A whole run of non-separators (no separator before it) holding a digit: _normalise makes
+# its segment "#" whatever else the run holds. Possessive, tried once per run: linear.
+_DIGIT_RUN: Final = re.compile(r"(?<![^-_:.\s])[^-_:.\s0-9]*+[0-9][^-_:.\s]*+")
+
+
+def _squash(value: str) -> str:
+    """``value`` with each digit-bearing run cut to ``0``, for short values only (a long
+    one is cut to 256 characters before normalising, and would be cut elsewhere)."""
+    return _DIGIT_RUN.sub("0", value) if value and len(value) <= 256 else value
+
+
+def _element_features(tag: str, attrs: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+    """The label and features of a start tag with these attributes."""
+    typed = attrs.get("type", "")[:_MAX_TOKEN] if tag in _TYPED else ""
+    label, classes = _label(tag, attrs.get("id", "")[:256], attrs.get("class", "")[:1024], typed)
+    found: list[str] = []
+    if attrs:
+        found.extend(_attr_features(tag, tuple(attrs)))
+        found.extend(classes)
+        if "id" in attrs:
+            found.append("id:" + normalise_token(attrs["id"]))
+    if tag in _ROOTS:
+        found.append("root:" + label)
+    elif tag in _SPECIAL:
+        _special(tag, attrs, found.append)
+    return label, tuple(found)
+
+
+def _special(tag: str, attrs: dict[str, str], add: Callable[[str], None]) -> None:
+    """The features of a form, form field, script, link or meta element."""
+    if tag == "form":
+        add("form:method=" + (attrs.get("method", "get").strip().lower()[:_MAX_TOKEN] or "get"))
+    elif tag in _FIELDS:
+        typed = f"[type={attrs.get('type', '').strip().lower()[:_MAX_TOKEN]}]" if "type" in attrs else ""
+        named = f"[name={normalise_token(attrs['name'])}]" if "name" in attrs else ""
+        add(f"field:{tag}{typed}{named}")
+    elif tag == "script" and "src" in attrs:
+        add("script:" + reference_name(attrs["src"]))
+    elif tag == "link":
+        rels = attrs.get("rel", "")[:256].lower().split()[:4]
+        for rel in rels:
+            add("rel:" + normalise_token(rel))
+        if "stylesheet" in rels and "href" in attrs:
+            add("style:" + reference_name(attrs["href"]))
+    elif tag == "meta":
+        for key in ("name", "property", "http-equiv", "itemprop"):
+            if key in attrs:
+                add(f"meta:{key}={normalise_token(attrs[key].lower())}")
+        if "charset" in attrs:
+            add("meta:charset")
+
+
+def _code(tag: str, body: str, add: Callable[[str], None]) -> None:
+    """Hash an inline script or style, with whitespace, strings and numbers masked."""
+    text = _WS.sub(" ", _DIGITS.sub("0", _CODE_STRING.sub('""', body[:_MAX_CODE]))).strip()
+    if text:
+        kind = "inline-script" if tag == "script" else "inline-style"
+        add(f"{kind}:{xxhash.xxh3_64_hexdigest(text.encode('utf-8', 'replace'))}")
 
 
 def normalise_token(token: str) -> str:
@@ -391,9 +501,15 @@ def reference_name(url: str) -> str:
 
 
 def _attributes(text: str) -> dict[str, str]:
-    """Attribute names (lower-case, first wins) and raw values, from the first 64 KB."""
+    """Attribute names (lower-case, first wins) and raw values, from the first 64 KB.
+
+    Only which names there are matters, not their order (features are a set).
+    """
+    found = _ATTR.findall(text[:_MAX_ATTR_TEXT])
+    if len(found) <= _MAX_ATTRS:  # no cap to apply; reversed, so that the first of a name wins
+        return {name.lower(): double or single or bare for name, double, single, bare in reversed(found)}
     attrs: dict[str, str] = {}
-    for name, double, single, bare in _ATTR.findall(text[:_MAX_ATTR_TEXT]):
+    for name, double, single, bare in found:
         name = name.lower()
         if name not in attrs:
             attrs[name] = double or single or bare
@@ -423,11 +539,8 @@ def _safe(token: str) -> str:
     return token.replace(".", "_").replace(">", "_").replace(" ", "_")
 
 
-def _top(ordered: list[str]) -> tuple[str, ...]:
+def _top(by_kind: dict[str, list[str]]) -> tuple[str, ...]:
     """The features a person recognises a template by, most telling kinds first."""
-    by_kind: dict[str, list[str]] = {}
-    for feature in ordered:
-        by_kind.setdefault(feature.partition(":")[0], []).append(feature)
     top: list[str] = []
     for kind in _TOP_KINDS:
         top.extend(by_kind.get(kind, ())[: TOP_FEATURES - len(top)])

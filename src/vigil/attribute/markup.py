@@ -243,18 +243,22 @@ def _parse(text: str) -> tuple[etree._Element | None, bool]:
 def _collect(root: etree._Element, view: PageView) -> None:
     view.scripts = [el.text[:_MAX_CHUNK] for el in root.iter("script") if el.text]
     view.comments = [el.text[:_MAX_CHUNK] for el in root.iter(etree.Comment) if el.text]
-    forms = list(root.iter("form"))
-    index = {form: i for i, form in enumerate(forms)}
     by_id: dict[str, int] = {}
-    for i, form in enumerate(forms):
+    # The form each element is inside: forms in document order, so that a form nested in
+    # another claims its own elements last (the nearest ancestor, as iterancestors gives).
+    owner: dict[etree._Element, int] = {}
+    for i, form in enumerate(root.iter("form")):
         attrs = _attrs(form)
         view.forms.append(Element("form", attrs, i))
         if attrs.get("id"):
             by_id.setdefault(attrs["id"], i)
+        for el in form.iter(*_KEPT_NOT_FORM):
+            owner[el] = i
     for el in root.iter(*_KEPT_NOT_FORM):
         attrs = _attrs(el)
-        owner = next(el.iterancestors("form"), None)
-        form = index.get(owner) if owner is not None else by_id.get(attrs.get("form", ""))
+        form = owner.get(el)
+        if form is None:
+            form = by_id.get(attrs.get("form", ""))
         view.elements.append(Element(str(el.tag), attrs, form))
         if el.tag == "base" and view.base_href is None and attrs.get("href"):
             view.base_href = attrs["href"]

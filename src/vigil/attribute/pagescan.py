@@ -181,7 +181,7 @@ def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate
     proc: Processor | None = page.processor(host)
     if proc is None and not (tag in ("a", "area", "iframe", "frame") and page.is_outbound(host)):
         return
-    query = urlsplit(target).query
+    query = urlsplit(target).query if "?" in target else ""
     params = parse_qsl(query, keep_blank_values=False)[:100] if query else []
     if proc:
         yield "payment_processor", proc.name, where, ref
