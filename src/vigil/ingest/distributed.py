@@ -15,7 +15,7 @@ stored); only quarantine rows of the interrupted run can repeat.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,13 @@ import pyarrow as pa
 
 import vigil
 from vigil.errors import InputError, InvalidRecord
-from vigil.ingest.capture_sources import DEFAULT_MAX_PAGE, CaptureItem, find_manifest, folder_items, warc_items, zip_items
+from vigil.ingest.capture_sources import (
+    DEFAULT_MAX_PAGE,
+    find_manifest,
+    folder_items,
+    warc_items,
+    zip_items,
+)
 from vigil.ingest.checkpoint import FileSummary, IngestSummary, file_sha256
 from vigil.ingest.readers import excerpt, open_records
 from vigil.ingest.reports import _REPORT_SCHEMA, expand_inputs
@@ -50,42 +56,47 @@ def _rows(schema: pa.Schema, rows: list[dict[str, Any]]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict({n: [r.get(n) for r in rows] for n in schema.names}, schema=schema)
 
 
+def _file_rows(index: int, path: str, kind: str, parse: Callable[[dict[str, Any]], dict[str, Any]],
+               required: Sequence[str]) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """One input file's records: a ``kind`` row per parsed record, a quarantine row per bad one."""
+    try:
+        source = open_records(Path(path), required=required)
+    except InputError as exc:
+        yield {"file_index": index, "row_kind": "error", "error": str(exc)}
+        return
+    try:
+        for record in source.records:
+            problem = record.problem
+            if problem is None and record.fields is not None:
+                try:
+                    row = parse(record.fields)
+                except InvalidRecord as exc:
+                    problem = exc
+                else:
+                    yield {**row, "file_index": index, "row_kind": kind, "source_line": record.line}
+                    continue
+            assert problem is not None
+            yield {"file_index": index, "row_kind": "quarantine", "q_line": record.line,
+                   "q_code": problem.code, "q_reason": problem.reason, "q_excerpt": excerpt(record.raw)}  # fmt: skip
+    except InputError as exc:
+        yield {"file_index": index, "row_kind": "quarantine", "q_line": 1, "q_code": "bad_file",
+               "q_reason": str(exc), "q_excerpt": "", "error": str(exc)}  # fmt: skip
+    finally:
+        source.close()
+
+
 @dataclass(frozen=True)
 class ParseReportFiles:
     """Input files → one row per parsed report, quarantined record, or file error."""
 
     default_source: str | None = None
 
+    def parse(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return dict(zip(Report._fields, parse_report(fields, default_source=self.default_source)))
+
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        out: list[dict[str, Any]] = []
-        fields = Report._fields
-        for index, path in zip(batch.column("file_index").to_pylist(), batch.column("path").to_pylist()):
-            try:
-                source = open_records(Path(path))
-            except InputError as exc:
-                out.append({"file_index": index, "row_kind": "error", "error": str(exc)})
-                continue
-            try:
-                for record in source.records:
-                    problem = record.problem
-                    if problem is None and record.fields is not None:
-                        try:
-                            report = parse_report(record.fields, default_source=self.default_source)
-                        except InvalidRecord as exc:
-                            problem = exc
-                        else:
-                            row: dict[str, Any] = dict(zip(fields, report))
-                            row.update(file_index=index, row_kind="report", source_line=record.line)
-                            out.append(row)
-                            continue
-                    assert problem is not None
-                    out.append({"file_index": index, "row_kind": "quarantine", "q_line": record.line,
-                                "q_code": problem.code, "q_reason": problem.reason, "q_excerpt": excerpt(record.raw)})  # fmt: skip
-            except InputError as exc:
-                out.append({"file_index": index, "row_kind": "quarantine", "q_line": 1, "q_code": "bad_file",
-                            "q_reason": str(exc), "q_excerpt": "", "error": str(exc)})  # fmt: skip
-            finally:
-                source.close()
+        files = zip(batch.column("file_index").to_pylist(), batch.column("path").to_pylist())
+        out = [row for index, path in files for row in _file_rows(index, path, "report", self.parse, ("url",))]
         return _rows(_REPORT_ROWS, out)
 
 
@@ -290,35 +301,12 @@ class ParseRowFiles:
         return pa.schema([("file_index", pa.int32()), ("row_kind", pa.string()), *self.spec.schema,
                           ("source_line", pa.int64()), *_QUARANTINE, ("error", pa.string())])  # fmt: skip
 
+    def parse(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return dict(zip(self.spec.schema.names, self.spec.parse(fields)))
+
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        out: list[dict[str, Any]] = []
-        names = self.spec.schema.names
-        for index, path in zip(batch.column("file_index").to_pylist(), batch.column("path").to_pylist()):
-            try:
-                source = open_records(Path(path), required=self.spec.required)
-            except InputError as exc:
-                out.append({"file_index": index, "row_kind": "error", "error": str(exc)})
-                continue
-            try:
-                for record in source.records:
-                    problem = record.problem
-                    if problem is None and record.fields is not None:
-                        try:
-                            parsed = self.spec.parse(record.fields)
-                        except InvalidRecord as exc:
-                            problem = exc
-                        else:
-                            out.append({**dict(zip(names, parsed)), "file_index": index, "row_kind": "row",
-                                        "source_line": record.line})  # fmt: skip
-                            continue
-                    assert problem is not None
-                    out.append({"file_index": index, "row_kind": "quarantine", "q_line": record.line,
-                                "q_code": problem.code, "q_reason": problem.reason, "q_excerpt": excerpt(record.raw)})  # fmt: skip
-            except InputError as exc:
-                out.append({"file_index": index, "row_kind": "quarantine", "q_line": 1, "q_code": "bad_file",
-                            "q_reason": str(exc), "q_excerpt": "", "error": str(exc)})  # fmt: skip
-            finally:
-                source.close()
+        files = zip(batch.column("file_index").to_pylist(), batch.column("path").to_pylist())
+        out = [row for index, path in files for row in _file_rows(index, path, "row", self.parse, self.spec.required)]
         return _rows(self.schema(), out)
 
 
