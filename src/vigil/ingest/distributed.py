@@ -202,6 +202,27 @@ def _inputs_table(engine: Any, todo: list[dict[str, Any]]) -> None:
         "path": [t["path"] for t in todo], "sha": [t["sha"] for t in todo]}, schema=_INPUTS))  # fmt: skip
 
 
+def _file_counts(engine: Any, kind: str, new_table: str) -> list[dict[str, Any]]:
+    """Per input file: records read, quarantined, stored (rows of ``new_table``) and duplicates."""
+    counts: list[dict[str, Any]] = engine.rows("file counts", f"""
+        SELECT p.file_index,
+               count(*) FILTER (WHERE row_kind = '{kind}' OR (row_kind = 'quarantine' AND q_code <> 'bad_file')) AS rows_read,
+               count(*) FILTER (WHERE row_kind = 'quarantine') AS quarantined,
+               count(*) FILTER (WHERE row_kind = '{kind}') - coalesce(max(n.stored), 0) AS duplicates,
+               coalesce(max(n.stored), 0) AS stored, max(p.error) AS error
+        FROM _parsed p LEFT JOIN (SELECT file_index, count(*) AS stored FROM {new_table} GROUP BY file_index) n
+          ON n.file_index = p.file_index
+        GROUP BY p.file_index""")  # fmt: skip
+    return counts
+
+
+def _quarantine(engine: Any, kind: str, params: dict[str, Any]) -> None:
+    engine.insert("quarantine", """
+        SELECT $kind, i.path, p.q_line, p.q_code, p.q_reason, p.q_excerpt, i.sha, $batch, $now
+        FROM _parsed p JOIN _ingest_inputs i ON i.file_index = p.file_index WHERE p.row_kind = 'quarantine'""",
+        {**params, "kind": kind})  # fmt: skip
+
+
 def ingest_reports_distributed(store: Any, paths: Sequence[Path], *, default_source: str | None = None,
                                progress: Callable[[int], None] | None = None) -> IngestSummary:  # fmt: skip
     """``vigil ingest reports`` on the Spark engine."""
@@ -219,18 +240,9 @@ def ingest_reports_distributed(store: Any, paths: Sequence[Path], *, default_sou
                   FROM _parsed WHERE row_kind = 'report') p
             JOIN _ingest_inputs i ON i.file_index = p.file_index
             WHERE p.k = 1 AND p.report_key NOT IN (SELECT report_key FROM reports)""", params)  # fmt: skip
-        counts = engine.rows("file counts", """
-            SELECT p.file_index, count(*) FILTER (WHERE row_kind = 'report' OR (row_kind = 'quarantine' AND q_code <> 'bad_file')) AS rows_read,
-                   count(*) FILTER (WHERE row_kind = 'quarantine') AS quarantined,
-                   count(*) FILTER (WHERE row_kind = 'report') - coalesce(max(n.stored), 0) AS duplicates,
-                   coalesce(max(n.stored), 0) AS stored, max(p.error) AS error
-            FROM _parsed p LEFT JOIN (SELECT file_index, count(*) AS stored FROM _new_reports GROUP BY file_index) n
-              ON n.file_index = p.file_index
-            GROUP BY p.file_index""")  # fmt: skip
+        counts = _file_counts(engine, "report", "_new_reports")
         engine.insert("reports", "SELECT " + ", ".join(f.name for f in _REPORT_SCHEMA) + " FROM _new_reports")
-        engine.insert("quarantine", """
-            SELECT 'report', i.path, p.q_line, p.q_code, p.q_reason, p.q_excerpt, i.sha, $batch, $now
-            FROM _parsed p JOIN _ingest_inputs i ON i.file_index = p.file_index WHERE p.row_kind = 'quarantine'""", params)  # fmt: skip
+        _quarantine(engine, "report", params)
     else:
         counts = []
     if progress:
@@ -283,9 +295,7 @@ def ingest_captures_distributed(store: Any, paths: Sequence[Path], *, default_so
         engine.insert("captures", """
             SELECT capture_key, capture_id, source, captured_at, url_original, url, host, referrer, page_sha256,
                    source_file, source_record, file_sha256, batch_id, ingested_at FROM _new_captures""")  # fmt: skip
-        engine.insert("quarantine", """
-            SELECT 'capture', i.path, p.q_line, p.q_code, p.q_reason, p.q_excerpt, i.sha, $batch, $now
-            FROM _parsed p JOIN _ingest_inputs i ON i.file_index = p.file_index WHERE p.row_kind = 'quarantine'""", params)  # fmt: skip
+        _quarantine(engine, "capture", params)
     if progress:
         progress(sum(int(c.get("rows_read") or 0) for c in counts))
     return _finish(engine, "captures", batch_id, todo, summaries, counts, started, paths)
@@ -330,18 +340,8 @@ def ingest_rows_distributed(store: Any, spec: Any, paths: Sequence[Path]) -> Ing
                   FROM _parsed WHERE row_kind = 'row') p
             JOIN _ingest_inputs i ON i.file_index = p.file_index
             WHERE p.k = 1 AND NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE {match})""", params)  # fmt: skip
-        counts = engine.rows("file counts", """
-            SELECT p.file_index,
-                   count(*) FILTER (WHERE row_kind = 'row' OR (row_kind = 'quarantine' AND q_code <> 'bad_file')) AS rows_read,
-                   count(*) FILTER (WHERE row_kind = 'quarantine') AS quarantined,
-                   count(*) FILTER (WHERE row_kind = 'row') - coalesce(max(n.stored), 0) AS duplicates,
-                   coalesce(max(n.stored), 0) AS stored, max(p.error) AS error
-            FROM _parsed p LEFT JOIN (SELECT file_index, count(*) AS stored FROM _new_rows GROUP BY file_index) n
-              ON n.file_index = p.file_index
-            GROUP BY p.file_index""")  # fmt: skip
+        counts = _file_counts(engine, "row", "_new_rows")
         stored = ", ".join([*spec.schema.names, "source_file", "source_line", "file_sha256", "batch_id", "ingested_at"])
         engine.insert(spec.table, f"SELECT {stored} FROM _new_rows")
-        engine.insert("quarantine", f"""
-            SELECT '{spec.quarantine_kind}', i.path, p.q_line, p.q_code, p.q_reason, p.q_excerpt, i.sha, $batch, $now
-            FROM _parsed p JOIN _ingest_inputs i ON i.file_index = p.file_index WHERE p.row_kind = 'quarantine'""", params)  # fmt: skip
+        _quarantine(engine, spec.quarantine_kind, params)
     return _finish(engine, spec.kind, batch_id, todo, summaries, counts, started, paths)
