@@ -65,10 +65,6 @@ class Engine(ABC):
         """Run a query step and return its result as an Arrow table."""
 
     @abstractmethod
-    def execute(self, step: str, sql: str, params: dict[str, Any] | None = None) -> int:
-        """Run an engine-specific statement step (DuckDB-only code paths)."""
-
-    @abstractmethod
     def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
         """Make the result of ``sql`` available to later steps as (temporary) table ``name``."""
 
@@ -137,14 +133,6 @@ class DuckDBEngine(Engine):
             return self.con.sql(sql, params=params or None).to_arrow_table()
         except Exception as exc:
             raise StoreError(step, sql, exc) from exc
-
-    def execute(self, step: str, sql: str, params: dict[str, Any] | None = None) -> int:
-        cur = self._run(step, sql, params)
-        try:
-            got = cur.fetchone()
-        except Exception:
-            return -1
-        return int(got[0]) if got and isinstance(got[0], int) else -1
 
     def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
         self._run(name, f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params)

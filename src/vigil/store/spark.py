@@ -237,10 +237,6 @@ class SparkEngine(Engine):
         except Exception as exc:
             raise StoreError(step, bind(sql, params), _short(exc)) from None
 
-    def execute(self, step: str, sql: str, params: dict[str, Any] | None = None) -> int:
-        self._sql(step, sql, params).collect()
-        return -1
-
     def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
         df = self._sql(name, sql, params)
         try:
