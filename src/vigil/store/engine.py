@@ -15,9 +15,10 @@ sorted (the engines' defaults differ); and the few functions whose names differ 
 from __future__ import annotations
 
 import multiprocessing
+import tempfile
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,7 +138,8 @@ class DuckDBEngine(Engine):
     def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
         self._run(name, f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params)
 
-    def put_arrow(self, name: str, table: pa.Table) -> None:
+    def put_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        """As :meth:`Engine.put_arrow`; a ``RecordBatchReader`` is loaded batch by batch."""
         self.con.complete()  # registering cannot start while an execute() result is open
         self.con.register(f"_arrow_{name}", table)
         try:
@@ -148,29 +150,27 @@ class DuckDBEngine(Engine):
     def map_batches(self, name: str, sql: str, fn: BatchFn, schema: pa.Schema, params: dict[str, Any] | None = None,
                     *, batch_rows: int = 50_000, workers: int = 1,
                     progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
+        """As :meth:`Engine.map_batches`, spooling the output through a file in the temp directory.
+
+        While ``sql`` streams, its connection runs nothing else, and a cursor (another
+        connection) cannot see this one's temporary tables; so each output batch goes to an
+        Arrow stream file as it arrives and the table is loaded from that file once the input is
+        drained. Memory stays bounded by the batches in flight, whatever the size of the output.
+        """
         tick = progress or (lambda rows: None)
         try:
             self.con.complete()
             reader = self.con.sql(sql, params=params or None).to_arrow_reader(batch_rows)
         except Exception as exc:
             raise StoreError(name, sql, exc) from exc
-        out: list[pa.RecordBatch] = []
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                pending: deque[Future[pa.RecordBatch]] = deque()
-                for batch in reader:  # at most 2 batches per worker in flight: bounded memory
-                    pending.append(pool.submit(fn, batch))
-                    while len(pending) >= 2 * workers:
-                        out.append(pending.popleft().result())
-                        tick(out[-1].num_rows)
-                while pending:
-                    out.append(pending.popleft().result())
-                    tick(out[-1].num_rows)
-        else:
-            for batch in reader:
-                out.append(fn(batch))
-                tick(out[-1].num_rows)
-        self.put_arrow(name, pa.Table.from_batches(out, schema=schema))
+        with tempfile.TemporaryDirectory(prefix="vigil-") as tmp:
+            spool = str(Path(tmp) / "out.arrows")
+            with reader, pa.OSFile(spool, "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
+                for batch in _apply(fn, reader, workers):
+                    writer.write_batch(batch)
+                    tick(batch.num_rows)
+            with pa.OSFile(spool) as source:
+                self.put_arrow(name, pa.ipc.open_stream(source))
 
     def replace(self, table: str, sql: str, params: dict[str, Any] | None = None) -> None:
         with self.transaction():  # the query may read the table it rebuilds: compute it first
@@ -210,6 +210,21 @@ class DuckDBEngine(Engine):
             self.con.execute("COMMIT")
         finally:
             self._depth = 0
+
+
+def _apply(fn: BatchFn, batches: Iterable[pa.RecordBatch], workers: int) -> Iterator[pa.RecordBatch]:
+    """``fn`` over ``batches``, in order; in ``workers`` forked processes where there can be several."""
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(fn, batches)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: deque[Future[pa.RecordBatch]] = deque()
+        for batch in batches:  # at most 2 batches per worker in flight: bounded memory
+            pending.append(pool.submit(fn, batch))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def default_db_path() -> Path:
