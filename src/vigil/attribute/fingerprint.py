@@ -291,7 +291,7 @@ def _walk(text: str, truncated: bool, *, max_depth: int, max_elements: int) -> S
     pos, end = 0, len(text)
     while pos < end:
         for m in finditer(text, pos):
-            key = m.group()
+            key = m[0]
             token = tokens.get(key)
             if token is None:
                 closing, tag, attr_text = m.group(1, 2, 3)
@@ -366,15 +366,16 @@ def _long_path(path: str) -> str:
 def _element(token: _Token) -> str:
     """Fill in the label and features of a start tag (attribute names, classes, id...)."""
     tag, attr_text = token.tag, token.attr_text
-    attrs = _attributes(attr_text) if attr_text else {}
+    attrs = _attributes(attr_text) if attr_text else _NO_ATTRS
+    get = attrs.get
     # What the features depend on, with rotating parts of id and class squashed (which
     # _normalise turns into "#" anyway): tags of one template share it across pages.
     key = (
         tag,
         tuple(attrs),
-        _squash(attrs.get("id", "")),
-        _squash(attrs.get("class", "")),
-        tuple(attrs.get(name) for name in _SPECIAL_ATTRS) if tag in _SPECIAL else (),
+        _squash(get("id", "")),
+        _squash(get("class", "")),
+        tuple(map(get, _SPECIAL_ATTRS)) if tag in _SPECIAL else (),  # map: no generator frame
     )
     found = _ELEMENTS.get(key)
     if found is None:
@@ -386,6 +387,7 @@ def _element(token: _Token) -> str:
     return found[0]
 
 
+_NO_ATTRS: Final[dict[str, str]] = {}  # never written to
 _ELEMENTS: dict[tuple[object, ...], tuple[str, tuple[str, ...]]] = {}
 _SPECIAL_ATTRS: Final = ("type", "name", "method", "src", "rel", "href", "property", "http-equiv", "itemprop")
 # A whole run of non-separators (no separator before it) holding a digit: _normalise makes

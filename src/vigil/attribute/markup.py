@@ -26,6 +26,7 @@ import codecs
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from lxml import etree
@@ -313,6 +314,7 @@ def _attr_texts(root: etree._Element, out: list[tuple[str, str]]) -> None:
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
+@lru_cache(maxsize=4096)  # pure, and names recur on every page (value, content, data-*)
 def field_name(name: str) -> str:
     """A form field's name as shown in ``where``: lower-case, 40 characters, no brackets."""
     return _UNSAFE.sub("_", name.strip().lower()[:40])

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
@@ -124,14 +125,16 @@ def signature_of_hashes(
     (numpy is ~60x faster than a Python loop at 1,000 hashes, see docs/fingerprint.md).
     ``(a * h + b) % (2**61 - 1)`` is computed without a division: ``a * h + b`` fits
     in 64 bits (all three are below ``2**32``), and modulo a Mersenne prime ``x`` is
-    ``(x & p) + (x >> 61)`` reduced once more.
+    ``(x & p) + (x >> 61)``, which is below ``p`` but for at most 8 values in ``2**61``:
+    those are reduced once more, only in a block where they occur (checked by its maximum).
+    Duplicate hashes are not removed: they cannot change a minimum.
     """
     values = hashes if isinstance(hashes, np.ndarray) else np.fromiter(hashes, dtype=np.uint64)
-    values = np.unique(values.astype(np.uint64, copy=False) & np.uint64(MAX_HASH))
+    values = values.astype(np.uint64, copy=False) & np.uint64(MAX_HASH)
     if values.size == 0:
         return empty_signature(num_perm)
     a, b = _coefficients(num_perm)
-    prime, mask, shift, one = np.uint64(MERSENNE_PRIME), np.uint64(MAX_HASH), np.uint64(61), np.uint64(1)
+    prime, shift = np.uint64(MERSENNE_PRIME), np.uint64(61)
     out = np.full(num_perm, MAX_HASH, dtype=np.uint64)
     for start in range(0, values.size, _CHUNK):
         block = a * values[None, start : start + _CHUNK]
@@ -139,12 +142,21 @@ def signature_of_hashes(
         high = block >> shift
         block &= prime
         block += high  # congruent, at most 2**61 + 6
-        np.add(block, one, out=high)
-        high >>= shift  # 1 when block >= prime
-        block += high
-        block &= mask  # (block - prime) & mask == (block + 1) & mask when block >= prime
-        np.minimum(out, block.min(axis=1), out=out)
+        if block.max() >= prime:  # rare (a few values in 2**61): subtract the prime where needed
+            block -= (block >= prime).astype(np.uint64) * prime
+        np.minimum(out, _low_halves(block).min(axis=1), out=out)
     return tuple(out.tolist())
+
+
+def _low_halves(block: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
+    """``block & 0xFFFFFFFF`` as ``uint32``: on a little-endian machine a strided view
+    of the low words (no pass over the block), elsewhere a masked copy."""
+    if _LITTLE:
+        return block.view(np.uint32)[:, ::2]
+    return (block & np.uint64(MAX_HASH)).astype(np.uint32)
+
+
+_LITTLE: Final = sys.byteorder == "little"
 
 
 def jaccard(sig_a: Sequence[int], sig_b: Sequence[int]) -> float:
