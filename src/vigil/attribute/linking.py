@@ -1,133 +1,334 @@
-"""Identifiers → distributor groups: an inverted index, a guard against over-matching, judgements.
+"""Identifiers → distributor groups, as set steps: inverted index, over-matching guard, judgements.
 
-Pure over its inputs (no store access), so it is tested directly. Pages are the nodes
-(captures of one page share its identifiers); values are applied in increasing order of
-spread, and a value that would join ``max_groups`` or more established groups (groups that
-already span two templates) is flagged *generic* instead of linking (docs/attribution.md).
+Pages are the nodes (captures of one page share its identifiers). A value's **spread** is
+the number of templates whose pages carry it. Values are judged level by level in
+increasing spread: every value of one level is judged against the groups that the values
+of lower levels formed, and the level's linking values then merge groups together, as
+connected components. So no value's fate depends on its spelling (the old one-at-a-time
+order broke ties by kind and value), and the work is four engine steps per level: the
+level's decisions, its merge edges, their components, the new page → group labels. A
+level's merge graph is solved on the driver when it is small (``LOCAL_EDGES``) and in SQL
+otherwise, so the graph as a whole never gathers on one machine (docs/attribution.md,
+docs/scaling.md).
+
+At a level, a value
+
+1. on a warning list never links (status ``warninglist``, decided before any level);
+2. whose pages already lie in ``max_groups`` or more *established* groups (groups that
+   span two or more templates) is ``generic``: kept and shown, but it does not link;
+3. that would put two templates an analyst judged *not the same* into one group is
+   ``blocked``; when several values of one level would do so only together, they are
+   taken one at a time in (kind, value) order and the one that would close the gap is
+   blocked (a handful of values, on the driver);
+4. whose pages lie in one group only is ``single``; otherwise it ``link``\\ s its groups.
+
+*Same* judgements then join the groups of the two templates. A group is named by its
+smallest page hash (only ever used inside this run).
+
+Inputs (temporary tables): ``_lk_pages(page, template_id)`` and the distinct pivot values
+``_lk_pivots(page, kind, value)`` of those pages. Outputs: ``_page_groups(page_sha256,
+grp, identified, valued)``, ``_decisions(kind, value, spread, status, groups_joined,
+reason, first_page)``, ``_linked(kind, value, spread, page)`` (the pages of each value that
+linked or was single) and ``_judged(judgement_id, template_a, template_b)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pyarrow as pa
+
+from vigil.attribute.warninglists import WarningLists
+from vigil.store.engine import Engine
+
+# a level's graph up to this many edges is solved on the driver (≈ 100 bytes an edge)
+LOCAL_EDGES: Final = 100_000
+
+_LISTED = pa.schema([("kind", pa.string()), ("value", pa.string()), ("listed", pa.string())])
 
 
-@dataclass
-class ValueDecision:
-    kind: str
-    value: str
-    spread: int
-    status: str  # link | single | generic | warninglist | blocked
-    reason: str
-    groups_joined: int = 0
-    pages: tuple[str, ...] = ()
+@dataclass(frozen=True)
+class Listed:
+    """Each value's warning list (or NULL): pure, per row."""
+
+    lists: WarningLists
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        names = [self.lists.match(v) for v in batch.column("value").to_pylist()]
+        return pa.RecordBatch.from_pydict({"kind": batch.column("kind"), "value": batch.column("value"),
+                                           "listed": pa.array(names, pa.string())}, schema=_LISTED)  # fmt: skip
 
 
-@dataclass
-class Linking:
-    """The outcome: page → group root, every value's decision, judgement merges."""
+_SQL_VALUES = """
+SELECT v.kind, v.value, count(DISTINCT p.template_id) AS spread, min(v.page) AS first_page
+FROM _lk_pivots v JOIN _lk_pages p ON p.page = v.page
+GROUP BY v.kind, v.value
+"""
 
-    group: dict[str, str] = field(default_factory=dict)
-    decisions: list[ValueDecision] = field(default_factory=list)
-    judged: list[tuple[str, str, str]] = field(default_factory=list)  # (judgement_id, template_a, template_b)
+# the groups each value of the level touches now
+_TOUCH = """touch AS (
+    SELECT DISTINCT v.kind, v.value, l.root
+    FROM _lk_live v JOIN _lk_labels l ON l.page = v.page
+    WHERE v.spread = $level
+)"""
+
+# the level's decisions, against the groups lower levels formed; a clash is a value whose
+# own groups hold both templates of a not-same judgement (one pair named)
+_SQL_LEVEL = f"""
+WITH {_TOUCH},
+held AS (
+    SELECT l.root, p.template_id
+    FROM _lk_labels l JOIN _lk_pages p ON p.page = l.page
+    WHERE l.root IN (SELECT root FROM touch)
+),
+groups AS (SELECT root, count(DISTINCT template_id) AS templates FROM held GROUP BY root),
+watch AS (SELECT DISTINCT root, template_id FROM held WHERE template_id IN (SELECT a FROM _lk_forbid)),
+facts AS (
+    SELECT t.kind, t.value, count(*) AS joined,
+           count(CASE WHEN g.templates >= 2 THEN 1 END) AS established, min(t.root) AS hub
+    FROM touch t JOIN groups g ON g.root = t.root
+    GROUP BY t.kind, t.value
+),
+clash AS (
+    SELECT kind, value, a AS clash_a, b AS clash_b FROM (
+        SELECT t1.kind, t1.value, f.a, f.b, row_number() OVER (PARTITION BY t1.kind, t1.value ORDER BY f.a, f.b) AS k
+        FROM touch t1 JOIN watch w1 ON w1.root = t1.root
+        JOIN _lk_forbid f ON f.a = w1.template_id AND f.a < f.b
+        JOIN touch t2 ON t2.kind = t1.kind AND t2.value = t1.value AND t2.root <> t1.root
+        JOIN watch w2 ON w2.root = t2.root AND w2.template_id = f.b
+    ) WHERE k = 1
+)
+SELECT f.kind, f.value, CAST($level AS INT) AS spread, f.joined, f.established, f.hub, c.clash_a, c.clash_b,
+       CASE WHEN f.established >= $max_groups THEN 'generic'
+            WHEN c.clash_a IS NOT NULL THEN 'blocked'
+            WHEN f.joined = 1 THEN 'single'
+            ELSE 'link' END AS status
+FROM facts f LEFT JOIN clash c ON c.kind = f.kind AND c.value = f.value
+"""
+
+# each linking value ties every group it touches to its smallest one
+_SQL_EDGES = f"""
+WITH {_TOUCH}
+SELECT DISTINCT t.root AS a, l.hub AS b
+FROM touch t JOIN {{level}} l ON l.kind = t.kind AND l.value = t.value
+WHERE l.status = 'link' AND t.root <> l.hub
+"""
+
+_SQL_RELABEL = """
+SELECT l.page, coalesce(m.label, l.root) AS root
+FROM _lk_labels l LEFT JOIN _lk_cc m ON m.node = l.root
+"""
+
+_SQL_REASONS = """
+SELECT kind, value, spread, status, groups_joined, first_page,
+       CASE status
+           WHEN 'warninglist' THEN 'on the warning list ' || chr(39) || listed || chr(39)
+           WHEN 'generic' THEN 'shared by ' || CAST(spread AS STRING) || ' templates in ' || CAST(established AS STRING)
+                || ' otherwise unrelated groups (the guard stops values joining ' || CAST($max_groups AS STRING) || ' or more)'
+           WHEN 'blocked' THEN 'an analyst judged templates ' || clash_a || ' and ' || clash_b || ' not the same'
+           WHEN 'single' THEN 'seen within one group only'
+           ELSE 'links ' || CAST(groups_joined AS STRING) || ' groups' END AS reason
+FROM (
+    SELECT v.kind, v.value, v.spread, 'warninglist' AS status, 0 AS groups_joined, 0 AS established,
+           v.listed, CAST(NULL AS STRING) AS clash_a, CAST(NULL AS STRING) AS clash_b, v.first_page
+    FROM _lk_values v WHERE v.listed IS NOT NULL
+    {levels}
+)
+"""
+
+_SQL_LEVEL_ROWS = """
+    UNION ALL
+    SELECT l.kind, l.value, l.spread, l.status, l.joined, l.established, NULL, l.clash_a, l.clash_b, v.first_page
+    FROM {level} l JOIN _lk_values v ON v.kind = l.kind AND v.value = l.value
+"""
+
+# a same judgement ties the groups of every page of its two templates
+_SQL_SAME_EDGES = """
+WITH j AS (
+    SELECT DISTINCT s.judgement_id, l.root
+    FROM _lk_same s JOIN _lk_pages p ON p.template_id = s.template_a OR p.template_id = s.template_b
+    JOIN _lk_labels l ON l.page = p.page
+)
+SELECT DISTINCT j.root AS a, h.hub AS b
+FROM j JOIN (SELECT judgement_id, min(root) AS hub FROM j GROUP BY judgement_id) h ON h.judgement_id = j.judgement_id
+WHERE j.root <> h.hub
+"""
+
+_SQL_PAGE_GROUPS = """
+SELECT l.page AS page_sha256, l.root AS grp, count(*) OVER (PARTITION BY l.root) >= 2 AS identified,
+       v.page IS NOT NULL AS valued
+FROM _lk_labels l LEFT JOIN (SELECT DISTINCT page FROM _linked) v ON v.page = l.page
+"""
 
 
-class _UnionFind:
-    def __init__(self, page_template: Mapping[str, str]) -> None:
-        self.parent: dict[str, str] = {}
-        self.templates: dict[str, set[str]] = {}
-        for page, template in page_template.items():
-            self.parent[page] = page
-            self.templates[page] = {template}
+def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | None = None, *,
+               local_limit: int = LOCAL_EDGES) -> int:  # fmt: skip
+    """Connected components of the undirected graph of query ``edges`` (``a, b``) as table ``out(node, label)``.
 
-    def find(self, node: str) -> str:
-        root = node
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[node] != root:
-            self.parent[node], node = root, self.parent[node]
-        return root
+    ``label`` is the smallest node of the component. A graph of at most ``local_limit``
+    edges is solved on the driver (a union-find: a job or two instead of a dozen); a bigger
+    one by minimum-label propagation with pointer jumping in SQL (each round takes the
+    smallest label among a node's neighbours, then the label of that label, so a chain of n
+    nodes settles in about log n rounds), so a big graph never leaves the engine. Returns the
+    number of nodes (0: no edges).
+    """
+    few = engine.rows("component edges", f"SELECT a, b FROM ({edges}) e LIMIT {local_limit + 1}", params)
+    if len(few) <= local_limit:
+        parent: dict[str, str] = {}
 
-    def union(self, roots: list[str]) -> str:
-        roots = sorted(set(roots), key=lambda r: (-len(self.templates[r]), r))
-        keep = roots[0]
-        for other in roots[1:]:
-            self.parent[other] = keep
-            self.templates[keep] |= self.templates.pop(other)
-        return keep
+        def find(node: str) -> str:
+            parent.setdefault(node, node)
+            while parent[node] != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        for edge in few:
+            a, b = find(edge["a"]), find(edge["b"])
+            if a != b:
+                parent[max(a, b)] = min(a, b)  # the smallest node stays the root
+        nodes = sorted(parent)
+        engine.put_arrow(out, pa.table({"node": pa.array(nodes, pa.string()), "label": pa.array([find(n) for n in nodes], pa.string())}))
+        return len(nodes)
+    engine.materialise("_cc_edges", edges, params)
+    engine.materialise("_cc_adj", "SELECT a AS node, b AS other FROM _cc_edges UNION SELECT b, a FROM _cc_edges "
+                                  "UNION SELECT a, a FROM _cc_edges UNION SELECT b, b FROM _cc_edges")  # fmt: skip
+    engine.materialise(out, "SELECT node, min(other) AS label FROM _cc_adj GROUP BY node")
+    for _ in range(200):
+        engine.materialise("_cc_spread", f"""
+            SELECT x.node, min(l.label) AS label FROM _cc_adj x JOIN {out} l ON l.node = x.other GROUP BY x.node""")
+        engine.materialise("_cc_next", """
+            SELECT s.node, CASE WHEN j.label < s.label THEN j.label ELSE s.label END AS label
+            FROM _cc_spread s LEFT JOIN _cc_spread j ON j.node = s.label""")  # fmt: skip
+        changed = engine.scalar("components", f"SELECT count(*) FROM _cc_next n JOIN {out} o ON o.node = n.node WHERE n.label <> o.label")
+        engine.materialise(out, "SELECT * FROM _cc_next")
+        if not changed:
+            return int(engine.scalar("components", f"SELECT count(*) FROM {out}"))
+    raise RuntimeError("connected components did not settle in 200 rounds")
 
 
 def link(
-    page_template: Mapping[str, str],
-    page_values: Iterable[tuple[str, str, str]],
+    engine: Engine,
     *,
     max_groups: int = 3,
-    warned: Callable[[str], str | None] = lambda value: None,
-    not_same: Iterable[tuple[str, str]] = (),
-    same: Iterable[tuple[str, str, str]] = (),
-) -> Linking:
-    """Group pages by shared pivot values ``(page, kind, value)``.
+    warnings: WarningLists | None = None,
+    not_same: Sequence[tuple[str, str]] = (),
+    same: Sequence[tuple[str, str, str]] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Group the pages of ``_lk_pages`` by their shared values in ``_lk_pivots``; returns the levels run.
 
     ``not_same`` holds template pairs an analyst says are different operators; ``same``
     holds ``(judgement_id, template_a, template_b)`` that must be one operator.
     """
-    pages_of: dict[tuple[str, str], set[str]] = {}
-    for page, kind, value in page_values:
-        if page in page_template:
-            pages_of.setdefault((kind, value), set()).add(page)
-    spread = {key: len({page_template[p] for p in pages}) for key, pages in pages_of.items()}
-    order = sorted(pages_of, key=lambda key: (spread[key], key[0], key[1]))
-    forbidden: dict[str, set[str]] = {}
-    for a, b in not_same:
-        forbidden.setdefault(a, set()).add(b)
-        forbidden.setdefault(b, set()).add(a)
-    uf = _UnionFind(page_template)
-    result = Linking()
+    tick = progress or (lambda done, total: None)
+    engine.materialise("_lk_values_raw", _SQL_VALUES)
+    engine.map_batches("_lk_listed", "SELECT kind, value FROM _lk_values_raw", Listed(warnings or WarningLists()), _LISTED)
+    engine.materialise("_lk_values", """
+        SELECT v.kind, v.value, v.spread, v.first_page, l.listed
+        FROM _lk_values_raw v LEFT JOIN _lk_listed l ON l.kind = v.kind AND l.value = v.value""")  # fmt: skip
+    engine.materialise("_lk_live", """
+        SELECT p.page, p.kind, p.value, v.spread FROM _lk_pivots p
+        JOIN _lk_values v ON v.kind = p.kind AND v.value = p.value WHERE v.listed IS NULL""")  # fmt: skip
+    engine.put_arrow("_lk_forbid", pa.table({"a": pa.array([a for a, b in not_same] + [b for a, b in not_same], pa.string()),
+                                             "b": pa.array([b for a, b in not_same] + [a for a, b in not_same], pa.string())}))  # fmt: skip
+    judged = bool(not_same)
+    engine.materialise("_lk_labels", "SELECT DISTINCT page, page AS root FROM _lk_live")
+    levels = [int(r["spread"]) for r in engine.rows("spread levels", "SELECT DISTINCT spread FROM _lk_live ORDER BY spread")]
+    params = {"max_groups": max_groups}
+    for i, level in enumerate(levels):
+        name = f"_lk_level_{i}"
+        engine.materialise(name, _SQL_LEVEL, {"level": level, **params})
+        if components(engine, _SQL_EDGES.format(level=name), "_lk_cc", {"level": level}):
+            if judged:
+                _split_clashes(engine, name, level)
+            engine.materialise("_lk_labels", _SQL_RELABEL)
+        tick(i + 1, len(levels))
+    # pages without a live value are groups of their own; then the analysts' same judgements
+    engine.materialise("_lk_labels", """
+        SELECT p.page, coalesce(l.root, p.page) AS root FROM (SELECT DISTINCT page FROM _lk_pages) p
+        LEFT JOIN _lk_labels l ON l.page = p.page""")  # fmt: skip
+    engine.put_arrow("_lk_same", pa.table({"judgement_id": pa.array([s[0] for s in same], pa.string()),
+                                           "template_a": pa.array([s[1] for s in same], pa.string()),
+                                           "template_b": pa.array([s[2] for s in same], pa.string())}))  # fmt: skip
+    engine.materialise("_judged", """
+        SELECT s.judgement_id, s.template_a, s.template_b FROM _lk_same s
+        WHERE EXISTS (SELECT 1 FROM _lk_pages p WHERE p.template_id = s.template_a OR p.template_id = s.template_b)""")  # fmt: skip
+    if same:
+        components(engine, _SQL_SAME_EDGES, "_lk_cc")
+        engine.materialise("_lk_labels", _SQL_RELABEL)
+    rows = "".join(_SQL_LEVEL_ROWS.format(level=f"_lk_level_{i}") for i in range(len(levels)))
+    engine.materialise("_decisions", _SQL_REASONS.format(levels=rows), params)
+    engine.materialise("_linked", """
+        SELECT d.kind, d.value, d.spread, v.page FROM _decisions d
+        JOIN _lk_live v ON v.kind = d.kind AND v.value = d.value WHERE d.status IN ('link', 'single')""")  # fmt: skip
+    engine.materialise("_page_groups", _SQL_PAGE_GROUPS)
+    return len(levels)
 
-    def clash(roots: list[str]) -> tuple[str, str] | None:
-        seen: set[str] = set()
-        for root in roots:
-            templates = uf.templates[root]
-            for template in templates:
-                for other in forbidden.get(template, ()):
-                    if other in seen:
-                        return other, template
-            seen |= templates
-        return None
 
-    for key in order:
-        kind, value = key
-        pages = sorted(pages_of[key])
-        decision = ValueDecision(kind, value, spread[key], "link", "", pages=tuple(pages))
-        result.decisions.append(decision)
-        listed = warned(value)
-        if listed:
-            decision.status, decision.reason = "warninglist", f"on the warning list {listed!r}"
-            continue
-        roots = sorted({uf.find(p) for p in pages})
-        established = [r for r in roots if len(uf.templates[r]) >= 2]
-        decision.groups_joined = len(roots)
-        if len(established) >= max_groups:
-            decision.status = "generic"
-            decision.reason = (f"shared by {spread[key]} templates in {len(established)} otherwise unrelated groups "
-                               f"(the guard stops values joining {max_groups} or more)")  # fmt: skip
-            continue
-        pair = clash(roots)
+def _split_clashes(engine: Engine, level: str, spread: int) -> None:
+    """Components of one level that join two not-same templates only through several values.
+
+    Their values are taken one at a time in (kind, value) order; a value that would join the
+    pair is blocked. Only the values of such components come to the driver (a handful: those
+    around templates an analyst judged).
+    """
+    engine.materialise("_lk_watch", """
+        SELECT DISTINCT l.root, p.template_id FROM _lk_labels l JOIN _lk_pages p ON p.page = l.page
+        WHERE p.template_id IN (SELECT a FROM _lk_forbid) AND l.root IN (SELECT node FROM _lk_cc)""")  # fmt: skip
+    bad = engine.rows("judged components", """
+        SELECT DISTINCT c1.label FROM _lk_cc c1 JOIN _lk_watch w1 ON w1.root = c1.node
+        JOIN _lk_forbid f ON f.a = w1.template_id
+        JOIN _lk_cc c2 ON c2.label = c1.label JOIN _lk_watch w2 ON w2.root = c2.node AND w2.template_id = f.b""")  # fmt: skip
+    if not bad:
+        return
+    labels = [r["label"] for r in bad]
+    touched = engine.rows("judged values", f"""
+        WITH {_TOUCH}
+        SELECT t.kind, t.value, t.root FROM touch t JOIN {level} l ON l.kind = t.kind AND l.value = t.value
+        JOIN _lk_cc c ON c.node = l.hub WHERE l.status = 'link' AND array_contains($labels, c.label)
+        ORDER BY t.kind, t.value, t.root""", {"labels": labels, "level": spread})  # fmt: skip
+    roots = sorted({r["root"] for r in touched})
+    watch: dict[str, set[str]] = {root: set() for root in roots}
+    for r in engine.rows("judged templates", "SELECT root, template_id FROM _lk_watch WHERE array_contains($roots, root)", {"roots": roots}):
+        watch[r["root"]].add(r["template_id"])
+    forbid: dict[str, set[str]] = {}
+    for r in engine.rows("judgements", "SELECT a, b FROM _lk_forbid"):
+        forbid.setdefault(r["a"], set()).add(r["b"])
+    parent = {root: root for root in roots}
+
+    def find(node: str) -> str:
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
+    values: dict[tuple[str, str], list[str]] = {}
+    for r in touched:
+        values.setdefault((r["kind"], r["value"]), []).append(r["root"])
+    blocked: list[tuple[str, str, str, str]] = []
+    for (kind, value), members in values.items():
+        groups = sorted({find(m) for m in members})
+        held: dict[str, set[str]] = {}
+        for node, top in parent.items():
+            held.setdefault(find(top), set()).update(watch[node])
+        pair = next(((a, b) for g in groups for a in held.get(g, ()) for h in groups if h != g
+                     for b in held.get(h, ()) if b in forbid.get(a, ())), None)  # fmt: skip
         if pair:
-            decision.status, decision.reason = "blocked", f"an analyst judged templates {pair[0]} and {pair[1]} not the same"
+            blocked.append((kind, value, *sorted(pair)))  # type: ignore[arg-type]
             continue
-        if len(roots) == 1:
-            decision.status, decision.reason = "single", "seen within one group only"
-            continue
-        uf.union(roots)
-        decision.reason = f"links {len(roots)} groups"
-    by_template: dict[str, list[str]] = {}
-    for page, template in page_template.items():
-        by_template.setdefault(template, []).append(page)
-    for judgement_id, a, b in same:
-        pages = by_template.get(a, []) + by_template.get(b, [])
-        if pages:
-            uf.union([uf.find(p) for p in pages])
-            result.judged.append((judgement_id, a, b))
-    result.group = {page: uf.find(page) for page in page_template}
-    return result
+        for g in groups[1:]:
+            parent[g] = groups[0]
+    columns = list(zip(*blocked)) if blocked else [(), (), (), ()]
+    engine.put_arrow("_lk_late", pa.table({name: pa.array(list(col), pa.string())
+                                           for name, col in zip(("kind", "value", "clash_a", "clash_b"), columns)}))  # fmt: skip
+    engine.put_arrow("_lk_fixed", pa.table({"node": pa.array(roots, pa.string()),
+                                            "label": pa.array([find(r) for r in roots], pa.string())}))  # fmt: skip
+    engine.materialise(level, f"""
+        SELECT l.kind, l.value, l.spread, l.joined, l.established, l.hub,
+               coalesce(b.clash_a, l.clash_a) AS clash_a, coalesce(b.clash_b, l.clash_b) AS clash_b,
+               CASE WHEN b.kind IS NULL THEN l.status ELSE 'blocked' END AS status
+        FROM {level} l LEFT JOIN _lk_late b ON b.kind = l.kind AND b.value = l.value""")  # fmt: skip
+    engine.materialise("_lk_cc", """
+        SELECT c.node, coalesce(f.label, c.label) AS label FROM _lk_cc c LEFT JOIN _lk_fixed f ON f.node = c.node""")

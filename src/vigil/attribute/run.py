@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from vigil.attribute.evidence import evidence_paths
 from vigil.attribute.identifiers import KINDS
-from vigil.attribute.linking import Linking, link
+from vigil.attribute.linking import link
 from vigil.attribute.pages import analyse_pages
 from vigil.attribute.templates import TemplateSettings, build_templates
 from vigil.attribute.warninglists import WarningLists
@@ -88,27 +88,28 @@ def attribute_store(
         FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
         JOIN _links l ON l.skeleton_id = s.skeleton_id
         WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
-    page_template = {r["page_sha256"]: r["template_id"] for r in engine.rows(
-        "pages to link", "SELECT DISTINCT page_sha256, template_id FROM _attr_captures ORDER BY 1")}  # fmt: skip
+    engine.materialise("_lk_pages", "SELECT DISTINCT page_sha256 AS page, template_id FROM _attr_captures")
     strong = sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
-    values = [(r["page_sha256"], r["kind"], r["value"]) for r in engine.rows(
-        "pivot identifiers", "SELECT DISTINCT page_sha256, kind, value FROM page_identifiers "
-        "WHERE is_pivot AND array_contains($strong, kind) ORDER BY 1, 2, 3", {"strong": strong})]  # fmt: skip
+    engine.materialise("_lk_pivots", """
+        SELECT DISTINCT i.page_sha256 AS page, i.kind, i.value FROM page_identifiers i
+        WHERE i.is_pivot AND array_contains($strong, i.kind) AND i.page_sha256 IN (SELECT page FROM _lk_pages)""",
+        {"strong": strong})  # fmt: skip
     judgements = engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY made_at, judgement_id")
-    prefixes = {t[:10]: t for t in set(page_template.values())}
+    prefixes = sorted({b[2:].split("-")[0] for j in judgements for b in (j["brand_a"], j["brand_b"])})
+    template_of = {r["prefix"]: r["template_id"] for r in engine.rows("judged templates", """
+        SELECT DISTINCT substr(template_id, 1, 10) AS prefix, template_id FROM _lk_pages
+        WHERE array_contains($prefixes, substr(template_id, 1, 10))""", {"prefixes": prefixes})}  # fmt: skip
 
     def resolve(brand: str) -> str | None:  # B-<10 hex>[-n] → its template
-        return prefixes.get(brand[2:].split("-")[0])
+        return template_of.get(brand[2:].split("-")[0])
 
-    not_same = [(resolve(j["brand_a"]), resolve(j["brand_b"])) for j in judgements if j["verdict"] == "not_same"]
-    same = [(j["judgement_id"], resolve(j["brand_a"]), resolve(j["brand_b"])) for j in judgements if j["verdict"] == "same"]
-    warn = WarningLists.load(warninglists)
-    linking = link(page_template, values, max_groups=max_groups, warned=warn.match,
-                   not_same=[p for p in not_same if None not in p],  # type: ignore[misc]
-                   same=[s for s in same if None not in s])  # type: ignore[misc]  # fmt: skip
-    tick("distributors", 1, 1)
-    _write(store, linking)
-    evidence_paths(store, linking)
+    pairs = [(j, resolve(j["brand_a"]), resolve(j["brand_b"])) for j in judgements]
+    link(engine, max_groups=max_groups, warnings=WarningLists.load(warninglists),
+         not_same=[(a, b) for j, a, b in pairs if j["verdict"] == "not_same" and a and b],
+         same=[(j["judgement_id"], a, b) for j, a, b in pairs if j["verdict"] == "same" and a and b],
+         progress=lambda d, t: tick("distributors", d, t))  # fmt: skip
+    _write(store)
+    evidence_paths(store)
     summary = engine.rows("attribution summary", """SELECT (SELECT count(*) FROM capture_attribution) AS a,
         (SELECT count(*) FROM capture_attribution WHERE cover) AS b, (SELECT count(*) FROM templates) AS c,
         (SELECT count(*) FROM brands) AS d, (SELECT count(*) FROM distributors) AS e,
@@ -182,17 +183,9 @@ FROM (
 """
 
 
-def _write(store: Any, linking: Linking) -> None:
+def _write(store: Any) -> None:
+    """Captures → groups → distributors → brands, from ``link``'s ``_page_groups`` and ``_decisions``."""
     engine = store.engine
-    size: dict[str, int] = {}
-    for root in linking.group.values():
-        size[root] = size.get(root, 0) + 1
-    with_values = {p for d in linking.decisions if d.status in ("link", "single") for p in d.pages}
-    pages = sorted(linking.group)
-    engine.put_arrow("_page_groups", pa.table({
-        "page_sha256": pa.array(pages, pa.string()), "grp": pa.array([linking.group[p] for p in pages], pa.string()),
-        "identified": pa.array([size[linking.group[p]] >= 2 for p in pages], pa.bool_()),
-        "valued": pa.array([p in with_values for p in pages], pa.bool_())}))  # fmt: skip
     micros = engine.dialect.micros
     engine.materialise("_capture_groups", _SQL_CAPTURE_GROUPS.format(
         m_w=micros("w.captured_at"), m_p=micros("p.captured_at"), m_n=micros("n.captured_at")))  # fmt: skip
@@ -208,24 +201,14 @@ def _write(store: Any, linking: Linking) -> None:
         SELECT c.capture_key, c.skeleton_id, c.template_id, b.brand_id, c.distributor_id, false AS cover
         FROM _capture_distributors c JOIN _brand_ids b ON b.template_id = c.template_id
          AND (b.distributor_id = c.distributor_id OR (b.distributor_id IS NULL AND c.distributor_id IS NULL))""")  # fmt: skip
-    firsts = [d.pages[0] if d.status in ("link", "single") else None for d in linking.decisions]
-    engine.put_arrow("_value_pages", pa.table({"position": pa.array(range(len(firsts)), pa.int64()),
-                                               "page_sha256": pa.array(firsts, pa.string())}))  # fmt: skip
     engine.materialise("_page_distributor", """
         SELECT page_sha256, distributor_id FROM (
             SELECT page_sha256, distributor_id, row_number() OVER (PARTITION BY page_sha256 ORDER BY captured_at, capture_key) AS k
             FROM _capture_distributors) WHERE k = 1""")  # fmt: skip
-    decisions = [(i, d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason) for i, d in enumerate(linking.decisions)]
-    columns: list[Any] = list(zip(*decisions)) if decisions else [[]] * 7
-    engine.put_arrow("_decisions", pa.table([
-        pa.array(columns[0], pa.int64()), pa.array(columns[1], pa.string()), pa.array(columns[2], pa.string()),
-        pa.array(columns[3], pa.int32()), pa.array(columns[4], pa.string()), pa.array(columns[5], pa.int32()),
-        pa.array(columns[6], pa.string())],
-        names=["position", "kind", "value", "spread", "status", "groups_joined", "reason"]))  # fmt: skip
     engine.materialise("_values", """
         SELECT d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason, pd.distributor_id
-        FROM _decisions d JOIN _value_pages v ON v.position = d.position
-        LEFT JOIN _page_distributor pd ON pd.page_sha256 = v.page_sha256""")  # fmt: skip
+        FROM _decisions d LEFT JOIN _page_distributor pd
+          ON pd.page_sha256 = d.first_page AND d.status IN ('link', 'single')""")  # fmt: skip
     with engine.transaction():
         engine.replace("capture_attribution", """
             SELECT * FROM _attr
