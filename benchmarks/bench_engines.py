@@ -9,10 +9,11 @@ an empty store, one CLI subprocess per stage, as a user would run it:
 
 * ``--reports N`` (s3 worlds of about N report rows): ``ingest reports``, ``enrich`` (the
   world's iptoasn TSV and shared services), ``stats hosting --period 2012Q4 --format json``.
-* ``--captures-worlds K`` (K s4 worlds, seeds 1..K, about 4,000 captures and 56,000 reports
-  each, side by side as in ``bench_attribution.py``): the reports steps above, then
-  ``ingest captures``, ``attribute``, ``stats brands --period 2012 --format json`` and
-  ``export attribution --format jsonl``. K=0 skips it.
+* ``--captures-worlds K [K ...]`` (for each K: K s4 worlds, seeds 1..K, about 3,000
+  captures and 56,000 reports each, side by side as in ``bench_attribution.py``): the
+  reports steps above (unless ``--captures-only``), then ``ingest captures``,
+  ``attribute``, ``stats brands --period 2012 --format json`` and ``export attribution
+  --format jsonl``. No K (or 0) skips them. Worlds already in WORKDIR are reused.
 
 DuckDB stores in ``WORKDIR/<world>.duckdb``; Spark (``vigil --engine spark --data DIR``)
 in ``WORKDIR/<world>.spark/``; both are emptied first. Every stage pays its own start-up
@@ -189,6 +190,7 @@ class World:
     label: str
     paths: list[Path]
     captures: bool
+    reports: bool = True
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
@@ -220,7 +222,7 @@ def synth(
 def pipeline(world: World, out_dir: Path) -> list[tuple[str, list[str], Path | None]]:
     """(stage, CLI arguments after the global options, file that takes stdout) in order."""
     first = world.paths[0]
-    steps: list[tuple[str, list[str], Path | None]] = [
+    steps: list[tuple[str, list[str], Path | None]] = [] if not world.reports else [
         (
             "ingest_reports",
             ["ingest", "reports", *(str(p / "reports") for p in world.paths), "--json"],
@@ -393,8 +395,14 @@ def main() -> None:
     parser.add_argument(
         "--captures-worlds",
         type=int,
-        default=1,
-        help="K s4 worlds side by side (0: none)",
+        nargs="*",
+        default=[1],
+        help="sizes K: K s4 worlds side by side (none: no capture worlds)",
+    )
+    parser.add_argument(
+        "--captures-only",
+        action="store_true",
+        help="capture worlds skip the report steps (ingest reports, enrich, stats hosting)",
     )
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
     parser.add_argument("--seed", type=int, default=2012, help="seed of the s3 worlds")
@@ -422,14 +430,17 @@ def main() -> None:
                 synth(path, seed=args.seed, reports=n),
             )
         )
-    if args.captures_worlds:
+    for k in [k for k in args.captures_worlds if k > 0]:
         paths, synth_s = [], 0.0
-        for seed in range(1, args.captures_worlds + 1):
+        for seed in range(1, k + 1):
             path = base / f"s4-{seed}"
             synth_s += synth(path, seed=seed, profile="s4")
             paths.append(path)
         worlds.append(
-            (World(f"s4x{args.captures_worlds}", paths, captures=True), synth_s)
+            (
+                World(f"s4x{k}", paths, captures=True, reports=not args.captures_only),
+                synth_s,
+            )
         )
 
     print(
