@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vigil.attribute.linking import DisjointSets
 from vigil.errors import InputError
 
 
@@ -48,27 +49,19 @@ def scores(predicted: Mapping[str, object], truth: Mapping[str, object]) -> dict
 def _naive(store: Any) -> tuple[dict[str, str], dict[str, str]]:
     rows = [tuple(r.values()) for r in store.engine.rows("captures", """SELECT c.capture_id, c.page_sha256, s.skeleton_id
         FROM captures c JOIN page_skeletons s USING (page_sha256)""")]  # fmt: skip
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets = DisjointSets()
     by_value: dict[str, str] = {}
     for page, value in [tuple(r.values()) for r in store.engine.rows(
             "identifier values", "SELECT DISTINCT page_sha256, kind || ':' || value AS v FROM page_identifiers ORDER BY 1, 2")]:
         if value in by_value:
-            parent[find(page)] = find(by_value[value])
+            sets.union(page, by_value[value])
         else:
             by_value[value] = page
     skeleton_of = {page: skel for _, page, skel in rows}
     for page, skel in skeleton_of.items():  # one brand per exact skeleton: its pages are one site
-        parent[find(page)] = find("skeleton:" + skel)
+        sets.union(page, "skeleton:" + skel)
     brands = {cid: skel for cid, _, skel in rows}
-    distributors = {cid: find(page) for cid, page, _ in rows}
+    distributors = {cid: sets.find(page) for cid, page, _ in rows}
     return brands, distributors
 
 

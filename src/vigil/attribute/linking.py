@@ -163,6 +163,26 @@ FROM _lk_labels l LEFT JOIN (SELECT DISTINCT page FROM _linked) v ON v.page = l.
 """
 
 
+class DisjointSets:
+    """Union-find over names, for graphs small enough for one process; a set is named by its smallest member."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, node: str) -> str:
+        parent = self.parent
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]  # path halving
+            node = parent[node]
+        return node
+
+    def union(self, a: str, b: str) -> None:
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+
 def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | None = None, *,
                local_limit: int = LOCAL_EDGES) -> int:  # fmt: skip
     """Connected components of the undirected graph of query ``edges`` (``a, b``) as table ``out(node, label)``.
@@ -176,21 +196,12 @@ def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | No
     """
     few = engine.rows("component edges", f"SELECT a, b FROM ({edges}) e LIMIT {local_limit + 1}", params)
     if len(few) <= local_limit:
-        parent: dict[str, str] = {}
-
-        def find(node: str) -> str:
-            parent.setdefault(node, node)
-            while parent[node] != node:
-                parent[node] = parent[parent[node]]
-                node = parent[node]
-            return node
-
+        sets = DisjointSets()
         for edge in few:
-            a, b = find(edge["a"]), find(edge["b"])
-            if a != b:
-                parent[max(a, b)] = min(a, b)  # the smallest node stays the root
-        nodes = sorted(parent)
-        engine.put_arrow(out, pa.table({"node": pa.array(nodes, pa.string()), "label": pa.array([find(n) for n in nodes], pa.string())}))
+            sets.union(edge["a"], edge["b"])
+        nodes = sorted(sets.parent)
+        engine.put_arrow(out, pa.table({"node": pa.array(nodes, pa.string()),
+                                        "label": pa.array([sets.find(n) for n in nodes], pa.string())}))  # fmt: skip
         return len(nodes)
     engine.materialise("_cc_edges", edges, params)
     engine.materialise("_cc_adj", "SELECT a AS node, b AS other FROM _cc_edges UNION SELECT b, a FROM _cc_edges "
@@ -297,34 +308,28 @@ def _split_clashes(engine: Engine, level: str, spread: int) -> None:
     forbid: dict[str, set[str]] = {}
     for r in engine.rows("judgements", "SELECT a, b FROM _lk_forbid"):
         forbid.setdefault(r["a"], set()).add(r["b"])
-    parent = {root: root for root in roots}
-
-    def find(node: str) -> str:
-        while parent[node] != node:
-            node = parent[node]
-        return node
-
+    sets = DisjointSets()
     values: dict[tuple[str, str], list[str]] = {}
     for r in touched:
         values.setdefault((r["kind"], r["value"]), []).append(r["root"])
     blocked: list[tuple[str, str, str, str]] = []
     for (kind, value), members in values.items():
-        groups = sorted({find(m) for m in members})
+        groups = sorted({sets.find(m) for m in members})
         held: dict[str, set[str]] = {}
-        for node, top in parent.items():
-            held.setdefault(find(top), set()).update(watch[node])
+        for root in roots:
+            held.setdefault(sets.find(root), set()).update(watch[root])
         pair = next(((a, b) for g in groups for a in held.get(g, ()) for h in groups if h != g
                      for b in held.get(h, ()) if b in forbid.get(a, ())), None)  # fmt: skip
         if pair:
             blocked.append((kind, value, *sorted(pair)))  # type: ignore[arg-type]
             continue
         for g in groups[1:]:
-            parent[g] = groups[0]
+            sets.union(g, groups[0])
     columns = list(zip(*blocked)) if blocked else [(), (), (), ()]
     engine.put_arrow("_lk_late", pa.table({name: pa.array(list(col), pa.string())
                                            for name, col in zip(("kind", "value", "clash_a", "clash_b"), columns)}))  # fmt: skip
     engine.put_arrow("_lk_fixed", pa.table({"node": pa.array(roots, pa.string()),
-                                            "label": pa.array([find(r) for r in roots], pa.string())}))  # fmt: skip
+                                            "label": pa.array([sets.find(r) for r in roots], pa.string())}))  # fmt: skip
     engine.materialise(level, f"""
         SELECT l.kind, l.value, l.spread, l.joined, l.established, l.hub,
                coalesce(b.clash_a, l.clash_a) AS clash_a, coalesce(b.clash_b, l.clash_b) AS clash_b,
