@@ -29,14 +29,14 @@ JOIN _linked l ON l.page = c.page_sha256
 WHERE NOT a.cover AND a.distributor_id IS NOT NULL
 """
 
+# a same judgement ties every brand of one template to every brand of the other, both ways
 _SQL_JUDGED_EDGES = """
-SELECT x.brand_id AS a, y.brand_id AS b, j.judgement_id
-FROM _judged j JOIN brands x ON x.template_id = j.template_a JOIN brands y ON y.template_id = j.template_b
-WHERE x.distributor_id = y.distributor_id AND x.brand_id <> y.brand_id
-UNION
-SELECT y.brand_id, x.brand_id, j.judgement_id
-FROM _judged j JOIN brands x ON x.template_id = j.template_a JOIN brands y ON y.template_id = j.template_b
-WHERE x.distributor_id = y.distributor_id AND x.brand_id <> y.brand_id
+WITH pairs AS (
+    SELECT x.brand_id AS a, y.brand_id AS b, j.judgement_id
+    FROM _judged j JOIN brands x ON x.template_id = j.template_a JOIN brands y ON y.template_id = j.template_b
+    WHERE x.distributor_id = y.distributor_id AND x.brand_id <> y.brand_id
+)
+SELECT a, b, judgement_id FROM pairs UNION SELECT b, a, judgement_id FROM pairs
 """
 
 _SQL_ROOTS = """
@@ -65,15 +65,10 @@ SELECT brand, parent, kind, value, CAST($depth + 1 AS INT) AS depth FROM (
 
 # the first captures of each side of each step (portable SQL: one column per shown capture)
 _SQL_SHOWN = """
-WITH pages AS (
-    SELECT s.brand, s.depth, 'p' AS side, c.capture_id, c.url, c.captured_at
-    FROM _ev_seen s JOIN capture_attribution a ON a.brand_id = s.parent AND NOT a.cover
-    JOIN captures c ON c.capture_key = a.capture_key
-    JOIN _linked l ON l.page = c.page_sha256 AND l.kind = s.kind AND l.value = s.value
-    WHERE s.depth > 0
-    UNION ALL
-    SELECT s.brand, s.depth, 'b', c.capture_id, c.url, c.captured_at
-    FROM _ev_seen s JOIN capture_attribution a ON a.brand_id = s.brand AND NOT a.cover
+WITH pages AS (  -- side p: the previous brand's captures of the value; side b: the brand's own
+    SELECT s.brand, d.side, c.capture_id, c.url, c.captured_at
+    FROM _ev_seen s CROSS JOIN (SELECT 'p' AS side UNION ALL SELECT 'b') d
+    JOIN capture_attribution a ON a.brand_id = CASE WHEN d.side = 'p' THEN s.parent ELSE s.brand END AND NOT a.cover
     JOIN captures c ON c.capture_key = a.capture_key
     JOIN _linked l ON l.page = c.page_sha256 AND l.kind = s.kind AND l.value = s.value
     WHERE s.depth > 0
