@@ -694,3 +694,51 @@ def test_typical_page() -> None:
         ("phone", "+442079460123", "text"),
         ("processor_checkout", "https://pay.cardgate.test/checkout", "form[action]"),
     }
+
+
+# --- plain absolute links are read without urljoin (pagescan._PLAIN_ABSOLUTE) -------------
+
+_HOSTS = ("shop.test", "www.shop.test", "cdn.shop.test", "other.test", "cardgate.example", "pay.cardgate.test",
+          "WWW.Shop.TEST", "shop.test.", "1.2.3", "0x7f.1", "xn--bcher-kva.test", "-a.test", "a..test", ".")  # fmt: skip
+_TAILS = st.text(alphabet="/?#&=;.%@:-_~aZ09[]\\ \t\x00\x7f\u00e9", max_size=24)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTP", "hTtPs"]),
+    host=st.sampled_from(_HOSTS),
+    port=st.sampled_from(["", ":8080", ":0", ":99999", ":"]),
+    tail=_TAILS,
+    query=st.sampled_from(["", "?aff_id=7", "?gw_merchant=M1&x=1", "#a?aff_id=7"]),
+    base=st.sampled_from([None, "https://shop.test/a/", "http://www.shop.test", "https://other.test/x?y", "http://[::1"]),
+    tag=st.sampled_from(["a", "area", "iframe", "script", "img", "link"]),
+)
+def test_plain_absolute_links_match_the_urljoin_path(
+    scheme: str, host: str, port: str, tail: str, query: str, base: str | None, tag: str
+) -> None:
+    """The shortcut for plain absolute links yields exactly what resolving them with urljoin does."""
+    import vigil.attribute.pagescan as scan
+
+    processors = Processors.load([])
+    ref = f"{scheme}://{host}{port}{tail}{query}".strip()
+
+    def candidates(shortcut: bool) -> list[tuple[str, str, str, str]]:
+        saved = scan._PLAIN_ABSOLUTE
+        if not shortcut:
+            scan._PLAIN_ABSOLUTE = re.compile(r"(?!)")  # never matches: every link is resolved
+        try:
+            return list(scan._web_link(tag, ref, f"{tag}[href]", scan._Page(base, None, processors)))
+        finally:
+            scan._PLAIN_ABSOLUTE = saved
+
+    assert candidates(True) == candidates(False)
+
+
+def test_plain_absolute_shortcut_is_taken_for_ordinary_links() -> None:
+    """The shortcut applies to the links pages are full of (else the test above proves little)."""
+    from vigil.attribute.pagescan import _PLAIN_ABSOLUTE
+
+    for ref in ("https://shop.test/a/b.html", "http://WWW.Shop.test:8080/?q=1#top", "https://cdn.test/s.css?v=2"):
+        assert _PLAIN_ABSOLUTE.fullmatch(ref), ref
+    for ref in ("https://shop.test/a b", "https://shop.test\\x", "//shop.test/", "https://user@shop.test/", "https://[::1]/"):
+        assert not _PLAIN_ABSOLUTE.fullmatch(ref), ref

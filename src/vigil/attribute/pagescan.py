@@ -51,8 +51,14 @@ _URL_ATTRS: Final = {
     "img": "src", "link": "href", "object": "data", "input": "src",
 }  # fmt: skip
 _MAX_URL: Final = 8192
+_PAGE_TAGS: Final = frozenset(("a", "area", "iframe", "frame"))  # links that lead to another page
 _TAB_NEWLINE: Final = str.maketrans("", "", "\t\n\r")
 _ABSOLUTE: Final = re.compile(r"[\t\n\r ]*(?:[Hh][Tt][Tt][Pp][Ss]?:|//|\\\\)")
+# A plain absolute http(s) link: an ASCII host of letters, digits, dots and hyphens, an
+# optional port, then a path/query/fragment free of whitespace, controls and backslashes.
+# ``urljoin`` keeps such a link's scheme and network location as written, so its host can
+# be read without resolving it (tests/test_identifiers.py checks this against urljoin).
+_PLAIN_ABSOLUTE: Final = re.compile(r"(?i:https?)://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:[/?#][!-\[\]-~]*)?")
 _CCTLD_REGION: Final = {"uk": "GB"}
 
 
@@ -89,6 +95,17 @@ class _Page:
         if host not in self._processors:
             self._processors[host] = self.processors.match_host(host)
         return self._processors[host]
+
+    def is_quiet_plain(self, ref: str, tag: str) -> bool:
+        """True when :func:`_web_link` yields nothing for ``ref``, a plain absolute link
+        (``_PLAIN_ABSOLUTE``): no host, or no processor's host and either no query or not an
+        outbound page link (the only links whose query is read for affiliate IDs)."""
+        host = self.host_of(ref)
+        if host is None:
+            return True
+        if self.processor(host) is not None:
+            return False
+        return "?" not in ref or not (tag in _PAGE_TAGS and self.is_outbound(host))
 
     def is_outbound(self, host: str) -> bool:
         """True when ``host`` is not the page's own site (unknown page: every absolute link)."""
@@ -174,12 +191,14 @@ def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate
                 yield "analytics_id", pattern.value(match.group(1)), where, ref
     if not _ABSOLUTE.match(ref):
         return  # a relative link stays on the page's own site: no processor, no affiliate
+    if _PLAIN_ABSOLUTE.fullmatch(ref) and page.is_quiet_plain(ref, tag):
+        return  # the commonest links, read without urljoin: they would yield nothing below
     target = page.resolve(ref)
     host = page.host_of(target) if target else None
     if not target or not host:
         return
     proc: Processor | None = page.processor(host)
-    if proc is None and not (tag in ("a", "area", "iframe", "frame") and page.is_outbound(host)):
+    if proc is None and not (tag in _PAGE_TAGS and page.is_outbound(host)):
         return
     query = urlsplit(target).query if "?" in target else ""
     params = parse_qsl(query, keep_blank_values=False)[:100] if query else []
@@ -188,7 +207,7 @@ def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate
         for name, value in params:
             if page.processors.is_merchant_field(name, proc):
                 yield "merchant_account", f"{proc.slug}/{value}", where, f"{name}={value}"
-    elif tag in ("a", "area", "iframe", "frame") and page.is_outbound(host):
+    elif tag in _PAGE_TAGS and page.is_outbound(host):
         for name, value in params:
             if name in page.processors.affiliate_params:
                 yield "affiliate_id", f"{host.removeprefix('www.')}/{name}={value}", where, ref
