@@ -31,9 +31,14 @@ Measures, per stage and summed:
   benchmark (the command and anything it left behind), polled from ``/proc`` every 0.5 s.
   Shared pages count once per process, so this errs high; a peak shorter than 0.5 s can
   be missed. (``ru_maxrss`` would give only the largest single process.)
+* ``peak_pss_mb``: the same for the proportional set size (``/proc/PID/smaps_rollup``),
+  which splits a shared page between the processes that map it: DuckDB's forked
+  per-page workers inherit the parent's pages, which RSS counts once per worker.
 
-Prints one JSON line per (engine, world), then one per world saying whether each output
-(stats JSON, export JSONL) is byte-identical across the engines. A stage that runs past
+Each stage runs with ``VIGIL_PROGRESS=log``; its stderr (a timed line per step) is kept in
+``WORKDIR/logs/<world>-<engine>/<stage>.log``. ``--memory-limit 3GB`` caps DuckDB's memory
+(``VIGIL_MEMORY_LIMIT``). Prints one JSON line per (engine, world), then one per world
+saying whether each output (stats JSON, export JSONL) is byte-identical across the engines. A stage that runs past
 ``--timeout`` seconds (for the whole run on one engine) is stopped and recorded as such.
 """
 
@@ -61,7 +66,7 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 def become_subreaper() -> None:
     """Orphaned descendants come to this process (not init), which reaps them: their CPU time
-    then shows in ``RUSAGE_CHILDREN`` and their memory in :func:`tree_rss`."""
+    then shows in ``RUSAGE_CHILDREN`` and their memory in :func:`tree_memory`."""
     PR_SET_CHILD_SUBREAPER = 36
     if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
@@ -94,8 +99,10 @@ def _children_of(root: int) -> list[int]:
         return []
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of all descendants of ``root`` (not ``root`` itself), from /proc."""
+def tree_memory(root: int) -> tuple[int, int]:
+    """Resident and proportional bytes (RSS, PSS) of all descendants of ``root`` (not
+    ``root`` itself), from /proc. RSS counts a page shared by forked workers once per
+    process; PSS splits it between them, so its sum is what the tree really holds."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -107,16 +114,22 @@ def tree_rss(root: int) -> int:
             continue
         ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, list(children.get(root, ()))
+    rss = pss = 0
+    todo = list(children.get(root, ()))
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, ()))
         try:
             with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * _PAGE
-        except OSError:
+                rss += int(f.read().split()[1]) * _PAGE
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
             pass
-    return total
+    return rss, pss
 
 
 @dataclass
@@ -125,7 +138,9 @@ class Stage:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
+    peak_pss_mb: float = 0.0
     stdout: str = ""
+    stderr: str = ""
     error: str | None = None
 
 
@@ -140,13 +155,14 @@ def run_stage(
     """Run one CLI command in its own process group, polling its tree's RSS."""
     stage = Stage(name)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = 0
+    peak = peak_pss = 0
     stop = threading.Event()
 
     def poll() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not stop.is_set():
-            peak = max(peak, tree_rss(os.getpid()))
+            rss, pss = tree_memory(os.getpid())
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             stop.wait(0.5)
 
     with contextlib.ExitStack() as files:
@@ -178,7 +194,9 @@ def run_stage(
         after.ru_stime - before.ru_stime
     )
     stage.peak_rss_mb = peak / 2**20
+    stage.peak_pss_mb = peak_pss / 2**20
     stage.stdout = (stdout or b"").decode(errors="replace")
+    stage.stderr = (stderr or b"").decode(errors="replace")
     if stage.error is None and proc.returncode != 0:
         lines = (stderr or b"").decode(errors="replace").strip().splitlines()
         stage.error = f"exit {proc.returncode}: {lines[-1] if lines else ''}"
@@ -283,13 +301,24 @@ def pipeline(world: World, out_dir: Path) -> list[tuple[str, list[str], Path | N
 
 
 def run_engine(
-    engine: str, world: World, base: Path, *, timeout: float, spark_conf: list[str]
+    engine: str,
+    world: World,
+    base: Path,
+    *,
+    timeout: float,
+    spark_conf: list[str],
+    memory_limit: str | None = None,
 ) -> dict[str, object]:
     """The whole pipeline on one engine from an empty store; one JSON-able record."""
     out_dir = base / "out" / f"{world.label}-{engine}"
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir(parents=True)
+    log_dir = base / "logs" / f"{world.label}-{engine}"
+    for folder in (out_dir, log_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+    env["VIGIL_PROGRESS"] = "log"  # each stage's timed lines, kept in log_dir
+    if memory_limit:
+        env["VIGIL_MEMORY_LIMIT"] = memory_limit
     if engine == "duckdb":
         store = base / f"{world.label}.duckdb"
         for p in (store, Path(f"{store}.wal")):
@@ -317,10 +346,12 @@ def run_engine(
             timeout=left,
             stdout_path=stdout_path,
         )
+        (log_dir / f"{name}.log").write_text(stage.stderr)
         stages[name] = {
             "wall_s": round(stage.wall_s, 1),
             "cpu_s": round(stage.cpu_s, 1),
             "peak_rss_mb": round(stage.peak_rss_mb),
+            "peak_pss_mb": round(stage.peak_pss_mb),
         }
         left -= stage.wall_s
         if name.startswith("ingest"):
@@ -336,6 +367,7 @@ def run_engine(
     record["total_wall_s"] = round(sum(s["wall_s"] for s in stages.values()), 1)
     record["total_cpu_s"] = round(sum(s["cpu_s"] for s in stages.values()), 1)
     record["peak_rss_mb"] = max((s["peak_rss_mb"] for s in stages.values()), default=0)
+    record["peak_pss_mb"] = max((s["peak_pss_mb"] for s in stages.values()), default=0)
     record["store_mb"] = round(_size(store) / 1e6, 1)
     return record
 
@@ -416,6 +448,12 @@ def main() -> None:
     parser.add_argument(
         "--spark-conf", action="append", default=[], metavar="KEY=VALUE"
     )
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        metavar="SIZE",
+        help="VIGIL_MEMORY_LIMIT for the DuckDB runs (say 3GB); default: DuckDB's own",
+    )
     args = parser.parse_args()
     become_subreaper()
     base = args.workdir or Path(tempfile.mkdtemp(prefix="vigil-bench-engines-"))
@@ -457,7 +495,12 @@ def main() -> None:
         outputs: dict[str, dict[str, Path]] = {}
         for engine in args.engines:
             record = run_engine(
-                engine, world, base, timeout=args.timeout, spark_conf=args.spark_conf
+                engine,
+                world,
+                base,
+                timeout=args.timeout,
+                spark_conf=args.spark_conf,
+                memory_limit=args.memory_limit if engine == "duckdb" else None,
             )
             record["synth_s"] = round(synth_s, 1)
             record["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

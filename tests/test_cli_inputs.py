@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from vigil.cli import app
@@ -36,3 +37,24 @@ def test_estimates_and_search_trends_from_the_command_line(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert "alpha series" not in result.output  # terms never appear in the output, only categories
     assert "series" in result.output and "generic" in result.output
+
+
+def test_progress_as_log_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``VIGIL_PROGRESS=log``: a line when a task starts and when it ends, with its counts."""
+    from vigil import cli
+
+    monkeypatch.setenv("VIGIL_PROGRESS", "log")
+    with cli._progress() as bar:
+        tick = cli._stages(bar, "attribute")
+        tick("pages", 0, 1)
+        tick("pages", 0, 1200)  # the total becomes known later
+        tick("pages", 700, 1200)
+        tick("pages", 1200, 1200)
+        open_ended = bar.add_task("ingest captures", total=None)
+        bar.advance(open_ended, 40)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" ", 1)[1].rsplit(",", 1)[0] for line in lines] == [
+        "attribute pages: started, 0/1", "attribute pages: done, 1,200/1,200",
+        "ingest captures: started, 0", "ingest captures: done, 40"]  # fmt: skip
+    monkeypatch.setenv("VIGIL_PROGRESS", "none")
+    assert not isinstance(cli._progress(), cli._LogProgress)

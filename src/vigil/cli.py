@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -91,21 +92,75 @@ def _spark() -> bool:
     return bool(_state["engine"] == "spark")
 
 
-def _progress() -> Progress:
+class _LogProgress:
+    """Progress as timestamped lines on stderr (``VIGIL_PROGRESS=log``), for logs and cron:
+    a line when a task starts, one every ``every`` seconds while it runs, one when it ends."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self._every = every
+        self._tasks: list[dict[str, Any]] = []
+
+    def __enter__(self) -> _LogProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for task in self._tasks:
+            if not task["ended"]:
+                self._line(task, "stopped" if exc[0] else "done")
+
+    def add_task(self, description: str, total: float | None = None) -> TaskID:
+        now = time.monotonic()
+        self._tasks.append({"name": description, "total": total, "done": 0.0, "start": now, "last": now, "ended": False})
+        self._line(self._tasks[-1], "started")
+        return TaskID(len(self._tasks) - 1)
+
+    def update(self, task_id: TaskID, completed: float | None = None, total: float | None = None) -> None:
+        if total is not None:
+            self._tasks[task_id]["total"] = total
+        if completed is not None:
+            self._tasks[task_id]["done"] = completed
+        self._check(self._tasks[task_id])
+
+    def advance(self, task_id: TaskID, advance: float = 1) -> None:
+        self._tasks[task_id]["done"] += advance
+        self._check(self._tasks[task_id])
+
+    def _check(self, task: dict[str, Any]) -> None:
+        if task["ended"]:
+            return
+        if task["total"] is not None and task["done"] >= task["total"]:
+            self._line(task, "done")
+        elif time.monotonic() - task["last"] >= self._every:
+            self._line(task, "running")
+
+    def _line(self, task: dict[str, Any], state: str) -> None:
+        now = time.monotonic()
+        task["last"], task["ended"] = now, state in ("done", "stopped")
+        count = f"{task['done']:,.0f}" + (f"/{task['total']:,.0f}" if task["total"] is not None else "")
+        stamp = time.strftime("%H:%M:%S")
+        print(f"{stamp} {task['name']}: {state}, {count}, {now - task['start']:.1f} s", file=sys.stderr, flush=True)
+
+
+def _progress() -> Progress | _LogProgress:
+    """Bars on a terminal; ``VIGIL_PROGRESS=log`` gives lines instead, ``none`` nothing."""
+    mode = os.environ.get("VIGIL_PROGRESS", "auto").strip().lower()
+    if mode == "log":
+        return _LogProgress()
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False, disable=not err.is_terminal,
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
+        disable=mode == "none" or not err.is_terminal,
     )  # fmt: skip
 
 
-def _stages(bar: Progress, verb: str) -> Callable[[str, int, int], None]:
+def _stages(bar: Progress | _LogProgress, verb: str) -> Callable[[str, int, int], None]:
     """A progress callback that gives each stage of a long step its own bar."""
     tasks: dict[str, Any] = {}
 
     def tick(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
             tasks[stage] = bar.add_task(f"{verb} {stage}", total=max(total, 1))
-        bar.update(tasks[stage], completed=done)
+        bar.update(tasks[stage], completed=done, total=max(total, 1))
 
     return tick
 

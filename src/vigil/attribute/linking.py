@@ -249,6 +249,7 @@ def link(
     engine.materialise("_lk_labels", "SELECT DISTINCT page, page AS root FROM _lk_live")
     levels = [int(r["spread"]) for r in engine.rows("spread levels", "SELECT DISTINCT spread FROM _lk_live ORDER BY spread")]
     params = {"max_groups": max_groups}
+    tick(0, len(levels))
     for i, level in enumerate(levels):
         name = f"_lk_level_{i}"
         engine.materialise(name, _SQL_LEVEL, {"level": level, **params})

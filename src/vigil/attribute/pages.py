@@ -57,6 +57,7 @@ def analyse_pages(store: Any, *, processors: Sequence[Path] = (), progress: Call
             "WHERE p.page_sha256 NOT IN (SELECT page_sha256 FROM page_skeletons)")  # fmt: skip
     total = int(engine.scalar("pages to analyse", f"SELECT count(*) {todo}"))
     done = 0
+    tick(0, total)
 
     def advance(rows: int) -> None:
         nonlocal done

@@ -78,11 +78,14 @@ def attribute_store(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> AttributeSummary:
     tick = progress or (lambda stage, done, total: None)
+    tick("pages", 0, 1)  # before the page cache is checked: the bar shows at once
     analysed = analyse_pages(store, processors=processors, progress=lambda d, t: tick("pages", d, t))
     engine = store.engine
+    tick("templates", 0, 2)
     _covers(store, settings.altered)
+    tick("templates", 1, 2)
     build_templates(engine, settings)
-    tick("templates", 1, 1)
+    tick("templates", 2, 2)
     engine.materialise("_attr_captures", """
         SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.root_id AS template_id
         FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
@@ -108,8 +111,11 @@ def attribute_store(
          not_same=[(a, b) for j, a, b in pairs if j["verdict"] == "not_same" and a and b],
          same=[(j["judgement_id"], a, b) for j, a, b in pairs if j["verdict"] == "same" and a and b],
          progress=lambda d, t: tick("distributors", d, t))  # fmt: skip
+    tick("brands and evidence", 0, 2)
     _write(store)
+    tick("brands and evidence", 1, 2)
     evidence_paths(store)
+    tick("brands and evidence", 2, 2)
     summary = engine.rows("attribution summary", """SELECT (SELECT count(*) FROM capture_attribution) AS a,
         (SELECT count(*) FROM capture_attribution WHERE cover) AS b, (SELECT count(*) FROM templates) AS c,
         (SELECT count(*) FROM brands) AS d, (SELECT count(*) FROM distributors) AS e,

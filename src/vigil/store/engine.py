@@ -82,7 +82,7 @@ class Engine(ABC):
         ``fn`` is a pure per-record function lifted to batches (it may run in another
         process, so it must be picklable and hold no open handles); its output rows must not
         depend on how the input is split into batches. DuckDB runs it in ``workers`` forked
-        processes and reports rows done to ``progress``; Spark runs it in its Python workers.
+        processes and reports input rows done to ``progress``; Spark runs it in its Python workers.
         """
 
     @abstractmethod
@@ -166,9 +166,9 @@ class DuckDBEngine(Engine):
         with tempfile.TemporaryDirectory(prefix="vigil-") as tmp:
             spool = str(Path(tmp) / "out.arrows")
             with reader, pa.OSFile(spool, "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
-                for batch in _apply(fn, reader, workers):
+                for rows, batch in _apply(fn, reader, workers):
                     writer.write_batch(batch)
-                    tick(batch.num_rows)
+                    tick(rows)
             with pa.OSFile(spool) as source:
                 self.put_arrow(name, pa.ipc.open_stream(source))
 
@@ -212,19 +212,23 @@ class DuckDBEngine(Engine):
             self._depth = 0
 
 
-def _apply(fn: BatchFn, batches: Iterable[pa.RecordBatch], workers: int) -> Iterator[pa.RecordBatch]:
-    """``fn`` over ``batches``, in order; in ``workers`` forked processes where there can be several."""
+def _apply(fn: BatchFn, batches: Iterable[pa.RecordBatch], workers: int) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """``fn`` over ``batches``, in order, each output with its input's row count; in
+    ``workers`` forked processes where there can be several."""
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(fn, batches)
+        for batch in batches:
+            yield batch.num_rows, fn(batch)
         return
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        pending: deque[Future[pa.RecordBatch]] = deque()
+        pending: deque[tuple[int, Future[pa.RecordBatch]]] = deque()
         for batch in batches:  # at most 2 batches per worker in flight: bounded memory
-            pending.append(pool.submit(fn, batch))
+            pending.append((batch.num_rows, pool.submit(fn, batch)))
             if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
+                rows, done = pending.popleft()
+                yield rows, done.result()
         while pending:
-            yield pending.popleft().result()
+            rows, done = pending.popleft()
+            yield rows, done.result()
 
 
 def default_db_path() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ class Store:
         threads = os.environ.get("VIGIL_THREADS")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        memory = os.environ.get("VIGIL_MEMORY_LIMIT", "").strip()
+        if memory:  # DuckDB spills what passes the limit to <store>.tmp
+            if not re.fullmatch(r"[0-9]+(\.[0-9]+)? ?([KMGT]i?B|B)", memory, re.IGNORECASE):
+                raise ConfigError(f"VIGIL_MEMORY_LIMIT={memory!r} is not a memory size (say 3GB or 2.5GiB)")
+            self.con.execute(f"SET memory_limit = '{memory}'")
         if not read_only:
             self.migrate()
         elif self.version() < LATEST:  # an older store: migrate it once, then read as asked
