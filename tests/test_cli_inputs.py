@@ -50,11 +50,13 @@ def test_progress_as_log_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
         tick("pages", 0, 1200)  # the total becomes known later
         tick("pages", 700, 1200)
         tick("pages", 1200, 1200)
+        tick("cached", 0, 0)  # nothing to do: done at once
         open_ended = bar.add_task("ingest captures", total=None)
         bar.advance(open_ended, 40)
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(" ", 1)[1].rsplit(",", 1)[0] for line in lines] == [
         "attribute pages: started, 0/1", "attribute pages: done, 1,200/1,200",
+        "attribute cached: started, 0/0", "attribute cached: done, 0/0",
         "ingest captures: started, 0", "ingest captures: done, 40"]  # fmt: skip
     monkeypatch.setenv("VIGIL_PROGRESS", "none")
     assert not isinstance(cli._progress(), cli._LogProgress)

@@ -7,6 +7,7 @@ import random
 from itertools import combinations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -252,3 +253,27 @@ def _weighted_error(threshold: float, bands: int, rows: int) -> float:
     fp = np.trapezoid(1 - (1 - low**rows) ** bands, low)
     fn = np.trapezoid((1 - high**rows) ** bands, high)
     return float(0.5 * fp + 0.5 * fn)
+
+
+def test_signature_columns_read_from_arrow_buffers_equal_blob_by_blob() -> None:
+    """templates._signatures slices Arrow's data buffer; it must read what from_bytes reads."""
+    from vigil.attribute.templates import _signatures
+
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 2**32, size=(40, 128), dtype=np.uint64).astype(np.uint32)
+    blobs = [to_bytes(row.tolist()) for row in sigs]
+    plain = pa.array(blobs, pa.binary())
+    for column, expected in [
+        (plain, sigs),
+        (pa.array(blobs, pa.large_binary()), sigs),
+        (plain.slice(7, 20), sigs[7:27]),  # an offset into shared buffers
+        (pa.chunked_array([plain.slice(0, 9), plain.slice(9)]), sigs),
+    ]:
+        got = _signatures(column)
+        assert got.dtype == np.uint32 and got.shape == expected.shape
+        assert (got == expected).all()
+        assert (got == np.array([from_bytes(b) for b in column.to_pylist()], dtype=np.uint32)).all()
+    with pytest.raises(ValueError):  # mixed lengths are not a matrix
+        _signatures(pa.array([blobs[0], blobs[1][:256]], pa.binary()))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        _signatures(pa.array([b"abcde", b"fghij"], pa.binary()))

@@ -159,8 +159,8 @@ def _stages(bar: Progress | _LogProgress, verb: str) -> Callable[[str, int, int]
 
     def tick(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            tasks[stage] = bar.add_task(f"{verb} {stage}", total=max(total, 1))
-        bar.update(tasks[stage], completed=done, total=max(total, 1))
+            tasks[stage] = bar.add_task(f"{verb} {stage}", total=total)
+        bar.update(tasks[stage], completed=done, total=total)
 
     return tick
 
