@@ -33,9 +33,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Final
 
 import numpy as np
@@ -111,6 +113,8 @@ _SPECIAL: Final = _FIELDS | {"form", "script", "link", "meta"}
 _SEGMENT: Final = re.compile(r"([-_:.]+)")
 _VOWEL: Final = re.compile(r"[aeiouy]", re.IGNORECASE)
 _HEX: Final = re.compile(r"[0-9a-fA-F]+")
+_ASCII_DIGIT: Final = re.compile(r"[0-9]")
+_U32: Final = struct.Struct("<I")  # a feature's length prefix in the template ID's digest
 _HASHES: Final = re.compile(r"#(?:[-_:.]+#)+")
 _CODE_STRING: Final = re.compile(r"\"(?:[^\"\\\n]++|\\.)*+\"?|'(?:[^'\\\n]++|\\.)*+'?|`(?:[^`\\]++|\\.)*+`?", re.DOTALL)
 _DIGITS: Final = re.compile(r"\d++(?:\.\d++)?")
@@ -183,7 +187,7 @@ def fingerprint(
     digest = hashlib.blake2b(digest_size=16, person=b"vigil-template")
     digest.update(FINGERPRINT_VERSION.to_bytes(4, "little"))
     # length-prefixed: no two feature sets hash the same text
-    digest.update(b"".join([len(item).to_bytes(4, "little") + item for item in data]))
+    digest.update(b"".join(chain.from_iterable(zip(map(_U32.pack, map(len, data)), data))))
     by_kind = _by_kind(ordered)
     return Template(
         template_id=digest.hexdigest(),
@@ -473,14 +477,17 @@ def _normalise(token: str) -> str:
 
 
 def _random_looking(part: str) -> bool:
-    if any(c.isdigit() for c in part):
+    if part.isascii():  # ASCII digits are the only ASCII characters str.isdigit accepts
+        if _ASCII_DIGIT.search(part):
+            return True
+    elif any(map(str.isdigit, part)):
         return True
-    if len(part) >= 5 and not _VOWEL.search(part):
+    n = len(part)
+    if n >= 5 and not _VOWEL.search(part):
         return True
-    if len(part) >= 6 and _HEX.fullmatch(part):
+    if n >= 6 and _HEX.fullmatch(part):
         return True
-    humps = sum(1 for c in part[1:] if c.isupper())
-    return 5 <= len(part) <= 10 and humps >= 2 and not part.isupper()
+    return 5 <= n <= 10 and not part.isupper() and sum(map(str.isupper, part[1:])) >= 2
 
 
 def reference_name(url: str) -> str:
