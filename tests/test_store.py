@@ -78,6 +78,8 @@ def test_memory_limit_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("VIGIL_MEMORY_LIMIT", "1.5GB")
     with Store(tmp_path / "v.duckdb") as store:
         assert store.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("1.3 GiB",)
+    with Store(tmp_path / "v.duckdb", read_only=True) as store:
+        assert store.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("1.3 GiB",)
     monkeypatch.setenv("VIGIL_MEMORY_LIMIT", "3GB'; DROP TABLE captures; --")
     with pytest.raises(ConfigError, match="VIGIL_MEMORY_LIMIT=.* is not a memory size"):
         Store(tmp_path / "v.duckdb")

@@ -35,14 +35,6 @@ class Store:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             raise ConfigError(f"cannot open the store {self.path}: {exc}") from None
-        threads = os.environ.get("VIGIL_THREADS")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        memory = os.environ.get("VIGIL_MEMORY_LIMIT", "").strip()
-        if memory:  # DuckDB spills what passes the limit to <store>.tmp
-            if not re.fullmatch(r"[0-9]+(\.[0-9]+)? ?([KMGT]i?B|B)", memory, re.IGNORECASE):
-                raise ConfigError(f"VIGIL_MEMORY_LIMIT={memory!r} is not a memory size (say 3GB or 2.5GiB)")
-            self.con.execute(f"SET memory_limit = '{memory}'")
         if not read_only:
             self.migrate()
         elif self.version() < LATEST:  # an older store: migrate it once, then read as asked
@@ -53,7 +45,20 @@ class Store:
                 self.con = duckdb.connect(str(self.path), read_only=True)
             except duckdb.Error as exc:
                 raise ConfigError(f"store {self.path} is at an older schema and cannot be migrated: {exc}") from None
+        self._configure()
         self.engine: Engine = DuckDBEngine(self.con)
+
+    def _configure(self) -> None:
+        """``VIGIL_THREADS`` and ``VIGIL_MEMORY_LIMIT`` on the connection the store keeps."""
+        threads = os.environ.get("VIGIL_THREADS")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        memory = os.environ.get("VIGIL_MEMORY_LIMIT", "").strip()
+        if memory:  # DuckDB spills what passes the limit to <store>.tmp
+            if not re.fullmatch(r"[0-9]+(\.[0-9]+)? ?([KMGT]i?B|B)", memory, re.IGNORECASE):
+                self.con.close()
+                raise ConfigError(f"VIGIL_MEMORY_LIMIT={memory!r} is not a memory size (say 3GB or 2.5GiB)")
+            self.con.execute(f"SET memory_limit = '{memory}'")
 
     def version(self) -> int:
         return Store._version_of(self.con)
