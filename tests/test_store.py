@@ -6,6 +6,7 @@ import pytest
 
 from vigil.errors import ConfigError
 from vigil.store import Store
+from vigil.store.store import DEFAULT_MEMORY_LIMIT, memory_size
 from vigil.store.engine import DuckDBEngine
 from vigil.store.migrations import LATEST, MIGRATIONS
 
@@ -80,6 +81,19 @@ def test_memory_limit_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
         assert store.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("1.3 GiB",)
     with Store(tmp_path / "v.duckdb", read_only=True) as store:
         assert store.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("1.3 GiB",)
+    # unset: DuckDB's default (80 % of RAM) capped at DEFAULT_MEMORY_LIMIT; "duckdb" keeps it
+    with duckdb.connect() as plain:
+        duckdb_default = plain.execute("SELECT current_setting('memory_limit')").fetchone()
+        plain.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
+        capped = plain.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert capped != duckdb_default
+    monkeypatch.delenv("VIGIL_MEMORY_LIMIT")
+    with Store(tmp_path / "v.duckdb") as store:
+        got = store.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        assert got == (capped if memory_size(duckdb_default[0]) > memory_size(DEFAULT_MEMORY_LIMIT) else duckdb_default)
+    monkeypatch.setenv("VIGIL_MEMORY_LIMIT", "DuckDB")
+    with Store(tmp_path / "v.duckdb") as store:
+        assert store.con.execute("SELECT current_setting('memory_limit')").fetchone() == duckdb_default
     monkeypatch.setenv("VIGIL_MEMORY_LIMIT", "3GB'; DROP TABLE captures; --")
     with pytest.raises(ConfigError, match="VIGIL_MEMORY_LIMIT=.* is not a memory size"):
         Store(tmp_path / "v.duckdb")

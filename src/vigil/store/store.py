@@ -15,6 +15,19 @@ from vigil.store.engine import DuckDBEngine, Engine
 from vigil.store.migrations import LATEST, MIGRATIONS
 
 
+#: DuckDB's memory cap when ``VIGIL_MEMORY_LIMIT`` is not set.
+DEFAULT_MEMORY_LIMIT = "3GB"
+_MEMORY = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?([KMGT]i?B|B|bytes)", re.IGNORECASE)
+_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def memory_size(size: str) -> float:
+    """A DuckDB memory size (``3GB``, ``18.6 GiB``) in bytes; infinite when unreadable."""
+    found = _MEMORY.fullmatch(size.strip())
+    return float(found[1]) * _UNITS[found[2].lower()] if found else float("inf")
+
+
 def utcnow() -> datetime:
     """Now, as a naive UTC timestamp (the store's convention)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -49,16 +62,29 @@ class Store:
         self.engine: Engine = DuckDBEngine(self.con)
 
     def _configure(self) -> None:
-        """``VIGIL_THREADS`` and ``VIGIL_MEMORY_LIMIT`` on the connection the store keeps."""
+        """``VIGIL_THREADS`` and ``VIGIL_MEMORY_LIMIT`` on the connection the store keeps.
+
+        Without ``VIGIL_MEMORY_LIMIT`` DuckDB gets :data:`DEFAULT_MEMORY_LIMIT` (or its own
+        default, 80 % of RAM, when that is less): DuckDB otherwise keeps everything it reads in
+        memory up to its limit, and a big ``attribute`` grew to 17.7 GB that way at 1M captures
+        without going any faster (docs/benchmarks.md). ``VIGIL_MEMORY_LIMIT=duckdb`` keeps
+        DuckDB's default.
+        """
         threads = os.environ.get("VIGIL_THREADS")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         memory = os.environ.get("VIGIL_MEMORY_LIMIT", "").strip()
-        if memory:  # DuckDB spills what passes the limit to <store>.tmp
-            if not re.fullmatch(r"[0-9]+(\.[0-9]+)? ?([KMGT]i?B|B)", memory, re.IGNORECASE):
-                self.con.close()
-                raise ConfigError(f"VIGIL_MEMORY_LIMIT={memory!r} is not a memory size (say 3GB or 2.5GiB)")
-            self.con.execute(f"SET memory_limit = '{memory}'")
+        if memory.lower() == "duckdb":
+            return
+        if not memory:
+            current = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+            if memory_size(str(current[0]) if current else "") <= memory_size(DEFAULT_MEMORY_LIMIT):
+                return  # a small machine: DuckDB's own default is already lower
+            memory = DEFAULT_MEMORY_LIMIT
+        if not _MEMORY.fullmatch(memory):
+            self.con.close()
+            raise ConfigError(f"VIGIL_MEMORY_LIMIT={memory!r} is not a memory size (say 3GB or 2.5GiB, or duckdb)")
+        self.con.execute(f"SET memory_limit = '{memory}'")  # what passes it spills to <store>.tmp
 
     def version(self) -> int:
         return Store._version_of(self.con)
