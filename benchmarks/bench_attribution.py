@@ -3,8 +3,9 @@ distributors, evidence), with peak memory; distributor grouping beside networkx.
 
     python benchmarks/bench_attribution.py --worlds 1 3 [--workdir DIR]
 
-Each size ingests the captures of K synthetic s4 worlds (seeds 1..K, about 4,000 captures
-each) into one store, then times ``analyse_pages`` (per page, cached) and ``attribute_store``
+Each size ingests the captures of K synthetic s4 worlds (seeds 1..K, each in namespace
+seed - 1 so that no two share a key identifier but the deliberate decoys; about 4,000
+captures each; K at most 500) into one store, then times ``analyse_pages`` (per page, cached) and ``attribute_store``
 (the set steps, pages already analysed) in a fresh process. Prints one JSON line per size.
 ``--reuse`` keeps the store of an earlier run, so only the set steps are measured afresh.
 """
@@ -75,17 +76,21 @@ def main() -> None:
 
     for k in args.worlds:
         worlds = []
+        if not 0 < k <= 500:
+            parser.error(f"--worlds: from 1 to 500 worlds, not {k}")
         for seed in range(1, k + 1):
-            world = base / f"s4-{seed}"
+            world = base / f"s4n-{seed}"
             if not (world / "captures").exists():
-                generate_world(world, seed=seed, profile="s4")
+                generate_world(world, seed=seed, profile="s4", namespace=seed - 1)
             worlds.append(world)
+        truth = sum(json.loads((w / "truth" / "world.json").read_text())["captures"]["distributors"] for w in worlds)
         db = base / f"attr-{k}.duckdb"
         if not args.reuse:
             db.unlink(missing_ok=True)
         t = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", STAGES, str(db), *map(str, worlds)], check=True, capture_output=True, text=True)
-        result = {"worlds": k, "wall_s": round(time.perf_counter() - t, 1), **json.loads(done.stdout.strip().splitlines()[-1])}
+        result = {"worlds": k, "wall_s": round(time.perf_counter() - t, 1), **json.loads(done.stdout.strip().splitlines()[-1]),
+                  "truth_distributors": truth}
         print(json.dumps({key: round(v, 2) if isinstance(v, float) else v for key, v in result.items()}), flush=True)
 
 

@@ -9,8 +9,10 @@ an empty store, one CLI subprocess per stage, as a user would run it:
 
 * ``--reports N`` (s3 worlds of about N report rows): ``ingest reports``, ``enrich`` (the
   world's iptoasn TSV and shared services), ``stats hosting --period 2012Q4 --format json``.
-* ``--captures-worlds K [K ...]`` (for each K: K s4 worlds, seeds 1..K, about 3,000
-  captures and 56,000 reports each, side by side as in ``bench_attribution.py``): the
+* ``--captures-worlds K [K ...]`` (for each K: K s4 worlds, seeds 1..K, each in namespace
+  seed - 1 so that their key identifiers and capture IDs do not collide, K at most 500;
+  about 4,000 captures and 56,000 reports each, side by side as in
+  ``bench_attribution.py``): the
   reports steps above (unless ``--captures-only``), then ``ingest captures``,
   ``attribute``, ``stats brands --period 2012 --format json`` and ``export attribution
   --format jsonl``. No K (or 0) skips them. Worlds already in WORKDIR are reused.
@@ -213,7 +215,12 @@ class World:
 
 
 def synth(
-    path: Path, *, seed: int, reports: int | None = None, profile: str = "s3"
+    path: Path,
+    *,
+    seed: int,
+    reports: int | None = None,
+    profile: str = "s3",
+    namespace: int | None = None,
 ) -> float:
     """Write a synthetic world once (the CLI's ``synth``); seconds taken, 0 if it was there."""
     if (path / "truth").exists():
@@ -232,6 +239,8 @@ def synth(
     ]
     if reports is not None:
         cmd += ["--reports", str(reports)]
+    if namespace is not None:
+        cmd += ["--namespace", str(namespace)]
     t = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
     return time.perf_counter() - t
@@ -452,7 +461,7 @@ def main() -> None:
         "--memory-limit",
         default=None,
         metavar="SIZE",
-        help="VIGIL_MEMORY_LIMIT for the DuckDB runs (say 3GB); default: DuckDB's own",
+        help="VIGIL_MEMORY_LIMIT for the DuckDB runs (say 3GB, or duckdb for DuckDB's own); default: Vigil's (3GB)",
     )
     args = parser.parse_args()
     become_subreaper()
@@ -470,9 +479,11 @@ def main() -> None:
         )
     for k in [k for k in args.captures_worlds if k > 0]:
         paths, synth_s = [], 0.0
+        if k > 500:
+            parser.error(f"--captures-worlds: at most 500 worlds, not {k}")
         for seed in range(1, k + 1):
-            path = base / f"s4-{seed}"
-            synth_s += synth(path, seed=seed, profile="s4")
+            path = base / f"s4n-{seed}"
+            synth_s += synth(path, seed=seed, profile="s4", namespace=seed - 1)
             paths.append(path)
         worlds.append(
             (

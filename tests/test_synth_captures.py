@@ -388,3 +388,58 @@ def test_the_pipeline_finds_the_worlds_brands_and_distributors(world: Path, tmp_
                 assert sorted(b["urls"] for b in value) == sorted(b["urls"] for b in want)
             elif key not in tied:
                 assert value == want, (period, key)
+
+
+# ------------------------------------------------------------------------ namespaces
+
+
+def _values(world: Path) -> set[tuple[str, str]]:
+    """Every key identifier the world's pages were given (the deliberate decoys apart)."""
+    return {tuple(v) for r in _rows(world) for v in r["values"]}
+
+
+def test_a_namespace_gives_a_world_values_of_its_own(tmp_path: Path) -> None:
+    # the same seed draws the same random numbers: only the namespace can tell the values apart
+    for ns in (3, 4):
+        generate_world(tmp_path / f"ns{ns}", seed=21, reports=8000, namespace=ns)
+    three, four = _values(tmp_path / "ns3"), _values(tmp_path / "ns4")
+    assert {k for k, _ in three} >= {"merchant_account", "payment_form", "email", "phone", "analytics_id"}
+    assert three and four and not three & four
+    ids = [{r["capture_id"] for r in _rows(tmp_path / f"ns{ns}")} for ns in (3, 4)]
+    assert not ids[0] & ids[1]
+    # and the pages carry exactly those values (drama-range phones included)
+    html = pages(tmp_path / "ns3")
+    for row in _rows(tmp_path / "ns3"):
+        found = extract_identifiers(html[row["capture_id"]], base_url=row["url"])
+        assert {(i.kind, i.value) for i in found if KINDS[i.kind].pivot} == {tuple(v) for v in row["values"] + row["decoys"]}
+    with pytest.raises(ConfigError, match="--namespace"):
+        generate_world(tmp_path / "bad", namespace=500)
+
+
+def _groups(db: Path, worlds: list[Path]) -> set[frozenset[str]]:
+    """Attribute the worlds' captures in one store: the captures of each distributor."""
+    from vigil.attribute.run import attribute_store
+    from vigil.ingest.captures import CaptureIngest
+    from vigil.store import Store
+
+    with Store(db) as store:
+        CaptureIngest(store).run([p for w in worlds for p in (w / "captures" / "analyst-tool", w / "captures" / "crawler.warc.gz")])
+        attribute_store(store)
+        got = store.con.execute("""SELECT c.capture_id, a.distributor_id FROM captures c
+            JOIN capture_attribution a USING (capture_key) WHERE a.distributor_id IS NOT NULL""").fetchall()  # fmt: skip
+    groups: dict[str, set[str]] = {}
+    for capture_id, distributor in got:
+        groups.setdefault(distributor, set()).add(capture_id)
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.mark.slow
+def test_worlds_in_their_own_namespaces_load_side_by_side(tmp_path: Path) -> None:
+    """Two worlds in one store are attributed as each is alone: no distributor spans both."""
+    worlds = [tmp_path / f"w{ns}" for ns in (5, 6)]
+    for seed, ns, world in zip((31, 32), (5, 6), worlds):
+        generate_world(world, seed=seed, reports=8000, namespace=ns)
+    alone = _groups(tmp_path / "w5.duckdb", worlds[:1]) | _groups(tmp_path / "w6.duckdb", worlds[1:])
+    together = _groups(tmp_path / "both.duckdb", worlds)
+    assert len(alone) > 10
+    assert together == alone

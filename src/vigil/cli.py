@@ -192,6 +192,7 @@ def synth(
     profile: Annotated[str, typer.Option(help="s3: calibrated to §3 hosting (default); s4: calibrated to §4 brands and distributors.")] = "s3",
     decoys: Annotated[float, typer.Option(help="Multiply the decoy identifiers shared by unrelated brands.")] = 1.0,
     mutations: Annotated[float, typer.Option(help="Multiply the per-capture page changes.")] = 1.0,
+    namespace: Annotated[Optional[int], typer.Option(help="0-499: give the world's key identifiers and capture IDs a space of their own, so that worlds of different namespaces can be loaded side by side without sharing values (load tests).")] = None,
 ) -> None:
     """Write a synthetic world: raw hotline reports and captures, its IP database and shared services, and (apart) its ground truth."""
     from vigil.synth import DEFAULT_REPORTS, generate_world
@@ -201,7 +202,7 @@ def synth(
         with _progress() as bar:
             task = bar.add_task("synth reports", total=total or 56_312)
             summary = generate_world(out_dir, seed=seed, reports=total, profile=profile, decoys=decoys, mutations=mutations,
-                                     progress=lambda n: bar.update(task, completed=n))  # fmt: skip
+                                     namespace=namespace, progress=lambda n: bar.update(task, completed=n))  # fmt: skip
         out.print(
             f"wrote the synthetic world ({summary.profile}, seed {summary.seed}) to {out_dir}: {summary.rows:,} report rows "
             f"in {summary.files} files, {summary.captures:,} captures; ground truth apart in {summary.truth_dir}",

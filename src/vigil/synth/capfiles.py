@@ -91,15 +91,18 @@ class _Warc:
         self.handle.close()
 
 
-def write_captures(out: Path, shots: Sequence[Shot], *, seed: int, mutations: float,
+def write_captures(out: Path, shots: Sequence[Shot], *, seed: int, mutations: float, namespace: int | None = None,
                    folder_every: int = 4, media_every: int = 90) -> CaptureFiles:  # fmt: skip
-    """Render and write every shot (setting its ``capture_id`` and ``source``)."""
+    """Render and write every shot (setting its ``capture_id`` and ``source``); with a
+    ``namespace``, folder capture IDs carry it (``AT-017-000001``) and WARC record IDs are drawn
+    from a stream of its own, so that worlds side by side keep their captures apart."""
+    prefix = "AT-" if namespace is None else f"AT-{namespace:03d}-"
     root = out / "captures"
     folder = root / FOLDER
     (folder / "pages").mkdir(parents=True, exist_ok=True)
     (folder / "media").mkdir(exist_ok=True)
     pages_rng = random.Random(f"{seed}:pages")
-    warc = _Warc(root / WARC, random.Random(f"{seed}:warc"))
+    warc = _Warc(root / WARC, random.Random(f"{seed}:warc" if namespace is None else f"{seed}:{namespace}:warc"))
     done = CaptureFiles()
     kinds = ("jpg", "mp4", "png")
     with open(folder / "manifest.jsonl", "w", encoding="utf-8") as manifest:
@@ -117,7 +120,7 @@ def write_captures(out: Path, shots: Sequence[Shot], *, seed: int, mutations: fl
                 n = done.folder_pages = done.folder_pages + 1
                 name = f"pages/{n:06d}.html"
                 (folder / name).write_bytes(body)
-                shot.capture_id, shot.source = f"AT-{n:06d}", FOLDER_SOURCE
+                shot.capture_id, shot.source = f"{prefix}{n:06d}", FOLDER_SOURCE
                 row = {"capture_id": shot.capture_id, "url": shot.url, "captured_at": when, "file": name,
                        "referrer": shot.referrer, "source": FOLDER_SOURCE}  # fmt: skip
                 manifest.write(json.dumps(row) + "\n")
@@ -133,7 +136,7 @@ def write_captures(out: Path, shots: Sequence[Shot], *, seed: int, mutations: fl
                 else:  # a media file in the folder; a png is named .html (found by its magic number)
                     name = f"media/{i:06d}.{'html' if kind == 'png' else kind}"
                     (folder / name).write_bytes(payload)
-                    row = {"capture_id": f"AT-M{i:06d}", "url": media_url, "captured_at": when, "file": name,
+                    row = {"capture_id": f"{prefix}M{i:06d}", "url": media_url, "captured_at": when, "file": name,
                            "source": FOLDER_SOURCE}  # fmt: skip
                     manifest.write(json.dumps(row) + "\n")
                 done.media += 1

@@ -57,12 +57,12 @@ def label_templates(shots: Sequence[Shot]) -> None:
 
 def build_captures(out: Path, demands: Sequence[Demand], distributors: Sequence[Distributor], *, seed: int,
                    decoys: float, mutations: float, counts: ReportCounts, periods: Sequence[str],
-                   disguise_every: int = 14) -> CaptureSummary:  # fmt: skip
+                   disguise_every: int = 14, namespace: int | None = None) -> CaptureSummary:  # fmt: skip
     shots = schedule(demands, random.Random(f"{seed}:shots"), disguise_every=disguise_every)
     label_templates(shots)
     dropped = False
     for attempt in (decoys, 0.0):
-        ids = IdentifierFactory(random.Random(f"{seed}:ids"), seed)
+        ids = IdentifierFactory(random.Random(f"{seed}:ids"), seed, namespace)
         placed = assign_identifiers(shots, distributors, ids, random.Random(f"{seed}:assign"), decoys=attempt)
         problems = link_distributors(shots).problems
         if not problems:
@@ -70,7 +70,7 @@ def build_captures(out: Path, demands: Sequence[Demand], distributors: Sequence[
         if attempt == 0.0 or len(shots) > 200:  # only a tiny world may lack the room for decoys
             raise RuntimeError(f"synthetic world: the distributor rules do not give back the distributors: {problems}")
         dropped = True
-    files = write_captures(out, shots, seed=seed, mutations=mutations,
+    files = write_captures(out, shots, seed=seed, mutations=mutations, namespace=namespace,
                            media_every=max(10, min(90, len(shots) // 6)))  # fmt: skip
     commercial = {d.url: d.commercial_ts for d in demands}
     truth = BrandTruth(shots, commercial, counts)

@@ -8,6 +8,11 @@ phone numbers from the ranges reserved for fiction (+44 20 7946 0xxx, +1 NXX 555
 Bitcoin and Ethereum addresses with valid checksums derived from hashes of fixed strings
 (no key exists for them); GB IBANs with valid check digits for made-up bank codes.
 
+A world written with a ``namespace`` (0 to 499, for loading many worlds side by side) puts
+it in every value it invents: merchant accounts, payment hosts, e-mail domains and
+webmail locals, counters, wallets; and its phones come from its own share of the Ofcom
+drama ranges (:data:`UK_DRAMA`). Only the deliberate decoys stay shared.
+
 Each :class:`Pay` (payment channel) and :class:`Contact` knows the normalised pivot values
 a page that shows it carries, written the way docs/identifiers.md normalises them. The
 truth uses those, never the extractor.
@@ -19,6 +24,8 @@ import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import phonenumbers
 
 from vigil.attribute.crypto import b58check_encode, eth_checksum_address, segwit_encode
 
@@ -40,6 +47,15 @@ _BANKS = ("ZVGL", "XQRT", "ZKMB", "XWLD", "ZPNT", "XKRV")
 _AREAS = ("202", "212", "312", "415", "617", "305", "713", "206")
 _LOCALS = ("sales", "members", "club", "desk", "billing", "join", "office", "support", "orders")
 _PAY_WORDS = ("pay", "billing", "secure", "checkout", "order")
+#: Namespaces a world can take (each gets 1/NAMESPACES of the drama phone numbers).
+NAMESPACES = 500
+#: UK numbers Ofcom keeps for drama: E.164 prefixes of 1,000 numbers each, all valid for
+#: phonenumbers (0115 496 0, 01632 960 and 07700 900 are not, so they are left out).
+UK_DRAMA = (
+    "+442079460", "+441134960", "+441144960", "+441164960", "+441174960", "+441184960", "+441214960",
+    "+441314960", "+441414960", "+441514960", "+441614960", "+442896496", "+442920180", "+448081570",
+    "+443069990",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,12 +118,20 @@ def iban_gb(bank: str, sort: int, account: int) -> str:
     return f"GB{98 - number % 97:02d}{bban}"
 
 
+def _drama_number(i: int) -> str:
+    """The ``i``-th number of the drama ranges, E.164."""
+    return f"{UK_DRAMA[i // 1000]}{i % 1000:03d}"
+
+
 class IdentifierFactory:
     """Unique fictional values, one stream per world."""
 
-    def __init__(self, rng: random.Random, seed: int) -> None:
+    def __init__(self, rng: random.Random, seed: int, namespace: int | None = None) -> None:
         self.rng = rng
         self.seed = seed
+        self.namespace = namespace
+        self.ns = "" if namespace is None else f"{namespace:03d}"  # put into invented values
+        self.nz = "" if namespace is None else f"{namespace + 1:03d}"  # the same for digit-only values
         self.used: set[str] = set()
         self.count = 0
 
@@ -125,17 +149,17 @@ class IdentifierFactory:
         if kind in PROCESSORS:
             action, field, scope = PROCESSORS[kind]
             letter = {"cardgate": "M", "wallet": "W", "sms": "S"}[kind]
-            account = self._fresh(lambda: f"{letter}-{rng.randrange(10000, 99999)}")
+            account = self._fresh(lambda: f"{letter}-{self.ns}{rng.randrange(10000, 99999)}")
             return Pay(kind, action, field, account, (("merchant_account", f"{scope}/{account}"),))
         if kind == "transfer":
-            account = self._fresh(lambda: f"BX-{rng.randrange(1000, 9999)}")
+            account = self._fresh(lambda: f"BX-{self.ns}{rng.randrange(1000, 9999)}")
             action = f"https://transfer.example/in/{account.lower()}"
             values = (("merchant_account", f"example-money-transfer/{account}"), ("payment_form", action))
             return Pay(kind, action, "beneficiary", account, values)
         if kind == "decoy":
-            account = self._fresh(lambda: f"PC-{rng.randrange(10000, 99999)}")
+            account = self._fresh(lambda: f"PC-{self.ns}{rng.randrange(10000, 99999)}")
             return Pay(kind, DECOY_CHECKOUT, "merchant_id", account, (("merchant_account", f"checkout.paycorner.test/{account}"),))
-        host = self._fresh(lambda: f"{rng.choice(_PAY_WORDS)}{rng.randrange(1, 99)}.{tag}.test")
+        host = self._fresh(lambda: f"{rng.choice(_PAY_WORDS)}{rng.randrange(1, 99)}.{tag}{self.ns}.test")
         account = self._fresh(lambda: f"{tag[:3].upper()}{rng.randrange(100, 9999)}")
         action = f"https://{host}/checkout"
         return Pay("own", action, "merchant_id", account, (("merchant_account", f"{host}/{account}"), ("payment_form", action)))
@@ -145,20 +169,22 @@ class IdentifierFactory:
         rng = self.rng
         self.count += 1
         if kind == "email":
-            domain = f"{tag}{rng.randrange(2, 99)}.{rng.choice(('test', 'example'))}"
+            domain = f"{tag}{rng.randrange(2, 99)}{'w' + self.ns if self.ns else ''}.{rng.choice(('test', 'example'))}"
             value = self._fresh(lambda: f"{rng.choice(_LOCALS)}{rng.choice(('', str(rng.randrange(1, 99))))}@{domain}")
             return Contact("email", value, value)
         if kind == "webmail":
-            value = self._fresh(lambda: f"{tag}.{rng.choice(_LOCALS)}{rng.randrange(1, 999)}@{WEBMAIL}")
+            value = self._fresh(lambda: f"{tag}.{rng.choice(_LOCALS)}{rng.randrange(1, 999)}{'.w' + self.ns if self.ns else ''}@{WEBMAIL}")
             return Contact("email", value, value)
         if kind == "phone":
+            if self.namespace is not None:
+                return self._drama_phone(self.namespace)
             if rng.random() < 0.5:
                 uk = self._fresh(lambda: f"+44207946{rng.randrange(0, 1000):04d}")
                 return Contact("phone", uk, f"+44 20 7946 {uk[-4:]}")
             area = rng.choice(_AREAS)
             us = self._fresh(lambda: f"+1{area}55501{rng.randrange(0, 100):02d}")
             return Contact("phone", us, f"+1 {us[2:5]}-{us[5:8]}-{us[8:]}")
-        digest = _digest(self.seed, kind, tag, self.count)
+        digest = _digest(self.seed, kind, tag, self.count) if self.namespace is None else _digest(self.seed, self.namespace, kind, tag, self.count)
         if kind == "btc":
             if rng.random() < 0.6:
                 value = b58check_encode(b"\x00" + digest[:20])
@@ -170,16 +196,27 @@ class IdentifierFactory:
             value = eth_checksum_address("0x" + digest[:20].hex()) or ""
             self.used.add(value)
             return Contact("eth", value, value)
-        value = self._fresh(lambda: iban_gb(rng.choice(_BANKS), rng.randrange(10**6), rng.randrange(10**8)))
+        def sort_code() -> int:  # a namespace takes its own thousand sort codes
+            return rng.randrange(10**6) if self.namespace is None else self.namespace * 1000 + rng.randrange(1000)
+
+        value = self._fresh(lambda: iban_gb(rng.choice(_BANKS), sort_code(), rng.randrange(10**8)))
         shown = " ".join(value[i : i + 4] for i in range(0, len(value), 4))
         return Contact("iban", value, shown)
+
+    def _drama_phone(self, namespace: int) -> Contact:
+        """A UK drama number from this namespace's share: every NAMESPACES-th of the 15,000."""
+        rng = self.rng
+        share = range(namespace, 1000 * len(UK_DRAMA), NAMESPACES)
+        value = self._fresh(lambda: _drama_number(rng.choice(share)))
+        shown = phonenumbers.format_number(phonenumbers.parse(value), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return Contact("phone", value, shown)
 
     # ---------------------------------------------------------------- counter
     def counter(self, style: int) -> tuple[str, Value]:
         """A site counter in ``style`` (0 statcounter, 1 tag): (as written, pivot value)."""
         rng = self.rng
         if style == 0:
-            n = self._fresh(lambda: str(rng.randrange(1_000_000, 9_999_999)))
+            n = self._fresh(lambda: f"{self.nz}{rng.randrange(1_000_000, 9_999_999)}")
             return n, ("analytics_id", f"statcounter:{n}")
-        tag = self._fresh(lambda: f"UA-{rng.randrange(1_000_000, 9_999_999)}-{rng.randrange(1, 4)}")
+        tag = self._fresh(lambda: f"UA-{self.nz}{rng.randrange(1_000_000, 9_999_999)}-{rng.randrange(1, 4)}")
         return tag, ("analytics_id", tag)

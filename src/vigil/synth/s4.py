@@ -225,7 +225,7 @@ class _S4Run:
 
 
 def generate_s4(out: Path, *, seed: int, progress: Callable[[int], None] | None, decoys: float,
-                mutations: float) -> WorldSummary:  # fmt: skip
+                mutations: float, namespace: int | None = None) -> WorldSummary:  # fmt: skip
     run = _S4Run(out, seed, progress)
     the_plan = plan(random.Random(f"{seed}:plan"))
     demands = run.brand_sites(the_plan.urls)
@@ -241,13 +241,14 @@ def generate_s4(out: Path, *, seed: int, progress: Callable[[int], None] | None,
     run.fill_reports(2012, REPORTS_2012)
     quarantine = run.sink.close()
     capture = build_captures(out, demands, the_plan.distributors, seed=seed, decoys=decoys, mutations=mutations,
-                             counts=run.counts, periods=PERIODS)  # fmt: skip
+                             counts=run.counts, periods=PERIODS, namespace=namespace)  # fmt: skip
     run.hosting.write(out / "truth" / "hosting.json")
     write_common(out, quarantine, run.sink)
     _check(capture.attribution)
     inputs = write_inputs(out, capture.shots, seed)
     world = {
         "generator": "vigil.synth", "profile": "s4", "seed": seed, "rows": run.sink.rows,
+        **({"namespace": namespace} if namespace is not None else {}),
         "period": {"start": "2009-06-01", "end": "2013-01-01"}, "files": [f"reports/{s.name}" for s in FILES_S4],
         "rows_by_family_kind": dict(run.sink.kind_rows), "families": run.families, "urls": run.urls,
         "captures": capture_description(capture, decoys=decoys, mutations=mutations),

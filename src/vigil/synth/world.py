@@ -29,6 +29,7 @@ from vigil.synth.calibration import (
 from vigil.synth.capworld import UrlSampler, build_captures
 from vigil.synth.families import FamilyFactory
 from vigil.synth.files import FILES, S3_FILES
+from vigil.synth.idvalues import NAMESPACES
 from vigil.synth.hosting import (
     build_orgs,
     orgs_by_country,
@@ -210,7 +211,7 @@ class _Run:
         recs = self.factory.noise(start, end, wanted)
         self.commit(recs, kind="top-up" if exact else "noise", with_dirt=not exact)
 
-    def finish(self, *, decoys: float, mutations: float) -> WorldSummary:
+    def finish(self, *, decoys: float, mutations: float, namespace: int | None = None) -> WorldSummary:
         quarantine = self.sink.close()
         self._check_calibration()
         distributors = s3_distributors(self.boundaries[0], self.boundaries[8])
@@ -218,7 +219,7 @@ class _Run:
         book = TemplateBook(random.Random(f"{self.seed}:book"))
         assign_brands(demands, distributors, book, random.Random(f"{self.seed}:brands"))
         capture = build_captures(self.out, demands, distributors, seed=self.seed, decoys=decoys, mutations=mutations,
-                                 counts=self.counts, periods=BRAND_PERIODS)  # fmt: skip
+                                 counts=self.counts, periods=BRAND_PERIODS, namespace=namespace)  # fmt: skip
         sink = self.sink
         truth_dir = self.out / "truth"
         self.truth.write(truth_dir / "hosting.json")
@@ -257,6 +258,7 @@ def generate_world(
     profile: str = "s3",
     decoys: float = 1.0,
     mutations: float = 1.0,
+    namespace: int | None = None,
 ) -> WorldSummary:
     """Write a synthetic world to ``out`` (which must be empty or absent); same arguments, same bytes.
 
@@ -267,7 +269,11 @@ def generate_world(
     to §4 (brands and distributors, June 2009 - December 2012) with a few thousand
     captures; its size is fixed by the calibration, so it takes no ``reports``.
     ``decoys`` and ``mutations`` multiply the decoy identifiers and the per-capture
-    rotations (0 turns them off). ``progress`` is called now and then with the number of
+    rotations (0 turns them off). ``namespace`` (0 to 499) gives the world's key
+    identifiers and folder capture IDs a space of their own, so that worlds written with
+    different namespaces share no value but the deliberate decoys and can be loaded side by
+    side (load tests); without it, worlds of different seeds draw from the same small
+    fictional pools and collide. ``progress`` is called now and then with the number of
     report rows written so far, and once at the end with the total.
     """
     out = Path(out)
@@ -275,6 +281,8 @@ def generate_world(
         raise ConfigError(f"--profile must be one of {', '.join(PROFILES)}, not {profile!r}")
     if decoys < 0 or mutations < 0:
         raise ConfigError("--decoys and --mutations must not be negative")
+    if namespace is not None and not 0 <= namespace < NAMESPACES:
+        raise ConfigError(f"--namespace must be from 0 to {NAMESPACES - 1}, not {namespace}")
     if profile == "s4" and reports is not None:
         raise ConfigError("the s4 world has the calibrated size of assessment §4; leave --reports out")
     rows = DEFAULT_REPORTS if reports is None else reports
@@ -287,10 +295,10 @@ def generate_world(
     if profile == "s4":
         from vigil.synth.s4 import generate_s4
 
-        return generate_s4(out, seed=seed, progress=progress, decoys=decoys, mutations=mutations)
+        return generate_s4(out, seed=seed, progress=progress, decoys=decoys, mutations=mutations, namespace=namespace)
     run = _Run(out, seed, rows, progress)
     run.run()
-    return run.finish(decoys=decoys, mutations=mutations)
+    return run.finish(decoys=decoys, mutations=mutations, namespace=namespace)
 
 
 __all__ = ["DEFAULT_REPORTS", "WorldSummary", "generate_world"]
