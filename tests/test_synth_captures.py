@@ -443,3 +443,29 @@ def test_worlds_in_their_own_namespaces_load_side_by_side(tmp_path: Path) -> Non
     together = _groups(tmp_path / "both.duckdb", worlds)
     assert len(alone) > 10
     assert together == alone
+    # scored against both truths at once: each world's D01 is its own (a shared label would halve recall)
+    from vigil.attribute.evaluate import evaluate
+    from vigil.store import Store
+
+    with Store(tmp_path / "both.duckdb", read_only=True) as store:
+        scored = evaluate(store, [w / "truth" / "captures.jsonl" for w in worlds])
+    assert scored["captures"] == sum(1 for w in worlds for r in _rows(w) if not r["cover"])
+    assert scored["distributors"]["bcubed_recall"] > 0.95 and scored["distributors"]["bcubed_precision"] > 0.9
+
+
+def test_truth_files_must_be_rows_of_distinct_captures(tmp_path: Path) -> None:
+    from vigil.attribute.evaluate import read_truth
+    from vigil.errors import InputError
+
+    one, two, bad = tmp_path / "one.jsonl", tmp_path / "two.jsonl", tmp_path / "bad.jsonl"
+    one.write_text('{"capture_id": "a", "brand": "T1.D01", "distributor": "D01"}\n\n'
+                   '{"capture_id": "b", "brand": null, "distributor": null, "cover": true}\n')  # fmt: skip
+    two.write_text('{"capture_id": "c", "brand": "T1.D01", "distributor": "D01"}\n')
+    assert read_truth([one]) == [{"capture_id": "a", "brand": "T1.D01", "distributor": "D01"}]
+    assert read_truth([one, two]) == [{"capture_id": "a", "brand": "1:T1.D01", "distributor": "1:D01"},
+                                      {"capture_id": "c", "brand": "2:T1.D01", "distributor": "2:D01"}]  # fmt: skip
+    with pytest.raises(InputError, match=r"one\.jsonl:1: capture a is also in .*one\.jsonl"):
+        read_truth([one, one])
+    bad.write_text('{"capture_id": "x", "brand": "B", "distributor": "D"}\n{"capture_id": "y", "brand": \n')
+    with pytest.raises(InputError, match=r"bad\.jsonl:2: not a truth row"):
+        read_truth([bad])

@@ -563,7 +563,7 @@ def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="
 
 @app.command("eval")
 def evaluate_cmd(
-    truth: Annotated[Path, typer.Option("--truth", help="A synthetic world's truth/captures.jsonl.")],
+    truth: Annotated[list[Path], typer.Option("--truth", help="A synthetic world's truth/captures.jsonl; repeat it for worlds loaded side by side (each written with its own --namespace).")],
     db: DbOption = Path("vigil.duckdb"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +65,46 @@ def _naive(store: Any) -> tuple[dict[str, str], dict[str, str]]:
     return brands, distributors
 
 
-def evaluate(store: Any, truth_file: Path) -> dict[str, Any]:
-    try:
-        lines = truth_file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{truth_file}: cannot read: {exc.strerror}") from None
-    truth = [json.loads(line) for line in lines if line.strip()]
-    truth = [t for t in truth if not t.get("cover")]
+def read_truth(truth_files: Sequence[Path]) -> list[dict[str, Any]]:
+    """The truth rows of one or more worlds (covers left out).
+
+    With several files, each world's labels get its position as a prefix (``2:D01``), for
+    ``D01`` of one world is not ``D01`` of another; a capture ID in two files is refused,
+    as the worlds were then not written in namespaces of their own.
+    """
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, Path] = {}
+    for n, path in enumerate(truth_files):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text") from None
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                capture_id = str(row["capture_id"])
+                labels = {key: row.get(key) for key in ("brand", "distributor")}
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise InputError(f"{path}:{number}: not a truth row (a JSON object with capture_id, brand and distributor)") from None
+            if capture_id in seen:
+                raise InputError(f"{path}:{number}: capture {capture_id} is also in {seen[capture_id]}: "
+                                 "write worlds that are scored together with their own --namespace")  # fmt: skip
+            seen[capture_id] = path
+            if row.get("cover"):
+                continue
+            if len(truth_files) > 1:
+                labels = {key: None if v is None else f"{n + 1}:{v}" for key, v in labels.items()}
+            rows.append({"capture_id": capture_id, **labels})
+    return rows
+
+
+def evaluate(store: Any, truth_files: Path | Sequence[Path]) -> dict[str, Any]:
+    """Scores of the store's attribution against the truth of one world, or of several side by side."""
+    truth = read_truth([truth_files] if isinstance(truth_files, Path) else list(truth_files))
     got = [tuple(r.values()) for r in store.engine.rows("attribution", """SELECT c.capture_id, a.brand_id, a.distributor_id
         FROM captures c JOIN capture_attribution a USING (capture_key)""")]  # fmt: skip
     brand = {cid: b for cid, b, _ in got}
