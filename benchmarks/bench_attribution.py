@@ -6,7 +6,9 @@ distributors, evidence), with peak memory; distributor grouping beside networkx.
 Each size ingests the captures of K synthetic s4 worlds (seeds 1..K, each in namespace
 seed - 1 so that no two share a key identifier but the deliberate decoys; about 4,000
 captures each; K at most 500) into one store, then times ``analyse_pages`` (per page, cached) and ``attribute_store``
-(the set steps, pages already analysed) in a fresh process. Prints one JSON line per size.
+(the set steps, pages already analysed) in a fresh process, then scores the attribution
+against every world's truth at once (B-cubed F1 for brands and distributors, and for the
+naive baseline of ``vigil eval``). Prints one JSON line per size.
 ``--reuse`` keeps the store of an earlier run, so only the set steps are measured afresh.
 """
 
@@ -42,6 +44,11 @@ with Store(db) as store:
     result = attribute_store(store)
     out["set_steps_s"] = time.perf_counter() - t
     out.update(templates=result.templates, brands=result.brands, distributors=result.distributors)
+    # quality at this size: every world's truth at once (namespaced worlds keep their labels apart)
+    from vigil.attribute.evaluate import evaluate
+    scored = evaluate(store, [w / "truth" / "captures.jsonl" for w in worlds])
+    for name in ("brands", "distributors", "baseline_brands", "baseline_distributors"):
+        out[f"bcubed_f1_{name}"] = scored[name]["bcubed_f1"]
     # distributor grouping (SQL, level by level) beside networkx's connected components on
     # the same page-value graph (attribute_store left _lk_pages and _lk_pivots in the session)
     import networkx as nx

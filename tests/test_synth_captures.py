@@ -469,3 +469,15 @@ def test_truth_files_must_be_rows_of_distinct_captures(tmp_path: Path) -> None:
     bad.write_text('{"capture_id": "x", "brand": "B", "distributor": "D"}\n{"capture_id": "y", "brand": \n')
     with pytest.raises(InputError, match=r"bad\.jsonl:2: not a truth row"):
         read_truth([bad])
+
+
+def test_the_fictional_phone_numbers_are_valid_distinct_and_shared_out() -> None:
+    import phonenumbers
+
+    from vigil.synth.idvalues import _DRAMA_NUMBERS, NAMESPACES, UK_DRAMA, _drama_number
+
+    numbers = [_drama_number(i) for i in range(_DRAMA_NUMBERS)]
+    assert len(set(numbers)) == len(numbers) >= 100 * NAMESPACES  # each namespace gets 100 or more
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in numbers[::7] + numbers[-3:])
+    # only the ranges kept for fiction: UK drama blocks and US 555-0100..0199
+    assert all(n[:-3] in UK_DRAMA or re.fullmatch(r"\+1[2-9][0-9]{2}55501[0-9]{2}", n) for n in numbers)

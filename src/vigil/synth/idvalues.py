@@ -11,7 +11,8 @@ Bitcoin and Ethereum addresses with valid checksums derived from hashes of fixed
 A world written with a ``namespace`` (0 to 499, for loading many worlds side by side) puts
 it in every value it invents: merchant accounts, payment hosts, e-mail domains and
 webmail locals, counters, wallets; and its phones come from its own share of the Ofcom
-drama ranges (:data:`UK_DRAMA`). Only the deliberate decoys stay shared.
+drama ranges and US 555-01xx numbers (:func:`_drama_number`). Only the deliberate decoys
+stay shared.
 
 Each :class:`Pay` (payment channel) and :class:`Contact` knows the normalised pivot values
 a page that shows it carries, written the way docs/identifiers.md normalises them. The
@@ -49,13 +50,33 @@ _LOCALS = ("sales", "members", "club", "desk", "billing", "join", "office", "sup
 _PAY_WORDS = ("pay", "billing", "secure", "checkout", "order")
 #: Namespaces a world can take (each gets 1/NAMESPACES of the drama phone numbers).
 NAMESPACES = 500
-#: UK numbers Ofcom keeps for drama: E.164 prefixes of 1,000 numbers each, all valid for
-#: phonenumbers (0115 496 0, 01632 960 and 07700 900 are not, so they are left out).
+#: Phone numbers kept for fiction: the UK's drama ranges (E.164 prefixes of 1,000 numbers
+#: each, all valid for phonenumbers; 0115 496 0, 01632 960 and 07700 900 are not, so they are
+#: left out), then 555-0100 to 555-0199 in US area codes.
 UK_DRAMA = (
     "+442079460", "+441134960", "+441144960", "+441164960", "+441174960", "+441184960", "+441214960",
-    "+441314960", "+441414960", "+441514960", "+441614960", "+442896496", "+442920180", "+448081570",
-    "+443069990",
+    "+441314960", "+441414960", "+441514960", "+441614960", "+441914980", "+442896496", "+442920180",
+    "+448081570", "+449098790", "+443069990",
 )  # fmt: skip
+_US_AREAS = (  # US geographic area codes whose 555-01xx numbers phonenumbers 9.0.43 finds valid
+    "201 202 203 205 206 207 208 209 210 212 213 214 215 216 217 218 219 220 223 224 225 227 228 "
+    "229 231 234 235 239 240 248 251 252 253 254 256 260 262 267 269 270 272 274 276 279 281 283 "
+    "301 302 303 304 305 307 308 309 310 312 313 314 315 316 317 318 319 320 321 323 324 325 326 "
+    "327 329 330 331 332 334 336 337 339 341 346 347 350 351 352 353 360 361 363 364 369 380 385 "
+    "386 401 402 404 405 406 407 408 409 410 412 413 414 415 417 419 423 424 425 430 432 434 435 "
+    "440 442 443 445 447 448 458 463 464 469 470 472 475 478 479 480 484 501 502 503 504 505 507 "
+    "508 509 510 512 513 515 516 517 518 520 530 531 534 539 540 541 551 557 559 561 562 563 564 "
+    "567 570 571 572 573 574 575 580 582 585 586 601 602 603 605 606 607 608 609 610 612 614 615 "
+    "616 617 618 619 620 623 626 628 629 630 631 636 640 641 645 646 650 651 656 657 659 660 661 "
+    "662 667 669 678 680 681 682 686 689 701 702 703 704 706 707 708 712 713 714 715 716 717 718 "
+    "719 720 724 725 726 727 728 730 731 732 734 737 738 740 743 747 748 754 757 760 762 763 765 "
+    "769 770 771 772 773 774 775 779 781 785 786 801 802 803 804 805 806 808 810 812 813 814 815 "
+    "816 817 818 820 821 826 828 830 831 832 835 838 839 840 843 845 847 848 850 854 856 857 858 "
+    "859 860 862 863 864 865 870 872 878 901 903 904 906 907 908 909 910 912 913 914 915 916 917 "
+    "918 919 920 925 928 929 930 931 934 936 937 938 940 941 943 945 947 948 949 951 952 954 956 "
+    "959 970 971 972 973 975 978 979 980 983 984 985 986 989"
+).split()
+_DRAMA_NUMBERS = 1000 * len(UK_DRAMA) + 100 * len(_US_AREAS)  # 52,900: 105 per namespace
 
 
 @dataclass(frozen=True)
@@ -119,8 +140,11 @@ def iban_gb(bank: str, sort: int, account: int) -> str:
 
 
 def _drama_number(i: int) -> str:
-    """The ``i``-th number of the drama ranges, E.164."""
-    return f"{UK_DRAMA[i // 1000]}{i % 1000:03d}"
+    """The ``i``-th fictional number (UK drama ranges first, then US 555-01xx), E.164."""
+    if i < 1000 * len(UK_DRAMA):
+        return f"{UK_DRAMA[i // 1000]}{i % 1000:03d}"
+    i -= 1000 * len(UK_DRAMA)
+    return f"+1{_US_AREAS[i // 100]}55501{i % 100:02d}"
 
 
 class IdentifierFactory:
@@ -204,9 +228,9 @@ class IdentifierFactory:
         return Contact("iban", value, shown)
 
     def _drama_phone(self, namespace: int) -> Contact:
-        """A UK drama number from this namespace's share: every NAMESPACES-th of the 15,000."""
+        """A fictional number from this namespace's share: every NAMESPACES-th of them."""
         rng = self.rng
-        share = range(namespace, 1000 * len(UK_DRAMA), NAMESPACES)
+        share = range(namespace, _DRAMA_NUMBERS, NAMESPACES)
         value = self._fresh(lambda: _drama_number(rng.choice(share)))
         shown = phonenumbers.format_number(phonenumbers.parse(value), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
         return Contact("phone", value, shown)
