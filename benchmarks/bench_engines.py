@@ -17,6 +17,10 @@ an empty store, one CLI subprocess per stage, as a user would run it:
   ``attribute``, ``stats brands --period 2012 --format json`` and ``export attribution
   --format jsonl``. No K (or 0) skips them. Worlds already in WORKDIR are reused.
 
+``--reattribute STORE [--keep-pages]`` instead reruns only ``attribute`` (every page analysed
+again, unless ``--keep-pages``), ``stats brands`` and ``export attribution`` on a DuckDB
+store an earlier run left, e.g. the 1M store: memory and time of attribution alone.
+
 DuckDB stores in ``WORKDIR/<world>.duckdb``; Spark (``vigil --engine spark --data DIR``)
 in ``WORKDIR/<world>.spark/``; both are emptied first. Every stage pays its own start-up
 (for Spark: a JVM and a session per command), because that is what a CLI user pays.
@@ -422,6 +426,37 @@ def compare(label: str, results: dict[str, dict[str, Path]]) -> dict[str, object
     return check
 
 
+def reattribute(store: Path, base: Path, *, keep_pages: bool, memory_limit: str | None, timeout: float) -> None:
+    """``attribute``, ``stats brands`` and ``export attribution`` again on an existing store
+    (one JSON line): memory and time of the attribution alone, at a size already ingested."""
+    import duckdb
+
+    if not keep_pages:  # a cache digest no run can match: every page is analysed again
+        with duckdb.connect(str(store)) as con:
+            con.execute("UPDATE page_cache SET digest = 'recompute' WHERE name = 'pages'")
+    out_dir, log_dir = base / "out" / "reattribute", base / "logs" / "reattribute"
+    for folder in (out_dir, log_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+    env.update(VIGIL_PROGRESS="log", VIGIL_DB=str(store))
+    if memory_limit:
+        env["VIGIL_MEMORY_LIMIT"] = memory_limit
+    record: dict[str, object] = {"store": str(store), "pages_kept": keep_pages, "load_average": os.getloadavg()}
+    for name, args, stdout_path in [
+        ("attribute", ["attribute"], None),
+        ("stats_brands", ["stats", "brands", "--period", "2012", "--format", "json"], out_dir / "brands.json"),
+        ("export", ["export", "attribution", "--format", "jsonl"], out_dir / "attribution.jsonl"),
+    ]:
+        stage = run_stage(name, [sys.executable, "-m", "vigil", *args], env=env, timeout=timeout, stdout_path=stdout_path)
+        (log_dir / f"{name}.log").write_text(stage.stderr)
+        record[name] = {"wall_s": round(stage.wall_s, 1), "cpu_s": round(stage.cpu_s, 1),
+                        "peak_rss_mb": round(stage.peak_rss_mb), "peak_pss_mb": round(stage.peak_pss_mb)}  # fmt: skip
+        if stage.error:
+            record["error"] = f"{name}: {stage.error}"
+            break
+    print(json.dumps(record), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -463,8 +498,25 @@ def main() -> None:
         metavar="SIZE",
         help="VIGIL_MEMORY_LIMIT for the DuckDB runs (say 3GB, or duckdb for DuckDB's own); default: Vigil's (3GB)",
     )
+    parser.add_argument(
+        "--reattribute",
+        type=Path,
+        default=None,
+        metavar="STORE",
+        help="only rerun attribute, stats brands and export attribution on this DuckDB store "
+        "(every page analysed again unless --keep-pages); outputs in WORKDIR/out/reattribute/",
+    )
+    parser.add_argument(
+        "--keep-pages",
+        action="store_true",
+        help="with --reattribute: keep the per-page cache, so only the set steps run",
+    )
     args = parser.parse_args()
     become_subreaper()
+    if args.reattribute:
+        reattribute(args.reattribute, args.workdir or args.reattribute.parent, keep_pages=args.keep_pages,
+                    memory_limit=args.memory_limit, timeout=args.timeout)  # fmt: skip
+        return
     base = args.workdir or Path(tempfile.mkdtemp(prefix="vigil-bench-engines-"))
     base.mkdir(parents=True, exist_ok=True)
 
