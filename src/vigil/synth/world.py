@@ -29,13 +29,13 @@ from vigil.synth.calibration import (
 from vigil.synth.capworld import UrlSampler, build_captures
 from vigil.synth.families import FamilyFactory
 from vigil.synth.files import FILES, S3_FILES
-from vigil.synth.idvalues import NAMESPACES
 from vigil.synth.hosting import (
     build_orgs,
     orgs_by_country,
     write_iptoasn,
     write_shared_services,
 )
+from vigil.synth.idvalues import NAMESPACES
 from vigil.synth.outputs import (
     WorldSummary,
     capture_description,
