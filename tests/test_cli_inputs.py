@@ -41,7 +41,7 @@ def test_estimates_and_search_trends_from_the_command_line(tmp_path: Path) -> No
 
 def test_progress_as_log_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """``VIGIL_PROGRESS=log``: a line when a task starts and when it ends, with its counts."""
-    from vigil import cli
+    from vigil.cli import core as cli
 
     monkeypatch.setenv("VIGIL_PROGRESS", "log")
     with cli._progress() as bar:

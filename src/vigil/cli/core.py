@@ -683,3 +683,12 @@ def demo(
 
 def main() -> None:
     app()
+
+
+# The shared pieces the other command modules of this package use (cli/__init__.py imports them).
+state = _state
+errors = _errors
+open_store = _open
+is_spark = _spark
+progress = _progress
+stages = _stages

@@ -1,0 +1,12 @@
+"""The ``vigil`` command line: thin adapters over the library (no SQL, no business logic).
+
+``core`` holds the app, the shared options and helpers, and the pipeline's commands; each
+further area (the web application, disruption, sharing, …) adds its commands in a module of
+its own, imported here so that they register on the one app.
+"""
+
+from __future__ import annotations
+
+from vigil.cli.core import app, main
+
+__all__ = ["app", "main"]
