@@ -132,10 +132,11 @@ def distributor_ids(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 _DISTRIBUTOR_IDS = pa.schema([("grp", pa.string()), ("distributor_id", pa.string())])
 
-# Each capture's group: its page's, when a shared value tied the page to another page;
-# otherwise that of the nearest such capture in time of the same template (the earlier one on
-# a tie: an identified capture at the same moment counts as later); a template whose own
-# values tie it to nothing else is its own group; else none.
+# Each capture's group: its page's, when a shared value tied the page to another page (the
+# page *anchors*); otherwise the one group that the anchored captures of its template share
+# — a template used by several groups (a kit sold to several operators) leaves it
+# unattributed, never guessed by time; a template with no anchored capture whose own values
+# tie it to nothing else is its own group; else none.
 _SQL_CAPTURE_GROUPS = """
 WITH cap AS (
     SELECT a.capture_key, a.captured_at, a.page_sha256, a.skeleton_id, a.template_id, g.grp,
@@ -145,30 +146,15 @@ WITH cap AS (
 lone AS (
     SELECT template_id FROM cap GROUP BY template_id HAVING bool_or(valued) AND NOT bool_or(identified)
 ),
-ordered AS (
-    SELECT cap.*, row_number() OVER (PARTITION BY template_id
-        ORDER BY captured_at, CASE WHEN identified THEN 1 ELSE 0 END, capture_key) AS pos
-    FROM cap
-),
-near AS (
-    SELECT o.*,
-        max(CASE WHEN identified THEN pos END) OVER (PARTITION BY template_id ORDER BY pos
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_pos,
-        min(CASE WHEN identified THEN pos END) OVER (PARTITION BY template_id ORDER BY pos
-            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_pos
-    FROM ordered o
+anchors AS (
+    SELECT template_id, count(DISTINCT grp) AS n, min(grp) AS grp FROM cap WHERE identified GROUP BY template_id
 )
 SELECT w.capture_key, w.captured_at, w.page_sha256, w.skeleton_id, w.template_id,
        CASE WHEN w.identified THEN w.grp
-            WHEN p.pos IS NULL AND n.pos IS NULL THEN
-                 CASE WHEN w.template_id IN (SELECT template_id FROM lone) THEN 'template:' || w.template_id END
-            WHEN n.pos IS NULL THEN p.grp
-            WHEN p.pos IS NULL THEN n.grp
-            WHEN {m_w} - {m_p} <= {m_n} - {m_w} THEN p.grp
-            ELSE n.grp END AS grp
-FROM near w
-LEFT JOIN ordered p ON p.template_id = w.template_id AND p.pos = w.prev_pos
-LEFT JOIN ordered n ON n.template_id = w.template_id AND n.pos = w.next_pos
+            WHEN s.n = 1 THEN s.grp
+            WHEN s.n IS NULL AND w.template_id IN (SELECT template_id FROM lone) THEN 'template:' || w.template_id
+            END AS grp
+FROM cap w LEFT JOIN anchors s ON s.template_id = w.template_id
 """
 
 # Brands: template × distributor, numbered by first capture within the template.
@@ -192,9 +178,7 @@ FROM (
 def _write(store: Any) -> None:
     """Captures → groups → distributors → brands, from ``link``'s ``_page_groups`` and ``_decisions``."""
     engine = store.engine
-    micros = engine.dialect.micros
-    engine.materialise("_capture_groups", _SQL_CAPTURE_GROUPS.format(
-        m_w=micros("w.captured_at"), m_p=micros("p.captured_at"), m_n=micros("n.captured_at")))  # fmt: skip
+    engine.materialise("_capture_groups", _SQL_CAPTURE_GROUPS)
     engine.map_batches("_distributor_ids", """
         SELECT grp, capture_key FROM (
             SELECT grp, capture_key, row_number() OVER (PARTITION BY grp ORDER BY captured_at, capture_key) AS k

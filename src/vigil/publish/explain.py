@@ -37,7 +37,15 @@ def explain_brand(store: Store, brand_id: str) -> list[str]:
         lines.append(f"It was derived from brand {b['lineage_brand']} (its template is an altered version of that brand's "
                      "template, or the same template used by another operator).")  # fmt: skip
     if not b["distributor_id"]:
-        lines.append("No key identifier on its pages links it to an operator: it is not attributed to a distributor.")
+        shared = [r["distributor_id"] for r in store.engine.rows("kit candidates", """
+            SELECT distributor_id FROM brands WHERE template_id = $t AND distributor_id IS NOT NULL
+            ORDER BY distributor_id""", {"t": b["template_id"]})]  # fmt: skip
+        if len(shared) >= 2:
+            lines.append(f"Its template is used by {len(shared)} distributors ({', '.join(shared)}) and its pages carry no key "
+                         "identifier of their own, so it is not attributed to any of them: these are the candidates, and "
+                         "Vigil does not guess between them (not by time either).")  # fmt: skip
+        else:
+            lines.append("No key identifier on its pages links it to an operator: it is not attributed to a distributor.")
         return lines
     path = json.loads(b["evidence"] or "[]")
     lines.append(f"It belongs to distributor {b['distributor_id']}.")

@@ -5,7 +5,7 @@ A second, deliberately plain reading of docs/attribution.md. It never calls the 
 and brands are the generator's labels, and the identifiers of a page are the values the
 generator put on it, in the normalised form docs/identifiers.md gives them. The distributor
 rules (values applied in increasing spread, the over-matching guard, pages without an
-identifier taking the distributor of the nearest capture of their template) are applied to
+identifier taking the distributor of their template when it has one only) are applied to
 those values, and the world is only accepted when they give back exactly the generator's
 distributors with exactly its decoys flagged generic (:func:`link_distributors`).
 """
@@ -106,10 +106,9 @@ def link_distributors(shots: Sequence[Shot]) -> Linking:
         if i in identified:
             result.group_of[i] = find(i)
             continue
-        line = timeline.get(label, [])
-        if line:
-            nearest = min(line, key=lambda j: (abs(shots[j].ts - shots[i].ts), shots[j].ts > shots[i].ts))
-            result.group_of[i] = find(nearest)
+        anchors = {find(j) for j in timeline.get(label, [])}
+        if len(anchors) == 1:  # a template of several groups leaves it unattributed
+            result.group_of[i] = anchors.pop()
     _check(shots, result)
     return result
 
