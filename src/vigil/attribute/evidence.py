@@ -24,7 +24,7 @@ _SHOW = 3  # captures named per side of a step
 # the brands of each distributor, with the pages carrying each value that linked
 _SQL_CARRIERS = """
 SELECT DISTINCT a.brand_id AS brand, a.distributor_id AS distributor, l.kind, l.value, l.spread
-FROM capture_attribution a JOIN captures c ON c.capture_key = a.capture_key
+FROM _attr a JOIN captures c ON c.capture_key = a.capture_key
 JOIN _linked l ON l.page = c.page_sha256
 WHERE NOT a.cover AND a.distributor_id IS NOT NULL
 """
@@ -33,7 +33,7 @@ WHERE NOT a.cover AND a.distributor_id IS NOT NULL
 _SQL_JUDGED_EDGES = """
 WITH pairs AS (
     SELECT x.brand_id AS a, y.brand_id AS b, j.judgement_id
-    FROM _judged j JOIN brands x ON x.template_id = j.template_a JOIN brands y ON y.template_id = j.template_b
+    FROM _judged j JOIN _brand_rows x ON x.template_id = j.template_a JOIN _brand_rows y ON y.template_id = j.template_b
     WHERE x.distributor_id = y.distributor_id AND x.brand_id <> y.brand_id
 )
 SELECT a, b, judgement_id FROM pairs UNION SELECT b, a, judgement_id FROM pairs
@@ -43,7 +43,7 @@ _SQL_ROOTS = """
 SELECT brand_id AS brand, CAST(NULL AS STRING) AS parent, CAST(NULL AS STRING) AS kind, CAST(NULL AS STRING) AS value,
        0 AS depth
 FROM (SELECT brand_id, row_number() OVER (PARTITION BY distributor_id ORDER BY first_seen, brand_id) AS k
-      FROM brands WHERE distributor_id IS NOT NULL)
+      FROM _brand_rows WHERE distributor_id IS NOT NULL)
 WHERE k = 1
 """
 
@@ -68,7 +68,7 @@ _SQL_SHOWN = """
 WITH pages AS (  -- side p: the previous brand's captures of the value; side b: the brand's own
     SELECT s.brand, d.side, c.capture_id, c.url, c.captured_at
     FROM _ev_seen s CROSS JOIN (SELECT 'p' AS side UNION ALL SELECT 'b') d
-    JOIN capture_attribution a ON a.brand_id = CASE WHEN d.side = 'p' THEN s.parent ELSE s.brand END AND NOT a.cover
+    JOIN _attr a ON a.brand_id = CASE WHEN d.side = 'p' THEN s.parent ELSE s.brand END AND NOT a.cover
     JOIN captures c ON c.capture_key = a.capture_key
     JOIN _linked l ON l.page = c.page_sha256 AND l.kind = s.kind AND l.value = s.value
     WHERE s.depth > 0
@@ -101,7 +101,7 @@ def step_json(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def evidence_paths(store: Any) -> None:
-    """Fill ``brands.evidence``; needs ``link``'s ``_linked`` and ``_judged`` and the rebuilt ``brands``."""
+    """``_ev_path(brand, evidence)``; needs ``link``'s ``_linked`` and ``_judged``, ``_attr`` and ``_brand_rows``."""
     engine = store.engine
     engine.materialise("_ev_carriers", _SQL_CARRIERS)
     engine.materialise("_ev_judged", _SQL_JUDGED_EDGES)
@@ -122,7 +122,3 @@ def evidence_paths(store: Any) -> None:
             SELECT s.brand, substr(p.evidence, 1, length(p.evidence) - 1) || ', ' || t.step || ']'
             FROM _ev_seen s JOIN _ev_steps t ON t.brand = s.brand JOIN _ev_path p ON p.brand = s.parent
             WHERE s.depth = $depth""", {"depth": level})  # fmt: skip
-    engine.replace("brands", """
-        SELECT b.brand_id, b.template_id, b.distributor_id, b.first_seen, b.last_seen, b.captures, b.lineage_brand,
-               coalesce(e.evidence, b.evidence)
-        FROM brands b LEFT JOIN _ev_path e ON e.brand = b.brand_id""")  # fmt: skip

@@ -1,7 +1,9 @@
 """``vigil attribute``: captures → templates → distributors → brands, with evidence.
 
-Derived, so rebuilt whole each run from the evidence, the data files and the analysts'
-judgements: same inputs, same IDs. Per-page work is cached by page (``pages.py``).
+Derived: the same evidence, data files and analysts' judgements give the same result and
+the same IDs. Per-page work is cached by page (``pages.py``). A run after a new batch of
+captures recomputes only what the batch touches (``incremental.py``), with exactly the
+result of a full rerun; ``full=True`` (``vigil attribute --full``) rebuilds everything.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from vigil.attribute import incremental
 from vigil.attribute.evidence import evidence_paths
 from vigil.attribute.identifiers import KINDS
 from vigil.attribute.linking import link
@@ -32,18 +35,26 @@ class AttributeSummary:
     brands: int
     distributors: int
     generic_values: int
+    full: bool = True  # False: only what a new batch touched was recomputed
+    why_full: str = ""
+    recomputed_templates: int = 0  # templates whose captures were linked and derived again
 
 
 def _short(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:10]
 
 
-def _covers(store: Any, altered: float) -> None:
-    """Disguised URLs: no-referrer captures unlike every with-referrer capture of the URL."""
-    rows = store.engine.rows("disguise candidates", """
+def covers(store: Any, altered: float, *, urls: str | None = None) -> None:
+    """Disguised URLs: no-referrer captures unlike every with-referrer capture of the URL.
+
+    Materialises ``_cover(capture_key)`` and ``_disguised`` (rows of ``disguised_urls``), for
+    every URL or for those in table ``urls`` only.
+    """
+    only = f"WHERE url IN (SELECT url FROM {urls})" if urls else ""
+    rows = store.engine.rows("disguise candidates", f"""
         SELECT c.capture_key, c.url, c.referrer, s.minhash
         FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
-        WHERE c.url IN (SELECT url FROM captures GROUP BY url
+        WHERE c.url IN (SELECT url FROM captures {only} GROUP BY url
                         HAVING count(referrer) > 0 AND count(*) > count(referrer))
         ORDER BY c.url, c.captured_at, c.capture_key""")  # fmt: skip
     by_url: dict[str, list[dict[str, Any]]] = {}
@@ -64,7 +75,6 @@ def _covers(store: Any, altered: float) -> None:
     store.engine.put_arrow("_disguised", pa.table({
         "url": pa.array(columns[0], pa.string()), "cover_captures": pa.array(columns[1], pa.int32()),
         "sales_captures": pa.array(columns[2], pa.int32()), "referrer": pa.array(columns[3], pa.string())}))  # fmt: skip
-    store.engine.replace("disguised_urls", "SELECT * FROM _disguised")
 
 
 def attribute_store(
@@ -76,21 +86,52 @@ def attribute_store(
     processors: Sequence[Path] = (),
     warninglists: Sequence[Path] = (),
     progress: Callable[[str, int, int], None] | None = None,
+    full: bool = False,
 ) -> AttributeSummary:
+    """Attribute the store's captures; only what a new batch touches unless ``full`` (docs/attribution.md)."""
     tick = progress or (lambda stage, done, total: None)
     tick("pages", 0, 1)  # before the page cache is checked: the bar shows at once
     analysed = analyse_pages(store, processors=processors, progress=lambda d, t: tick("pages", d, t))
     engine = store.engine
-    tick("templates", 0, 2)
-    _covers(store, settings.altered)
-    tick("templates", 1, 2)
-    build_templates(engine, settings)
-    tick("templates", 2, 2)
-    engine.materialise("_attr_captures", """
-        SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.root_id AS template_id
-        FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
-        JOIN _links l ON l.skeleton_id = s.skeleton_id
-        WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
+    warnings = WarningLists.load(warninglists)
+    digest = incremental.config_digest(store, settings=settings, max_groups=max_groups, min_strength=min_strength,
+                                       warninglists=warninglists)  # fmt: skip
+    outcome = "asked for (--full)" if full else incremental.attribute_increment(
+        store, digest=digest, settings=settings, max_groups=max_groups, min_strength=min_strength, warnings=warnings, tick=tick)  # fmt: skip
+    reason = outcome if isinstance(outcome, str) else ""
+    if reason:
+        tick("templates", 0, 2)
+        covers(store, settings.altered)
+        tick("templates", 1, 2)
+        build_templates(engine, settings)
+        tick("templates", 2, 2)
+        engine.materialise("_attr_captures", """
+            SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.root_id AS template_id
+            FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
+            JOIN _links l ON l.skeleton_id = s.skeleton_id
+            WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
+        derive(store, max_groups=max_groups, min_strength=min_strength, warnings=warnings, tick=tick)
+        _store_full(store, digest)
+        tick("brands and evidence", 2, 2)
+    summary = engine.rows("attribution summary", """SELECT (SELECT count(*) FROM capture_attribution) AS a,
+        (SELECT count(*) FROM capture_attribution WHERE cover) AS b, (SELECT count(*) FROM templates) AS c,
+        (SELECT count(*) FROM brands) AS d, (SELECT count(*) FROM distributors) AS e,
+        (SELECT count(*) FROM identifier_values WHERE status = 'generic') AS f""")[0]  # fmt: skip
+    a, b, c, d, e, f = (int(n) for n in summary.values())
+    return AttributeSummary(analysed, a, b, c, d, e, f, full=bool(reason), why_full=reason,
+                            recomputed_templates=c if reason else int(outcome))  # fmt: skip
+
+
+def derive(store: Any, *, max_groups: int, min_strength: float, warnings: WarningLists,
+           tick: Callable[[str, int, int], None]) -> None:  # fmt: skip
+    """From ``_attr_captures`` (the captures in scope, with their templates) and ``_lineage``:
+    link, then the derived rows as temporary tables (``_attr``, ``_brand_rows``, ``_dist_rows``,
+    ``_values``) and the evidence paths (``_ev_path``). Nothing stored is written.
+
+    Everything here stays inside the components that values and *same* judgements tie
+    templates into, so a scope made of whole components gives exactly a full run's rows for it.
+    """
+    engine = store.engine
     engine.materialise("_lk_pages", "SELECT DISTINCT page_sha256 AS page, template_id FROM _attr_captures")
     strong = sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
     engine.materialise("_lk_pivots", """
@@ -107,20 +148,15 @@ def attribute_store(
         return template_of.get(brand[2:].split("-")[0])
 
     pairs = [(j, resolve(j["brand_a"]), resolve(j["brand_b"])) for j in judgements]
-    link(engine, max_groups=max_groups, warnings=WarningLists.load(warninglists),
+    link(engine, max_groups=max_groups, warnings=warnings,
          not_same=[(a, b) for j, a, b in pairs if j["verdict"] == "not_same" and a and b],
          same=[(j["judgement_id"], a, b) for j, a, b in pairs if j["verdict"] == "same" and a and b],
          progress=lambda d, t: tick("distributors", d, t))  # fmt: skip
     tick("brands and evidence", 0, 2)
-    _write(store)
+    _derive_rows(store)
     tick("brands and evidence", 1, 2)
     evidence_paths(store)
-    tick("brands and evidence", 2, 2)
-    summary = engine.rows("attribution summary", """SELECT (SELECT count(*) FROM capture_attribution) AS a,
-        (SELECT count(*) FROM capture_attribution WHERE cover) AS b, (SELECT count(*) FROM templates) AS c,
-        (SELECT count(*) FROM brands) AS d, (SELECT count(*) FROM distributors) AS e,
-        (SELECT count(*) FROM identifier_values WHERE status = 'generic') AS f""")[0]  # fmt: skip
-    return AttributeSummary(analysed, *(int(n) for n in summary.values()))
+    incremental.component_rows(engine)
 
 
 def distributor_ids(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -175,7 +211,7 @@ FROM (
 """
 
 
-def _write(store: Any) -> None:
+def _derive_rows(store: Any) -> None:
     """Captures → groups → distributors → brands, from ``link``'s ``_page_groups`` and ``_decisions``."""
     engine = store.engine
     engine.materialise("_capture_groups", _SQL_CAPTURE_GROUPS)
@@ -199,7 +235,28 @@ def _write(store: Any) -> None:
         SELECT d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason, pd.distributor_id
         FROM _decisions d LEFT JOIN _page_distributor pd
           ON pd.page_sha256 = d.first_page AND d.status IN ('link', 'single')""")  # fmt: skip
+    engine.materialise("_dist_rows", """
+        SELECT a.distributor_id, min(c.captured_at) AS first_seen, max(c.captured_at) AS last_seen,
+               count(DISTINCT a.brand_id) AS brands, count(*) AS captures
+        FROM _attr a JOIN captures c ON c.capture_key = a.capture_key
+        WHERE a.distributor_id IS NOT NULL GROUP BY a.distributor_id""")  # fmt: skip
+    # lineage: a later brand of the same template names the first; a founder names the first
+    # brand ('B-' and 10 hex, always there) of the template it was altered from
+    engine.materialise("_brand_rows", """
+        SELECT b.brand_id, b.template_id, b.distributor_id, b.first_seen, b.last_seen, b.captures,
+               CASE WHEN b.brand_id LIKE 'B-%-%' THEN 'B-' || substr(b.template_id, 1, 10)
+                    WHEN g.lineage_skeleton IS NOT NULL THEN 'B-' || substr(g.lineage_skeleton, 1, 10) END AS lineage_brand
+        FROM (SELECT a.brand_id, any_value(a.template_id) AS template_id, any_value(a.distributor_id) AS distributor_id,
+                     min(c.captured_at) AS first_seen, max(c.captured_at) AS last_seen, count(*) AS captures
+              FROM _attr a JOIN captures c ON c.capture_key = a.capture_key GROUP BY a.brand_id) b
+        LEFT JOIN _lineage g ON g.template_id = b.template_id""")  # fmt: skip
+
+
+def _store_full(store: Any, digest: str) -> None:
+    """Rebuild every stored attribution table from the derived rows, with the bookkeeping for the next run."""
+    engine = store.engine
     with engine.transaction():
+        incremental.forget(engine)
         engine.replace("capture_attribution", """
             SELECT * FROM _attr
             UNION ALL
@@ -209,23 +266,8 @@ def _write(store: Any) -> None:
         engine.replace("templates", """
             SELECT l.root_id, min(l.first_seen), count(*), any_value(g.lineage_skeleton), any_value(g.lineage_similarity)
             FROM _links l LEFT JOIN _lineage g ON g.template_id = l.root_id GROUP BY l.root_id""")
-        engine.replace("distributors", """
-            SELECT a.distributor_id, min(c.captured_at), max(c.captured_at), count(DISTINCT a.brand_id), count(*)
-            FROM capture_attribution a JOIN captures c USING (capture_key)
-            WHERE a.distributor_id IS NOT NULL GROUP BY a.distributor_id""")
-        # lineage: a later brand of the same template names the first; a founder names its altered ancestor's brand
-        engine.materialise("_brands", """
-            SELECT b.brand_id, any_value(b.template_id) AS template_id, any_value(b.distributor_id) AS distributor_id,
-                   min(c.captured_at) AS first_seen, max(c.captured_at) AS last_seen, count(*) AS captures
-            FROM capture_attribution b JOIN captures c USING (capture_key) WHERE NOT b.cover GROUP BY b.brand_id""")
-        engine.replace("brands", """
-            SELECT b.brand_id, b.template_id, b.distributor_id, b.first_seen, b.last_seen, b.captures,
-                   CASE WHEN b.brand_id LIKE 'B-%-%' THEN 'B-' || substr(b.template_id, 1, 10) ELSE f.lineage_brand END,
-                   CAST(NULL AS STRING)
-            FROM _brands b LEFT JOIN (
-                SELECT t.template_id, min(b2.brand_id) AS lineage_brand
-                FROM templates t JOIN skeleton_links k ON k.skeleton_id = t.lineage_skeleton
-                JOIN _brands b2 ON b2.template_id = k.template_id AND b2.brand_id NOT LIKE 'B-%-%'
-                GROUP BY t.template_id
-            ) f ON f.template_id = b.template_id""")
+        engine.replace("distributors", "SELECT * FROM _dist_rows")
+        engine.replace("brands", "SELECT b.*, e.evidence FROM _brand_rows b LEFT JOIN _ev_path e ON e.brand = b.brand_id")
         engine.replace("identifier_values", "SELECT * FROM _values")
+        engine.replace("disguised_urls", "SELECT * FROM _disguised")
+        incremental.record_full(engine, digest)

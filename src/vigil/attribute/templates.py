@@ -132,13 +132,23 @@ def pair_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
                                        "similarity": pa.array(similarity, pa.float64())}, schema=_PAIR_SCHEMA)  # fmt: skip
 
 
-def _pairs(engine: Engine, bands: str, window: int) -> None:
+def candidate_pairs(engine: Engine, bands: str, window: int) -> None:
     """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``."""
     engine.materialise("_candidates", _SQL_CANDIDATES.replace("_bands", bands), {"window": window})
     engine.map_batches("_pairs", """
         SELECT c.a, c.b, sa.minhash AS ma, sb.minhash AS mb FROM _candidates c
         JOIN _skeletons sa ON sa.skeleton_id = c.a JOIN _skeletons sb ON sb.skeleton_id = c.b""",
         pair_similarity, _PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
+
+
+def settle_roots(engine: Engine) -> None:
+    """``_links.root_id`` from parent to root by pointer jumping: each round halves every path."""
+    for _ in range(64):
+        engine.materialise("_links_next", _SQL_JUMP)
+        changed = engine.rows("pointer jumping", "SELECT count(*) AS n FROM _links_next n JOIN _links l USING (skeleton_id) WHERE n.root_id <> l.root_id")[0]["n"]
+        engine.materialise("_links", "SELECT * FROM _links_next")
+        if not changed:
+            break
 
 
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
@@ -152,16 +162,11 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
     engine.materialise("_skeletons", _SQL_SKELETONS)
     engine.map_batches("_bands", "SELECT skeleton_id, minhash FROM _skeletons",
                        BandKeys(settings.same, settings.recall), _BAND_SCHEMA)  # fmt: skip
-    _pairs(engine, "_bands", settings.window)
+    candidate_pairs(engine, "_bands", settings.window)
     engine.materialise("_links", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({_SQL_PARENTS})", {"same": settings.same})
-    for _ in range(64):  # pointer jumping: each round halves every path
-        engine.materialise("_links_next", _SQL_JUMP)
-        changed = engine.rows("pointer jumping", "SELECT count(*) AS n FROM _links_next n JOIN _links l USING (skeleton_id) WHERE n.root_id <> l.root_id")[0]["n"]
-        engine.materialise("_links", "SELECT * FROM _links_next")
-        if not changed:
-            break
+    settle_roots(engine)
     engine.map_batches("_founder_bands", "SELECT s.skeleton_id, s.minhash FROM _skeletons s "
                        "JOIN _links l ON l.skeleton_id = s.skeleton_id WHERE l.parent_id IS NULL",
                        BandKeys(settings.altered, settings.recall), _BAND_SCHEMA)  # fmt: skip
-    _pairs(engine, "_founder_bands", settings.window * 5)
+    candidate_pairs(engine, "_founder_bands", settings.window * 5)
     engine.materialise("_lineage", _SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})

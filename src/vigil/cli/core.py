@@ -415,8 +415,12 @@ def attribute(
     min_strength: Annotated[float, typer.Option(help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = 0.5,
     processors: Annotated[Optional[list[Path]], typer.Option("--processors", help="Extra payment-processor TOML (repeatable; also VIGIL_PROCESSORS).")] = None,
     warninglist: Annotated[Optional[list[Path]], typer.Option("--warninglist", help="Extra MISP-format warning list JSON (repeatable; also VIGIL_WARNINGLISTS).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Rebuild everything instead of only what new captures touch (the result is the same).")] = False,
 ) -> None:
-    """Templates → brands, key identifiers → distributors, with the evidence for every link (assessment §4)."""
+    """Templates → brands, key identifiers → distributors, with the evidence for every link (assessment §4).
+
+    After a new batch of captures only what the batch touches is recomputed, with exactly the
+    result of a full rerun; the run says when it had to rebuild everything, and why."""
     from vigil.attribute.run import attribute_store
     from vigil.attribute.templates import TemplateSettings
 
@@ -427,8 +431,10 @@ def attribute(
                 store, settings=TemplateSettings(same=same_threshold, altered=altered_threshold), max_groups=max_groups,
                 min_strength=min_strength,
                 processors=_env_paths("VIGIL_PROCESSORS", processors), warninglists=_env_paths("VIGIL_WARNINGLISTS", warninglist),
-                progress=tick,
+                progress=tick, full=full,
             )  # fmt: skip
+        out.print(f"full run: {summary.why_full}" if summary.full else
+                  f"incremental: {summary.recomputed_templates:,} of {summary.templates:,} templates recomputed (what new captures touch)")  # fmt: skip
         out.print(
             f"{summary.captures:,} captures ({summary.cover_pages:,} cover pages of disguised sites): "
             f"{summary.templates:,} templates, {summary.brands:,} brands, {summary.distributors:,} distributors; "

@@ -297,6 +297,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        6,
+        "incremental attribution: what the last run saw (batches, settings), LSH bands and linking components",
+        """
+        CREATE TABLE attribution_state (
+            name          VARCHAR PRIMARY KEY,
+            value         VARCHAR NOT NULL
+        );
+        CREATE TABLE attribution_batches (
+            batch_id      VARCHAR PRIMARY KEY
+        );
+        CREATE TABLE attribution_bands (
+            lsh           INTEGER NOT NULL,
+            skeleton_id   VARCHAR NOT NULL,
+            band          INTEGER NOT NULL,
+            key           BIGINT NOT NULL,
+            first_seen    TIMESTAMP NOT NULL
+        );
+        CREATE TABLE attribution_components (
+            template_id   VARCHAR PRIMARY KEY,
+            component     VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

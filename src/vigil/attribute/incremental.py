@@ -1,0 +1,326 @@
+"""Incremental attribution: a new batch of captures recomputes only what it touches.
+
+The result is exactly a full rerun's (templates, brands, distributors, IDs, evidence);
+where that cannot be guaranteed cheaply, the run says why and rebuilds everything.
+
+**Templates.** A skeleton's parent is chosen among the ``window`` skeletons seen just before
+it in each of its LSH buckets, so a skeleton that sorts *after* every known member of its
+buckets changes nobody's candidates but its own: its parent and, for a new founder, its
+lineage are found from the tails of its buckets (the bands of every skeleton are kept in
+``attribution_bands``). Known skeletons keep their parents and roots. A new skeleton that
+would sort before a known one in a bucket, a known skeleton seen earlier than before, or a
+new capture that changes whether an earlier capture of its URL is a cover page: full rerun.
+
+**Distributors, brands, evidence.** Every later step stays inside the *components* that
+live pivot values and *same* judgements tie templates into (a value's spread, the groups it
+touches, the guard, judgements, capture groups, IDs and evidence paths never look outside
+its component). The components of the last run are kept in ``attribution_components``; a
+batch touches its own templates, the templates carrying any value it brings, and their whole
+components; only those are linked and derived again, and their stored rows replaced.
+Warning-listed values link nothing and are left out of the components; their rows get
+their spread over the whole store.
+
+Anything that may change every result — settings, data files, judgements, the fingerprint,
+captures arriving under an already attributed batch — forces a full rerun, as does a store
+never attributed since this bookkeeping exists. The deletions are the one engine-specific
+step (``DELETE`` on DuckDB; a rewrite of the table on Spark): the set steps are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from vigil.attribute.identifiers import KINDS
+from vigil.attribute.linking import _LISTED, Listed, components
+from vigil.attribute.templates import (
+    _SQL_LINEAGE,
+    _SQL_PARENTS,
+    BandKeys,
+    TemplateSettings,
+    _BAND_SCHEMA,
+    candidate_pairs,
+    settle_roots,
+)
+from vigil.attribute.warninglists import WarningLists
+from vigil.store.engine import Engine
+
+#: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
+ALGORITHM = 1
+
+# the components of the run's scope: templates tied by a live value or a same judgement
+_SQL_COMPONENT_EDGES = """
+WITH vt AS (SELECT DISTINCT v.kind, v.value, p.template_id FROM _lk_live v JOIN _lk_pages p ON p.page = v.page),
+hub AS (SELECT kind, value, min(template_id) AS hub FROM vt GROUP BY kind, value)
+SELECT DISTINCT vt.template_id AS a, hub.hub AS b
+FROM vt JOIN hub ON hub.kind = vt.kind AND hub.value = vt.value WHERE vt.template_id <> hub.hub
+UNION
+SELECT template_a AS a, template_b AS b FROM _judged WHERE template_a <> template_b
+"""
+
+
+def config_digest(store: Any, *, settings: TemplateSettings, max_groups: int, min_strength: float,
+                  warninglists: Sequence[Path]) -> str:  # fmt: skip
+    """Everything besides the captures that a run's result depends on, as one digest."""
+    engine = store.engine
+    digest = hashlib.sha256(f"algorithm {ALGORITHM}\n{settings!r}\n{max_groups}\n{min_strength!r}\n".encode())
+    for row in engine.rows("page cache", "SELECT digest FROM page_cache WHERE name = 'pages'"):
+        digest.update(row["digest"].encode())
+    digest.update((resources.files("vigil.attribute") / "data" / "warninglist.json").read_bytes())
+    for path in warninglists:
+        digest.update(Path(path).read_bytes())
+    for row in engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY judgement_id"):
+        digest.update("|".join(row.values()).encode())
+    return digest.hexdigest()
+
+
+def component_rows(engine: Engine) -> None:
+    """``_comp_rows(template_id, component)`` for the templates of the run's scope (after ``link``)."""
+    components(engine, _SQL_COMPONENT_EDGES, "_inc_cc")
+    engine.materialise("_comp_rows", """
+        SELECT t.template_id, coalesce(c.label, t.template_id) AS component
+        FROM (SELECT DISTINCT template_id FROM _lk_pages) t LEFT JOIN _inc_cc c ON c.node = t.template_id""")  # fmt: skip
+
+
+def forget(engine: Engine) -> None:
+    """Drop the record of the last run first: a run cut short leaves the next one full."""
+    _delete(engine, "attribution_state", "name = 'digest'")
+
+
+def record_full(engine: Engine, digest: str) -> None:
+    """The bookkeeping of a full run (inside its transaction): bands, components, batches, digest."""
+    engine.replace("attribution_bands", """
+        SELECT 0, b.skeleton_id, b.band, b.key, s.first_seen FROM _bands b JOIN _skeletons s ON s.skeleton_id = b.skeleton_id
+        UNION ALL
+        SELECT 1, b.skeleton_id, b.band, b.key, s.first_seen FROM _founder_bands b JOIN _skeletons s ON s.skeleton_id = b.skeleton_id""")  # fmt: skip
+    engine.replace("attribution_components", "SELECT template_id, component FROM _comp_rows")
+    engine.replace("attribution_batches", "SELECT DISTINCT batch_id FROM captures")
+    _record(engine, digest, "SELECT count(*) FROM captures")
+
+
+def _record(engine: Engine, digest: str, captures_sql: str) -> None:
+    engine.replace("attribution_state", f"""
+        SELECT name, value FROM attribution_state WHERE name NOT IN ('digest', 'captures')
+        UNION ALL SELECT 'captures', CAST(({captures_sql}) AS STRING)
+        UNION ALL SELECT 'digest', $digest""", {"digest": digest})  # fmt: skip
+
+
+def _delete(engine: Engine, table: str, where: str) -> None:
+    """Delete the rows of stored ``table`` matching ``where`` (rows with NULL in it are kept)."""
+    if engine.name == "duckdb":
+        engine.rows(f"delete from {table}", f"DELETE FROM {table} WHERE {where}")
+    else:
+        engine.replace(table, f"SELECT * FROM {table} WHERE NOT coalesce(({where}), false)")
+
+
+def _count(engine: Engine, step: str, sql: str) -> int:
+    return int(engine.scalar(step, sql) or 0)
+
+
+def attribute_increment(
+    store: Any,
+    *,
+    digest: str,
+    settings: TemplateSettings,
+    max_groups: int,
+    min_strength: float,
+    warnings: WarningLists,
+    tick: Callable[[str, int, int], None],
+) -> str | int:
+    """Attribute only what the captures of new batches touch; returns the number of templates
+    recomputed, or why a full run is needed (then nothing has been written)."""
+    from vigil.attribute.run import covers, derive  # run.py imports this module
+
+    engine = store.engine
+    state = {r["name"]: r["value"] for r in engine.rows("attribution state", "SELECT name, value FROM attribution_state")}
+    if "digest" not in state:
+        return "no earlier run recorded for incremental attribution"
+    if state["digest"] != digest:
+        return "settings, data files, judgements or the fingerprint changed since the last run"
+    engine.materialise("_inc_new", """
+        SELECT capture_key, captured_at, url, page_sha256, batch_id FROM captures
+        WHERE batch_id NOT IN (SELECT batch_id FROM attribution_batches)""")  # fmt: skip
+    new = _count(engine, "new captures", "SELECT count(*) FROM _inc_new")
+    if _count(engine, "captures", "SELECT count(*) FROM captures") - new != int(state.get("captures", -1)):
+        return "captures arrived under a batch already attributed"
+    if not new:
+        return 0
+    tick("templates", 0, 2)
+    engine.materialise("_inc_urls", "SELECT DISTINCT url FROM _inc_new")
+    covers(store, settings.altered, urls="_inc_urls")
+    if _count(engine, "cover check", """
+            SELECT count(*) FROM captures c LEFT JOIN capture_attribution a ON a.capture_key = c.capture_key
+            WHERE c.url IN (SELECT url FROM _inc_urls) AND c.capture_key NOT IN (SELECT capture_key FROM _inc_new)
+              AND coalesce(a.cover, false) <> (c.capture_key IN (SELECT capture_key FROM _cover))"""):  # fmt: skip
+        return "a new capture changes whether an earlier capture of its URL is a cover page"
+    reason = _new_skeletons(engine, settings)
+    if reason:
+        return reason
+    tick("templates", 1, 2)
+    _scope(engine, min_strength, warnings)
+    tick("templates", 2, 2)
+    engine.materialise("_attr_captures", """
+        SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.template_id
+        FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
+        JOIN _inc_all_links l ON l.skeleton_id = s.skeleton_id
+        WHERE c.capture_key NOT IN (SELECT capture_key FROM _inc_covers)""")  # fmt: skip
+    engine.materialise("_lineage", """
+        SELECT template_id, lineage_skeleton, lineage_similarity FROM templates
+        WHERE lineage_skeleton IS NOT NULL AND template_id IN (SELECT template_id FROM _inc_scope)
+        UNION ALL SELECT template_id, lineage_skeleton, lineage_similarity FROM _inc_lineage""")  # fmt: skip
+    derive(store, max_groups=max_groups, min_strength=min_strength, warnings=warnings, tick=tick)
+    _store(engine, digest)
+    tick("brands and evidence", 2, 2)
+    return _count(engine, "scope", "SELECT count(*) FROM _inc_scope")
+
+
+def _new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
+    """Parents, roots and lineage of the skeletons the batch brings (``_inc_links``, ``_inc_lineage``)."""
+    engine.materialise("_inc_seen", """
+        SELECT s.skeleton_id, min(n.captured_at) AS first_seen, any_value(s.minhash) AS minhash
+        FROM _inc_new n JOIN page_skeletons s ON s.page_sha256 = n.page_sha256
+        WHERE s.features > 0 AND n.capture_key NOT IN (SELECT capture_key FROM _cover)
+        GROUP BY s.skeleton_id""")  # fmt: skip
+    if _count(engine, "earlier skeletons", """
+            SELECT count(*) FROM _inc_seen n JOIN skeleton_links l ON l.skeleton_id = n.skeleton_id
+            WHERE n.first_seen < l.first_seen"""):  # fmt: skip
+        return "a known page skeleton was captured earlier than its first capture so far"
+    engine.materialise("_inc_fresh", "SELECT * FROM _inc_seen WHERE skeleton_id NOT IN (SELECT skeleton_id FROM skeleton_links)")
+    engine.map_batches("_inc_bands", "SELECT skeleton_id, minhash FROM _inc_fresh", BandKeys(settings.same, settings.recall), _BAND_SCHEMA)
+    reason = _tails(engine, 0, "_inc_bands")
+    if reason:
+        return reason
+    candidate_pairs(engine, "_inc_buckets", settings.window)
+    engine.materialise("_links", f"""
+        SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({_SQL_PARENTS}) p
+        WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)
+        UNION ALL
+        SELECT skeleton_id, parent_id, similarity, first_seen, template_id FROM skeleton_links
+        WHERE skeleton_id IN (SELECT b FROM _pairs WHERE a IN (SELECT skeleton_id FROM _inc_fresh))""",
+        {"same": settings.same})  # fmt: skip
+    settle_roots(engine)
+    engine.materialise("_inc_links", "SELECT * FROM _links WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)")
+    engine.map_batches("_inc_fbands", """SELECT f.skeleton_id, f.minhash FROM _inc_fresh f
+        JOIN _inc_links l ON l.skeleton_id = f.skeleton_id WHERE l.parent_id IS NULL""",
+        BandKeys(settings.altered, settings.recall), _BAND_SCHEMA)  # fmt: skip
+    reason = _tails(engine, 1, "_inc_fbands")
+    if reason:
+        return reason
+    candidate_pairs(engine, "_inc_buckets", settings.window * 5)
+    engine.materialise("_links", "SELECT * FROM _inc_links")  # _SQL_LINEAGE: the new founders only
+    engine.materialise("_inc_lineage", _SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
+    return None
+
+
+def _tails(engine: Engine, lsh: int, bands: str) -> str | None:
+    """``_inc_buckets`` (the new skeletons' buckets of index ``lsh`` with their known members)
+    and ``_skeletons`` (all of them); a reason when a new skeleton sorts before a known one."""
+    engine.materialise("_inc_known", f"""
+        SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
+        JOIN (SELECT DISTINCT band, key FROM {bands}) b ON b.band = o.band AND b.key = o.key WHERE o.lsh = {lsh}""")  # fmt: skip
+    if _count(engine, "bucket order", f"""
+            SELECT count(*) FROM {bands} b JOIN _inc_fresh f ON f.skeleton_id = b.skeleton_id
+            JOIN _inc_known o ON o.band = b.band AND o.key = b.key
+            WHERE o.first_seen > f.first_seen OR (o.first_seen = f.first_seen AND o.skeleton_id > f.skeleton_id)"""):  # fmt: skip
+        return "a new page skeleton sorts before a known one in its LSH bucket (captured out of time order)"
+    engine.materialise("_inc_buckets", f"SELECT skeleton_id, band, key FROM {bands} UNION ALL SELECT skeleton_id, band, key FROM _inc_known")
+    engine.materialise("_skeletons", """
+        SELECT skeleton_id, first_seen, minhash FROM _inc_fresh
+        UNION ALL
+        SELECT k.skeleton_id, k.first_seen, s.minhash FROM (SELECT DISTINCT skeleton_id, first_seen FROM _inc_known) k
+        JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
+              WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_known) GROUP BY skeleton_id) s
+          ON s.skeleton_id = k.skeleton_id""")  # fmt: skip
+    return None
+
+
+def _scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
+    """``_inc_scope``: the templates the batch touches and their whole components; with
+    ``_inc_all_links`` (their skeletons) and ``_inc_covers`` (every cover capture)."""
+    engine.materialise("_inc_covers", """
+        SELECT capture_key FROM capture_attribution WHERE cover
+        UNION ALL SELECT capture_key FROM _cover WHERE capture_key IN (SELECT capture_key FROM _inc_new)""")  # fmt: skip
+    engine.materialise("_inc_caps", """
+        SELECT n.page_sha256, coalesce(l.template_id, f.root_id) AS template_id
+        FROM _inc_new n JOIN page_skeletons s ON s.page_sha256 = n.page_sha256
+        LEFT JOIN skeleton_links l ON l.skeleton_id = s.skeleton_id LEFT JOIN _inc_links f ON f.skeleton_id = s.skeleton_id
+        WHERE n.capture_key NOT IN (SELECT capture_key FROM _cover) AND coalesce(l.template_id, f.root_id) IS NOT NULL""")  # fmt: skip
+    strong = sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
+    engine.materialise("_inc_values", """
+        SELECT DISTINCT kind, value FROM page_identifiers
+        WHERE is_pivot AND array_contains($strong, kind) AND page_sha256 IN (SELECT page_sha256 FROM _inc_caps)""",
+        {"strong": strong})  # fmt: skip
+    engine.map_batches("_inc_listed", "SELECT kind, value FROM _inc_values", Listed(warnings), _LISTED)
+    engine.materialise("_inc_touched", """
+        SELECT DISTINCT template_id FROM _inc_caps
+        UNION
+        SELECT DISTINCT l.template_id FROM page_identifiers i
+        JOIN (SELECT v.kind, v.value FROM _inc_values v JOIN _inc_listed w ON w.kind = v.kind AND w.value = v.value
+              WHERE w.listed IS NULL) v ON v.kind = i.kind AND v.value = i.value
+        JOIN page_skeletons s ON s.page_sha256 = i.page_sha256 JOIN skeleton_links l ON l.skeleton_id = s.skeleton_id
+        WHERE i.is_pivot""")  # fmt: skip
+    engine.materialise("_inc_scope", """
+        SELECT template_id FROM _inc_touched
+        UNION
+        SELECT template_id FROM attribution_components WHERE component IN (
+            SELECT component FROM attribution_components WHERE template_id IN (SELECT template_id FROM _inc_touched))""")  # fmt: skip
+    engine.materialise("_inc_all_links", """
+        SELECT skeleton_id, template_id FROM skeleton_links WHERE template_id IN (SELECT template_id FROM _inc_scope)
+        UNION ALL SELECT skeleton_id, root_id FROM _inc_links""")  # fmt: skip
+
+
+def _store(engine: Engine, digest: str) -> None:
+    """Replace the scope's stored rows by the derived ones, and keep the bookkeeping."""
+    scope = "template_id IN (SELECT template_id FROM _inc_scope)"
+    engine.materialise("_inc_old_distributors", f"""
+        SELECT DISTINCT distributor_id FROM capture_attribution WHERE {scope} AND distributor_id IS NOT NULL
+        UNION SELECT distributor_id FROM _dist_rows""")  # fmt: skip
+    engine.materialise("_inc_templates", """
+        WITH l AS (
+            SELECT skeleton_id, template_id, first_seen FROM skeleton_links
+            WHERE template_id IN (SELECT root_id FROM _inc_links)
+            UNION ALL SELECT skeleton_id, root_id, first_seen FROM _inc_links
+        )
+        SELECT l.template_id, min(l.first_seen) AS first_seen, count(*) AS skeletons,
+               any_value(g.lineage_skeleton) AS lineage_skeleton, any_value(g.lineage_similarity) AS lineage_similarity
+        FROM l LEFT JOIN _lineage g ON g.template_id = l.template_id GROUP BY l.template_id""")  # fmt: skip
+    with engine.transaction():
+        forget(engine)
+        _delete(engine, "capture_attribution", scope)
+        engine.insert("capture_attribution", """
+            SELECT * FROM _attr
+            UNION ALL
+            SELECT n.capture_key, s.skeleton_id, NULL, NULL, NULL, true FROM _inc_new n
+            JOIN page_skeletons s ON s.page_sha256 = n.page_sha256 WHERE n.capture_key IN (SELECT capture_key FROM _cover)""")
+        engine.insert("skeleton_links", "SELECT skeleton_id, parent_id, similarity, root_id, first_seen FROM _inc_links")
+        _delete(engine, "templates", "template_id IN (SELECT template_id FROM _inc_templates)")
+        engine.insert("templates", "SELECT * FROM _inc_templates")
+        _delete(engine, "distributors", "distributor_id IN (SELECT distributor_id FROM _inc_old_distributors)")
+        engine.insert("distributors", "SELECT * FROM _dist_rows")
+        _delete(engine, "brands", scope)
+        engine.insert("brands", "SELECT b.*, e.evidence FROM _brand_rows b LEFT JOIN _ev_path e ON e.brand = b.brand_id")
+        # a warning-listed value's spread counts every template carrying it, in scope or not
+        engine.materialise("_inc_listed_spread", """
+            SELECT i.kind, i.value, count(DISTINCT a.template_id) AS spread
+            FROM page_identifiers i JOIN captures c ON c.page_sha256 = i.page_sha256
+            JOIN capture_attribution a ON a.capture_key = c.capture_key
+            WHERE i.is_pivot AND NOT a.cover AND a.template_id IS NOT NULL
+              AND i.kind || ' ' || i.value IN (SELECT kind || ' ' || value FROM _values WHERE status = 'warninglist')
+            GROUP BY i.kind, i.value""")  # fmt: skip
+        _delete(engine, "identifier_values", "kind || ' ' || value IN (SELECT kind || ' ' || value FROM _values)")
+        engine.insert("identifier_values", """
+            SELECT v.kind, v.value, coalesce(w.spread, v.spread), v.status, v.groups_joined, v.reason, v.distributor_id
+            FROM _values v LEFT JOIN _inc_listed_spread w ON w.kind = v.kind AND w.value = v.value""")  # fmt: skip
+        _delete(engine, "disguised_urls", "url IN (SELECT url FROM _inc_urls)")
+        engine.insert("disguised_urls", "SELECT * FROM _disguised")
+        _delete(engine, "attribution_components", scope)
+        engine.insert("attribution_components", "SELECT template_id, component FROM _comp_rows")
+        engine.insert("attribution_bands", """
+            SELECT 0, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_bands b JOIN _inc_fresh f ON f.skeleton_id = b.skeleton_id
+            UNION ALL
+            SELECT 1, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_fbands b JOIN _inc_fresh f ON f.skeleton_id = b.skeleton_id""")  # fmt: skip
+        engine.insert("attribution_batches", "SELECT DISTINCT batch_id FROM _inc_new")
+        _record(engine, digest, "SELECT count(*) FROM captures")

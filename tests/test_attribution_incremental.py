@@ -1,0 +1,141 @@
+"""Incremental attribution gives exactly what a full rerun gives, batch after batch.
+
+A world's captures are ingested once; two copies of the store then receive them again in
+batches (in time order, then a batch of captures held back from the past, which must make
+the run fall back to a full one). After every batch one copy runs ``vigil attribute``
+(incremental) and the other ``vigil attribute --full``; every derived table must be equal,
+row for row: templates, brands (with evidence), distributors, IDs, identifier values,
+cover pages, and the bookkeeping itself.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import test_attribution
+import test_attribution_kits
+from vigil.attribute.run import AttributeSummary, attribute_store
+from vigil.cli import app
+from vigil.ingest.captures import CaptureIngest
+from vigil.store import Store
+
+TABLES = ("capture_attribution", "skeleton_links", "templates", "brands", "distributors", "identifier_values",
+          "disguised_urls", "attribution_components", "attribution_bands")  # fmt: skip
+
+
+def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    return {t: store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
+
+
+def batches_by_time(db: Path, sizes: list[float], held_back: int, seed: int = 3) -> list[list[str]]:
+    """Capture keys in batches: ``sizes`` shares in time order (cut between distinct times),
+    less ``held_back`` random captures of the first batch, which come last."""
+    with Store(db, read_only=True) as store:
+        rows = store.con.execute("SELECT capture_key, captured_at FROM captures ORDER BY captured_at, capture_key").fetchall()
+    cuts, start = [], 0
+    for share in sizes:
+        end = min(len(rows), start + max(1, int(share * len(rows))))
+        while 0 < end < len(rows) and rows[end][1] == rows[end - 1][1]:
+            end += 1
+        cuts.append([k for k, _ in rows[start:end]])
+        start = end
+    if start < len(rows):
+        cuts[-1] += [k for k, _ in rows[start:]]
+    late = random.Random(seed).sample(cuts[0][len(cuts[0]) // 2 :], held_back) if held_back else []
+    cuts[0] = [k for k in cuts[0] if k not in set(late)]
+    return [c for c in cuts if c] + ([late] if late else [])
+
+
+def replay(db: Path, tmp: Path, batches: list[list[str]], **options: Any) -> list[AttributeSummary]:
+    """Feed the batches to an incremental copy and a full copy; equal after every batch."""
+    copies = {mode: tmp / f"{mode}.duckdb" for mode in ("inc", "full")}
+    for path in copies.values():
+        shutil.copy(db, path)
+        with Store(path) as store:
+            store.con.execute("CREATE TABLE _all_captures AS SELECT * FROM captures; DELETE FROM captures")
+    summaries = []
+    for i, keys in enumerate(batches):
+        got = {}
+        for mode, path in copies.items():
+            with Store(path) as store:
+                store.con.execute("INSERT INTO captures SELECT * REPLACE ($b AS batch_id) FROM _all_captures "
+                                  "WHERE list_contains($k, capture_key)", {"b": f"replay-{i}", "k": keys})  # fmt: skip
+                summary = attribute_store(store, full=mode == "full", **options)
+                got[mode] = dump(store)
+            if mode == "inc":
+                summaries.append(summary)
+        for table in TABLES:
+            assert got["inc"][table] == got["full"][table], (i, table, summaries[-1])
+    return summaries
+
+
+def _ingest(world: Path, db: Path) -> None:
+    with Store(db) as store:
+        CaptureIngest(store).run([world])
+
+
+@pytest.mark.parametrize("module", [test_attribution, test_attribution_kits])
+def test_batches_attributed_incrementally_equal_a_full_rerun(module: Any, tmp_path: Path) -> None:
+    module.build(tmp_path / "caps")
+    _ingest(tmp_path / "caps", tmp_path / "all.duckdb")
+    batches = batches_by_time(tmp_path / "all.duckdb", [0.5, 0.2, 0.15, 0.15], held_back=3)
+    summaries = replay(tmp_path / "all.duckdb", tmp_path, batches)
+    modes = [s.full for s in summaries]
+    assert modes[0] and not any(modes[1:-1]), [s.why_full for s in summaries]  # the first run has nothing to build on
+
+
+def test_a_batch_recomputes_only_the_components_it_touches(tmp_path: Path) -> None:
+    test_attribution_kits.build(tmp_path / "caps")
+    _ingest(tmp_path / "caps", tmp_path / "all.duckdb")
+    with Store(tmp_path / "all.duckdb") as store:  # without the kit the two operators share nothing
+        store.con.execute("DELETE FROM captures WHERE capture_id LIKE '%-50-%'")
+        ids = dict(store.con.execute("SELECT capture_id, capture_key FROM captures").fetchall())
+    late = [key for capture_id, key in ids.items() if capture_id.startswith("op-b-") and int(capture_id.rsplit("-", 1)[1]) >= 5]
+    summaries = replay(tmp_path / "all.duckdb", tmp_path, [sorted(set(ids.values()) - set(late)), late])
+    assert summaries[0].full and not summaries[1].full
+    assert (summaries[1].templates, summaries[1].recomputed_templates) == (2, 1)
+
+
+def test_nothing_new_changes_nothing_and_full_is_on_the_command_line(tmp_path: Path) -> None:
+    test_attribution.build(tmp_path / "caps")
+    db = tmp_path / "v.duckdb"
+    _ingest(tmp_path / "caps", db)
+    runner = CliRunner()
+    first = runner.invoke(app, ["attribute", "--db", str(db)])
+    assert first.exit_code == 0 and "full run" in first.output, first.output
+    with Store(db, read_only=True) as store:
+        before = dump(store)
+    again = runner.invoke(app, ["attribute", "--db", str(db)])
+    assert again.exit_code == 0 and "incremental" in again.output, again.output
+    forced = runner.invoke(app, ["attribute", "--full", "--db", str(db)])
+    assert forced.exit_code == 0 and "--full" in forced.output, forced.output
+    with Store(db, read_only=True) as store:
+        assert dump(store) == before
+
+
+def test_a_changed_setting_makes_the_next_run_full(tmp_path: Path) -> None:
+    test_attribution.build(tmp_path / "caps")
+    with Store(tmp_path / "v.duckdb") as store:
+        CaptureIngest(store).run([tmp_path / "caps"])
+        assert attribute_store(store).full
+        assert not attribute_store(store).full
+        changed = attribute_store(store, max_groups=4)
+        assert changed.full and "settings" in changed.why_full
+
+
+@pytest.mark.slow
+def test_the_s4_world_in_batches_equals_a_full_rerun(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from vigil.synth import generate_world
+
+    root = tmp_path_factory.mktemp("s4batches")
+    generate_world(root / "world", profile="s4")
+    _ingest(root / "world" / "captures", root / "all.duckdb")
+    batches = batches_by_time(root / "all.duckdb", [0.7, 0.1, 0.1, 0.1], held_back=20)
+    summaries = replay(root / "all.duckdb", root, batches)
+    assert sum(not s.full for s in summaries) >= 2, [s.why_full for s in summaries]
