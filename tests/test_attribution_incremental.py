@@ -139,3 +139,33 @@ def test_the_s4_world_in_batches_equals_a_full_rerun(tmp_path_factory: pytest.Te
     batches = batches_by_time(root / "all.duckdb", [0.7, 0.1, 0.1, 0.1], held_back=20)
     summaries = replay(root / "all.duckdb", root, batches)
     assert sum(not s.full for s in summaries) >= 2, [s.why_full for s in summaries]
+
+
+@pytest.mark.slow
+def test_incremental_on_spark_equals_a_full_run_on_duckdb(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark", reason="the Spark engine is the optional extra vigil[spark]")
+    from vigil.store.spark import SparkStore, copy_store
+
+    test_attribution_kits.build(tmp_path / "caps")
+    _ingest(tmp_path / "caps", tmp_path / "all.duckdb")
+    first, second = batches_by_time(tmp_path / "all.duckdb", [0.6, 0.4], held_back=0)
+    shutil.copy(tmp_path / "all.duckdb", tmp_path / "d.duckdb")
+    with Store(tmp_path / "d.duckdb") as store:
+        store.con.execute("DELETE FROM captures WHERE NOT list_contains($k, capture_key)", {"k": first})
+        copy_store(store, tmp_path / "data")
+    with Store(tmp_path / "all.duckdb", read_only=True) as store:
+        later = store.con.execute("SELECT * REPLACE ('later' AS batch_id) FROM captures WHERE list_contains($k, capture_key)",
+                                  {"k": second}).to_arrow_table()  # fmt: skip
+    with SparkStore(tmp_path / "data") as spark:
+        assert attribute_store(spark).full
+        spark.engine.append("captures", later)
+        summary = attribute_store(spark)
+        assert not summary.full, summary.why_full
+        got = {t: sorted(tuple(str(v) for v in r.values()) for r in spark.engine.rows(t, f"SELECT * FROM {t}")) for t in TABLES}
+    with Store(tmp_path / "d.duckdb") as store:
+        attribute_store(store)
+        store.con.execute("INSERT INTO captures SELECT * FROM later")
+        attribute_store(store, full=True)
+        want = {t: sorted(tuple(str(v) for v in r) for r in store.con.execute(f"SELECT * FROM {t}").fetchall()) for t in TABLES}
+    for table in TABLES:
+        assert got[table] == want[table], table
