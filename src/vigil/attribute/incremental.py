@@ -34,7 +34,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from vigil.attribute.identifiers import KINDS
 from vigil.attribute.linking import _LISTED, Listed, components
 from vigil.attribute.templates import (
     _SQL_LINEAGE,
@@ -51,14 +50,35 @@ from vigil.store.engine import Engine
 #: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
 ALGORITHM = 1
 
-# the components of the run's scope: templates tied by a live value or a same judgement
+# the components of the run's scope: templates tied by a value that is not generic, or a same judgement
 _SQL_COMPONENT_EDGES = """
-WITH vt AS (SELECT DISTINCT v.kind, v.value, p.template_id FROM _lk_live v JOIN _lk_pages p ON p.page = v.page),
+WITH vt AS (SELECT DISTINCT v.kind, v.value, p.template_id FROM _lk_live v JOIN _lk_pages p ON p.page = v.page
+            JOIN _decisions d ON d.kind = v.kind AND d.value = v.value WHERE d.status IN ('link', 'single', 'blocked')),
 hub AS (SELECT kind, value, min(template_id) AS hub FROM vt GROUP BY kind, value)
 SELECT DISTINCT vt.template_id AS a, hub.hub AS b
 FROM vt JOIN hub ON hub.kind = vt.kind AND hub.value = vt.value WHERE vt.template_id <> hub.hub
 UNION
 SELECT template_a AS a, template_b AS b FROM _judged WHERE template_a <> template_b
+"""
+
+
+_SQL_MERGES = "SELECT h.spread, h.node, h.label, h.templates, p.template_id FROM _lk_hist h JOIN _lk_pages p ON p.page = h.label"
+
+# The groups a generic value reaches beyond the scope, at its level: each of its pages
+# outside is walked through the stored merges of the levels below (``_inc_walk``), and
+# each group it ends in is counted, established when it spans two templates or more.
+_SQL_OUTSIDE = """
+WITH roots AS (SELECT DISTINCT kind, value, spread, root FROM _inc_walk),
+sized AS (
+    SELECT r.kind, r.value, r.root, m.templates,
+           row_number() OVER (PARTITION BY r.kind, r.value, r.root ORDER BY m.spread DESC) AS k
+    FROM roots r JOIN attribution_merges m ON m.node = r.root AND m.label = r.root AND m.spread < r.spread
+)
+SELECT r.kind, r.value, max(t.templates) AS templates, count(*) AS joined,
+       count(CASE WHEN coalesce(z.templates, 1) >= 2 THEN 1 END) AS established
+FROM roots r LEFT JOIN sized z ON z.kind = r.kind AND z.value = r.value AND z.root = r.root AND z.k = 1
+JOIN _inc_out_templates t ON t.kind = r.kind AND t.value = r.value
+GROUP BY r.kind, r.value
 """
 
 
@@ -97,6 +117,7 @@ def record_full(engine: Engine, digest: str) -> None:
         UNION ALL
         SELECT 1, b.skeleton_id, b.band, b.key, s.first_seen FROM _founder_bands b JOIN _skeletons s ON s.skeleton_id = b.skeleton_id""")  # fmt: skip
     engine.replace("attribution_components", "SELECT template_id, component FROM _comp_rows")
+    engine.replace("attribution_merges", _SQL_MERGES)
     engine.replace("attribution_batches", "SELECT DISTINCT batch_id FROM captures")
     _record(engine, digest, "SELECT count(*) FROM captures")
 
@@ -132,7 +153,7 @@ def attribute_increment(
 ) -> str | int:
     """Attribute only what the captures of new batches touch; returns the number of templates
     recomputed, or why a full run is needed (then nothing has been written)."""
-    from vigil.attribute.run import covers, derive  # run.py imports this module
+    from vigil.attribute.run import covers, derive, pivots  # run.py imports this module
 
     engine = store.engine
     state = {r["name"]: r["value"] for r in engine.rows("attribution state", "SELECT name, value FROM attribution_state")}
@@ -171,7 +192,13 @@ def attribute_increment(
         SELECT template_id, lineage_skeleton, lineage_similarity FROM templates
         WHERE lineage_skeleton IS NOT NULL AND template_id IN (SELECT template_id FROM _inc_scope)
         UNION ALL SELECT template_id, lineage_skeleton, lineage_similarity FROM _inc_lineage""")  # fmt: skip
-    derive(store, max_groups=max_groups, min_strength=min_strength, warnings=warnings, tick=tick)
+    pivots(engine, min_strength)
+    _outside(engine)
+    derive(store, max_groups=max_groups, warnings=warnings, tick=tick, outside=True)
+    if _count(engine, "generic check", """
+            SELECT count(*) FROM _decisions d JOIN _lk_outside o ON o.kind = d.kind AND o.value = d.value
+            WHERE d.status <> 'generic'"""):  # fmt: skip
+        return "a value flagged generic would now link beyond the templates the batch touches"
     _store(engine, digest)
     tick("brands and evidence", 2, 2)
     return _count(engine, "scope", "SELECT count(*) FROM _inc_scope")
@@ -239,7 +266,11 @@ def _tails(engine: Engine, lsh: int, bands: str) -> str | None:
 
 def _scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
     """``_inc_scope``: the templates the batch touches and their whole components; with
-    ``_inc_all_links`` (their skeletons) and ``_inc_covers`` (every cover capture)."""
+    ``_inc_all_links`` (their skeletons) and ``_inc_covers`` (every cover capture).
+
+    A template is touched when the batch brings captures of it, or carries a value the batch
+    brings that was not generic (a generic value reaches across components: ``_outside``).
+    """
     engine.materialise("_inc_covers", """
         SELECT capture_key FROM capture_attribution WHERE cover
         UNION ALL SELECT capture_key FROM _cover WHERE capture_key IN (SELECT capture_key FROM _inc_new)""")  # fmt: skip
@@ -248,7 +279,9 @@ def _scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
         FROM _inc_new n JOIN page_skeletons s ON s.page_sha256 = n.page_sha256
         LEFT JOIN skeleton_links l ON l.skeleton_id = s.skeleton_id LEFT JOIN _inc_links f ON f.skeleton_id = s.skeleton_id
         WHERE n.capture_key NOT IN (SELECT capture_key FROM _cover) AND coalesce(l.template_id, f.root_id) IS NOT NULL""")  # fmt: skip
-    strong = sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
+    from vigil.attribute.run import strong_kinds
+
+    strong = strong_kinds(min_strength)
     engine.materialise("_inc_values", """
         SELECT DISTINCT kind, value FROM page_identifiers
         WHERE is_pivot AND array_contains($strong, kind) AND page_sha256 IN (SELECT page_sha256 FROM _inc_caps)""",
@@ -259,7 +292,8 @@ def _scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
         UNION
         SELECT DISTINCT l.template_id FROM page_identifiers i
         JOIN (SELECT v.kind, v.value FROM _inc_values v JOIN _inc_listed w ON w.kind = v.kind AND w.value = v.value
-              WHERE w.listed IS NULL) v ON v.kind = i.kind AND v.value = i.value
+              LEFT JOIN identifier_values o ON o.kind = v.kind AND o.value = v.value
+              WHERE w.listed IS NULL AND (o.status IS NULL OR o.status <> 'generic')) v ON v.kind = i.kind AND v.value = i.value
         JOIN page_skeletons s ON s.page_sha256 = i.page_sha256 JOIN skeleton_links l ON l.skeleton_id = s.skeleton_id
         WHERE i.is_pivot""")  # fmt: skip
     engine.materialise("_inc_scope", """
@@ -270,6 +304,38 @@ def _scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
     engine.materialise("_inc_all_links", """
         SELECT skeleton_id, template_id FROM skeleton_links WHERE template_id IN (SELECT template_id FROM _inc_scope)
         UNION ALL SELECT skeleton_id, root_id FROM _inc_links""")  # fmt: skip
+
+
+def _outside(engine: Engine) -> None:
+    """``_lk_outside``: for each value of the scope that was generic and is also carried
+    beyond it, its templates there and the groups it reaches there at its (new) level."""
+    engine.materialise("_inc_cross", """
+        SELECT DISTINCT v.kind, v.value FROM _lk_pivots v
+        JOIN identifier_values o ON o.kind = v.kind AND o.value = v.value WHERE o.status = 'generic'""")  # fmt: skip
+    engine.materialise("_inc_out_pages", """
+        SELECT DISTINCT i.kind, i.value, i.page_sha256 AS page, a.template_id FROM page_identifiers i
+        JOIN _inc_cross x ON x.kind = i.kind AND x.value = i.value
+        JOIN captures c ON c.page_sha256 = i.page_sha256 JOIN capture_attribution a ON a.capture_key = c.capture_key
+        WHERE i.is_pivot AND NOT a.cover AND a.template_id IS NOT NULL
+          AND a.template_id NOT IN (SELECT template_id FROM _inc_scope)""")  # fmt: skip
+    engine.materialise("_inc_out_templates", """
+        SELECT kind, value, count(DISTINCT template_id) AS templates FROM _inc_out_pages GROUP BY kind, value""")
+    engine.materialise("_inc_walk", """
+        SELECT o.kind, o.value, t.templates + i.templates AS spread, o.page, o.page AS root
+        FROM (SELECT DISTINCT kind, value, page FROM _inc_out_pages) o
+        JOIN _inc_out_templates t ON t.kind = o.kind AND t.value = o.value
+        JOIN (SELECT v.kind, v.value, count(DISTINCT p.template_id) AS templates FROM _lk_pivots v
+              JOIN _lk_pages p ON p.page = v.page GROUP BY v.kind, v.value) i ON i.kind = o.kind AND i.value = o.value""")  # fmt: skip
+    top = engine.scalar("walk", "SELECT max(spread) FROM _inc_walk")
+    if top is not None:
+        levels = [int(r["spread"]) for r in engine.rows("merge levels", """
+            SELECT DISTINCT spread FROM attribution_merges WHERE spread < $top ORDER BY spread""", {"top": int(top)})]  # fmt: skip
+        for level in levels:
+            engine.materialise("_inc_walk", """
+                SELECT w.kind, w.value, w.spread, w.page, CASE WHEN m.label IS NOT NULL THEN m.label ELSE w.root END AS root
+                FROM _inc_walk w LEFT JOIN attribution_merges m ON m.spread = $level AND m.node = w.root AND w.spread > $level""",
+                {"level": level})  # fmt: skip
+    engine.materialise("_lk_outside", _SQL_OUTSIDE)
 
 
 def _store(engine: Engine, digest: str) -> None:
@@ -318,6 +384,8 @@ def _store(engine: Engine, digest: str) -> None:
         engine.insert("disguised_urls", "SELECT * FROM _disguised")
         _delete(engine, "attribution_components", scope)
         engine.insert("attribution_components", "SELECT template_id, component FROM _comp_rows")
+        _delete(engine, "attribution_merges", scope)
+        engine.insert("attribution_merges", _SQL_MERGES)
         engine.insert("attribution_bands", """
             SELECT 0, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_bands b JOIN _inc_fresh f ON f.skeleton_id = b.skeleton_id
             UNION ALL

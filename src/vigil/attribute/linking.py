@@ -61,10 +61,27 @@ class Listed:
                                            "listed": pa.array(names, pa.string())}, schema=_LISTED)  # fmt: skip
 
 
+# _lk_outside: what lies beyond the pages in hand, for values an incremental run only sees
+# in part (incremental.py): their templates, groups and established groups out there
 _SQL_VALUES = """
-SELECT v.kind, v.value, count(DISTINCT p.template_id) AS spread, min(v.page) AS first_page
-FROM _lk_pivots v JOIN _lk_pages p ON p.page = v.page
+SELECT v.kind, v.value, count(DISTINCT p.template_id) + coalesce(max(o.templates), 0) AS spread, min(v.page) AS first_page
+FROM _lk_pivots v JOIN _lk_pages p ON p.page = v.page LEFT JOIN _lk_outside o ON o.kind = v.kind AND o.value = v.value
 GROUP BY v.kind, v.value
+"""
+
+_OUTSIDE = pa.schema([("kind", pa.string()), ("value", pa.string()), ("templates", pa.int64()), ("joined", pa.int64()),
+                      ("established", pa.int64())])  # fmt: skip
+_HISTORY = pa.schema([("spread", pa.int32()), ("node", pa.string()), ("label", pa.string()), ("templates", pa.int64())])
+
+# the merges of a level, with the number of templates of each merged group (incremental.py)
+_SQL_HISTORY = """
+SELECT * FROM _lk_hist
+UNION ALL
+SELECT CAST($level AS INT) AS spread, c.node, c.label, s.templates
+FROM _lk_cc c JOIN (
+    SELECT l.root, count(DISTINCT p.template_id) AS templates FROM _lk_labels l JOIN _lk_pages p ON p.page = l.page
+    WHERE l.root IN (SELECT label FROM _lk_cc) GROUP BY l.root
+) s ON s.root = c.label
 """
 
 # the groups each value of the level touches now
@@ -86,9 +103,9 @@ held AS (
 groups AS (SELECT root, count(DISTINCT template_id) AS templates FROM held GROUP BY root),
 watch AS (SELECT DISTINCT root, template_id FROM held WHERE template_id IN (SELECT a FROM _lk_forbid)),
 facts AS (
-    SELECT t.kind, t.value, count(*) AS joined,
-           count(CASE WHEN g.templates >= 2 THEN 1 END) AS established, min(t.root) AS hub
-    FROM touch t JOIN groups g ON g.root = t.root
+    SELECT t.kind, t.value, count(*) + coalesce(max(o.joined), 0) AS joined,
+           count(CASE WHEN g.templates >= 2 THEN 1 END) + coalesce(max(o.established), 0) AS established, min(t.root) AS hub
+    FROM touch t JOIN groups g ON g.root = t.root LEFT JOIN _lk_outside o ON o.kind = t.kind AND o.value = t.value
     GROUP BY t.kind, t.value
 ),
 clash AS (
@@ -228,13 +245,19 @@ def link(
     not_same: Sequence[tuple[str, str]] = (),
     same: Sequence[tuple[str, str, str]] = (),
     progress: Callable[[int, int], None] | None = None,
+    outside: bool = False,
 ) -> int:
     """Group the pages of ``_lk_pages`` by their shared values in ``_lk_pivots``; returns the levels run.
 
     ``not_same`` holds template pairs an analyst says are different operators; ``same``
-    holds ``(judgement_id, template_a, template_b)`` that must be one operator.
+    holds ``(judgement_id, template_a, template_b)`` that must be one operator. With
+    ``outside``, table ``_lk_outside`` adds to values what lies beyond the pages in hand.
+    Each level's merges are kept in ``_lk_hist`` (spread, node, label, templates).
     """
     tick = progress or (lambda done, total: None)
+    if not outside:
+        engine.put_arrow("_lk_outside", _OUTSIDE.empty_table())
+    engine.put_arrow("_lk_hist", _HISTORY.empty_table())
     engine.materialise("_lk_values_raw", _SQL_VALUES)
     engine.map_batches("_lk_listed", "SELECT kind, value FROM _lk_values_raw", Listed(warnings or WarningLists()), _LISTED)
     engine.materialise("_lk_values", """
@@ -257,6 +280,7 @@ def link(
             if judged:
                 _split_clashes(engine, name, level)
             engine.materialise("_lk_labels", _SQL_RELABEL)
+            engine.materialise("_lk_hist", _SQL_HISTORY, {"level": level})
         tick(i + 1, len(levels))
     # pages without a live value are groups of their own; then the analysts' same judgements
     engine.materialise("_lk_labels", """

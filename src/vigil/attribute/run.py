@@ -110,7 +110,8 @@ def attribute_store(
             FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
             JOIN _links l ON l.skeleton_id = s.skeleton_id
             WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
-        derive(store, max_groups=max_groups, min_strength=min_strength, warnings=warnings, tick=tick)
+        pivots(engine, min_strength)
+        derive(store, max_groups=max_groups, warnings=warnings, tick=tick)
         _store_full(store, digest)
         tick("brands and evidence", 2, 2)
     summary = engine.rows("attribution summary", """SELECT (SELECT count(*) FROM capture_attribution) AS a,
@@ -122,22 +123,31 @@ def attribute_store(
                             recomputed_templates=c if reason else int(outcome))  # fmt: skip
 
 
-def derive(store: Any, *, max_groups: int, min_strength: float, warnings: WarningLists,
-           tick: Callable[[str, int, int], None]) -> None:  # fmt: skip
-    """From ``_attr_captures`` (the captures in scope, with their templates) and ``_lineage``:
-    link, then the derived rows as temporary tables (``_attr``, ``_brand_rows``, ``_dist_rows``,
-    ``_values``) and the evidence paths (``_ev_path``). Nothing stored is written.
+def strong_kinds(min_strength: float) -> list[str]:
+    """The pivot kinds strong enough to link."""
+    return sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
 
-    Everything here stays inside the components that values and *same* judgements tie
-    templates into, so a scope made of whole components gives exactly a full run's rows for it.
-    """
-    engine = store.engine
+
+def pivots(engine: Any, min_strength: float) -> None:
+    """``_lk_pages`` (page → template) and ``_lk_pivots`` (their linkable values) from ``_attr_captures``."""
     engine.materialise("_lk_pages", "SELECT DISTINCT page_sha256 AS page, template_id FROM _attr_captures")
-    strong = sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
     engine.materialise("_lk_pivots", """
         SELECT DISTINCT i.page_sha256 AS page, i.kind, i.value FROM page_identifiers i
         WHERE i.is_pivot AND array_contains($strong, i.kind) AND i.page_sha256 IN (SELECT page FROM _lk_pages)""",
-        {"strong": strong})  # fmt: skip
+        {"strong": strong_kinds(min_strength)})  # fmt: skip
+
+
+def derive(store: Any, *, max_groups: int, warnings: WarningLists, tick: Callable[[str, int, int], None],
+           outside: bool = False) -> None:  # fmt: skip
+    """From ``pivots``' tables and ``_lineage``: link, then the derived rows as temporary tables
+    (``_attr``, ``_brand_rows``, ``_dist_rows``, ``_values``) and the evidence paths
+    (``_ev_path``). Nothing stored is written.
+
+    Everything here stays inside the components that linking values and *same* judgements
+    tie templates into, so a scope made of whole components (with ``_lk_outside`` for the
+    generic values that reach beyond it: ``outside``) gives exactly a full run's rows for it.
+    """
+    engine = store.engine
     judgements = engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY made_at, judgement_id")
     prefixes = sorted({b[2:].split("-")[0] for j in judgements for b in (j["brand_a"], j["brand_b"])})
     template_of = {r["prefix"]: r["template_id"] for r in engine.rows("judged templates", """
@@ -151,7 +161,7 @@ def derive(store: Any, *, max_groups: int, min_strength: float, warnings: Warnin
     link(engine, max_groups=max_groups, warnings=warnings,
          not_same=[(a, b) for j, a, b in pairs if j["verdict"] == "not_same" and a and b],
          same=[(j["judgement_id"], a, b) for j, a, b in pairs if j["verdict"] == "same" and a and b],
-         progress=lambda d, t: tick("distributors", d, t))  # fmt: skip
+         progress=lambda d, t: tick("distributors", d, t), outside=outside)  # fmt: skip
     tick("brands and evidence", 0, 2)
     _derive_rows(store)
     tick("brands and evidence", 1, 2)

@@ -299,7 +299,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         6,
-        "incremental attribution: what the last run saw (batches, settings), LSH bands and linking components",
+        "incremental attribution: what the last run saw (batches, settings), LSH bands, linking components and merges",
         """
         CREATE TABLE attribution_state (
             name          VARCHAR PRIMARY KEY,
@@ -318,6 +318,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE attribution_components (
             template_id   VARCHAR PRIMARY KEY,
             component     VARCHAR NOT NULL
+        );
+        CREATE TABLE attribution_merges (
+            spread        INTEGER NOT NULL,
+            node          VARCHAR NOT NULL,
+            label         VARCHAR NOT NULL,
+            templates     BIGINT NOT NULL,
+            template_id   VARCHAR NOT NULL
         );
         """,
     ),

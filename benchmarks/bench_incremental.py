@@ -1,0 +1,114 @@
+"""Incremental attribution: the last N captures (by time) arrive as a new batch on a store
+already attributed; ``vigil attribute`` (incremental) beside ``vigil attribute --full``.
+
+    python benchmarks/bench_incremental.py --worlds 10 [--new 1000] [--workdir DIR]
+
+The store holds the captures of K namespaced s4 worlds side by side (seeds 1..K, namespace
+seed - 1, as bench_attribution.py; about 4,000 captures each). The latest ``--new`` captures
+are set aside, the rest attributed in full; then they come back as one ingest batch and the
+store is copied: the copy is attributed with ``--full``, the original incrementally, each
+timed in a fresh process (peak RSS with it). Every derived table of the two is compared row
+for row. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TABLES = ("capture_attribution", "skeleton_links", "templates", "brands", "distributors", "identifier_values",
+          "disguised_urls", "attribution_components", "attribution_bands")  # fmt: skip
+
+PREPARE = r"""
+import sys
+from pathlib import Path
+from vigil.ingest.captures import CaptureIngest
+from vigil.store import Store
+db, new, worlds = Path(sys.argv[1]), int(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
+with Store(db) as store:
+    CaptureIngest(store).run([w / "captures" for w in worlds])
+    store.con.execute(f'''CREATE TABLE bench_held AS SELECT * REPLACE ('bench-new' AS batch_id) FROM captures
+                          ORDER BY captured_at DESC, capture_key DESC LIMIT {new}''')
+    store.con.execute("DELETE FROM captures WHERE capture_key IN (SELECT capture_key FROM bench_held)")
+"""
+
+RUN = r"""
+import json, resource, sys, time
+from pathlib import Path
+from vigil.attribute.run import attribute_store
+from vigil.store import Store
+db, mode = Path(sys.argv[1]), sys.argv[2]
+with Store(db) as store:
+    if mode != "base":
+        store.con.execute("INSERT INTO captures SELECT * FROM bench_held")
+    t = time.perf_counter()
+    s = attribute_store(store, full=mode != "incremental")
+    out = {"s": time.perf_counter() - t, "full": s.full, "why_full": s.why_full, "captures": s.captures,
+           "templates": s.templates, "recomputed_templates": s.recomputed_templates, "brands": s.brands,
+           "distributors": s.distributors, "pages": s.pages_analysed}
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+COMPARE = r"""
+import json, sys
+from vigil.store import Store
+tables = sys.argv[3:]
+with Store(sys.argv[1], read_only=True) as a, Store(sys.argv[2], read_only=True) as b:
+    differ = [t for t in tables if a.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+              != b.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()]
+print(json.dumps(differ))
+"""
+
+
+def _run(script: str, *args: str) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", script, *args], check=True, capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if lines else {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worlds", type=int, default=10)
+    parser.add_argument("--new", type=int, default=1000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    if not 0 < args.worlds <= 500:
+        parser.error(f"--worlds: from 1 to 500 worlds, not {args.worlds}")
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="vigil-bench-inc-"))
+    from vigil.synth import generate_world
+
+    worlds = []
+    for seed in range(1, args.worlds + 1):
+        world = base / f"s4n-{seed}"
+        if not (world / "captures").exists():
+            generate_world(world, seed=seed, profile="s4", namespace=seed - 1)
+        worlds.append(world)
+    db, copy = base / f"inc-{args.worlds}.duckdb", base / f"inc-{args.worlds}-full.duckdb"
+    db.unlink(missing_ok=True)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", PREPARE, str(db), str(args.new), *map(str, worlds)], check=True)
+    result: dict[str, object] = {"worlds": args.worlds, "new": args.new, "ingest_s": time.perf_counter() - t}
+    result["base"] = _run(RUN, str(db), "base")
+    shutil.copy(db, copy)
+    result["incremental"] = _run(RUN, str(db), "incremental")
+    result["full"] = _run(RUN, str(copy), "full")
+    result["tables_differing"] = json.loads(subprocess.run([sys.executable, "-c", COMPARE, str(db), str(copy), *TABLES],
+                                                           check=True, capture_output=True, text=True).stdout)  # fmt: skip
+    print(json.dumps(_rounded(result)), flush=True)
+
+
+def _rounded(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return round(value, 2) if isinstance(value, float) else value
+
+
+if __name__ == "__main__":
+    main()
