@@ -1,14 +1,17 @@
-"""Incremental attribution: the last N captures (by time) arrive as a new batch on a store
-already attributed; ``vigil attribute`` (incremental) beside ``vigil attribute --full``.
+"""Incremental attribution: N new captures arrive as one batch on a store already
+attributed; ``vigil attribute`` (incremental) beside ``vigil attribute --full``.
 
     python benchmarks/bench_incremental.py --worlds 10 [--new 1000] [--workdir DIR]
 
 The store holds the captures of K namespaced s4 worlds side by side (seeds 1..K, namespace
-seed - 1, as bench_attribution.py; about 4,000 captures each). The latest ``--new`` captures
-are set aside, the rest attributed in full; then they come back as one ingest batch and the
-store is copied: the copy is attributed with ``--full``, the original incrementally, each
-timed in a fresh process (peak RSS with it). Every derived table of the two is compared row
-for row. Prints one JSON line.
+seed - 1, as bench_attribution.py; about 4,000 captures each; the worlds share only their
+decoys, which the guard flags generic). Two batches are set aside: ``latest``, the last N
+captures of the whole store by time (they touch the active distributors of every world),
+and ``one-world``, the last N captures of world 1 (they touch one world's distributors).
+The rest is attributed in full once (``base``). For each batch, the base store is copied
+twice, the batch added as a new ingest batch, and one copy attributed incrementally, the
+other with ``--full``, each timed in a fresh process (peak RSS with it); every derived table
+of the two is then compared row for row. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -33,9 +36,13 @@ from vigil.store import Store
 db, new, worlds = Path(sys.argv[1]), int(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
 with Store(db) as store:
     CaptureIngest(store).run([w / "captures" for w in worlds])
-    store.con.execute(f'''CREATE TABLE bench_held AS SELECT * REPLACE ('bench-new' AS batch_id) FROM captures
+    store.con.execute(f'''CREATE TABLE bench_latest AS SELECT * REPLACE ('bench-new' AS batch_id) FROM captures
                           ORDER BY captured_at DESC, capture_key DESC LIMIT {new}''')
-    store.con.execute("DELETE FROM captures WHERE capture_key IN (SELECT capture_key FROM bench_held)")
+    store.con.execute(f'''CREATE TABLE bench_one_world AS SELECT * REPLACE ('bench-new' AS batch_id) FROM captures
+                          WHERE starts_with(source_file, $w) ORDER BY captured_at DESC, capture_key DESC LIMIT {new}''',
+                      {"w": str(worlds[0]) + "/"})
+    store.con.execute("DELETE FROM captures WHERE capture_key IN (SELECT capture_key FROM bench_latest "
+                      "UNION SELECT capture_key FROM bench_one_world)")
 """
 
 RUN = r"""
@@ -43,10 +50,10 @@ import json, resource, sys, time
 from pathlib import Path
 from vigil.attribute.run import attribute_store
 from vigil.store import Store
-db, mode = Path(sys.argv[1]), sys.argv[2]
+db, mode, batch = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 with Store(db) as store:
     if mode != "base":
-        store.con.execute("INSERT INTO captures SELECT * FROM bench_held")
+        store.con.execute(f"INSERT INTO captures SELECT * FROM bench_{batch}")
     t = time.perf_counter()
     s = attribute_store(store, full=mode != "incremental")
     out = {"s": time.perf_counter() - t, "full": s.full, "why_full": s.why_full, "captures": s.captures,
@@ -90,17 +97,23 @@ def main() -> None:
         if not (world / "captures").exists():
             generate_world(world, seed=seed, profile="s4", namespace=seed - 1)
         worlds.append(world)
-    db, copy = base / f"inc-{args.worlds}.duckdb", base / f"inc-{args.worlds}-full.duckdb"
+    db = base / f"inc-{args.worlds}.duckdb"
     db.unlink(missing_ok=True)
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", PREPARE, str(db), str(args.new), *map(str, worlds)], check=True)
     result: dict[str, object] = {"worlds": args.worlds, "new": args.new, "ingest_s": time.perf_counter() - t}
-    result["base"] = _run(RUN, str(db), "base")
-    shutil.copy(db, copy)
-    result["incremental"] = _run(RUN, str(db), "incremental")
-    result["full"] = _run(RUN, str(copy), "full")
-    result["tables_differing"] = json.loads(subprocess.run([sys.executable, "-c", COMPARE, str(db), str(copy), *TABLES],
-                                                           check=True, capture_output=True, text=True).stdout)  # fmt: skip
+    result["base"] = _run(RUN, str(db), "base", "-")
+    for batch in ("latest", "one_world"):
+        copies = {mode: base / f"inc-{args.worlds}-{batch}-{mode}.duckdb" for mode in ("incremental", "full")}
+        got: dict[str, object] = {}
+        for mode, path in copies.items():
+            shutil.copy(db, path)
+            got[mode] = _run(RUN, str(path), mode, batch)
+        got["tables_differing"] = json.loads(subprocess.run(
+            [sys.executable, "-c", COMPARE, *map(str, copies.values()), *TABLES], check=True, capture_output=True, text=True).stdout)  # fmt: skip
+        result[batch] = got
+        for path in copies.values():
+            path.unlink()
     print(json.dumps(_rounded(result)), flush=True)
 
 

@@ -102,6 +102,19 @@ def test_a_batch_recomputes_only_the_components_it_touches(tmp_path: Path) -> No
     assert (summaries[1].templates, summaries[1].recomputed_templates) == (2, 1)
 
 
+def test_a_generic_value_across_components_is_judged_with_what_lies_beyond(tmp_path: Path) -> None:
+    """The public checkout on every operator's pages is generic: op-c's new captures carry it,
+    yet only op-c's templates are recomputed, and the checkout's row is a full run's."""
+    test_attribution.build(tmp_path / "caps")
+    _ingest(tmp_path / "caps", tmp_path / "all.duckdb")
+    with Store(tmp_path / "all.duckdb", read_only=True) as store:
+        ids = dict(store.con.execute("SELECT capture_id, capture_key FROM captures").fetchall())
+    late = [key for capture_id, key in ids.items() if capture_id.startswith("op-c-") and int(capture_id.rsplit("-", 1)[1]) >= 6]
+    summaries = replay(tmp_path / "all.duckdb", tmp_path, [sorted(set(ids.values()) - set(late)), late])
+    assert summaries[0].full and not summaries[1].full, summaries[1].why_full
+    assert (summaries[1].templates, summaries[1].recomputed_templates, summaries[1].generic_values) == (8, 3, 1)
+
+
 def test_nothing_new_changes_nothing_and_full_is_on_the_command_line(tmp_path: Path) -> None:
     test_attribution.build(tmp_path / "caps")
     db = tmp_path / "v.duckdb"
