@@ -352,7 +352,8 @@ def enrich(
             )  # fmt: skip
         out.print(
             f"enriched {summary.hosts:,} hosts, {summary.ips:,} IPs ({summary.ip_provider}), "
-            f"{summary.urls:,} URL site types ({summary.urls_typed_by_report:,} from reports)"
+            f"{summary.urls:,} URL site types ({summary.urls_typed_by_report:,} from reports), "
+            f"{summary.url_channels:,} URL channels; {summary.pages_scanned:,} pages read for offers"
         )
 
 
