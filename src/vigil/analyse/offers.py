@@ -58,6 +58,7 @@ SELECT count(DISTINCT s.brand_id) AS brands,
        count(DISTINCT CASE WHEN pp.payment_type = 'virtual_currency' THEN s.brand_id END) AS brands_virtual
 FROM _mk_sales s LEFT JOIN _page_payments pp ON pp.page_sha256 = s.page_sha256
 WHERE s.brand_id IS NOT NULL
+  AND s.brand_id IN (SELECT s2.brand_id FROM _mk_sales s2 JOIN page_offers o ON o.page_sha256 = s2.page_sha256)
 """
 
 
