@@ -32,7 +32,20 @@ class PaymentType(str, Enum):
     UNKNOWN = "unknown"
 
 
+class Channel(str, Enum):
+    """Where a URL distributes (assessment §2.3): the commercial web or a channel beyond it."""
+
+    WEB = "web"
+    HIDDEN_SERVICE = "hidden_service"
+    P2P = "p2p"
+    CYBERLOCKER = "cyberlocker"
+    FORUM = "forum"
+    LIVE_STREAMING = "live_streaming"
+    OTHER = "other"
+
+
 SITE_TYPES: tuple[str, ...] = tuple(t.value for t in SiteType)
+CHANNELS: tuple[str, ...] = tuple(t.value for t in Channel)
 PAYMENT_TYPES: tuple[str, ...] = tuple(t.value for t in PaymentType)
 
 #: Input columns of a report (docs/formats.md). Order is the CSV order we write.
@@ -66,3 +79,4 @@ class Report(NamedTuple):
     payment_types: tuple[str, ...]
     notes: str | None
     actioned: bool | None = None
+    channel: str | None = None

@@ -189,7 +189,7 @@ def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")] = Path("world"),
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 2012,
     reports: Annotated[Optional[int], typer.Option(help="About how many report rows to write (s3 only; default: the calibrated world).")] = None,
-    profile: Annotated[str, typer.Option(help="s3: calibrated to §3 hosting (default); s4: calibrated to §4 brands and distributors.")] = "s3",
+    profile: Annotated[str, typer.Option(help="s3: calibrated to §3 hosting (default); s4: calibrated to §4 brands and distributors; market: offers and channels (§2.2, §2.3).")] = "s3",
     decoys: Annotated[float, typer.Option(help="Multiply the decoy identifiers shared by unrelated brands.")] = 1.0,
     mutations: Annotated[float, typer.Option(help="Multiply the per-capture page changes.")] = 1.0,
     namespace: Annotated[Optional[int], typer.Option(help="0-499: give the world's key identifiers and capture IDs a space of their own, so that worlds of different namespaces can be loaded side by side without sharing values (load tests).")] = None,
@@ -198,7 +198,7 @@ def synth(
     from vigil.synth import DEFAULT_REPORTS, generate_world
 
     with _errors():
-        total = None if profile == "s4" else (reports or DEFAULT_REPORTS)
+        total = None if profile in ("s4", "market") else (reports or DEFAULT_REPORTS)
         with _progress() as bar:
             task = bar.add_task("synth reports", total=total or 56_312)
             summary = generate_world(out_dir, seed=seed, reports=total, profile=profile, decoys=decoys, mutations=mutations,
@@ -352,7 +352,8 @@ def enrich(
             )  # fmt: skip
         out.print(
             f"enriched {summary.hosts:,} hosts, {summary.ips:,} IPs ({summary.ip_provider}), "
-            f"{summary.urls:,} URL site types ({summary.urls_typed_by_report:,} from reports)"
+            f"{summary.urls:,} URL site types ({summary.urls_typed_by_report:,} from reports), "
+            f"{summary.url_channels:,} URL channels; {summary.pages_scanned:,} pages read for offers"
         )
 
 

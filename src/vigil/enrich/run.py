@@ -1,4 +1,4 @@
-"""``vigil enrich``: derive hosts, IP hosting and site types from the stored evidence.
+"""``vigil enrich``: derive hosts, IP hosting, site types and channels from the stored evidence.
 
 Enrichment is derived, so it is rebuilt whole on every run from the evidence and the data
 files in force (IP database, shared services, site-type rules): same evidence and files in,
@@ -18,8 +18,10 @@ from typing import Any
 import pyarrow as pa
 
 import vigil
+from vigil.enrich.channels import decide_channels
 from vigil.enrich.dns import DnsResolver
 from vigil.enrich.domains import DomainClassifier, load_shared_services
+from vigil.enrich.market_pages import scan_market_pages
 from vigil.enrich.network import IpProvider, open_ip_provider
 from vigil.enrich.sitetypes import SiteTypeRules
 from vigil.errors import InvalidRecord
@@ -35,6 +37,8 @@ class EnrichSummary:
     urls_typed_by_report: int
     dns_observations: int
     ip_provider: str
+    pages_scanned: int = 0  # pages newly read for offers and channel signals
+    url_channels: int = 0
 
 
 _HOST_SCHEMA = pa.schema([(k, pa.string()) for k in ("host", "registrable", "public_suffix", "service", "identity", "label", "suffix")])
@@ -148,12 +152,15 @@ def enrich_store(
         typed = engine.scalar("typed", "SELECT count(*) FROM _typed_by_report")
         urls = engine.scalar("urls", "SELECT count(*) FROM url_site_types")
         tick("site types", urls, urls)
+        scanned = scan_market_pages(store, progress=lambda d, t: tick("offers and channel signals", d, t))
+        channels = decide_channels(engine)
+        tick("channels", channels, channels)
         files = {"shared_services": list(services), "site_type_rules": list(rule_files)}
         engine.append("enrich_runs", pa.table({
             "run_id": [run_id], "finished_at": pa.array([utcnow()], pa.timestamp("us")), "ip_provider": [provider.name],
             "data_files": [json.dumps(files)], "hosts": [hosts], "ips": [ips], "urls": [urls],
             "vigil_version": [vigil.__version__]}))  # fmt: skip
-    return EnrichSummary(hosts, ips, urls, typed, dns_count, provider.name)
+    return EnrichSummary(hosts, ips, urls, typed, dns_count, provider.name, scanned, channels)
 
 
 # The earliest report (by time, source, report_id) that states a site type decides it.

@@ -42,7 +42,7 @@ _REPORT_SCHEMA = pa.schema(
         ("host", pa.string()), ("ip", pa.string()), ("commercial", pa.bool_()), ("site_type", pa.string()),
         ("payment_types", pa.list_(pa.string())), ("notes", pa.string()), ("source_file", pa.string()),
         ("source_line", pa.int64()), ("file_sha256", pa.string()), ("batch_id", pa.string()),
-        ("ingested_at", pa.timestamp("us")), ("actioned", pa.bool_()),
+        ("ingested_at", pa.timestamp("us")), ("actioned", pa.bool_()), ("channel", pa.string()),
     ]
 )  # fmt: skip
 
@@ -76,7 +76,7 @@ def _report_table(batch: _Batch, *, path: str, sha: str, batch_id: str) -> pa.Ta
     items = list(batch.reports.values())
     n = len(items)
     fields = ("report_key", "report_id", "source", "reported_at", "url_original", "url", "host", "ip",
-              "commercial", "site_type", "payment_types", "notes", "actioned")  # fmt: skip
+              "commercial", "site_type", "payment_types", "notes", "actioned", "channel")  # fmt: skip
     columns = list(zip(*(report for report, _ in items))) if items else [()] * len(fields)
     cols: dict[str, object] = dict(zip(fields, columns))
     cols["source_line"] = [line for _, line in items]

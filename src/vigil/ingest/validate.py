@@ -6,7 +6,7 @@ gets one reason: checks run in a fixed order and the first failure wins.
 
 Quarantine codes: binary_junk, missing_source, missing_url, url_too_long, bad_url,
 missing_reported_at, bad_date, bad_ip, bad_commercial, bad_actioned, unknown_site_type,
-unknown_payment_type, field_too_long (plus bad_row, bad_json and truncated_file from
+unknown_channel, unknown_payment_type, field_too_long (plus bad_row, bad_json and truncated_file from
 the readers).
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidRecord
-from vigil.model import PAYMENT_TYPES, SITE_TYPES, Report
+from vigil.model import CHANNELS, PAYMENT_TYPES, SITE_TYPES, Report
 
 MAX_URL_CHARS = 8192
 MAX_FIELD_CHARS = 65536
@@ -105,6 +105,18 @@ def parse_site_type(value: str) -> str | None:
     return site_type
 
 
+def parse_channel(value: str) -> str | None:
+    """The report's optional ``channel`` (docs/formats.md), or None when empty."""
+    if not value:
+        return None
+    channel = _vocabulary(value)
+    if channel not in CHANNELS:
+        raise InvalidRecord(
+            f"unknown channel {value[:40]!r} (expected one of {', '.join(CHANNELS)})", code="unknown_channel"
+        )
+    return channel
+
+
 def parse_payment_types(value: Any) -> tuple[str, ...]:
     if isinstance(value, list):
         return _payment_types(tuple(_text(v) for v in value))
@@ -161,6 +173,7 @@ def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -
     commercial = parse_flag(get("commercial"))
     actioned = parse_flag(get("actioned"), "actioned")
     site_type = parse_site_type(site_text) if site_text else None
+    channel = parse_channel(_text(get("channel")))
     payments = get("payment_types")
     payment_types = parse_payment_types(payments) if payments else ()
     for name, text in (("report_id", report_id), ("notes", notes)):
@@ -170,8 +183,9 @@ def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -
         report_id = "h:" + _key(
             reported_at.isoformat(), raw_url, ip or "", str(commercial), site_type or "", ";".join(payment_types),
             notes, *(() if actioned is None else (f"actioned={actioned}",)),
+            *(() if channel is None else (f"channel={channel}",)),
         )  # fmt: skip
     return Report(
         _key(source, report_id), report_id, source, reported_at, raw_url, canonical.url, canonical.host, ip,
-        commercial, site_type, payment_types, notes or None, actioned,
+        commercial, site_type, payment_types, notes or None, actioned, channel,
     )  # fmt: skip

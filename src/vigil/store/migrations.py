@@ -328,6 +328,46 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        7,
+        "market (§2.2, §2.3): reports' optional channel; offers and channel signals per page (cached by page); "
+        "derived URL channels with their reasons",
+        """
+        ALTER TABLE reports ADD COLUMN channel VARCHAR;
+        CREATE TABLE market_pages (
+            page_sha256   VARCHAR PRIMARY KEY,
+            version       INTEGER NOT NULL
+        );
+        CREATE TABLE page_offers (
+            page_sha256   VARCHAR NOT NULL,
+            offer_no      INTEGER NOT NULL,
+            offer_type    VARCHAR NOT NULL,
+            period_days   INTEGER,
+            amount        DOUBLE NOT NULL,
+            currency      VARCHAR NOT NULL,
+            span_start    BIGINT NOT NULL,
+            span_end      BIGINT NOT NULL
+        );
+        CREATE TABLE page_channel_signals (
+            page_sha256   VARCHAR NOT NULL,
+            channel       VARCHAR NOT NULL,
+            signal        VARCHAR NOT NULL,
+            span_start    BIGINT NOT NULL,
+            span_end      BIGINT NOT NULL
+        );
+        CREATE TABLE url_channels (
+            url           VARCHAR PRIMARY KEY,
+            channel       VARCHAR NOT NULL,
+            decided_by    VARCHAR NOT NULL,
+            rule          VARCHAR,
+            reason        VARCHAR NOT NULL
+        );
+        CREATE VIEW capture_offers AS
+            SELECT c.capture_key, c.captured_at, c.url, c.page_sha256, o.offer_no, o.offer_type, o.period_days,
+                   o.amount, o.currency, o.span_start, o.span_end
+            FROM captures c JOIN page_offers o ON o.page_sha256 = c.page_sha256;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -51,7 +51,7 @@ NOISE_SHARE = 0.11  # share of rows from families never reported as commercial
 Key = tuple[int, str, str]  # (quarter index, site type, country)
 #: Periods of truth/attribution.json (`vigil stats brands --period P`).
 BRAND_PERIODS = ("2012", "2011", "2009-06-01..2012-12-31")
-PROFILES = ("s3", "s4")
+PROFILES = ("s3", "s4", "market")
 
 
 class Quotas:
@@ -285,6 +285,8 @@ def generate_world(
         raise ConfigError(f"--namespace must be from 0 to {NAMESPACES - 1}, not {namespace}")
     if profile == "s4" and reports is not None:
         raise ConfigError("the s4 world has the calibrated size of assessment §4; leave --reports out")
+    if profile == "market" and reports is not None:
+        raise ConfigError("the market world has a fixed, small size; leave --reports out")
     rows = DEFAULT_REPORTS if reports is None else reports
     if rows < 1:
         raise ConfigError(f"--reports must be at least 1, not {rows}")
@@ -292,6 +294,10 @@ def generate_world(
     orgs = build_orgs()
     write_iptoasn(out / "iptoasn.tsv", orgs)
     write_shared_services(out / "shared_services.csv")
+    if profile == "market":
+        from vigil.synth.market import generate_market
+
+        return generate_market(out, seed=seed)
     if profile == "s4":
         from vigil.synth.s4 import generate_s4
 

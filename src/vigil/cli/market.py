@@ -1,0 +1,55 @@
+"""``vigil stats offers`` and ``vigil stats channels``: the market (§2.2) and channels (§2.3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil.cli.core import (
+    DbOption,
+    FormatOption,
+    _print_stats,
+    err,
+    errors,
+    open_store,
+    stats_app,
+)
+
+
+@stats_app.command("offers")
+def stats_offers(
+    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    db: DbOption = Path("vigil.duckdb"),
+    rates: Annotated[Path | None, typer.Option(help="Exchange rates to EUR (CSV: date,currency,eur), yours; never fetched.", envvar="VIGIL_RATES")] = None,
+    trend_periods: Annotated[int, typer.Option(help="How many periods the virtual-currency share covers.")] = 8,
+    fmt: FormatOption = "table",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
+) -> None:
+    """§2.2 offers and prices: price points per offer type, brands by offer type, prices by distributor, currencies, payment types, virtual-currency share."""
+    from vigil.analyse.offers import offer_stats
+    from vigil.analyse.rates import load_rates
+    from vigil.periods import Period
+    from vigil.publish.tables import write_outputs
+
+    with errors(), open_store(db, read_only=True) as store:
+        stats = offer_stats(store.engine, Period.parse(period), rates=load_rates(rates), trend_periods=trend_periods)
+        _print_stats(stats, fmt)
+        if out_dir:
+            written = write_outputs(stats, out_dir, name=f"offers-{stats['period']}", title=f"Offers, {stats['period']}")
+            err.print(f"wrote {written['json']}, {written['html']} and {len(written) - 2} CSV files")
+
+
+@stats_app.command("channels")
+def stats_channels(
+    start: Annotated[str, typer.Option("--from", help="First period (2011Q1, 2011-01 or 2011).")],
+    end: Annotated[str, typer.Option("--to", help="Last period, of the same kind.")],
+    db: DbOption = Path("vigil.duckdb"),
+    fmt: FormatOption = "table",
+) -> None:
+    """§2.3 channels: URLs and commercial share per channel and period, Mann-Kendall trends, emerging issues."""
+    from vigil.analyse.channels import channel_stats
+
+    with errors(), open_store(db, read_only=True) as store:
+        _print_stats(channel_stats(store.engine, start=start, end=end), fmt)
