@@ -37,12 +37,12 @@ class _OwnSourceIngest(ReportIngest):
     def _take(self, line: int, fields: dict[str, object] | None, problem: InvalidRecord | None, text: str, batch: Any) -> None:
         if fields is not None:
             fields = {k: v for k, v in fields.items() if str(k).strip().lower() != "source"}
-        before = set(batch.reports)
+        stored, twins = len(batch.reports), batch.in_batch_duplicates
         super()._take(line, fields, problem, text, batch)
-        for key in set(batch.reports) - before:
-            self.keys[line] = key
-        if problem is None and fields is not None and not (set(batch.reports) - before):
-            self.keys.setdefault(line, "")  # a duplicate within the file
+        if len(batch.reports) > stored:
+            self.keys[line] = next(reversed(batch.reports))
+        elif batch.in_batch_duplicates > twins:
+            self.keys[line] = ""  # a duplicate within the file
 
 
 @dataclass
