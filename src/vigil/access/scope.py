@@ -15,6 +15,11 @@ stored evidence chain (it names captures), and ``complete`` says so.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -98,18 +103,34 @@ def _views(db: str, actor: Actor) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ScopeKey:
+    """Everything a scoped connection's views depend on: equal keys, interchangeable connections."""
+
+    org_id: str
+    role: str
+    sources: tuple[str, ...]
+    records: tuple[tuple[str, str, bool], ...]
+
+
+def scope_key(con: Any, actor: Actor) -> ScopeKey:
+    records = tuple(sorted((kind, key, _may_see(actor, mark)) for kind, key, mark in record_markings(con)))
+    return ScopeKey(actor.org_id, actor.role, tuple(visible_sources(con, actor)), records)
+
+
 class ScopedStore:
     """A store-like object (``con``, ``engine``, ``path``) whose tables hold what ``actor`` may see."""
 
-    def __init__(self, con: Any, actor: Actor, *, path: Path | None = None) -> None:
+    def __init__(self, con: Any, actor: Actor, *, path: Path | None = None, key: ScopeKey | None = None) -> None:
         self.actor = actor
         self.path = path or Path("vigil.duckdb")
+        self.key = key or scope_key(con, actor)
         self.con = con.cursor()
         db = self.con.execute("SELECT current_database()").fetchall()[0][0]
-        self.con.register("_vis_src_arrow", pa.table({"source": pa.array(visible_sources(con, actor), pa.string())}))
+        self.con.register("_vis_src_arrow", pa.table({"source": pa.array(list(self.key.sources), pa.string())}))
         self.con.execute("CREATE TEMP TABLE _vis_sources AS SELECT * FROM _vis_src_arrow")
         self.con.unregister("_vis_src_arrow")
-        marks = [(kind, key, _may_see(actor, mark)) for kind, key, mark in record_markings(con)]
+        marks = self.key.records
         self.con.register("_rec_arrow", pa.table({
             "kind": pa.array([k for k, _, _ in marks], pa.string()),
             "record_key": pa.array([r for _, r, _ in marks], pa.string()),
@@ -154,3 +175,53 @@ class ScopedStore:
 def scoped(store: Any, actor: Actor) -> ScopedStore:
     """A read-only view of ``store`` for ``actor`` (close it, or use it as a context manager)."""
     return ScopedStore(store.con, actor, path=getattr(store, "path", None))
+
+
+class ScopePool:
+    """Scoped connections kept for reuse: building one binds some thirty views (~0.1 s), reusing
+    one costs a look-up of the markings. A connection serves one request at a time; the key
+    (:class:`ScopeKey`) changes whenever a marking, a source or the actor's role does, so a
+    kept connection never shows more than its key allows."""
+
+    def __init__(self, store: Any, *, per_key: int = 8, keys: int = 64) -> None:
+        self.store = store
+        self.per_key, self.keys = per_key, keys
+        self._idle: OrderedDict[ScopeKey, list[ScopedStore]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def scoped(self, actor: Actor) -> Iterator[ScopedStore]:
+        reader = self.store.con.cursor()
+        try:
+            key = scope_key(reader, actor)
+        finally:
+            reader.close()
+        with self._lock:
+            idle = self._idle.get(key)
+            view = idle.pop() if idle else None
+        if view is None:
+            view = ScopedStore(self.store.con, actor, path=getattr(self.store, "path", None), key=key)
+        view.actor = actor
+        try:
+            yield view
+        except BaseException:
+            view.close()
+            raise
+        with self._lock:
+            kept = self._idle.setdefault(key, [])
+            self._idle.move_to_end(key)
+            if len(kept) < self.per_key:
+                kept.append(view)
+                view = None  # type: ignore[assignment]
+            while len(self._idle) > self.keys:
+                for old in self._idle.popitem(last=False)[1]:
+                    old.close()
+        if view is not None:
+            view.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for views in self._idle.values():
+                for view in views:
+                    view.close()
+            self._idle.clear()

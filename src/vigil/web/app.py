@@ -31,7 +31,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 
 from vigil import __version__
-from vigil.access import audit, permission_allowed, scoped
+from vigil.access import audit, permission_allowed
+from vigil.access.scope import ScopePool
 from vigil.access.policy import Actor
 from vigil.access.submissions import MAX_UPLOAD_BYTES, submit_reports, submit_url
 from vigil.accounts import authenticate, end_session, start_session
@@ -106,6 +107,7 @@ class WebState:
         self.write_lock = threading.Lock()
         self.limiter = LoginLimiter()
         self.jobs: dict[str, Job] = {}
+        self.pool = ScopePool(store)
         self.env = Environment(loader=PackageLoader("vigil.web", "templates"), autoescape=select_autoescape(default=True))
         self.env.globals.update(version=__version__, quote=quote)
 
@@ -151,7 +153,7 @@ def _serve(state: WebState, request: Request, page: Page, kwargs: dict[str, Any]
             audit(main.con, who.actor, "denied", _resource(page, kwargs))
             return _error(state, request, 403, "your role does not allow this page", who)
         try:
-            with scoped(state.store, who.actor) as view:
+            with state.pool.scoped(who.actor) as view:
                 data = page.view(views.View(who.actor, view, main), **kwargs)
         except views.NotFound:
             return _error(state, request, 404, "nothing here that you may see", who)
@@ -318,7 +320,7 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
             who = _guard_post(state, main, request, "judge", csrf)
             if not isinstance(who, Caller):
                 return who
-            with scoped(state.store, who.actor) as view:  # a judgement only on brands the analyst may see
+            with state.pool.scoped(who.actor) as view:  # a judgement only on brands the analyst may see
                 seen = {r[0] for r in view.con.execute("SELECT brand_id FROM brands WHERE brand_id IN (?, ?)", [brand_a, brand_b]).fetchall()}
             if seen != {brand_a, brand_b} or brand_a == brand_b:
                 return _error(state, request, 404, "two different brands that you may see, please", who)
