@@ -212,7 +212,7 @@ class ScopePool:
             self._idle.move_to_end(key)
             if len(kept) < self.per_key:
                 kept.append(view)
-                view = None  # type: ignore[assignment]
+                view = None
             while len(self._idle) > self.keys:
                 for old in self._idle.popitem(last=False)[1]:
                     old.close()
