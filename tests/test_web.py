@@ -244,3 +244,19 @@ def test_a_not_same_judgement_splits_the_distributor(world: dict[str, Any]) -> N
     hidden = client.post("/api/v1/judge", data={"brand_a": brands[0], "brand_b": world["brand"]["op-c"], "verdict": "same", "note": "x"},
                          headers={"X-CSRF-Token": _csrf(client)})  # fmt: skip
     assert hidden.status_code == 404  # a brand the analyst may not see cannot be judged
+
+
+def test_demo_accounts_mark_every_source_and_sign_in(marked_world: dict[str, Any], tmp_path: Path) -> None:
+    from vigil.access.markings import marking_list
+    from vigil.accounts import authenticate
+    from vigil.accounts.demo import DEMO_USERS, setup_demo
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(marked_world["db"], db)
+    with Store(db) as store:
+        first = setup_demo(store.con)
+        again = setup_demo(store.con)  # a second start gives new passwords; the old ones stop working
+        assert [a["username"] for a in first] == list(DEMO_USERS)
+        assert all(row["tlp"] for row in marking_list(store.con))  # no source left unmarked
+        assert authenticate(store.con, "detective", again[-1]["password"]) is not None
+        assert authenticate(store.con, "detective", first[-1]["password"]) is None
