@@ -111,11 +111,17 @@ class ScopeKey:
     role: str
     sources: tuple[str, ...]
     records: tuple[tuple[str, str, bool], ...]
+    generation: int = 0  # bumped when derived tables (brands, distributors) are rebuilt
 
 
-def scope_key(con: Any, actor: Actor) -> ScopeKey:
+#: Scoped derived tables computed once per scoped connection (they change only when attribution
+#: reruns, which bumps the pool's generation); every other name stays a live view.
+MATERIALISED = ("_hidden_captures", "_brand_counts", "_incomplete_brands", "brands", "distributors")
+
+
+def scope_key(con: Any, actor: Actor, *, generation: int = 0) -> ScopeKey:
     records = tuple(sorted((kind, key, _may_see(actor, mark)) for kind, key, mark in record_markings(con)))
-    return ScopeKey(actor.org_id, actor.role, tuple(visible_sources(con, actor)), records)
+    return ScopeKey(actor.org_id, actor.role, tuple(visible_sources(con, actor)), records, generation)
 
 
 class ScopedStore:
@@ -140,7 +146,8 @@ class ScopedStore:
         self.con.unregister("_rec_arrow")
         for name, sql in _views(db, actor).items():
             body = sql.replace("$org", "'" + actor.org_id.replace("'", "''") + "'")
-            self.con.execute(f"CREATE TEMP VIEW {name} AS {body}")
+            kind = "TABLE" if name in MATERIALISED else "VIEW"
+            self.con.execute(f"CREATE TEMP {kind} {name} AS {body}")
         self.engine = DuckDBEngine(self.con)
 
     def brand_complete(self, brand_id: str) -> bool:
@@ -188,12 +195,18 @@ class ScopePool:
         self.per_key, self.keys = per_key, keys
         self._idle: OrderedDict[ScopeKey, list[ScopedStore]] = OrderedDict()
         self._lock = threading.Lock()
+        self.generation = 0
+
+    def rebuilt(self) -> None:
+        """Derived tables were rebuilt (attribution ran): connections made before are not reused."""
+        with self._lock:
+            self.generation += 1
 
     @contextmanager
     def scoped(self, actor: Actor) -> Iterator[ScopedStore]:
         reader = self.store.con.cursor()
         try:
-            key = scope_key(reader, actor)
+            key = scope_key(reader, actor, generation=self.generation)
         finally:
             reader.close()
         with self._lock:

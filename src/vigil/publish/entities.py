@@ -14,9 +14,11 @@ from typing import Any, Final
 
 from vigil.attribute.fingerprint import skeleton
 from vigil.attribute.identifiers import KINDS
-from vigil.publish.explain import explain_distributor
+from vigil.publish.explain import explain_brand, explain_distributor
 
 LIMIT: Final = 200
+#: Distributors with more brands show the evidence chains of their first this many.
+EXPLAIN_BRANDS: Final = 25
 #: Lines of the skeleton tree shown on a brand page.
 SKELETON_LINES: Final = 300
 
@@ -96,7 +98,7 @@ def skeleton_tree(html: bytes, *, max_lines: int = SKELETON_LINES) -> list[str]:
     return lines
 
 
-def brand_record(store: Any, brand_id: str) -> dict[str, Any] | None:
+def brand_record(store: Any, brand_id: str, *, complete: bool = True) -> dict[str, Any] | None:
     brand = _one(store, "SELECT * FROM brands WHERE brand_id = ?", [brand_id])
     if brand is None:
         return None
@@ -117,8 +119,9 @@ def brand_record(store: Any, brand_id: str) -> dict[str, Any] | None:
     for c in captures:
         c.pop("page_sha256", None)
     brand.pop("evidence", None)
+    explanation = explain_brand(store, brand_id) if complete else []
     return {"brand": brand, "template": template, "captures_over_time": over_time, "captures": captures,
-            "identifiers": identifiers, "skeleton": tree}  # fmt: skip
+            "identifiers": identifiers, "skeleton": tree, "explanation": explanation}  # fmt: skip
 
 
 def distributor_record(store: Any, distributor_id: str, *, complete: bool) -> dict[str, Any] | None:
@@ -131,5 +134,11 @@ def distributor_record(store: Any, distributor_id: str, *, complete: bool) -> di
         JOIN capture_attribution a USING (brand_id) JOIN captures c USING (capture_key) JOIN page_identifiers p USING (page_sha256)
         WHERE b.distributor_id = ? AND p.is_pivot GROUP BY p.kind, p.value HAVING count(DISTINCT a.brand_id) >= 2
         ORDER BY brands DESC, p.kind, p.value LIMIT ?""", [distributor_id, LIMIT])  # fmt: skip
-    explanation = explain_distributor(store, distributor_id) if complete else []
+    explanation: list[str] = []
+    if complete and len(brands) <= EXPLAIN_BRANDS:
+        explanation = explain_distributor(store, distributor_id)
+    elif complete:  # a big distributor: the chains of its first brands; every brand page has its own
+        for b in brands[:EXPLAIN_BRANDS]:
+            explanation += [*explain_brand(store, b["brand_id"]), ""]
+        explanation.append(f"… and {len(brands) - EXPLAIN_BRANDS} more brands: each brand's page gives its chain.")
     return {"distributor": d, "brands": brands, "shared_identifiers": shared, "explanation": explanation, "complete": complete}

@@ -394,6 +394,7 @@ def _start_attribution(state: WebState, actor: Actor, judgement_id: str) -> Job:
         try:
             with state.write_lock:
                 summary = attribute_store(writer)
+            state.pool.rebuilt()
             job.detail.update(brands=summary.brands, distributors=summary.distributors)
             job.state = "done"
             audit(writer.con, actor, "attribute", f"after judgement {judgement_id}", distributors=summary.distributors)

@@ -75,8 +75,9 @@ def identifier_page(v: View, kind: str, value: str) -> dict[str, Any]:
 
 
 def brand_page(v: View, brand_id: str) -> dict[str, Any]:
-    data = _found(brand_record(v.store, brand_id))
-    data["complete"] = v.store.brand_complete(brand_id)
+    complete = v.store.brand_complete(brand_id)
+    data = _found(brand_record(v.store, brand_id, complete=complete))
+    data["complete"] = complete
     return data
 
 
