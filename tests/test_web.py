@@ -55,7 +55,7 @@ def _samples(w: dict[str, Any]) -> dict[str, str]:
         "/identifier": "/identifier?kind=email&value=" + quote("sales@alpha-shop.test", safe=""),
         "/brand/{brand_id}": f"/brand/{w['brand']['op-a']}", "/distributor/{distributor_id}": f"/distributor/{w['distributor']['op-a']}",
         "/distributor/{distributor_id}/graph": f"/distributor/{w['distributor']['op-a']}/graph",
-        "/dashboard": "/dashboard?period=2012&section=brands", "/submit": "/submit", "/submissions": "/submissions", "/audit": "/audit",
+        "/dashboard": "/dashboard?period=2012&section=brands", "/export/attribution": "/export/attribution", "/submit": "/submit", "/submissions": "/submissions", "/audit": "/audit",
     }  # fmt: skip
 
 
@@ -81,7 +81,7 @@ def test_access_matrix_every_page_and_its_json_twin(world: dict[str, Any], name:
             got = client.get(target)
             if not allowed:
                 assert got.status_code == 403, (name, target, got.status_code)
-            elif page.path in ("/", "/search", "/dashboard", "/submit", "/submissions", "/audit") or sees_op_a:
+            elif page.path in ("/", "/search", "/dashboard", "/submit", "/submissions", "/audit", "/export/attribution") or sees_op_a:
                 assert got.status_code == 200, (name, target, got.status_code, got.text[:300])
             else:
                 assert got.status_code == 404, (name, target, got.status_code)  # hidden looks like absent
@@ -102,12 +102,15 @@ def test_records_of_a_hidden_source_never_appear(world: dict[str, Any], name: st
         f"/api/v1/brand/{police_brand}", f"/api/v1/distributor/{police_dist}", f"/api/v1/distributor/{police_dist}/graph",
         f"/api/v1/distributor/{world['distributor']['op-a']}/graph", "/api/v1/dashboard?period=2012&section=brands",
         "/api/v1/dashboard?period=2012&section=hosting", "/api/v1/asn/64501", "/dashboard?period=2012&section=brands",
-        f"/api/v1/search?q={PAYCO_HOST}", "/api/v1/search?q=stray.invalid",
+        f"/api/v1/search?q={PAYCO_HOST}", "/api/v1/search?q=stray.invalid", "/api/v1/export/attribution",
     ):  # fmt: skip
         got = client.get(path)
         if got.status_code == 200:  # a search echoes its query: look only at its hits
             seen += json.dumps(got.json()["hits"]) if path.startswith("/api/v1/search") else got.text
     assert (police_brand in seen) is (sees_police and name != "auditor")
+    export = client.get("/api/v1/export/attribution")
+    if export.status_code == 200:
+        assert {r["source"] for r in export.json()["rows"]} == SEES[name] - {"payco-feed"}
     assert all((v in seen) is sees_police for v in SECRET_VALUES), name
     assert (PAYCO_HOST in seen) is ("payco-feed" in SEES[name])
     assert "stray.invalid" not in seen

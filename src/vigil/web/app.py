@@ -66,6 +66,7 @@ PAGES: Final = (
     Page("/distributor/{distributor_id}", "distributor", "view_distributor", "distributor.html", views.distributor_page),
     Page("/distributor/{distributor_id}/graph", "graph", "view_distributor", None, views.graph_page),
     Page("/dashboard", "dashboard", "view_dashboard", "dashboard.html", views.dashboard_page),
+    Page("/export/attribution", "export", "export", None, views.export_page),
     Page("/submit", "submit", "submit_report", "submit.html", views.submit_form, sensitive=False),
     Page("/submissions", "submissions", "view_submissions", "submissions.html", views.submissions_page),
     Page("/audit", "audit", "view_audit", "audit.html", views.audit_page),

@@ -19,6 +19,7 @@ from vigil.attribute.identifiers import KINDS
 from vigil.errors import VigilError
 from vigil.periods import Period
 from vigil.publish.entities import asn_record, brand_record, distributor_record, domain_record, identifier_record, url_record
+from vigil.publish.exports import attribution_rows
 from vigil.publish.graph import evidence_graph
 from vigil.publish.lookup import search
 from vigil.publish.tables import table_names
@@ -113,6 +114,16 @@ def dashboard_page(v: View, period: str = "2012Q4", section: str = "hosting") ->
     tables = {name: current[name] for name in table_names(current)}
     return {"period": str(chosen), "previous": str(chosen.previous()), "section": section, "sections": list(DASHBOARD_SECTIONS),
             "comparison": comparison, "tables": tables}  # fmt: skip
+
+
+def export_page(v: View, limit: int = 10_000) -> dict[str, Any]:
+    """The attribution export (``vigil export attribution``), of the captures the caller may see."""
+    rows = []
+    for row in attribution_rows(v.store):
+        if len(rows) >= max(1, min(limit, 100_000)):
+            break
+        rows.append(row)
+    return {"rows": rows, "count": len(rows)}
 
 
 def submissions_page(v: View) -> dict[str, Any]:
