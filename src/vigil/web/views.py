@@ -118,7 +118,7 @@ def dashboard_page(v: View, period: str = "2012Q4", section: str = "hosting") ->
 
 def export_page(v: View, limit: int = 10_000) -> dict[str, Any]:
     """The attribution export (``vigil export attribution``), of the captures the caller may see."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row in attribution_rows(v.store):
         if len(rows) >= max(1, min(limit, 100_000)):
             break
