@@ -89,3 +89,79 @@ def test_sign_in_search_and_open_a_distributor_graph(server: str, marked_world: 
         page.screenshot(path=str(tmp_path / "distributor.png"))
         browser.close()
     assert problems == [], "\n".join(problems)
+
+
+XSS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "javascript:alert(3)", "<svg onload=alert(4)>",
+    "<div style=\"background:url(javascript:alert(5))\">", "</td></tr></table><b>broken", "\u202eevil\u202c", "x" * 5000,
+]
+
+
+def _page(p: Any, server: str, problems: list[str]) -> Any:
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+    page = browser.new_page()
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("request", lambda r: None if r.url.startswith(server) else problems.append(f"request: {r.url}"))
+    return page
+
+
+def _sign_in(page: Any, server: str, name: str) -> None:
+    page.goto(server + "/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/")
+
+
+def test_a_hotline_uploads_hostile_rows_and_sees_each_reason_as_text(server: str, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from playwright.sync_api import sync_playwright
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["report_id", "reported_at", "url", "notes"])
+    for i, value in enumerate(XSS):
+        writer.writerow([f"X-{i}", "2012-08-01", f"http://xss{i}.test/?q=1", value])
+    writer.writerow(["X-bad", "not a date", "http://xss-bad.test/", "bad row"])
+    upload = tmp_path / "<img src=x onerror=alert(9)>.csv"
+    upload.write_text(buffer.getvalue())
+    problems: list[str] = []
+    with sync_playwright() as p:
+        page = _page(p, server, problems)
+        _sign_in(page, server, "hl")
+        page.goto(server + "/submit")
+        page.set_input_files("input[type=file]", str(upload))
+        page.click("form[action='/submit/upload'] button[type=submit]")
+        page.wait_for_selector("#rows")
+        rows = page.inner_text("#rows")
+        assert "stored" in rows and "bad_date" in rows
+        assert "onerror=alert(9)" in page.inner_text("h1")  # the file name, as text
+        page.screenshot(path=str(tmp_path / "submitted.png"))
+        page.goto(server + "/url?u=" + "http%3A%2F%2Fxss0.test%2F%3Fq%3D1")
+        assert "<script>alert(1)</script>" in page.inner_text("main")
+        page.goto(server + "/submissions")
+        assert "onerror=alert(9)" in page.inner_text("main")
+        page.goto(server + "/brand/anything")  # hotlines do not see brand pages
+        assert "403" in page.inner_text("h1")
+    # the denied page's own status is logged as a failed load; nothing else may be
+    assert [x for x in problems if "status of 403" not in x] == [], "\n".join(problems)
+
+
+def test_a_partner_sees_only_records_addressed_to_it(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    with sync_playwright() as p:
+        page = _page(p, server, problems)
+        _sign_in(page, server, "partner")
+        page.goto(server + "/search?q=shop.payco-case.example")
+        assert "shop.payco-case.example/checkout" in page.inner_text("#results")
+        page.goto(server + "/search?q=192.0.2.11")
+        assert "0 hits" in page.inner_text("#results")
+        page.goto(server + "/url?u=http%3A%2F%2Fsite11-0.test%2F")
+        assert "404" in page.inner_text("h1")
+    # a 404 page logs its own status as a failed load; nothing else may be
+    assert [x for x in problems if "status of 404" not in x] == [], "\n".join(problems)
