@@ -37,3 +37,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("outside test vectors (passes/total)")
     for name, passed, total in sorted(_SCORES):
         terminalreporter.write_line(f"{name}: {passed}/{total}")
+
+
+@pytest.fixture(scope="session")
+def marked_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A small world whose sources carry TLP markings and owners, with accounts (tests/webworld.py)."""
+    from webworld import build_marked_world
+
+    return build_marked_world(tmp_path_factory.mktemp("marked"))

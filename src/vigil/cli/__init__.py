@@ -9,5 +9,7 @@ from __future__ import annotations
 
 from vigil.cli import market  # noqa: F401  (registers vigil stats offers / channels)
 from vigil.cli.core import app, main
+from vigil.cli import accounts as _accounts  # noqa: F401  (registers its commands on app)
+from vigil.cli import web as _web  # noqa: F401
 
 __all__ = ["app", "main"]

@@ -368,6 +368,84 @@ MIGRATIONS: tuple[Migration, ...] = (
             FROM captures c JOIN page_offers o ON o.page_sha256 = c.page_sha256;
         """,
     ),
+    Migration(
+        8,
+        "access: organisations, users, sessions, API tokens, markings (TLP) of sources and records, "
+        "the hash-chained audit log",
+        """
+        CREATE TABLE organisations (
+            org_id        VARCHAR PRIMARY KEY,
+            name          VARCHAR NOT NULL,
+            kind          VARCHAR NOT NULL,
+            created_at    TIMESTAMP NOT NULL
+        );
+        CREATE TABLE users (
+            user_id       VARCHAR PRIMARY KEY,
+            username      VARCHAR NOT NULL UNIQUE,
+            org_id        VARCHAR NOT NULL,
+            role          VARCHAR NOT NULL,
+            clearance     VARCHAR NOT NULL,
+            password_hash VARCHAR NOT NULL,
+            disabled      BOOLEAN NOT NULL,
+            created_at    TIMESTAMP NOT NULL
+        );
+        CREATE TABLE sessions (
+            session_sha256 VARCHAR PRIMARY KEY,
+            user_id       VARCHAR NOT NULL,
+            csrf          VARCHAR NOT NULL,
+            created_at    TIMESTAMP NOT NULL,
+            expires_at    TIMESTAMP NOT NULL
+        );
+        CREATE TABLE api_tokens (
+            token_id      VARCHAR PRIMARY KEY,
+            user_id       VARCHAR NOT NULL,
+            token_sha256  VARCHAR NOT NULL UNIQUE,
+            scopes        VARCHAR NOT NULL,
+            expires_at    TIMESTAMP NOT NULL,
+            revoked       BOOLEAN NOT NULL,
+            created_at    TIMESTAMP NOT NULL
+        );
+        CREATE TABLE source_markings (
+            source        VARCHAR PRIMARY KEY,
+            tlp           VARCHAR NOT NULL,
+            org_id        VARCHAR NOT NULL,
+            set_by        VARCHAR NOT NULL,
+            set_at        TIMESTAMP NOT NULL
+        );
+        CREATE TABLE source_shares (
+            source        VARCHAR NOT NULL,
+            org_id        VARCHAR NOT NULL,
+            PRIMARY KEY (source, org_id)
+        );
+        CREATE TABLE record_markings (
+            kind          VARCHAR NOT NULL,
+            record_key    VARCHAR NOT NULL,
+            tlp           VARCHAR NOT NULL,
+            org_id        VARCHAR NOT NULL,
+            set_by        VARCHAR NOT NULL,
+            set_at        TIMESTAMP NOT NULL,
+            PRIMARY KEY (kind, record_key)
+        );
+        CREATE TABLE submissions (
+            source        VARCHAR NOT NULL,
+            file_sha256   VARCHAR NOT NULL,
+            user_id       VARCHAR NOT NULL,
+            org_id        VARCHAR NOT NULL,
+            file_name     VARCHAR NOT NULL,
+            submitted_at  TIMESTAMP NOT NULL
+        );
+        CREATE TABLE audit_log (
+            seq           BIGINT PRIMARY KEY,
+            logged_at     TIMESTAMP NOT NULL,
+            actor         VARCHAR NOT NULL,
+            action        VARCHAR NOT NULL,
+            resource      VARCHAR NOT NULL,
+            detail        VARCHAR NOT NULL,
+            prev_hash     VARCHAR NOT NULL,
+            entry_hash    VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
