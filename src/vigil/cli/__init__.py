@@ -8,5 +8,6 @@ its own, imported here so that they register on the one app.
 from __future__ import annotations
 
 from vigil.cli.core import app, main
+from vigil.cli import disrupt as _disrupt  # noqa: F401  (registers its commands)
 
 __all__ = ["app", "main"]

@@ -69,3 +69,4 @@ def may_see(audience: Audience, *, owner_org: str, record_marking: str) -> bool:
 def strictest(values: list[str]) -> str:
     """The strictest of several markings (what a bundle of records is shared under)."""
     return max(values, key=lambda v: _RANK[v]) if values else "TLP:CLEAR"
+

@@ -134,3 +134,54 @@ def read_back(con: Any, path: Path) -> Summary:
 
 def cases_and_records(con: Any) -> tuple[list[Any], dict[str, Any]]:
     return casestore.load_cases(con), build_records(casestore.load_events(con))
+
+
+def latest_event(con: Any) -> datetime | None:
+    got = con.execute("SELECT max(happened_at) FROM takedown_events").fetchone()
+    return got[0] if got else None
+
+
+def takedown_stats(con: Any, *, period: Any, by: str, as_of: datetime | None = None) -> dict[str, Any]:
+    from vigil.disrupt.league import league
+
+    cases, records = cases_and_records(con)
+    moment = as_of or latest_event(con) or datetime(1970, 1, 1)
+    return league(cases, records, period=period, by=by, as_of=moment, outcomes=casestore.load_outcomes(con))
+
+
+def import_outcomes(con: Any, path: Path, *, partner: str) -> Summary:
+    """A partner's outcomes; ``removed`` on a URL of a case also resolves that URL's record."""
+    from vigil.disrupt.feeds import read_outcomes
+
+    rows, errors = read_outcomes(path, partner=partner)
+    new = casestore.add_outcomes(con, rows)
+    known = {c.url for c in casestore.load_cases(con)}
+    resolved = casestore.add_events(con, [Event(item, "resolved", at, f"partner:{partner}", None, outcome)
+                                          for _, item, outcome, at, _, _ in rows if outcome == "removed" and item in known])  # fmt: skip
+    return Summary({"outcomes": len(rows), "outcomes_new": new, "resolved": resolved, "errors": len(errors)},
+                   [str(e) for e in errors])  # fmt: skip
+
+
+def write_feeds(con: Any, feed: str, out: Path, *, audience: Any, partner: str | None = None, as_of: datetime | None = None,
+                services: Any = None, now: datetime | None = None) -> list[Any]:  # fmt: skip
+    """Write a feed (one file per partner for a partner feed without ``partner``) and log each delivery."""
+    from vigil.attribute.processors import slug
+    from vigil.disrupt.feeds import FeedFile, build, partners, write
+    from vigil.disrupt.markings import Audience
+
+    cases, records = cases_and_records(con)
+    moment = as_of or latest_event(con) or datetime(1970, 1, 1)
+    targets: list[tuple[Audience, str | None, str]] = []
+    if feed in ("domain-alerts", "payment-alerts") and partner is None:
+        for org in partners(cases, feed):
+            targets.append((Audience(org=org, clearance=audience.clearance, sender_org=audience.sender_org), org, f"{feed}-{slug(org)}"))
+    else:
+        targets.append((audience, partner, feed if partner is None else f"{feed}-{slug(partner)}"))
+    written = []
+    for who, name, stem in targets:
+        document = build(feed, cases, records, audience=who, as_of=moment, partner=name, services=services)
+        path, digest = write(document, out, name=stem)
+        casestore.record_delivery(con, feed=feed, recipient=who.org, marking=document["marking"], items=len(document["items"]),
+                                  path=str(path), sha256=digest, at=now or moment)  # fmt: skip
+        written.append(FeedFile(feed, who.org, document["marking"], len(document["items"]), path, digest))
+    return written
