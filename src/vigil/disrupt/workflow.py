@@ -180,6 +180,8 @@ def write_feeds(con: Any, feed: str, out: Path, *, audience: Any, partner: str |
     written = []
     for who, name, stem in targets:
         document = build(feed, cases, records, audience=who, as_of=moment, partner=name, services=services)
+        if name is not None and partner is None and not document["items"]:
+            continue  # a partner with nothing it may see gets no file
         path, digest = write(document, out, name=stem)
         casestore.record_delivery(con, feed=feed, recipient=who.org, marking=document["marking"], items=len(document["items"]),
                                   path=str(path), sha256=digest, at=now or moment)  # fmt: skip
