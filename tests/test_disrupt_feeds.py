@@ -111,3 +111,36 @@ def test_rechecks_with_bad_rows(con, tmp_path: Path) -> None:  # type: ignore[no
                     "http://shop01.example/p2,yesterday,down,a\nhttp://shop01.example/p2,2012-05-30,maybe,a\nhttp://nope.test/,2012-05-30,up,a\n")
     summary = workflow.import_events(con, path, rechecks=True)
     assert summary.counts["events_new"] == 1 and summary.counts["errors"] == 3
+
+
+def test_cases_are_built_from_the_evidence_store(tmp_path: Path) -> None:
+    from vigil.attribute.processors import default_processors
+    from vigil.disrupt.sync import sync_cases
+
+    with Store(tmp_path / "e.duckdb") as store:
+        con = store.con
+        t = datetime(2012, 10, 1)
+        for n, (url, host, ip, commercial) in enumerate([("http://shop01.test/a", "shop01.test", "192.0.2.10", True),
+                                                         ("http://shop01.test/a", "shop01.test", "192.0.2.11", None),
+                                                         ("http://x.freehost.test/b", "x.freehost.test", None, None)]):
+            con.execute("INSERT INTO reports (report_key, report_id, source, reported_at, url_original, url, host, ip, commercial, "
+                        "source_file, source_line, file_sha256, batch_id, ingested_at) VALUES (?, ?, 'h', ?, ?, ?, ?, ?, ?, 'f', ?, 's', 'b', ?)",
+                        [f"k{n}", f"r{n}", t + timedelta(days=n), url, url, host, ip, commercial, n, t])
+        con.execute("INSERT INTO hosts VALUES ('shop01.test', 'shop01.test', 'test', NULL, 'shop01.test', 'shop01', 'test'), "
+                    "('x.freehost.test', 'freehost.test', 'test', 'freehost.test', 'x.freehost.test', 'x', 'test')")
+        con.execute("INSERT INTO ip_info VALUES ('192.0.2.11', 'NL', 64512, 'Example Hosting 1', 'tsv')")
+        con.execute("INSERT INTO captures VALUES ('c1', 'cap-1', 'h', ?, 'http://shop01.test/a', 'http://shop01.test/a', 'shop01.test', "
+                    "NULL, 'p1', 'f', 1, 's', 'b', ?)", [t, t])
+        con.execute("INSERT INTO capture_attribution VALUES ('c1', 'S-1', 'T-1', 'B-1', 'D-1', FALSE)")
+        con.execute("INSERT INTO page_identifiers VALUES ('p1', 'merchant_account', 'example-card-gateway/M-1', 'form', 'M-1', TRUE), "
+                    "('p1', 'btc_address', 'bc1qsynth', 'text', 'bc1qsynth', TRUE), ('p1', 'email', 'sales@b.example', 'text', 'x', TRUE)")
+        counts = sync_cases(con, owner_org="hotline", marking="TLP:AMBER", processors=default_processors())
+        assert counts == {"cases": 2, "events_new": 3, "assessed": 1}
+        cases = {c.url: c for c in casestore.load_cases(con)}
+        a = cases["http://shop01.test/a"]
+        assert (a.ip, a.asn, a.country, a.hosting_org, a.domain, a.dedicated) == ("192.0.2.11", 64512, "NL", "Example Hosting 1", "shop01.test", True)
+        assert (a.brand, a.distributor, a.processor, a.merchant_account) == ("B-1", "D-1", "Example Card Gateway", "example-card-gateway/M-1")
+        assert a.wallets == ("btc:bc1qsynth",) and a.emails == ("sales@b.example",) and a.evidence_ref == "capture:cap-1"
+        b = cases["http://x.freehost.test/b"]
+        assert b.domain == "freehost.test" and not b.dedicated and b.brand is None
+        assert sync_cases(con, owner_org="hotline", marking="TLP:AMBER")["events_new"] == 0

@@ -97,6 +97,25 @@ def takedown_import(
         _summary(workflow.import_cases(store.con, path, owner_org=org, marking=check_marking(marking)), fmt)
 
 
+@takedown_app.command("sync")
+def takedown_sync(
+    db: DbOption = Path("vigil.duckdb"),
+    org: OrgOption = "hotline",
+    marking: Annotated[str, typer.Option(help="Marking of the cases (the store's reports carry none yet).")] = "TLP:AMBER",
+    fmt: FormatOption = "table",
+) -> None:
+    """Build takedown cases from the evidence store: reports, hosting (enrich), brands (attribute), identifiers."""
+    from vigil.attribute.processors import Processors
+    from vigil.disrupt import workflow
+    from vigil.disrupt.markings import marking as check_marking
+    from vigil.disrupt.sync import sync_cases
+
+    with errors(), _store(db) as store:
+        counts = sync_cases(store.con, owner_org=org, marking=check_marking(marking), processors=Processors.load())
+        counts["reappearances"] = workflow.link(store.con)
+        _summary(workflow.Summary(counts), fmt)
+
+
 @takedown_app.command("history")
 def takedown_history(path: Annotated[Path, typer.Argument(help="CSV url,stage,at,source,recipient,detail.")],
                      db: DbOption = Path("vigil.duckdb"), fmt: FormatOption = "table") -> None:  # fmt: skip

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from vigil.disrupt.cases import COLUMNS, Case, case_from_row, case_to_row
 from vigil.disrupt.clocks import Event, parse_time
 from vigil.disrupt.markings import clean_marking
@@ -27,11 +29,27 @@ def _rows(con: Any, sql: str, params: list[Any] | None = None) -> list[dict[str,
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _type(column: str) -> pa.DataType:
+    if column in ("asn", "upstream_asn"):
+        return pa.int64()
+    if column in ("wallets", "emails", "payment_forms", "prices"):
+        return pa.list_(pa.string())
+    return pa.bool_() if column == "dedicated" else pa.string()
+
+
 def save_cases(con: Any, cases: Iterable[Case]) -> int:
+    """Upsert cases by URL (one Arrow batch, not row by row)."""
     rows = [case_to_row(c) for c in cases]
-    if rows:
-        marks = ", ".join("?" for _ in COLUMNS)
-        con.executemany(f"INSERT OR REPLACE INTO takedown_cases ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
+    if not rows:
+        return 0
+    columns = list(zip(*rows, strict=True))
+    table = pa.table({name: pa.array(list(values), type=_type(name)) for name, values in zip(COLUMNS, columns, strict=True)})
+    con.register("_vigil_cases_in", table)
+    try:
+        con.execute(f"INSERT OR REPLACE INTO takedown_cases ({', '.join(COLUMNS)}) "
+                    f"SELECT DISTINCT ON (url) {', '.join(COLUMNS)} FROM _vigil_cases_in")  # fmt: skip
+    finally:
+        con.unregister("_vigil_cases_in")
     return len(rows)
 
 
@@ -41,12 +59,22 @@ def load_cases(con: Any) -> list[Case]:
 
 def add_events(con: Any, events: Iterable[Event]) -> int:
     """Append events; returns how many were new (the same event twice is stored once)."""
-    rows = [[e.key, e.url, e.stage, e.at, e.source, e.recipient, e.detail] for e in events]
-    if not rows:
+    items = list(events)
+    if not items:
         return 0
-    before = con.execute("SELECT count(*) FROM takedown_events").fetchone()[0]
-    con.executemany("INSERT OR IGNORE INTO takedown_events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    return int(con.execute("SELECT count(*) FROM takedown_events").fetchone()[0] - before)
+    table = pa.table({
+        "event_key": pa.array([e.key for e in items], pa.string()), "url": pa.array([e.url for e in items], pa.string()),
+        "stage": pa.array([e.stage for e in items], pa.string()), "happened_at": pa.array([e.at for e in items], pa.timestamp("us")),
+        "source": pa.array([e.source for e in items], pa.string()), "recipient": pa.array([e.recipient for e in items], pa.string()),
+        "detail": pa.array([e.detail for e in items], pa.string()),
+    })  # fmt: skip
+    before = con.execute("SELECT count(*) FROM takedown_events").fetchall()[0][0]
+    con.register("_vigil_events_in", table)
+    try:
+        con.execute("INSERT OR IGNORE INTO takedown_events SELECT DISTINCT ON (event_key) * FROM _vigil_events_in")
+    finally:
+        con.unregister("_vigil_events_in")
+    return int(con.execute("SELECT count(*) FROM takedown_events").fetchall()[0][0] - before)
 
 
 def load_events(con: Any) -> list[Event]:
@@ -75,7 +103,7 @@ def notice_recipients(con: Any) -> dict[str, tuple[str, str, list[str]]]:
 
 def add_contact_status(con: Any, address: str, status: str, reason: str, source: str, at: datetime) -> bool:
     exists = con.execute("SELECT count(*) FROM contact_status WHERE address = ? AND status = ? AND source = ?",
-                         [address, status, source]).fetchone()[0]  # fmt: skip
+                         [address, status, source]).fetchall()[0][0]  # fmt: skip
     if exists:
         return False
     con.execute("INSERT INTO contact_status VALUES (?, ?, ?, ?, ?)", [address, status, reason, source, at])
@@ -98,7 +126,7 @@ def add_outcomes(con: Any, rows: Iterable[tuple[str, str, str, datetime, str, in
     new = 0
     for row in rows:
         if not con.execute("SELECT count(*) FROM partner_outcomes WHERE partner=? AND item=? AND outcome=? AND recorded_at=?",
-                           list(row[:4])).fetchone()[0]:  # fmt: skip
+                           list(row[:4])).fetchall()[0][0]:  # fmt: skip
             con.execute("INSERT INTO partner_outcomes VALUES (?, ?, ?, ?, ?, ?)", list(row))
             new += 1
     return new

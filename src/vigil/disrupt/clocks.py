@@ -86,23 +86,29 @@ class TakedownRecord:
 
 
 def build_records(events: Iterable[Event]) -> dict[str, TakedownRecord]:
+    """Each URL's record from its events, in any order (the earliest time of a stage wins)."""
     records: dict[str, TakedownRecord] = {}
-    for event in sorted(events, key=lambda e: (e.at, e.stage, e.url, e.recipient or "")):
-        record = records.setdefault(event.url, TakedownRecord(event.url))
-        if event.stage == "detected":
-            record.detected = record.detected or event.at
-        elif event.stage == "assessed":
-            record.assessed = record.assessed or event.at
-        elif event.stage == "notice_sent" and event.recipient:
-            record.notices.append((event.recipient, event.at))
-        elif event.stage == "acknowledged" and event.recipient:
-            record.acknowledged.setdefault(event.recipient, event.at)
-        elif event.stage in ("online", "offline"):
-            record.checks.append((event.at, event.stage, event.source))
-        elif event.stage == "resolved":
-            record.resolved = record.resolved or event.at
-        elif event.stage == "reappeared" and event.detail:
-            record.reappeared.append((event.at, event.detail))
+    for event in events:
+        record = records.get(event.url)
+        if record is None:
+            record = records[event.url] = TakedownRecord(event.url)
+        stage, at = event.stage, event.at
+        if stage == "notice_sent":
+            if event.recipient:
+                record.notices.append((event.recipient, at))
+        elif stage in ("online", "offline"):
+            record.checks.append((at, stage, event.source))
+        elif stage == "detected":
+            record.detected = at if record.detected is None or at < record.detected else record.detected
+        elif stage == "assessed":
+            record.assessed = at if record.assessed is None or at < record.assessed else record.assessed
+        elif stage == "acknowledged" and event.recipient:
+            known = record.acknowledged.get(event.recipient)
+            record.acknowledged[event.recipient] = at if known is None or at < known else known
+        elif stage == "resolved":
+            record.resolved = at if record.resolved is None or at < record.resolved else record.resolved
+        elif stage == "reappeared" and event.detail:
+            record.reappeared.append((at, event.detail))
     return records
 
 

@@ -137,7 +137,7 @@ def cases_and_records(con: Any) -> tuple[list[Any], dict[str, Any]]:
 
 
 def latest_event(con: Any) -> datetime | None:
-    got = con.execute("SELECT max(happened_at) FROM takedown_events").fetchone()
+    got = con.execute("SELECT max(happened_at) FROM takedown_events").fetchall()[0]
     return got[0] if got else None
 
 
