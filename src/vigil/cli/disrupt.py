@@ -305,7 +305,7 @@ def pct(value: float | None) -> str:
 
 @app.command("feed")
 def feed(
-    name: Annotated[str, typer.Argument(help="url-list, domain-alerts, tld-hopping, payment-alerts or crypto-alerts.")],
+    name: Annotated[str, typer.Argument(help="url-list, domain-alerts, tld-hopping, payment-alerts, crypto-alerts, or all.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the feed into.")],
     db: DbOption = Path("vigil.duckdb"),
     recipient: Annotated[str, typer.Option(help="The receiving organisation (need-to-know is checked for it).")] = "partners",
@@ -322,8 +322,8 @@ def feed(
     from vigil.disrupt.recipients import Contacts
 
     with errors(), _store(db) as store:
-        if name not in FEEDS:
-            raise ConfigError(f"unknown feed {name!r} (one of {', '.join(FEEDS)})")
+        if name not in (*FEEDS, "all"):
+            raise ConfigError(f"unknown feed {name!r} (one of {', '.join(FEEDS)}, or all)")
         book = Contacts.load(_contacts(contacts))
 
         def services(wallet: str) -> str | None:
@@ -331,7 +331,10 @@ def feed(
             return (entry.service or entry.name) if entry else None
 
         audience = Audience(org=partner if partner and recipient == "partners" else recipient, clearance=marking(clearance), sender_org=org)
-        files = workflow.write_feeds(store.con, name, out_dir, audience=audience, partner=partner, as_of=_time(as_of),
-                                     services=services)  # fmt: skip
+        state = workflow.cases_and_records(store.con)
+        files = []
+        for one in FEEDS if name == "all" else (name,):
+            files += workflow.write_feeds(store.con, one, out_dir, audience=audience, partner=partner, as_of=_time(as_of),
+                                          services=services, state=state)  # fmt: skip
         for f in files:
             out.print(f"{f.path}: {f.items:,} items for {f.recipient} ({f.marking})", highlight=False)

@@ -54,7 +54,17 @@ def save_cases(con: Any, cases: Iterable[Case]) -> int:
 
 
 def load_cases(con: Any) -> list[Case]:
-    return [case_from_row(r) for r in _rows(con, f"SELECT {', '.join(COLUMNS)} FROM takedown_cases ORDER BY url")]
+    """Every case, by URL (values are already clean in the store: no coercion)."""
+    cursor = con.execute(f"SELECT {', '.join(COLUMNS)} FROM takedown_cases ORDER BY url")
+    lists = [i for i, name in enumerate(COLUMNS) if name in ("wallets", "emails", "payment_forms", "prices")]
+    cases = []
+    while rows := cursor.fetchmany(100_000):
+        for row in rows:
+            values = list(row)
+            for i in lists:
+                values[i] = tuple(values[i] or ())
+            cases.append(Case(**dict(zip(COLUMNS, values, strict=True))))
+    return cases
 
 
 def add_events(con: Any, events: Iterable[Event]) -> int:
@@ -82,12 +92,22 @@ def load_events(con: Any) -> list[Event]:
     return [Event(*row) for row in rows]
 
 
-def record_notice(con: Any, *, notice_id: str, recipient: str, role: str, address: str, bundle: str, urls: list[str],
-                  marking: str, attempt: int, sent_at: datetime, transport: str, message_id: str) -> None:  # fmt: skip
-    con.execute("INSERT OR IGNORE INTO notices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [f"{notice_id}.{attempt}", recipient, role, address, bundle, urls, marking, attempt, sent_at, transport,
-                 message_id])  # fmt: skip
-    add_events(con, [Event(u, "notice_sent", sent_at, f"notice:{notice_id}.{attempt}", recipient, str(attempt)) for u in urls])
+def record_notices(con: Any, sent: list[dict[str, Any]]) -> None:
+    """Record notices sent (``notice_id, recipient, role, address, bundle, urls, marking, attempt, sent_at,
+    transport, message_id``) and a ``notice_sent`` event per URL, in one batch."""
+    if not sent:
+        return
+    names = ["notice_id", "recipient", "role", "address", "bundle", "urls", "marking", "attempt", "sent_at", "transport", "message_id"]
+    rows = [{**n, "notice_id": f"{n['notice_id']}.{n['attempt']}"} for n in sent]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([(k, pa.list_(pa.string()) if k == "urls" else pa.int32() if k == "attempt"
+                                                         else pa.timestamp("us") if k == "sent_at" else pa.string()) for k in names]))  # fmt: skip
+    con.register("_vigil_notices_in", table)
+    try:
+        con.execute(f"INSERT OR IGNORE INTO notices SELECT {', '.join(names)} FROM _vigil_notices_in")
+    finally:
+        con.unregister("_vigil_notices_in")
+    add_events(con, [Event(u, "notice_sent", n["sent_at"], f"notice:{n['notice_id']}.{n['attempt']}", n["recipient"], str(n["attempt"]))
+                     for n in sent for u in n["urls"]])  # fmt: skip
 
 
 def sent_keys(con: Any) -> set[tuple[str, str, int]]:

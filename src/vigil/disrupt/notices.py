@@ -19,8 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
 
 from vigil.disrupt.cases import Case
 from vigil.disrupt.markings import Audience, may_see, strictest
@@ -109,11 +111,15 @@ def plan_notices(due: Iterable[Due], *, sent: set[tuple[str, str, int]], clearan
     return Plan(notices, already, withheld, unreachable)
 
 
-def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> EmailMessage:
-    """The notice as an RFC 5322 message with one XARF v4 attachment per URL."""
-    message = EmailMessage()
-    message["From"] = f"{sender.org} <{sender.contact}>"
-    message["To"] = f"{notice.recipient.name} <{notice.recipient.address}>"
+def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> MIMEMultipart:
+    """The notice as an RFC 5322 message with one XARF v4 attachment per URL.
+
+    Built with the ``compat32`` MIME classes: the modern ``EmailMessage`` parses and refolds
+    every header it is given, and that was most of the time notices took at scale.
+    """
+    message = MIMEMultipart()
+    message["From"] = formataddr((sender.org, sender.contact), charset="utf-8")
+    message["To"] = formataddr((notice.recipient.name, notice.recipient.address or ""), charset="utf-8")
     message["Subject"] = (f"[{notice.marking}] Notice {notice.notice_id}: {len(notice.items)} URL(s) "
                           f"for removal" + (f" (reminder {notice.attempt - 1})" if notice.attempt > 1 else ""))  # fmt: skip
     message["Date"] = format_datetime(sent_at.replace(tzinfo=UTC))
@@ -145,10 +151,11 @@ def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> EmailMessage
         if notice.recipient.role == "processor" and case.merchant_account:
             details.append(f"merchant account {case.merchant_account}")
         lines.append("   " + "; ".join(details))
-    message.set_content("\n".join(lines) + "\n")
+    message.attach(MIMEText("\n".join(lines) + "\n", "plain", "utf-8"))
     for n, item in enumerate(notice.items, 1):
         report = xarf_report(item.case, sender=sender, sent_at=sent_at, notice_id=notice.notice_id,
                              detected=item.detected, verified=item.verified)  # fmt: skip
-        message.add_attachment(json.dumps(report, indent=1, sort_keys=True).encode(), maintype="application",
-                               subtype="json", filename=f"xarf-{n:02d}.json")  # fmt: skip
+        part = MIMEApplication(json.dumps(report, indent=1, sort_keys=True).encode(), "json")
+        part.add_header("Content-Disposition", "attachment", filename=f"xarf-{n:02d}.json")
+        message.attach(part)
     return message

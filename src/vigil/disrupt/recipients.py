@@ -163,6 +163,7 @@ class Resolver:
         self.processors = processors
         self.unreliable = unreliable
         self._seen: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._ladders: dict[tuple[object, ...], dict[str, Recipient | None]] = {}
 
     def _rdap(self, kind: str, key: str | None) -> dict[str, Any] | None:
         if self.rdap is None or not key:
@@ -175,7 +176,15 @@ class Resolver:
         return Recipient(role, name, address, source, reliable=address not in self.unreliable)
 
     def ladder(self, case: Case) -> dict[str, Recipient | None]:
-        """Every rung's recipient for ``case`` (``None``: nobody known on that rung)."""
+        """Every rung's recipient for ``case`` (``None``: nobody known on that rung); memoised by what it depends on."""
+        key = (case.ip, case.asn, case.hosting_org, case.upstream_asn, case.domain, case.registrar, case.suffix,
+               case.registry, case.processor)  # fmt: skip
+        got = self._ladders.get(key)
+        if got is None:
+            got = self._ladders[key] = self._ladder(case)
+        return got
+
+    def _ladder(self, case: Case) -> dict[str, Recipient | None]:
         return {
             "host": self.host(case), "upstream": self.upstream(case), "registrar": self.registrar(case),
             "registry": self.registry(case), "processor": self.processor(case),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import smtplib
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
@@ -21,12 +21,12 @@ from vigil.errors import ConfigError
 class Transport(Protocol):
     name: str
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         """Deliver ``message``; returns where it went (a path or ``smtp:host:port``)."""
         ...
 
 
-def _file_name(message: EmailMessage) -> str:
+def _file_name(message: Message) -> str:
     local = str(message["Message-ID"] or "notice").strip("<>").partition("@")[0]
     return re.sub(r"[^A-Za-z0-9._-]", "_", local) + ".eml"
 
@@ -39,7 +39,7 @@ class OutboxTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / _file_name(message)
         path.write_bytes(message.as_bytes())
@@ -58,7 +58,7 @@ class SmtpTransport:
         self.host, self.port = host, int(port)
         self.starttls, self.user, self.timeout = starttls, user, timeout
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

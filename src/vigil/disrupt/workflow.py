@@ -93,17 +93,20 @@ def send_notices(con: Any, *, resolver: Resolver, policy: Policy, now: datetime,
     due = due_now(con, resolver=resolver, policy=policy, now=now)
     plan = plan_notices(due, sent=casestore.sent_keys(con), clearance=clearance, sender_org=sender_org)
     items = []
-    for notice in plan.notices:
-        message = render(notice, sender=sender, sent_at=now)
-        where = transport.send(message)
-        casestore.record_notice(con, notice_id=notice.notice_id, recipient=notice.recipient.key,
-                                role=notice.recipient.role, address=notice.recipient.address or "",
-                                bundle=notice.bundle, urls=notice.urls, marking=notice.marking,
-                                attempt=notice.attempt, sent_at=now, transport=where,
-                                message_id=str(message["Message-ID"]))  # fmt: skip
-        items.append({"notice": notice.notice_id, "attempt": notice.attempt, "recipient": notice.recipient.key,
-                      "address": notice.recipient.address, "urls": len(notice.items), "marking": notice.marking,
-                      "to": where})  # fmt: skip
+    sent: list[dict[str, Any]] = []
+    try:
+        for notice in plan.notices:
+            message = render(notice, sender=sender, sent_at=now)
+            where = transport.send(message)
+            sent.append({"notice_id": notice.notice_id, "recipient": notice.recipient.key, "role": notice.recipient.role,
+                         "address": notice.recipient.address or "", "bundle": notice.bundle, "urls": notice.urls,
+                         "marking": notice.marking, "attempt": notice.attempt, "sent_at": now, "transport": where,
+                         "message_id": str(message["Message-ID"])})  # fmt: skip
+            items.append({"notice": notice.notice_id, "attempt": notice.attempt, "recipient": notice.recipient.key,
+                          "address": notice.recipient.address, "urls": len(notice.items), "marking": notice.marking,
+                          "to": where})  # fmt: skip
+    finally:
+        casestore.record_notices(con, sent)  # what went out is recorded even if a later one fails
     return Summary({"due": len(due), "notices": len(plan.notices), "already_sent": plan.already_sent,
                     "withheld_by_marking": plan.withheld, "unreachable": plan.unreachable}, [], items)  # fmt: skip
 
@@ -163,13 +166,14 @@ def import_outcomes(con: Any, path: Path, *, partner: str) -> Summary:
 
 
 def write_feeds(con: Any, feed: str, out: Path, *, audience: Any, partner: str | None = None, as_of: datetime | None = None,
-                services: Any = None, now: datetime | None = None) -> list[Any]:  # fmt: skip
+                services: Any = None, now: datetime | None = None, state: tuple[list[Any], dict[str, Any]] | None = None,
+                ) -> list[Any]:  # fmt: skip
     """Write a feed (one file per partner for a partner feed without ``partner``) and log each delivery."""
     from vigil.attribute.processors import slug
     from vigil.disrupt.feeds import FeedFile, build, partners, write
     from vigil.disrupt.markings import Audience
 
-    cases, records = cases_and_records(con)
+    cases, records = state or cases_and_records(con)
     moment = as_of or latest_event(con) or datetime(1970, 1, 1)
     targets: list[tuple[Audience, str | None, str]] = []
     if feed in ("domain-alerts", "payment-alerts") and partner is None:
