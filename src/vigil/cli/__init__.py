@@ -11,5 +11,6 @@ from vigil.cli import market  # noqa: F401  (registers vigil stats offers / chan
 from vigil.cli.core import app, main
 from vigil.cli import accounts as _accounts  # noqa: F401  (registers its commands on app)
 from vigil.cli import web as _web  # noqa: F401
+from vigil.cli import disrupt as _disrupt  # noqa: F401  (registers its commands)
 
 __all__ = ["app", "main"]

@@ -446,6 +446,85 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        9,
+        "disruption: takedown cases and their clock, notices sent (with marking), contact status, "
+        "partner outcomes, feed deliveries",
+        """
+        CREATE TABLE takedown_cases (
+            url           VARCHAR PRIMARY KEY,
+            host          VARCHAR NOT NULL,
+            domain        VARCHAR,
+            suffix        VARCHAR,
+            ip            VARCHAR,
+            asn           BIGINT,
+            country       VARCHAR,
+            hosting_org   VARCHAR,
+            upstream_asn  BIGINT,
+            registrar     VARCHAR,
+            registry      VARCHAR,
+            brand         VARCHAR,
+            distributor   VARCHAR,
+            processor     VARCHAR,
+            merchant_account VARCHAR,
+            wallets       VARCHAR[],
+            emails        VARCHAR[],
+            payment_forms VARCHAR[],
+            prices        VARCHAR[],
+            evidence_ref  VARCHAR,
+            dedicated     BOOLEAN NOT NULL DEFAULT FALSE,
+            owner_org     VARCHAR NOT NULL,
+            marking       VARCHAR NOT NULL,
+            source        VARCHAR NOT NULL
+        );
+        CREATE TABLE takedown_events (
+            event_key     VARCHAR PRIMARY KEY,
+            url           VARCHAR NOT NULL,
+            stage         VARCHAR NOT NULL,
+            happened_at   TIMESTAMP NOT NULL,
+            source        VARCHAR NOT NULL,
+            recipient     VARCHAR,
+            detail        VARCHAR
+        );
+        CREATE TABLE notices (
+            notice_id     VARCHAR PRIMARY KEY,
+            recipient     VARCHAR NOT NULL,
+            role          VARCHAR NOT NULL,
+            address       VARCHAR NOT NULL,
+            bundle        VARCHAR NOT NULL,
+            urls          VARCHAR[] NOT NULL,
+            marking       VARCHAR NOT NULL,
+            attempt       INTEGER NOT NULL,
+            sent_at       TIMESTAMP NOT NULL,
+            transport     VARCHAR NOT NULL,
+            message_id    VARCHAR NOT NULL
+        );
+        CREATE TABLE contact_status (
+            address       VARCHAR NOT NULL,
+            status        VARCHAR NOT NULL,
+            reason        VARCHAR NOT NULL,
+            source        VARCHAR NOT NULL,
+            marked_at     TIMESTAMP NOT NULL
+        );
+        CREATE TABLE partner_outcomes (
+            partner       VARCHAR NOT NULL,
+            item          VARCHAR NOT NULL,
+            outcome       VARCHAR NOT NULL,
+            recorded_at   TIMESTAMP NOT NULL,
+            source_file   VARCHAR NOT NULL,
+            source_line   BIGINT NOT NULL
+        );
+        CREATE TABLE feed_deliveries (
+            feed          VARCHAR NOT NULL,
+            recipient     VARCHAR NOT NULL,
+            marking       VARCHAR NOT NULL,
+            items         BIGINT NOT NULL,
+            path          VARCHAR NOT NULL,
+            sha256        VARCHAR NOT NULL,
+            written_at    TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

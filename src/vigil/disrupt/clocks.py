@@ -1,0 +1,201 @@
+"""Each URL's takedown record: the stages hotlines use, each with its time and source.
+
+Stages (``takedown_events.stage``): ``detected``, ``assessed``, ``notice_sent`` (per
+recipient), ``acknowledged`` (per recipient), ``online`` and ``offline`` (an analyst's
+re-check or the optional header checker), ``resolved`` (closed by the analyst),
+``reappeared`` (the brand came back on another URL; ``detail`` names it).
+
+Derived, exactly:
+
+* *first notice* — the earliest ``notice_sent``;
+* *removed at* — the first ``offline`` at or after the first notice, else the first
+  ``resolved`` at or after it; *time to removal* = removed at − first notice;
+* *reappearance* — a URL detected after another URL of the **same brand** was removed
+  (or, when the URL has no brand, of the same distributor) is linked to the most recently
+  removed one of them before its detection (ties: the smaller URL).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vigil.disrupt.cases import Case
+from vigil.errors import InvalidRecord
+
+STAGES: tuple[str, ...] = ("detected", "assessed", "notice_sent", "acknowledged", "online", "offline", "resolved",
+                           "reappeared")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    url: str
+    stage: str
+    at: datetime
+    source: str
+    recipient: str | None = None
+    detail: str | None = None
+
+    @property
+    def key(self) -> str:
+        natural = "|".join([self.url, self.stage, self.at.isoformat(), self.source, self.recipient or "", self.detail or ""])
+        return hashlib.sha256(natural.encode()).hexdigest()[:32]
+
+
+@dataclass
+class TakedownRecord:
+    url: str
+    detected: datetime | None = None
+    assessed: datetime | None = None
+    notices: list[tuple[str, datetime]] = field(default_factory=list)  # (recipient key, at)
+    acknowledged: dict[str, datetime] = field(default_factory=dict)
+    checks: list[tuple[datetime, str, str]] = field(default_factory=list)  # (at, online|offline, source)
+    resolved: datetime | None = None
+    reappeared: list[tuple[datetime, str]] = field(default_factory=list)
+
+    @property
+    def first_notice(self) -> datetime | None:
+        return min((at for _, at in self.notices), default=None)
+
+    @property
+    def first_offline(self) -> datetime | None:
+        return min((at for at, status, _ in self.checks if status == "offline"), default=None)
+
+    @property
+    def last_online(self) -> datetime | None:
+        return max((at for at, status, _ in self.checks if status == "online"), default=None)
+
+    @property
+    def removed_at(self) -> datetime | None:
+        start = self.first_notice
+        if start is None:
+            return None
+        offline = [at for at, status, _ in self.checks if status == "offline" and at >= start]
+        if offline:
+            return min(offline)
+        return self.resolved if self.resolved is not None and self.resolved >= start else None
+
+    def sent_to(self, recipient: str) -> list[datetime]:
+        return sorted(at for key, at in self.notices if key == recipient)
+
+
+def build_records(events: Iterable[Event]) -> dict[str, TakedownRecord]:
+    """Each URL's record from its events, in any order (the earliest time of a stage wins)."""
+    records: dict[str, TakedownRecord] = {}
+    for event in events:
+        record = records.get(event.url)
+        if record is None:
+            record = records[event.url] = TakedownRecord(event.url)
+        stage, at = event.stage, event.at
+        if stage == "notice_sent":
+            if event.recipient:
+                record.notices.append((event.recipient, at))
+        elif stage in ("online", "offline"):
+            record.checks.append((at, stage, event.source))
+        elif stage == "detected":
+            record.detected = at if record.detected is None or at < record.detected else record.detected
+        elif stage == "assessed":
+            record.assessed = at if record.assessed is None or at < record.assessed else record.assessed
+        elif stage == "acknowledged" and event.recipient:
+            known = record.acknowledged.get(event.recipient)
+            record.acknowledged[event.recipient] = at if known is None or at < known else known
+        elif stage == "resolved":
+            record.resolved = at if record.resolved is None or at < record.resolved else record.resolved
+        elif stage == "reappeared" and event.detail:
+            record.reappeared.append((at, event.detail))
+    return records
+
+
+@dataclass(frozen=True, slots=True)
+class Reappearance:
+    url: str
+    came_back_from: str
+    at: datetime
+    via: str  # brand:… or distributor:…
+
+
+def link_reappearances(cases: Iterable[Case], records: dict[str, TakedownRecord]) -> list[Reappearance]:
+    """Each URL detected after a removal of its brand (else distributor), linked to that URL."""
+    removed: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    detected: list[tuple[str, datetime, str]] = []
+    for case in cases:
+        record = records.get(case.url)
+        if record is None:
+            continue
+        group = f"brand:{case.brand}" if case.brand else f"distributor:{case.distributor}" if case.distributor else None
+        if group is None:
+            continue
+        if record.removed_at is not None:
+            removed[group].append((record.removed_at, case.url))
+        if record.detected is not None:
+            detected.append((case.url, record.detected, group))
+    for values in removed.values():
+        values.sort()
+    links = []
+    for url, at, group in sorted(detected):
+        gone = removed.get(group, [])
+        cut = bisect_left(gone, at, key=lambda v: v[0])
+        before = [v for v in gone[:cut] if v[1] != url]
+        if before:
+            latest = max(v[0] for v in before)
+            origin = min(v[1] for v in before if v[0] == latest)
+            links.append(Reappearance(url, origin, at, group))
+    return links
+
+
+def read_rechecks(path: Path) -> Iterator[Event | InvalidRecord]:
+    """An analysts' re-check file: CSV ``url,checked_at,status,analyst`` (status online|offline)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"url", "checked_at", "status"} - set(reader.fieldnames or [])
+        if missing:
+            yield InvalidRecord(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}", code="bad_header")
+            return
+        for line, row in enumerate(reader, start=2):
+            status = (row.get("status") or "").strip().lower()
+            status = {"up": "online", "down": "offline", "removed": "offline", "live": "online"}.get(status, status)
+            try:
+                at = parse_time(row.get("checked_at") or "")
+            except ValueError:
+                yield InvalidRecord(f"{path}: line {line}: checked_at {row.get('checked_at')!r} is not a time", code="bad_time")
+                continue
+            if status not in ("online", "offline"):
+                yield InvalidRecord(f"{path}: line {line}: status {row.get('status')!r} is not online or offline", code="bad_status")
+                continue
+            yield Event((row.get("url") or "").strip(), status, at, f"recheck:{(row.get('analyst') or 'analyst').strip()}")
+
+
+def read_events(path: Path) -> Iterator[Event | InvalidRecord]:
+    """A takedown history file: CSV ``url,stage,at,source,recipient,detail`` (hotline history)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"url", "stage", "at"} - set(reader.fieldnames or [])
+        if missing:
+            yield InvalidRecord(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}", code="bad_header")
+            return
+        for line, row in enumerate(reader, start=2):
+            stage = (row.get("stage") or "").strip()
+            if stage not in STAGES:
+                yield InvalidRecord(f"{path}: line {line}: stage {stage!r} is not one of {', '.join(STAGES)}", code="bad_stage")
+                continue
+            try:
+                at = parse_time(row.get("at") or "")
+            except ValueError:
+                yield InvalidRecord(f"{path}: line {line}: at {row.get('at')!r} is not a time", code="bad_time")
+                continue
+            yield Event((row.get("url") or "").strip(), stage, at, (row.get("source") or "import").strip(),
+                        (row.get("recipient") or "").strip() or None, (row.get("detail") or "").strip() or None)  # fmt: skip
+
+
+def parse_time(raw: str) -> datetime:
+    """ISO 8601 → naive UTC."""
+    moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
