@@ -589,6 +589,10 @@ def attribute(
                 processors=_env_paths("VIGIL_PROCESSORS", processors), warninglists=_env_paths("VIGIL_WARNINGLISTS", warninglist),
                 progress=tick,
             )  # fmt: skip
+            from vigil.store.status import record_run
+
+            record_run(store, "attribute", {"captures": summary.captures, "templates": summary.templates,
+                                            "brands": summary.brands, "distributors": summary.distributors})  # fmt: skip
         out.print(
             f"{summary.captures:,} captures ({summary.cover_pages:,} cover pages of disguised sites): "
             f"{summary.templates:,} templates, {summary.brands:,} brands, {summary.distributors:,} distributors; "
@@ -796,14 +800,24 @@ def quarantine(
 
 
 @app.command()
-def status(db: DbOption = Path("vigil.duckdb")) -> None:
-    """What the store holds: schema version, evidence and derived tables."""
+def status(
+    db: DbOption = Path("vigil.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What the store holds: schema version, every table users care about, and when the last ingest, enrichment and attribution finished."""
+    from vigil.store.status import TABLES, store_status
 
     with _errors(), _open(db, read_only=True) as store:
         where = store.path if _spark() else db
-        out.print(f"store {where} ({store.engine.name}): schema v{store.version()}")
-        for name in ("reports", "quarantine", "dns_observations", "hosts", "ip_info", "url_site_types"):
-            out.print(f"  {name}: {store.engine.scalar(name, f'SELECT count(*) FROM {name}'):,}")
+        got = store_status(store)
+    if as_json:
+        sys.stdout.write(json.dumps({"store": str(where), "engine": _state["engine"], **got}, indent=2) + "\n")
+        return
+    out.print(f"store {where} ({_state['engine']}): schema v{got['schema']}", highlight=False)
+    for name, what in TABLES:
+        out.print(f"  {name}: {got['tables'][name]:,} {what}", highlight=False)
+    for step, when in got["last"].items():
+        out.print(f"  last {step.replace('_', ' ')}: {when + ' UTC' if when else 'never'}", highlight=False)
 
 
 store_app = typer.Typer(help="Move a store between engines.", no_args_is_help=True)
