@@ -100,6 +100,9 @@ def test_psl_vectors(
 
 
 # ------------------------------------------------------------------ the PSL
+# Real suffixes (co.uk, kobe.jp) and real shared services (cu.cc, uni.me, bufsiz.jp) below,
+# on purpose: what is tested is the bundled PSL snapshot and shared-services list, whose
+# entries are real by nature. Hosts are only parsed, never contacted.
 
 
 @pytest.mark.parametrize(

@@ -175,10 +175,10 @@ CASES: list[tuple[str, str, str | None, set[tuple[str, str, str]], set[tuple[str
     ),
     (
         "e-mail look-alikes are rejected",
-        "<p>logo@2x.png root@localhost a@b.c user@-bad-.test meet me at noon dot today</p>",
+        "<p>logo@2x.png root@localhost a@b.c user@-bad-.test meet me at noon dot test</p>",
         None,
         set(),
-        {("email", "logo@2x.png"), ("email", "root@localhost"), ("email", "a@b.c"), ("email", "me@noon.today")},
+        {("email", "logo@2x.png"), ("email", "root@localhost"), ("email", "a@b.c"), ("email", "me@noon.test")},
     ),
     (
         "e-mail in a comment, a script and an attribute",
@@ -242,6 +242,8 @@ CASES: list[tuple[str, str, str | None, set[tuple[str, str, str]], set[tuple[str
     (
         "phone: national numbers need the page's country",
         "<p>Call us on 020 7946 0456.</p>",
+        # the page's country comes from its ccTLD and no reserved name has one, so this case
+        # needs a real one (.uk); the host is only parsed, never contacted
         "https://photoclub.uk/contact",
         {("phone", "+442079460456", "text")},
         set(),
@@ -417,7 +419,7 @@ def test_max_bytes_cuts_str_and_bytes_alike() -> None:
     assert found(html, max_bytes=10_000) == {("email", "cut@photoclub.test", "text")}
 
 
-_BASES = st.one_of(st.none(), st.just("https://junk.uk/a/"), st.text(max_size=30), st.just("http://[::1"))
+_BASES = st.one_of(st.none(), st.just("https://junk.test/a/"), st.text(max_size=30), st.just("http://[::1"))
 
 
 @settings(max_examples=300, deadline=None)
@@ -497,7 +499,7 @@ def test_kinds_are_well_formed() -> None:
         ("payment_form", "HTTPS://Pay.Example:443/a/../checkout?x=1#f", "https://pay.example/checkout"),
         ("payment_form", "ftp://pay.example/x", None),
         ("email", " Info@Photo-Club.Example ", "info@photo-club.example"),
-        ("email", "first.last@iana.org", "first.last@iana.org"),
+        ("email", "first.last@example.org", "first.last@example.org"),
         ("email", "a..b@photoclub.test", None),
         ("phone", "+44 20 7946 0123", "+442079460123"),
         ("phone", "0044 20 7946 0123", "+442079460123"),
@@ -596,8 +598,10 @@ def test_missing_processors_file(tmp_path: Path) -> None:
 
 STRICT = ("ISEMAIL_VALID_CATEGORY", "ISEMAIL_DNSWARN")
 #: Plainly valid isemail addresses our practical check rejects on purpose (docs/identifiers.md):
-#: a dotless domain, one-letter TLDs, TLDs with digits or hyphens.
-EMAIL_DEPARTURES = 7
+#: a dotless domain, one-letter TLDs, TLDs with digits or hyphens. By position among the
+#: VALID and DNSWARN cases as read; the exact set is asserted (fixing one and breaking
+#: another fails).
+EMAIL_DEPARTURES = [0, 6, 15, 16, 24, 45, 55]
 
 
 def _isemail(vectors_dir: Path) -> list[dict[str, str]]:
@@ -616,9 +620,10 @@ def test_isemail_errors_are_rejected(vectors_dir: Path, vector_score: Score) -> 
 
 def test_isemail_plain_valid_are_accepted(vectors_dir: Path, vector_score: Score) -> None:
     cases = [c for c in _isemail(vectors_dir) if c["category"] in STRICT]
-    passed = sum(_clean_email(c["address"]) is not None for c in cases)
-    vector_score("isemail VALID+DNSWARN accepted", passed, len(cases))
-    assert passed >= len(cases) - EMAIL_DEPARTURES == 57
+    rejected = [i for i, c in enumerate(cases) if _clean_email(c["address"]) is None]
+    vector_score("isemail VALID+DNSWARN accepted", len(cases) - len(rejected), len(cases))
+    assert len(cases) == 64
+    assert rejected == EMAIL_DEPARTURES, [(i, cases[i]["address"]) for i in sorted(set(rejected) ^ set(EMAIL_DEPARTURES))]
 
 
 def test_isemail_rfc_only_forms_are_rejected(vectors_dir: Path, vector_score: Score) -> None:

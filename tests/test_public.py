@@ -65,3 +65,4 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+    assert "2012Q5" in result.output and "--period" in result.output  # the error it names, not the missing store

@@ -3,6 +3,7 @@
     VigilError                 anything Vigil reports to a user in one line
     ├── ConfigError            bad option, data file or environment setting
     ├── InputError             an input file cannot be read at all (not one bad row)
+    ├── OutputError            an output file or folder cannot be written (nothing half-written is left)
     ├── InvalidRecord          one record is unusable; carries the reason for quarantine
     │   └── InvalidURL         a URL that cannot be canonicalised
     ├── StoreError             the evidence store failed (wraps the step name and its SQL)
@@ -25,6 +26,10 @@ class ConfigError(VigilError):
 
 class InputError(VigilError):
     """An input file that cannot be read at all."""
+
+
+class OutputError(VigilError):
+    """An output file or folder that cannot be written; no partial output is left behind."""
 
 
 class InvalidRecord(VigilError):

@@ -104,7 +104,16 @@ def read_truth(truth_files: Sequence[Path]) -> list[dict[str, Any]]:
 
 def evaluate(store: Any, truth_files: Path | Sequence[Path]) -> dict[str, Any]:
     """Scores of the store's attribution against the truth of one world, or of several side by side."""
-    truth = read_truth([truth_files] if isinstance(truth_files, Path) else list(truth_files))
+    files = [truth_files] if isinstance(truth_files, Path) else list(truth_files)
+    truth = read_truth(files)
+    stored = {str(r["capture_id"]) for r in store.engine.rows("truth captures", "SELECT DISTINCT capture_id FROM captures")}
+    absent = [t["capture_id"] for t in truth if t["capture_id"] not in stored]
+    if not truth or absent:
+        names = ", ".join(map(str, files))
+        if not truth:
+            raise InputError(f"{names}: no truth rows to score")
+        raise InputError(f"{names}: {len(absent):,} of {len(truth):,} truth capture IDs are not in the store (first: {absent[0]}): "
+                         "ingest that world's captures and run `vigil attribute` first, or pass the store that holds them")  # fmt: skip
     got = [tuple(r.values()) for r in store.engine.rows("attribution", """SELECT c.capture_id, a.brand_id, a.distributor_id
         FROM captures c JOIN capture_attribution a USING (capture_key)""")]  # fmt: skip
     brand = {cid: b for cid, b, _ in got}

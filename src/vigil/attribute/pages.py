@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil import settings
 from vigil.attribute.fingerprint import FINGERPRINT_VERSION, fingerprint
 from vigil.attribute.identifiers import KINDS, extract_identifiers
 from vigil.attribute.processors import Processors
@@ -75,7 +76,7 @@ def analyse_pages(store: Any, *, processors: Sequence[Path] = (), progress: Call
 
 def _workers(pages: int) -> int:
     """Worker processes for the per-page work: ``VIGIL_WORKERS``, else one per core."""
-    wanted = int(os.environ.get("VIGIL_WORKERS") or os.cpu_count() or 1)
+    wanted = settings.workers() or os.cpu_count() or 1
     return 1 if pages < 200 or wanted < 2 else wanted
 
 

@@ -45,6 +45,8 @@ class WarningLists:
                 lists._add(Path(path).read_text(encoding="utf-8"), str(path))
             except OSError as exc:
                 raise ConfigError(f"warning list {path}: cannot read: {exc.strerror}") from None
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"warning list {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         return lists
 
     def _add(self, text: str, origin: str) -> None:

@@ -16,16 +16,71 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
-from vigil import __version__
-from vigil.errors import VigilError
+from vigil import __version__, settings
+from vigil.errors import ConfigError, StoreError, VigilError
+
+
+def _one_line(text: str) -> str:
+    """A message on one line: DuckDB's multi-line errors lose their SQL context (``LINE 1: …``
+    and its caret; ``--debug`` shows them) and the rest is joined with spaces."""
+    kept = []
+    for line in str(text).splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("LINE ") or set(stripped) <= {"^", " "}:
+            continue
+        kept.append(stripped)
+    return " ".join(kept) or "unknown error"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(_one_line(message))}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+class _OneLineGroup(typer.core.TyperGroup):
+    """The top-level command group: a usage error (unknown option, a value out of range,
+    a missing argument) is one line on stderr, like every other error, instead of a box."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:  # fmt: skip
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                  windows_expand_args=windows_expand_args, **extra)  # fmt: skip
+        except typer.TyperException as exc:  # click's usage errors (typer vendors click)
+            ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+                print(ctx.get_help())
+                result = 2
+            else:
+                where = getattr(ctx, "command_path", None) or "vigil"
+                message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+                err.print(f"[red]error:[/red] {escape(_one_line(message))} (see {escape(where)} --help)",
+                          markup=True, highlight=False, soft_wrap=True)  # fmt: skip
+                result = getattr(exc, "exit_code", 2)
+        except typer.Abort:
+            err.print("interrupted")
+            result = 130
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
 
 app = typer.Typer(
+    cls=_OneLineGroup,
     name="vigil",
     help="Vigil: metadata-only intelligence on the commercial distribution of CSAM on the web. "
     "Ingest hotline reports, enrich them with hosting, and produce the strategic assessment's tables.",
@@ -50,7 +105,65 @@ DbOption = Annotated[
     Path,
     typer.Option("--db", envvar="VIGIL_DB", help="The evidence store (a DuckDB file).", show_default=True),
 ]
-FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+def _choice(*allowed: str) -> Callable[[str], str]:
+    """An option callback: the value must be one of ``allowed`` (checked before any work)."""
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+def _open_range(low: float, high: float | None = None) -> Callable[[float], float]:
+    """An option callback: ``low < value`` (and ``value < high`` when given)."""
+
+    def check(value: float) -> float:
+        if value <= low or (high is not None and value >= high):
+            between = f"between {low} and {high} (both excluded)" if high is not None else f"above {low}"
+            raise typer.BadParameter(f"{value} is not {between}")
+        return value
+
+    return check
+
+
+def _verdict(value: str) -> str:
+    if value.strip().lower().replace("-", "_").replace(" ", "_") not in ("same", "not_same"):
+        raise typer.BadParameter(f"{value!r} is not same or not_same")
+    return value
+
+
+def _nonblank(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise typer.BadParameter("must not be blank")
+    return value
+
+
+def _period(value: str | None) -> str | None:
+    """An option callback: a period Vigil can read, checked before the store is opened."""
+    if value is not None:
+        from vigil.errors import PeriodError
+        from vigil.periods import Period
+
+        try:
+            Period.parse(value)
+        except PeriodError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def _report_formats(value: str) -> str:
+    from vigil.publish.report import FORMATS
+
+    formats = [f.strip() for f in value.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if not formats or unknown:
+        raise typer.BadParameter(f"{value!r}: use {', '.join(FORMATS)}, comma-separated for several")
+    return value
+
+
+FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.", callback=_choice("table", "csv", "json"))]
 PathsOption = Annotated[
     Optional[list[Path]],
     typer.Option(help="Extra data file (repeatable); also from the environment, os.pathsep-separated."),
@@ -64,17 +177,52 @@ def _env_paths(name: str, given: list[Path] | None) -> list[Path]:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """One clear line on error; the traceback only with --debug."""
+    """One clear line on any error, with a non-zero exit; the traceback only with --debug.
+
+    Vigil's own errors exit 2; a file that cannot be read or written exits 2 naming it;
+    anything unforeseen exits 1 with its type and message (a bug: ``--debug`` shows where).
+    """
     try:
         yield
-    except VigilError as exc:
-        if _state["debug"]:
-            raise
-        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        raise _fail(*_describe(exc)) from None
+
+
+def _describe(exc: Exception) -> tuple[str, int]:
+    """What to say about an error, and the exit code."""
+    if isinstance(exc, StoreError):
+        return f"store step {exc.step!r} failed: {exc.cause}", 2
+    if isinstance(exc, VigilError):
+        return str(exc), 2
+    if isinstance(exc, OSError):
+        name = exc.filename if exc.filename is not None else ""
+        return (f"{name}: {exc.strerror or exc}" if name else f"{exc.strerror or exc}"), 2
+    if isinstance(exc, UnicodeError):
+        return f"not UTF-8 text: {exc}", 2
+    try:
+        import duckdb
+
+        if isinstance(exc, duckdb.Error):
+            return f"store: {exc}", 2
+    except ImportError:  # pragma: no cover
+        pass
+    return f"unexpected {type(exc).__name__}: {exc} (a bug; `vigil --debug ...` shows where)", 1
+
+
+def _check_out(path: Path | None, *, folder: bool = True) -> None:
+    """An output folder (or file) option that could not be written stops the run now, in one line."""
+    if path is not None:
+        from vigil.atomic import check_writable
+
+        with _errors():
+            check_writable(path, folder=folder)
 
 
 def _open(db: Path, *, read_only: bool = False) -> Any:
@@ -143,7 +291,7 @@ class _LogProgress:
 
 def _progress() -> Progress | _LogProgress:
     """Bars on a terminal; ``VIGIL_PROGRESS=log`` gives lines instead, ``none`` nothing."""
-    mode = os.environ.get("VIGIL_PROGRESS", "auto").strip().lower()
+    mode = settings.progress_mode()
     if mode == "log":
         return _LogProgress()
     return Progress(
@@ -175,9 +323,14 @@ def _main(
     spark_conf: Annotated[Optional[list[str]], typer.Option("--spark-conf", help="Spark engine: KEY=VALUE configuration (repeatable).")] = None,
 ) -> None:
     _state["debug"] = debug
-    if engine not in ("duckdb", "spark"):
-        err.print(f"[red]error:[/red] --engine must be duckdb or spark, not {escape(engine)!r}")
-        raise typer.Exit(2)
+    if engine not in settings.ENGINES:
+        raise _fail(f"--engine (or VIGIL_ENGINE) must be duckdb or spark, not {engine!r}")
+    with _errors():
+        settings.check_environment()  # a bad VIGIL_* value stops here, before any work
+        if spark_conf:
+            from vigil.store.spark import parse_conf
+
+            parse_conf(list(spark_conf))
     _state.update(engine=engine, data=data, master=spark_master, conf=list(spark_conf or []))
     if version:
         out.print(f"vigil {__version__}")
@@ -188,24 +341,27 @@ def _main(
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")] = Path("world"),
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 2012,
-    reports: Annotated[Optional[int], typer.Option(help="About how many report rows to write (s3 only; default: the calibrated world).")] = None,
-    profile: Annotated[str, typer.Option(help="s3: calibrated to §3 hosting (default); s4: calibrated to §4 brands and distributors; market: offers and channels (§2.2, §2.3).")] = "s3",
-    decoys: Annotated[float, typer.Option(help="Multiply the decoy identifiers shared by unrelated brands.")] = 1.0,
-    mutations: Annotated[float, typer.Option(help="Multiply the per-capture page changes.")] = 1.0,
-    namespace: Annotated[Optional[int], typer.Option(help="0-499: give the world's key identifiers and capture IDs a space of their own, so that worlds of different namespaces can be loaded side by side without sharing values (load tests).")] = None,
+    reports: Annotated[Optional[int], typer.Option(min=1, help="About how many report rows to write (s3 only; default: the calibrated world).")] = None,
+    profile: Annotated[str, typer.Option(callback=_choice("s3", "s4", "market"), help="s3: calibrated to §3 hosting (default); s4: calibrated to §4 brands and distributors; market: offers and channels (§2.2, §2.3).")] = "s3",
+    decoys: Annotated[float, typer.Option(min=0.0, help="Multiply the decoy identifiers shared by unrelated brands.")] = 1.0,
+    mutations: Annotated[float, typer.Option(min=0.0, help="Multiply the per-capture page changes.")] = 1.0,
+    namespace: Annotated[Optional[int], typer.Option(min=0, max=499, help="0-499: give the world's key identifiers and capture IDs a space of their own, so that worlds of different namespaces can be loaded side by side without sharing values (load tests).")] = None,
 ) -> None:
     """Write a synthetic world: raw hotline reports and captures, its IP database and shared services, and (apart) its ground truth."""
+    from vigil.atomic import atomic_dir
     from vigil.synth import DEFAULT_REPORTS, generate_world
 
     with _errors():
-        total = None if profile in ("s4", "market") else (reports or DEFAULT_REPORTS)
-        with _progress() as bar:
+        if profile in ("s4", "market") and reports is not None:
+            raise ConfigError(f"the {profile} world has a fixed size; leave --reports out")
+        total = None if profile in ("s4", "market") else (reports if reports is not None else DEFAULT_REPORTS)
+        with _progress() as bar, atomic_dir(out_dir) as building:  # the world appears whole or not at all
             task = bar.add_task("synth reports", total=total or 56_312)
-            summary = generate_world(out_dir, seed=seed, reports=total, profile=profile, decoys=decoys, mutations=mutations,
+            summary = generate_world(building, seed=seed, reports=total, profile=profile, decoys=decoys, mutations=mutations,
                                      namespace=namespace, progress=lambda n: bar.update(task, completed=n))  # fmt: skip
         out.print(
             f"wrote the synthetic world ({summary.profile}, seed {summary.seed}) to {out_dir}: {summary.rows:,} report rows "
-            f"in {summary.files} files, {summary.captures:,} captures; ground truth apart in {summary.truth_dir}",
+            f"in {summary.files} files, {summary.captures:,} captures; ground truth apart in {out_dir / 'truth'}",
             highlight=False,
         )
 
@@ -214,8 +370,8 @@ def synth(
 def ingest_reports(
     paths: Annotated[list[Path], typer.Argument(help="CSV / JSON Lines files (plain or .gz), or folders of them.")],
     db: DbOption = Path("vigil.duckdb"),
-    source: Annotated[Optional[str], typer.Option(help="Source code for rows that have none.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Rows per committed batch.")] = 50_000,
+    source: Annotated[Optional[str], typer.Option(callback=_nonblank, help="Source code for rows that have none.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per committed batch.")] = 50_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest hotline reports; bad rows go to quarantine with a reason. Re-ingesting changes nothing."""
@@ -243,9 +399,9 @@ def ingest_reports(
 def ingest_captures(
     paths: Annotated[list[Path], typer.Argument(help="Folders or zips with manifest.csv/.jsonl, or WARC files (.warc, .warc.gz).")],
     db: DbOption = Path("vigil.duckdb"),
-    source: Annotated[Optional[str], typer.Option(help="Source code for captures that have none.")] = None,
-    max_page_bytes: Annotated[int, typer.Option(help="Larger pages are quarantined.")] = 5_000_000,
-    batch_size: Annotated[int, typer.Option(help="Captures per committed batch.")] = 2000,
+    source: Annotated[Optional[str], typer.Option(callback=_nonblank, help="Source code for captures that have none.")] = None,
+    max_page_bytes: Annotated[int, typer.Option(min=1024, help="Larger pages are quarantined.")] = 5_000_000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Captures per committed batch.")] = 2000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest captured pages (HTML only; media is skipped unread and counted). Re-ingesting changes nothing."""
@@ -388,7 +544,7 @@ def _print_stats(stats: dict[str, Any], fmt: str) -> None:
 
 @stats_app.command("hosting")
 def stats_hosting(
-    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
     db: DbOption = Path("vigil.duckdb"),
     all_urls: Annotated[bool, typer.Option("--all", help="Count every URL, not only commercial ones.")] = False,
     fmt: FormatOption = "table",
@@ -399,6 +555,7 @@ def stats_hosting(
     from vigil.periods import Period
     from vigil.publish.tables import write_outputs
 
+    _check_out(out_dir)
     with _errors(), _open(db, read_only=True) as store:
         stats = hosting_stats(store.engine, Period.parse(period), commercial_only=not all_urls)
         _print_stats(stats, fmt)
@@ -410,10 +567,10 @@ def stats_hosting(
 @app.command()
 def attribute(
     db: DbOption = Path("vigil.duckdb"),
-    same_threshold: Annotated[float, typer.Option(help="Similarity at or above which a page skeleton joins an earlier template.")] = 0.8,
-    altered_threshold: Annotated[float, typer.Option(help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = 0.5,
-    max_groups: Annotated[int, typer.Option(help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = 3,
-    min_strength: Annotated[float, typer.Option(help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = 0.5,
+    same_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a page skeleton joins an earlier template.")] = 0.8,
+    altered_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = 0.5,
+    max_groups: Annotated[int, typer.Option(min=2, help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = 3,
+    min_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = 0.5,
     processors: Annotated[Optional[list[Path]], typer.Option("--processors", help="Extra payment-processor TOML (repeatable; also VIGIL_PROCESSORS).")] = None,
     warninglist: Annotated[Optional[list[Path]], typer.Option("--warninglist", help="Extra MISP-format warning list JSON (repeatable; also VIGIL_WARNINGLISTS).")] = None,
     full: Annotated[bool, typer.Option("--full", help="Rebuild everything instead of only what new captures touch (the result is the same).")] = False,
@@ -425,6 +582,9 @@ def attribute(
     from vigil.attribute.run import attribute_store
     from vigil.attribute.templates import TemplateSettings
 
+    with _errors():
+        if altered_threshold >= same_threshold:
+            raise ConfigError(f"--altered-threshold ({altered_threshold}) must be below --same-threshold ({same_threshold})")
     with _errors(), _open(db) as store:
         with _progress() as bar:
             tick = _stages(bar, "attribute")
@@ -434,6 +594,10 @@ def attribute(
                 processors=_env_paths("VIGIL_PROCESSORS", processors), warninglists=_env_paths("VIGIL_WARNINGLISTS", warninglist),
                 progress=tick, full=full,
             )  # fmt: skip
+            from vigil.store.status import record_run
+
+            record_run(store, "attribute", {"captures": summary.captures, "templates": summary.templates,
+                                            "brands": summary.brands, "distributors": summary.distributors})  # fmt: skip
         out.print(f"full run: {summary.why_full}" if summary.full else
                   f"incremental: {summary.recomputed_templates:,} of {summary.templates:,} templates recomputed (what new captures touch)")  # fmt: skip
         out.print(
@@ -447,8 +611,8 @@ def attribute(
 def judge(
     brand_a: Annotated[str, typer.Argument(help="A brand ID.")],
     brand_b: Annotated[str, typer.Argument(help="Another brand ID.")],
-    verdict: Annotated[str, typer.Option(help="same or not_same.")],
-    analyst: Annotated[str, typer.Option(help="Who judges (kept with the judgement).")],
+    verdict: Annotated[str, typer.Option(callback=_verdict, help="same or not_same.")],
+    analyst: Annotated[str, typer.Option(callback=_nonblank, help="Who judges (kept with the judgement).")],
     note: Annotated[Optional[str], typer.Option(help="Why.")] = None,
     db: DbOption = Path("vigil.duckdb"),
 ) -> None:
@@ -462,7 +626,7 @@ def judge(
 
 @stats_app.command("brands")
 def stats_brands(
-    period: Annotated[str, typer.Option(help="2012, 2012Q4, 2012-10 or 2009-06-01..2012-12-31.")],
+    period: Annotated[str, typer.Option(callback=_period, help="2012, 2012Q4, 2012-10 or 2009-06-01..2012-12-31.")],
     db: DbOption = Path("vigil.duckdb"),
     fmt: FormatOption = "table",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
@@ -472,6 +636,7 @@ def stats_brands(
     from vigil.periods import Period
     from vigil.publish.tables import write_outputs
 
+    _check_out(out_dir)
     with _errors(), _open(db, read_only=True) as store:
         stats = brand_stats(store.engine, Period.parse(period))
         _print_stats(stats, fmt)
@@ -482,9 +647,9 @@ def stats_brands(
 
 @stats_app.command("payments")
 def stats_payments(
-    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
     db: DbOption = Path("vigil.duckdb"),
-    trend_periods: Annotated[int, typer.Option(help="How many periods of equal length the trend covers.")] = 4,
+    trend_periods: Annotated[int, typer.Option(min=1, help="How many periods of equal length the trend covers.")] = 4,
     fmt: FormatOption = "table",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
 ) -> None:
@@ -493,6 +658,7 @@ def stats_payments(
     from vigil.periods import Period
     from vigil.publish.tables import write_outputs
 
+    _check_out(out_dir)
     with _errors(), _open(db, read_only=True) as store:
         stats = payment_stats(store.engine, Period.parse(period), trend_periods=trend_periods)
         _print_stats(stats, fmt)
@@ -504,7 +670,7 @@ def stats_payments(
 @stats_app.command("estimates")
 def stats_estimates(
     db: DbOption = Path("vigil.duckdb"),
-    k: Annotated[float, typer.Option(help="Tukey fence multiplier for outliers.")] = 1.5,
+    k: Annotated[float, typer.Option(callback=_open_range(0.0), help="Tukey fence multiplier for outliers.")] = 1.5,
     fmt: FormatOption = "table",
 ) -> None:
     """§2.1 expert estimates: n, mean, median, spread and outliers by Tukey's fences, per question."""
@@ -516,8 +682,8 @@ def stats_estimates(
 
 @stats_app.command("search")
 def stats_search(
-    start: Annotated[str, typer.Option("--from", help="First period (2011-01, 2011Q1 or 2011).")],
-    end: Annotated[str, typer.Option("--to", help="Last period, of the same kind.")],
+    start: Annotated[str, typer.Option("--from", callback=_period, help="First period (2011-01, 2011Q1 or 2011).")],
+    end: Annotated[str, typer.Option("--to", callback=_period, help="Last period, of the same kind.")],
     lexicon: Annotated[Path, typer.Option(help="Your lexicon CSV (pattern,category), kept outside the repository.", envvar="VIGIL_LEXICON")],
     regions: Annotated[Optional[Path], typer.Option(help="Country → region CSV (default: the bundled table).")] = None,
     db: DbOption = Path("vigil.duckdb"),
@@ -533,15 +699,18 @@ def stats_search(
 @export_app.command("attribution")
 def export_attribution(
     db: DbOption = Path("vigil.duckdb"),
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", callback=_choice("jsonl", "csv"), help="jsonl or csv.")] = "jsonl",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
 ) -> None:
     """One row per capture: capture_id, url, template_id, brand_id, distributor_id."""
     from vigil.publish.exports import write_attribution
 
+    _check_out(output, folder=False)
     with _errors(), _open(db, read_only=True) as store:
         if output:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
+            from vigil.atomic import atomic_open
+
+            with atomic_open(output, newline="") as handle:
                 n = write_attribution(store, handle, fmt)
             err.print(f"wrote {n:,} rows to {output}")
         else:
@@ -592,18 +761,19 @@ def evaluate_cmd(
 
 @app.command()
 def report(
-    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
     db: DbOption = Path("vigil.duckdb"),
-    fmt: Annotated[str, typer.Option("--format", help="html, pdf or md; comma-separated for several.")] = "html,md,pdf",
+    fmt: Annotated[str, typer.Option("--format", callback=_report_formats, help="html, pdf or md; comma-separated for several.")] = "html,md,pdf",
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("vigil-report"),
     commentary: Annotated[Optional[Path], typer.Option(help="Analyst's Markdown, '## section-id' headings (docs/report.md).")] = None,
     lexicon: Annotated[Optional[Path], typer.Option(help="Lexicon CSV for search-term trends (kept outside the repository).", envvar="VIGIL_LEXICON")] = None,
-    search_from: Annotated[Optional[str], typer.Option(help="First period of the search-term trend.")] = None,
+    search_from: Annotated[Optional[str], typer.Option(callback=_period, help="First period of the search-term trend.")] = None,
 ) -> None:
     """The strategic assessment for a period, generated from the data: HTML, PDF and Markdown, with charts."""
     from vigil.periods import Period
     from vigil.publish.report import render_report
 
+    _check_out(out_dir)
     with _errors(), _open(db, read_only=True) as store:
         formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
         written = render_report(store, Period.parse(period), out=out_dir, formats=formats, commentary=commentary,
@@ -615,7 +785,7 @@ def report(
 @app.command()
 def quarantine(
     db: DbOption = Path("vigil.duckdb"),
-    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 100,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many rows (0: all).")] = 100,
     fmt: FormatOption = "table",
 ) -> None:
     """List what ingest set aside: file, line, reason."""
@@ -637,14 +807,24 @@ def quarantine(
 
 
 @app.command()
-def status(db: DbOption = Path("vigil.duckdb")) -> None:
-    """What the store holds: schema version, evidence and derived tables."""
+def status(
+    db: DbOption = Path("vigil.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What the store holds: schema version, every table users care about, and when the last ingest, enrichment and attribution finished."""
+    from vigil.store.status import TABLES, store_status
 
     with _errors(), _open(db, read_only=True) as store:
         where = store.path if _spark() else db
-        out.print(f"store {where} ({store.engine.name}): schema v{store.version()}")
-        for name in ("reports", "quarantine", "dns_observations", "hosts", "ip_info", "url_site_types"):
-            out.print(f"  {name}: {store.engine.scalar(name, f'SELECT count(*) FROM {name}'):,}")
+        got = store_status(store)
+    if as_json:
+        sys.stdout.write(json.dumps({"store": str(where), "engine": _state["engine"], **got}, indent=2) + "\n")
+        return
+    out.print(f"store {where} ({_state['engine']}): schema v{got['schema']}", highlight=False)
+    for name, what in TABLES:
+        out.print(f"  {name}: {got['tables'][name]:,} {what}", highlight=False)
+    for step, when in got["last"].items():
+        out.print(f"  last {step.replace('_', ' ')}: {when + ' UTC' if when else 'never'}", highlight=False)
 
 
 store_app = typer.Typer(help="Move a store between engines.", no_args_is_help=True)
@@ -660,6 +840,7 @@ def store_to_parquet(
     from vigil.store.spark import copy_store
     from vigil.store.store import Store
 
+    _check_out(data)
     with _errors(), Store(db, read_only=True) as store:
         tables = copy_store(store, data)
     out.print(f"copied {len(tables)} tables to {data}", highlight=False)
@@ -670,9 +851,18 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where the world and the tables go.")] = Path("vigil-out"),
     db: DbOption = Path("vigil.duckdb"),
     seed: Annotated[int, typer.Option(help="Synthetic world seed.")] = 2012,
-    period: Annotated[str, typer.Option(help="Period for the §3 tables.")] = "2012Q4",
+    period: Annotated[str, typer.Option(callback=_period, help="Period for the §3 tables.")] = "2012Q4",
 ) -> None:
     """The main job on a fresh clone: make the default world, ingest, enrich, print and write §3; then captures → §4."""
+    with _errors():  # the store's folder and the output folder must be writable before any work
+        from vigil.atomic import make_dir
+
+        if not _spark():
+            if db.exists() and not db.is_file():
+                raise ConfigError(f"--db {db}: not a file")
+            make_dir(db.parent if str(db.parent) else Path("."))
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ConfigError(f"cannot write to {out_dir}: {out_dir} is a file, not a folder")
     world = out_dir / "world"
     if (world / "truth" / "world.json").exists():
         out.print(f"using the synthetic world already in {world}")

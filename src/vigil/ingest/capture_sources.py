@@ -2,8 +2,8 @@
 
 Each source yields :class:`CaptureItem` records in order. An item holds the capture's
 metadata and either its HTML bytes (already bounded) or the reason it cannot be used, or
-the media kind it was skipped as — media is judged by declared type and at most 16 bytes,
-and never read further.
+the media kind it was skipped as — media is judged by declared type and by its first bytes
+(``media.SNIFF``), and never read further; what is not media must be text markup.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from vigil.errors import InputError, InvalidRecord
-from vigil.ingest.media import kind_by_content_type, kind_by_magic, kind_by_name
+from vigil.ingest.media import SNIFF, kind_by_content_type, kind_by_magic, kind_by_name, markup_problem
 from vigil.ingest.readers import open_records
 
 MANIFESTS = ("manifest.csv", "manifest.jsonl", "manifest.csv.gz", "manifest.jsonl.gz")
@@ -41,14 +41,21 @@ def _bounded(handle: IO[bytes], limit: int, what: str) -> bytes:
 
 
 def _page(handle: IO[bytes], limit: int, what: str) -> tuple[bytes | None, str | None]:
-    """(html, None) or (None, media kind): sniff 16 bytes, then read bounded."""
-    head = handle.read(16)
+    """(html, None) or (None, media kind): sniff the first bytes, then read bounded.
+
+    Media (by its magic number, wherever it sits in the first bytes) is never read past the
+    sniff; a file that is not media is kept only when it is text markup.
+    """
+    head = handle.read(SNIFF)
     media = kind_by_magic(head)
     if media:
         return None, media
-    body = head + _bounded(handle, limit - len(head), what) if len(head) == 16 else head
-    if b"\x00" in body[:4096]:
-        raise InvalidRecord(f"{what} is not HTML text (NUL bytes)", code="not_html")
+    body = head + _bounded(handle, limit - len(head), what) if len(head) == SNIFF else head
+    problem = markup_problem(body[:4096])
+    if problem and problem.startswith("binary"):
+        raise InvalidRecord(f"{what} is not a page: {problem}", code="not_html")
+    if problem:
+        raise InvalidRecord(f"{what} is not a page: {problem}", code="not_markup")
     return body, None
 
 

@@ -26,6 +26,7 @@ from vigil.analyse.estimates import TUKEY_K, estimate_stats
 from vigil.analyse.hosting import hosting_stats
 from vigil.analyse.payments import CONCENTRATION, payment_stats
 from vigil.analyse.search import ALPHA, search_stats
+from vigil.atomic import atomic_path, make_dir, write_bytes, write_text
 from vigil.attribute.templates import TemplateSettings
 from vigil.errors import ConfigError
 from vigil.periods import Period
@@ -328,7 +329,7 @@ def render_report(
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     context = {"title": f"Commercial distribution: strategic assessment, {period.label}", "period": period,
                "sections": sections, "generated": when, "version": vigil.__version__}  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     stem = f"report-{period.label}"
     written: dict[str, Path] = {}
     html_text = ""
@@ -342,22 +343,20 @@ def render_report(
         )
     if "html" in formats:
         written["html"] = out / f"{stem}.html"
-        written["html"].write_text(html_text, encoding="utf-8")
+        write_text(written["html"], html_text)
     if "md" in formats:
         chart_dir = out / f"{stem}-charts"
-        chart_dir.mkdir(exist_ok=True)
+        make_dir(chart_dir)
         for name, png in images.items():
-            (chart_dir / f"{name}.png").write_bytes(png)
+            write_bytes(chart_dir / f"{name}.png", png)
         files = {k: f"{chart_dir.name}/{k}.png" for k in images}
         written["md"] = out / f"{stem}.md"
-        written["md"].write_text(
-            _md_env.get_template("report.md.j2").render(**context, images=files),
-            encoding="utf-8",
-        )
+        write_text(written["md"], _md_env.get_template("report.md.j2").render(**context, images=files))
         written["charts"] = chart_dir
     if "pdf" in formats:
         written["pdf"] = out / f"{stem}.pdf"
-        _write_pdf(html_text, written["pdf"])
+        with atomic_path(written["pdf"]) as tmp:
+            _write_pdf(html_text, tmp)
     return written
 
 

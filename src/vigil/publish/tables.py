@@ -14,6 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from vigil.atomic import make_dir, write_text
+
 _env = Environment(loader=PackageLoader("vigil.publish", "templates"), autoescape=select_autoescape(default=True))
 
 
@@ -46,19 +48,19 @@ def to_json(stats: dict[str, Any]) -> str:
 
 def write_outputs(stats: dict[str, Any], out: Path, *, name: str, title: str) -> dict[str, Path]:
     """Write ``NAME.json``, ``NAME-TABLE.csv`` for each table, and ``NAME.html``; returns the paths."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     written: dict[str, Path] = {}
     path = out / f"{name}.json"
-    path.write_text(to_json(stats), encoding="utf-8")
+    write_text(path, to_json(stats))
     written["json"] = path
     for table in table_names(stats):
         path = out / f"{name}-{table}.csv"
-        path.write_text(to_csv(stats[table]), encoding="utf-8")
+        write_text(path, to_csv(stats[table]))
         written[table] = path
     path = out / f"{name}.html"
     tables = {t: stats[t] for t in table_names(stats)}
     scalars = {k: v for k, v in stats.items() if not isinstance(v, (list, dict))}
     html = _env.get_template("summary.html.j2").render(title=title, scalars=scalars, tables=tables, flat=flat)
-    path.write_text(html, encoding="utf-8")
+    write_text(path, html)
     written["html"] = path
     return written

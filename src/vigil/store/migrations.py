@@ -525,6 +525,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        10,
+        "derived-step runs: when attribution (and later steps) last finished, for vigil status",
+        """
+        CREATE TABLE derived_runs (
+            run_id        VARCHAR PRIMARY KEY,
+            step          VARCHAR NOT NULL,
+            finished_at   TIMESTAMP NOT NULL,
+            summary       VARCHAR NOT NULL,
+            vigil_version VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

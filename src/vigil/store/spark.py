@@ -28,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil import settings
 from vigil.errors import ConfigError, StoreError
 from vigil.store.engine import BatchFn, Dialect, Engine
 
@@ -136,7 +137,7 @@ def spark_session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = No
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": os.environ.get("VIGIL_SPARK_DRIVER_MEMORY", "4g"),
+        "spark.driver.memory": settings.spark_driver_memory(),
         "spark.sql.parquet.compression.codec": "zstd",
         "spark.sql.sources.partitionOverwriteMode": "static",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={_quiet_log4j()}",
@@ -349,17 +350,25 @@ def copy_store(store: Any, data: Path | str) -> list[str]:
 
     Moves an existing store onto the Spark engine; no Spark needed.
     """
+    import duckdb
+
+    from vigil.atomic import make_dir, write_text
     from vigil.store.migrations import LATEST
 
-    out = Path(data)
-    out.mkdir(parents=True, exist_ok=True)
+    if "'" in str(data):
+        raise ConfigError(f"{data}: a data directory's path may not contain a quote")
+    out = make_dir(Path(data))
     schemas, _ = store_schemas()
     copied = []
     for table in schemas:
         folder = out / table
         shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-        store.con.execute(f"COPY (SELECT * FROM {table}) TO '{folder / 'part-00000.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+        make_dir(folder)
+        target = folder / "part-00000.parquet"
+        try:
+            store.con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        except duckdb.Error as exc:
+            raise StoreError(f"copy {table} to Parquet", f"COPY {table} TO '{target}'", exc) from exc
         copied.append(table)
-    (out / "_vigil.json").write_text(json.dumps({"layout": LAYOUT_VERSION, "schema": LATEST}) + "\n")
+    write_text(out / "_vigil.json", json.dumps({"layout": LAYOUT_VERSION, "schema": LATEST}) + "\n")
     return copied

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from vigil import settings
+from vigil.atomic import make_dir
 from vigil.errors import ConfigError, StoreError
 from vigil.store.engine import DuckDBEngine, Engine
 from vigil.store.migrations import LATEST, MIGRATIONS
 
-
 #: DuckDB's memory cap when ``VIGIL_MEMORY_LIMIT`` is not set.
-DEFAULT_MEMORY_LIMIT = "3GB"
-_MEMORY = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?([KMGT]i?B|B|bytes)", re.IGNORECASE)
+DEFAULT_MEMORY_LIMIT = settings.DEFAULT_MEMORY_LIMIT
+_MEMORY = settings.MEMORY_SIZE
 _UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
 
@@ -38,12 +37,13 @@ class Store:
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self._threads, self._memory = settings.threads(), settings.memory_limit()  # checked before the file is made
         if read_only and not self.path.exists():
             raise ConfigError(
                 f"no Vigil store at {self.path}: ingest something first, or pass --db / set VIGIL_DB"
             )
-        if not read_only and self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not read_only and self.path.parent and not self.path.parent.is_dir():
+            make_dir(self.path.parent)
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
@@ -70,20 +70,16 @@ class Store:
         without going any faster (docs/benchmarks.md). ``VIGIL_MEMORY_LIMIT=duckdb`` keeps
         DuckDB's default.
         """
-        threads = os.environ.get("VIGIL_THREADS")
+        threads, memory = self._threads, self._memory
         if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        memory = os.environ.get("VIGIL_MEMORY_LIMIT", "").strip()
-        if memory.lower() == "duckdb":
+            self.con.execute(f"SET threads = {threads}")
+        if memory == "duckdb":
             return
         if not memory:
             current = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
             if memory_size(str(current[0]) if current else "") <= memory_size(DEFAULT_MEMORY_LIMIT):
                 return  # a small machine: DuckDB's own default is already lower
             memory = DEFAULT_MEMORY_LIMIT
-        if not _MEMORY.fullmatch(memory):
-            self.con.close()
-            raise ConfigError(f"VIGIL_MEMORY_LIMIT={memory!r} is not a memory size (say 3GB or 2.5GiB, or duckdb)")
         self.con.execute(f"SET memory_limit = '{memory}'")  # what passes it spills to <store>.tmp
 
     def version(self) -> int:
