@@ -1,7 +1,7 @@
 """Incremental attribution: N new captures arrive as one batch on a store already
 attributed; ``vigil attribute`` (incremental) beside ``vigil attribute --full``.
 
-    python benchmarks/bench_incremental.py --worlds 10 [--new 1000] [--workdir DIR]
+    python benchmarks/bench_incremental.py --worlds 10 [--new 1000] [--workdir DIR [--reuse]]
 
 The store holds the captures of K namespaced s4 worlds side by side (seeds 1..K, namespace
 seed - 1, as bench_attribution.py; about 4,000 captures each; the worlds share only their
@@ -70,7 +70,7 @@ tables = sys.argv[3:]
 with Store(sys.argv[1], read_only=True) as a, Store(sys.argv[2], read_only=True) as b:
     differ = [t for t in tables if a.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
               != b.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()]
-print(json.dumps(differ))
+print(json.dumps({"differ": differ}))
 """
 
 
@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--worlds", type=int, default=10)
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true", help="keep the base store of an earlier run in --workdir")
     args = parser.parse_args()
     if not 0 < args.worlds <= 500:
         parser.error(f"--worlds: from 1 to 500 worlds, not {args.worlds}")
@@ -98,20 +99,22 @@ def main() -> None:
             generate_world(world, seed=seed, profile="s4", namespace=seed - 1)
         worlds.append(world)
     db = base / f"inc-{args.worlds}.duckdb"
-    db.unlink(missing_ok=True)
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", PREPARE, str(db), str(args.new), *map(str, worlds)], check=True)
-    result: dict[str, object] = {"worlds": args.worlds, "new": args.new, "ingest_s": time.perf_counter() - t}
-    result["base"] = _run(RUN, str(db), "base", "-")
+    result: dict[str, object] = {"worlds": args.worlds, "new": args.new}
+    if not (args.reuse and db.exists()):
+        db.unlink(missing_ok=True)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", PREPARE, str(db), str(args.new), *map(str, worlds)], check=True)
+        result["ingest_s"] = time.perf_counter() - t
+        result["base"] = _run(RUN, str(db), "base", "-")
     for batch in ("latest", "one_world"):
         copies = {mode: base / f"inc-{args.worlds}-{batch}-{mode}.duckdb" for mode in ("incremental", "full")}
         got: dict[str, object] = {}
         for mode, path in copies.items():
             shutil.copy(db, path)
             got[mode] = _run(RUN, str(path), mode, batch)
-        got["tables_differing"] = json.loads(subprocess.run(
-            [sys.executable, "-c", COMPARE, *map(str, copies.values()), *TABLES], check=True, capture_output=True, text=True).stdout)  # fmt: skip
+        got["tables_differing"] = _run(COMPARE, *map(str, copies.values()), *TABLES)["differ"]
         result[batch] = got
+        print(json.dumps(_rounded(got)), file=sys.stderr, flush=True)
         for path in copies.values():
             path.unlink()
     print(json.dumps(_rounded(result)), flush=True)

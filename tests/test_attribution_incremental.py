@@ -167,8 +167,8 @@ def test_incremental_on_spark_equals_a_full_run_on_duckdb(tmp_path: Path) -> Non
         store.con.execute("DELETE FROM captures WHERE NOT list_contains($k, capture_key)", {"k": first})
         copy_store(store, tmp_path / "data")
     with Store(tmp_path / "all.duckdb", read_only=True) as store:
-        later = store.con.execute("SELECT * REPLACE ('later' AS batch_id) FROM captures WHERE list_contains($k, capture_key)",
-                                  {"k": second}).to_arrow_table()  # fmt: skip
+        later = store.con.sql("SELECT * REPLACE ('later' AS batch_id) FROM captures WHERE list_contains($k, capture_key)",
+                              params={"k": second}).to_arrow_table()  # fmt: skip
     with SparkStore(tmp_path / "data") as spark:
         assert attribute_store(spark).full
         spark.engine.append("captures", later)
