@@ -128,6 +128,14 @@ def test_offers_are_stored_per_page_with_their_spans(world: Store) -> None:
     }  # fmt: skip
     per_capture = world.con.execute("SELECT count(*) FROM capture_offers WHERE capture_key = 'c2'").fetchone()
     assert per_capture == (2,)
+    by_brand = world.con.execute("""
+        SELECT offer_type, amount, currency, first_seen, last_seen, captures FROM brand_offers
+        WHERE brand_id = 'B1' ORDER BY first_seen, amount""").fetchall()  # fmt: skip
+    assert by_brand == [
+        ("subscription", 14.99, "USD", datetime(2012, 8, 1), datetime(2012, 8, 1), 1),
+        ("trial", 1.95, "USD", datetime(2012, 11, 1), datetime(2012, 11, 20), 2),
+        ("subscription", 19.99, "USD", datetime(2012, 11, 1), datetime(2012, 11, 20), 2),
+    ]
 
 
 def test_offer_stats_on_the_hand_counted_world(world: Store, tmp_path: Path) -> None:
