@@ -101,11 +101,12 @@ def test_stats_channels_equal_the_truth_and_flag_hidden_services(market: dict[st
     assert {c["channel"] for c in stats["channels"]} == set(truth["by_channel"])
     for row in stats["channels"]:
         want = truth["by_channel"][row["channel"]]
-        assert [[s["urls"], s["commercial_urls"]] for s in row["series"]] == want["series"], row["channel"]
+        series = [[s["urls"], s["commercial_urls"]] for s in stats["series"] if s["channel"] == row["channel"]]
+        assert series == want["series"], row["channel"]
         assert (row["urls"], row["commercial_urls"]) == (want["urls"], want["commercial_urls"])
         shares = [c / u if u else 0.0 for u, c in want["series"]]
-        assert row["share_trend"]["trend"] == mann_kendall(shares).trend
-        assert row["share_trend"]["p"] == round(mann_kendall(shares).p, 6)
+        assert row["share_trend"] == mann_kendall(shares).trend
+        assert row["share_p"] == round(mann_kendall(shares).p, 6)
     assert [e["channel"] for e in stats["emerging"]] == truth["emerging"] == ["hidden_service"]
 
 
@@ -174,7 +175,7 @@ def test_the_report_shows_the_market_and_channels_as_the_stats_say(market: dict[
     ]
     assert tables(channel_text)["Channels, 2011Q1 to 2012Q4"][1:] == [
         [channel_name(r["channel"]), f"{r['urls']:,}", f"{r['commercial_urls']:,}", pct(r["share_commercial"]),
-         r["volume_trend"]["trend"], r["share_trend"]["trend"]] for r in c["channels"]
+         r["volume_trend"], r["share_trend"]] for r in c["channels"]
     ]  # fmt: skip
     allowed = _numbers(o) | _numbers(c) | {f"{sum(r['urls'] for r in c['channels'] if r['channel'] != 'web'):,}",
                                            f"{sum(r['urls'] for r in c['channels']):,}"}

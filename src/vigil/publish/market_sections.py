@@ -101,8 +101,7 @@ def channels_section(c: dict[str, Any] | None, note: str | None = None) -> Secti
     s.tables.append(Table(
         f"Channels, {c['from']} to {c['to']}", ["Channel", "URLs", "Commercial", "Share commercial", "Volume trend", "Commercial-share trend"],
         [[channel_name(r["channel"]), n(r["urls"]), n(r["commercial_urls"]), pct(r["share_commercial"]),
-          r["volume_trend"]["trend"] if r["volume_trend"] else "n/a",
-          r["share_trend"]["trend"] if r["share_trend"] else "n/a"] for r in rows],
+          r["volume_trend"] or "n/a", r["share_trend"] or "n/a"] for r in rows],
     ))  # fmt: skip
     s.charts.append(("channel-share", "Commercial share per channel and period"))
     return s
@@ -122,6 +121,7 @@ def market_charts(o: dict[str, Any] | None, c: dict[str, Any] | None) -> dict[st
     if c and any(r["urls"] for r in c["channels"]):
         periods = [p["period"] for p in c["periods"]]
         out["channel-share"] = charts.line_chart(
-            periods, {channel_name(r["channel"]): [x["share_commercial"] * 100 for x in r["series"]] for r in c["channels"]},
+            periods, {channel_name(r["channel"]): [x["share_commercial"] * 100 for x in c["series"] if x["channel"] == r["channel"]]
+                      for r in c["channels"]},
             title="Commercial share per channel", ylabel="% commercial")  # fmt: skip
     return out
