@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vigil.enrich.channels import channel_signals
 from vigil.enrich.currencies import currency_of
 from vigil.enrich.offers import MAX_OFFERS, extract_offers, parse_amount
 
@@ -115,8 +116,6 @@ def test_never_raises_on_junk(html: str) -> None:
 
 
 # ---------------------------------------------------------------- channel signals (§2.3)
-
-from vigil.enrich.channels import channel_signals  # noqa: E402
 
 
 @pytest.mark.parametrize(("html", "want"), [
