@@ -128,6 +128,14 @@ def test_offers_are_stored_per_page_with_their_spans(world: Store) -> None:
     }  # fmt: skip
     per_capture = world.con.execute("SELECT count(*) FROM capture_offers WHERE capture_key = 'c2'").fetchone()
     assert per_capture == (2,)
+    by_brand = world.con.execute("""
+        SELECT offer_type, amount, currency, first_seen, last_seen, captures FROM brand_offers
+        WHERE brand_id = 'B1' ORDER BY first_seen, amount""").fetchall()  # fmt: skip
+    assert by_brand == [
+        ("subscription", 14.99, "USD", datetime(2012, 8, 1), datetime(2012, 8, 1), 1),
+        ("trial", 1.95, "USD", datetime(2012, 11, 1), datetime(2012, 11, 20), 2),
+        ("subscription", 19.99, "USD", datetime(2012, 11, 1), datetime(2012, 11, 20), 2),
+    ]
 
 
 def test_offer_stats_on_the_hand_counted_world(world: Store, tmp_path: Path) -> None:
@@ -202,11 +210,13 @@ def test_channel_stats_on_the_hand_counted_world(world: Store) -> None:
     by = {c["channel"]: c for c in stats["channels"]}
     assert list(by) == ["web", "hidden_service", "p2p", "cyberlocker", "forum"]
     hidden = by["hidden_service"]
-    assert [(s["urls"], s["commercial_urls"]) for s in hidden["series"]] == [(1, 0), (1, 0), (1, 1), (2, 2)]
+    series = {(s["channel"], s["period"]): (s["urls"], s["commercial_urls"]) for s in stats["series"]}
+    quarters = ["2012Q1", "2012Q2", "2012Q3", "2012Q4"]
+    assert [series["hidden_service", q] for q in quarters] == [(1, 0), (1, 0), (1, 1), (2, 2)]
     assert (hidden["urls"], hidden["commercial_urls"]) == (5, 3)
     mk = mann_kendall([0.0, 0.0, 1.0, 1.0])
-    assert hidden["share_trend"]["trend"] == mk.trend == "no trend" and hidden["share_trend"]["p"] == round(mk.p, 6)
-    assert [(s["urls"], s["commercial_urls"]) for s in by["forum"]["series"]] == [(0, 0), (0, 0), (1, 0), (1, 0)]
+    assert hidden["share_trend"] == mk.trend == "no trend" and hidden["share_p"] == round(mk.p, 6)
+    assert [series["forum", q] for q in quarters] == [(0, 0), (0, 0), (1, 0), (1, 0)]
     assert (by["web"]["urls"], by["web"]["commercial_urls"]) == (1, 1)  # plain.test: one URL, reported once
     assert stats["emerging"] == []
 

@@ -101,11 +101,12 @@ def test_stats_channels_equal_the_truth_and_flag_hidden_services(market: dict[st
     assert {c["channel"] for c in stats["channels"]} == set(truth["by_channel"])
     for row in stats["channels"]:
         want = truth["by_channel"][row["channel"]]
-        assert [[s["urls"], s["commercial_urls"]] for s in row["series"]] == want["series"], row["channel"]
+        series = [[s["urls"], s["commercial_urls"]] for s in stats["series"] if s["channel"] == row["channel"]]
+        assert series == want["series"], row["channel"]
         assert (row["urls"], row["commercial_urls"]) == (want["urls"], want["commercial_urls"])
         shares = [c / u if u else 0.0 for u, c in want["series"]]
-        assert row["share_trend"]["trend"] == mann_kendall(shares).trend
-        assert row["share_trend"]["p"] == round(mann_kendall(shares).p, 6)
+        assert row["share_trend"] == mann_kendall(shares).trend
+        assert row["share_p"] == round(mann_kendall(shares).p, 6)
     assert [e["channel"] for e in stats["emerging"]] == truth["emerging"] == ["hidden_service"]
 
 
@@ -125,3 +126,67 @@ def test_the_market_world_uses_reserved_names_only(market: dict[str, Any]) -> No
             assert ".onion" not in text
             hosts.update(m.split(":")[0] for m in re.findall(r"://([^/?#\s\"',]*)", text))
     assert hosts and all(h.endswith((".test", ".example", ".invalid")) for h in hosts), sorted(hosts)[:5]
+
+
+def _numbers(value: Any) -> set[str]:
+    """Every number in a stats object as the report may write it: counts, shares, euros, p-values."""
+    out: set[str] = set()
+    if isinstance(value, dict):
+        for v in value.values():
+            out |= _numbers(v)
+    elif isinstance(value, list):
+        out.add(f"{len(value):,}")
+        for v in value:
+            out |= _numbers(v)
+    elif isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        out.add(f"{value:,}")
+    elif isinstance(value, float):
+        out |= {f"{value * 100:.1f}%", f"{value:,.2f}", f"{abs(value):,.2f}", f"{value:.3f}"}
+    return out
+
+
+def test_the_report_shows_the_market_and_channels_as_the_stats_say(market: dict[str, Any]) -> None:
+    from reportmd import pct, sections, tables
+
+    from vigil.periods import Period
+    from vigil.publish.names import channel_name, offer_type_name
+    from vigil.publish.report import render_report
+
+    base = market["base"]
+    with Store(base / "v.duckdb", read_only=True) as store:
+        written = render_report(store, Period.parse("2012Q4"), out=base / "report", formats=("md",), rates=base / "world" / "rates.csv")
+    text = written["md"].read_text(encoding="utf-8")
+    o, c = json.loads(market["got"]["offers 2012Q4"]), json.loads(market["got"]["channels"])
+    parts = sections(text)
+    market_text, channel_text = parts["The market: offers and prices (§2.2)"], parts["Channels beyond the web (§2.3)"]
+
+    def eur(v: float | None) -> str:
+        return "n/a" if v is None else f"€{v:,.2f}"
+
+    got = tables(market_text)
+    assert got["Prices by offer type (EUR)"][1:] == [
+        [offer_type_name(r["offer_type"]), f"{r['n']:,}", eur(r["q1_eur"]), eur(r["median_eur"]), eur(r["q3_eur"]),
+         eur(r["previous_median_eur"]), f"{r['unconverted']:,}"] for r in o["prices_by_offer_type"]
+    ]  # fmt: skip
+    assert got["Brands accepting virtual currency"][1:] == [
+        [r["period"], f"{r['brands']:,}", f"{r['brands_virtual']:,}", pct(r["share"])] for r in o["virtual_currency_share"]
+    ]
+    assert tables(channel_text)["Channels, 2011Q1 to 2012Q4"][1:] == [
+        [channel_name(r["channel"]), f"{r['urls']:,}", f"{r['commercial_urls']:,}", pct(r["share_commercial"]),
+         r["volume_trend"], r["share_trend"]] for r in c["channels"]
+    ]  # fmt: skip
+    allowed = _numbers(o) | _numbers(c) | {f"{sum(r['urls'] for r in c['channels'] if r['channel'] != 'web'):,}",
+                                           f"{sum(r['urls'] for r in c['channels']):,}"}
+    for part in (market_text, channel_text):
+        prose = "\n".join(line for line in part.splitlines() if line and not line.startswith(("|", "!", "#")))
+        prose = re.sub(r"\d{4}Q\d|§\d", " ", prose)
+        found = re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?%?", prose)
+        assert found and [x for x in found if x not in allowed] == []
+    summary = parts["Executive summary: key findings for 2012Q4"]
+    vc = o["virtual_currency_share"]
+    assert f"{pct(vc[-1]['share'])} of brands with offers accepted virtual currency in 2012Q4" in summary
+    assert "Emerging issue: the commercial share of hidden services rose from 0.0% to 100.0%" in summary
+    assert (base / "report" / "report-2012Q4-charts" / "offer-prices.png").stat().st_size > 1000
+    assert (base / "report" / "report-2012Q4-charts" / "virtual-currency.png").stat().st_size > 1000

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vigil.enrich.channels import channel_signals
 from vigil.enrich.currencies import currency_of
 from vigil.enrich.offers import MAX_OFFERS, extract_offers, parse_amount
 
@@ -112,3 +113,29 @@ def test_never_raises_on_junk(html: str) -> None:
     for offer in extract_offers(html):
         assert 0 <= offer.start <= offer.end <= len(html)
         assert offer.amount > 0
+
+
+# ---------------------------------------------------------------- channel signals (§2.3)
+
+
+@pytest.mark.parametrize(("html", "want"), [
+    ('<a href="magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567">get</a>', [("p2p", "magnet_link")]),
+    ('<a href="ed2k://|file|placeholder.bin|1234|0123456789ABCDEF0123456789ABCDEF|/">x</a>', [("p2p", "ed2k_link")]),
+    ('<video data-src="rtmp://stream.example/live/room1"></video>', [("live_streaming", "stream_url")]),
+    ('<script src="/player.js"></script><source src="/live/room.m3u8">', [("live_streaming", "hls_playlist")]),
+    ('<meta name="generator" content="phpBB 3.0">', [("forum", "forum_generator")]),
+    ("<p>Powered by <a href='/'>MyBB</a></p>", [("forum", "forum_powered_by")]),
+    ("<p>A magnet for fridges, ed2k notes, powered by steam, a forum of ideas</p>", []),
+    ('<a href="magnet:?xt=urn:btih:short">x</a>', []),
+])  # fmt: skip
+def test_channel_signals(html: str, want: list[tuple[str, str]]) -> None:
+    got = channel_signals(html)
+    assert [(s.channel, s.signal) for s in got] == want
+    for s in got:
+        assert 0 <= s.start < s.end <= len(html)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("<>/=:?|\"' magnetxurnbih0123456789abcdefed2krtmpsm3u8ForumphpBBpowered")), max_size=300))
+def test_channel_signals_never_raise(html: str) -> None:
+    channel_signals(html)

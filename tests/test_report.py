@@ -10,8 +10,8 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
-
 from reportmd import pct, sections, tables
+
 from vigil.analyse.brands import brand_stats
 from vigil.analyse.hosting import hosting_stats
 from vigil.attribute.run import attribute_store
@@ -21,6 +21,7 @@ from vigil.errors import ConfigError
 from vigil.ingest.captures import CaptureIngest
 from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period
+from vigil.publish.names import country_name
 from vigil.publish.report import render_report
 from vigil.store import Store
 from vigil.synth import generate_world
@@ -120,7 +121,7 @@ def test_hosting_numbers_equal_the_stats(store: Store, report: dict[str, Path]) 
     before = {r["country"]: r["urls"] for r in h["previous"]["by_country"]}
     assert by_country[1:] == [
         [
-            r["country"],
+            country_name(r["country"]),  # names, not codes: "United States"
             f"{r['urls']:,}",
             pct(r["share"]),
             f"{before.get(r['country'], 0):,}",
@@ -191,7 +192,8 @@ def test_html_and_pdf_carry_the_charts(report: dict[str, Path]) -> None:
     html = report["html"].read_text(encoding="utf-8")
     assert html.count('<img src="data:image/png;base64,') >= 4
     assert sorted(p.name for p in report["charts"].iterdir()) == [
-        "brand-activity.png", "hosting-countries.png", "payment-trend.png", "site-type-by-country.png"
+        "brand-activity.png", "channel-share.png", "hosting-countries.png", "payment-trend.png",  # no rates: no EUR prices
+        "site-type-by-country.png", "virtual-currency.png",
     ]  # fmt: skip
     pdf = pdfium.PdfDocument(str(report["pdf"]))
     try:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from reportmd import pct, sections, tables
+
 from vigil.analyse.estimates import estimate_stats
 from vigil.analyse.payments import payment_stats
 from vigil.analyse.search import search_stats
@@ -22,6 +22,7 @@ from vigil.ingest.purchases import PurchaseIngest
 from vigil.ingest.reports import ReportIngest
 from vigil.ingest.search import ingest_search_volumes
 from vigil.periods import Period
+from vigil.publish.names import payment_type_name
 from vigil.publish.report import TREND_PERIODS, render_report
 from vigil.store import Store
 from vigil.synth import generate_world
@@ -148,8 +149,8 @@ def test_payments_section_equals_payment_stats(
     assert rows, "the s4 world has payment evidence in 2012Q4"
     by_type = got["Commercial URLs by payment type"]
     assert [r[:3] for r in by_type[1:]] == [
-        [r["payment_type"], f"{r['urls']:,}", pct(r["share"])] for r in rows
-    ]
+        [payment_type_name(r["payment_type"]), f"{r['urls']:,}", pct(r["share"])] for r in rows
+    ]  # names, not codes: "credit card"
     periods = sorted({r["period"] for r in p["trend"]})
     before = {
         r["payment_type"]: r["urls"] for r in p["trend"] if r["period"] == periods[-2]

@@ -67,25 +67,32 @@ def channel_stats(engine: Engine, *, start: str, end: str) -> dict[str, Any]:
     seen = set(totals)
     order = [c for c in (*CHANNELS, "unclassified") if c in seen]
     channels: list[dict[str, Any]] = []
+    every: list[dict[str, Any]] = []
+    emerging: list[dict[str, Any]] = []
     for channel in order:
         series: list[dict[str, Any]] = []
         for label, by in counts.items():
             urls, commercial = by.get(channel, (0, 0))
-            series.append({"period": label, "urls": urls, "commercial_urls": commercial,
+            series.append({"channel": channel, "period": label, "urls": urls, "commercial_urls": commercial,
                            "share_commercial": commercial / urls if urls else 0.0})  # fmt: skip
+        every.extend(series)
         urls, commercial = totals[channel]  # distinct over the window: a URL reported in two periods counts once
-        share_trend = _test([s["share_commercial"] for s in series])
+        volume = _test([float(s["urls"]) for s in series])
+        share = _test([s["share_commercial"] for s in series])
+        rising = bool(share and share["trend"] == "increasing")
         channels.append({
             "channel": channel, "urls": urls, "commercial_urls": commercial,
-            "share_commercial": commercial / urls if urls else 0.0, "series": series,
-            "volume_trend": _test([float(s["urls"]) for s in series]), "share_trend": share_trend,
-            "emerging": bool(share_trend and share_trend["trend"] == "increasing"),
+            "share_commercial": commercial / urls if urls else 0.0,
+            "volume_trend": volume["trend"] if volume else None, "volume_p": volume["p"] if volume else None,
+            "volume_sen_slope": volume["sen_slope"] if volume else None,
+            "share_trend": share["trend"] if share else None, "share_p": share["p"] if share else None,
+            "share_sen_slope": share["sen_slope"] if share else None, "emerging": rising,
         })  # fmt: skip
+        if rising and share:
+            emerging.append({"channel": channel, "share_first": series[0]["share_commercial"],
+                             "share_last": series[-1]["share_commercial"], "p": share["p"]})  # fmt: skip
     return {
         "from": periods[0].label, "to": periods[-1].label, "alpha": ALPHA,
         "periods": [{"period": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()} for p in periods],
-        "channels": channels,
-        "emerging": [{"channel": c["channel"], "share_first": c["series"][0]["share_commercial"],
-                      "share_last": c["series"][-1]["share_commercial"], "p": c["share_trend"]["p"]}
-                     for c in channels if c["emerging"]],
+        "channels": channels, "series": every, "emerging": emerging,
     }  # fmt: skip

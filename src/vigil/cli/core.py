@@ -768,6 +768,7 @@ def report(
     commentary: Annotated[Optional[Path], typer.Option(help="Analyst's Markdown, '## section-id' headings (docs/report.md).")] = None,
     lexicon: Annotated[Optional[Path], typer.Option(help="Lexicon CSV for search-term trends (kept outside the repository).", envvar="VIGIL_LEXICON")] = None,
     search_from: Annotated[Optional[str], typer.Option(callback=_period, help="First period of the search-term trend.")] = None,
+    rates: Annotated[Optional[Path], typer.Option(help="Exchange rates to EUR for the §2.2 prices (CSV: date,currency,eur; docs/market.md).", envvar="VIGIL_RATES")] = None,
 ) -> None:
     """The strategic assessment for a period, generated from the data: HTML, PDF and Markdown, with charts."""
     from vigil.periods import Period
@@ -777,7 +778,7 @@ def report(
     with _errors(), _open(db, read_only=True) as store:
         formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
         written = render_report(store, Period.parse(period), out=out_dir, formats=formats, commentary=commentary,
-                                lexicon=lexicon, search_from=search_from)  # fmt: skip
+                                lexicon=lexicon, search_from=search_from, rates=rates)  # fmt: skip
         for kind, path in written.items():
             out.print(f"{kind}: {path}", highlight=False)
 

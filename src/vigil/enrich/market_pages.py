@@ -10,6 +10,7 @@ The same function runs on both engines (:class:`ScanMarketPages`).
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,8 +82,9 @@ def scan_market_pages(store: Any, *, progress: Callable[[int, int], None] | None
     total = int(engine.scalar("pages to scan for offers", f"SELECT count(*) {todo}"))
     tick(0, total)
     if total:
+        wanted = int(os.environ.get("VIGIL_WORKERS") or os.cpu_count() or 1)  # as for attribution's page work
         engine.map_batches("_market_work", f"SELECT p.page_sha256, p.html_zlib {todo}", ScanMarketPages(), _SCHEMA,
-                           batch_rows=500)  # fmt: skip
+                           batch_rows=500, workers=1 if total < 1000 or wanted < 2 else wanted)  # fmt: skip
         with engine.transaction():
             engine.insert("market_pages", "SELECT DISTINCT page_sha256, $v FROM _market_work WHERE what = 'done'",
                           {"v": MARKET_VERSION})  # fmt: skip

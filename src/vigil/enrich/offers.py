@@ -31,8 +31,8 @@ lengths, and one linear pass (no backtracking over unclosed comments or scripts)
 
 from __future__ import annotations
 
+import bisect
 import re
-from array import array
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from html.entities import html5
@@ -62,7 +62,9 @@ _BLOCK = frozenset(
 )
 _CELL = frozenset(("td", "th"))
 _RAW = frozenset(("script", "style", "noscript", "template", "svg", "math", "textarea", "xmp", "iframe"))
-_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]{0,15})\b[^>]{0,4000}>|<[!?/][^>]{0,4000}>")
+# A comment's start, a tag (group 1: "/" when closing; group 2: its name) or another markup
+# declaration. A tag holds no "<" (so a run of "<" costs one step each, not 4,000).
+_TOKEN = re.compile(r"<!--|<(/?)([a-zA-Z][a-zA-Z0-9]{0,15})\b[^<>]{0,4000}>|<[!?/][^<>]{0,4000}>")
 _ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
@@ -77,40 +79,62 @@ def _entity(ref: str) -> str:
 
 
 class _Text:
-    """The page's text, each character with the HTML offsets it came from, cut in blocks."""
+    """The page's text as segments, each with the HTML offsets it came from, cut in blocks.
+
+    A segment is a run of plain text (offsets map one to one), the expansion of one entity
+    (every character maps to the whole entity) or a cell separator (a space of no width).
+    """
 
     def __init__(self) -> None:
-        self.chars: list[str] = []
-        self.starts = array("q")
-        self.ends = array("q")
+        self.parts: list[str] = []
+        self.at: list[int] = []  # text offset where each segment starts
+        self.html_start: list[int] = []
+        self.html_end: list[int] = []
+        self.plain: list[bool] = []
+        self.size = 0
         self.blocks: list[tuple[int, int]] = []
         self._block_start = 0
 
+    def _segment(self, text: str, start: int, end: int, plain: bool) -> None:
+        self.parts.append(text)
+        self.at.append(self.size)
+        self.html_start.append(start)
+        self.html_end.append(end)
+        self.plain.append(plain)
+        self.size += len(text)
+
     def add(self, html: str, start: int, end: int) -> None:
+        if start >= end:
+            return
+        if html.find("&", start, end) < 0:
+            self._segment(html[start:end], start, end, True)
+            return
         pos = start
         for m in _ENTITY.finditer(html, start, end):
-            self._plain(html, pos, m.start())
-            for ch in _entity(m.group(1)):
-                self.chars.append(ch)
-                self.starts.append(m.start())
-                self.ends.append(m.end())
+            if m.start() > pos:
+                self._segment(html[pos:m.start()], pos, m.start(), True)
+            self._segment(_entity(m.group(1)), m.start(), m.end(), False)
             pos = m.end()
-        self._plain(html, pos, end)
-
-    def _plain(self, html: str, start: int, end: int) -> None:
-        self.chars.extend(html[start:end])
-        self.starts.extend(range(start, end))
-        self.ends.extend(range(start + 1, end + 1))
+        if end > pos:
+            self._segment(html[pos:end], pos, end, True)
 
     def space(self, at: int) -> None:
-        self.chars.append(" ")
-        self.starts.append(at)
-        self.ends.append(at)
+        self._segment(" ", at, at, False)
 
     def brk(self) -> None:
-        if len(self.chars) > self._block_start:
-            self.blocks.append((self._block_start, len(self.chars)))
-        self._block_start = len(self.chars)
+        if self.size > self._block_start:
+            self.blocks.append((self._block_start, self.size))
+        self._block_start = self.size
+
+    def start_of(self, t: int) -> int:
+        """The HTML offset where text character ``t`` starts."""
+        i = bisect.bisect_right(self.at, t) - 1
+        return self.html_start[i] + (t - self.at[i]) if self.plain[i] else self.html_start[i]
+
+    def end_of(self, t: int) -> int:
+        """The HTML offset just after text character ``t``."""
+        i = bisect.bisect_right(self.at, t) - 1
+        return self.html_start[i] + (t - self.at[i]) + 1 if self.plain[i] else self.html_end[i]
 
 
 def _scan(html: str) -> _Text:
@@ -118,24 +142,22 @@ def _scan(html: str) -> _Text:
     lower = html.lower()
     pos, n = 0, len(html)
     while pos < n:
-        lt = html.find("<", pos)
-        if lt < 0:
+        m = _TOKEN.search(html, pos)
+        if m is None:
             text.add(html, pos, n)
             break
+        lt = m.start()
         text.add(html, pos, lt)
-        if html.startswith("<!--", lt):
+        if m.group(0) == "<!--":
             close = html.find("-->", lt + 4)
             pos = n if close < 0 else close + 3  # an unclosed comment runs to the end
             continue
-        m = _TAG.match(html, lt)
-        if m is None:  # a lone "<": text
-            text.add(html, lt, lt + 1)
-            pos = lt + 1
-            continue
-        name = (m.group(1) or "").lower()
         pos = m.end()
-        closing = html.startswith("</", lt)
-        if name in _RAW and not closing and not m.group(0).endswith("/>"):
+        name = m.group(2)
+        if not name:
+            continue
+        name = name.lower()
+        if name in _RAW and not m.group(1) and not m.group(0).endswith("/>"):
             close = lower.find("</" + name, pos)
             pos = n if close < 0 else close
             continue
@@ -150,7 +172,8 @@ def _scan(html: str) -> _Text:
 def page_text(html: str) -> list[str]:
     """The page's text blocks, as :func:`extract_offers` reads them (for tests and docs)."""
     text = _scan(html[:MAX_HTML])
-    return ["".join(text.chars[a:b]) for a, b in text.blocks]
+    joined = "".join(text.parts)
+    return [joined[a:b] for a, b in text.blocks]
 
 
 _NUM = r"(?<![\d.,'])(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,2})?|\d{1,6}(?:[.,]\d{1,2})?)(?![\d]|[.,']\d)"
@@ -235,7 +258,7 @@ def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 def extract_offers(html: str) -> list[Offer]:
     """Every priced offer on the page, in page order (see the module's doc)."""
     text = _scan(html[:MAX_HTML])
-    joined = "".join(text.chars)
+    joined = "".join(text.parts)
     offers: list[Offer] = []
     for block_start, block_end in text.blocks:
         context_from = block_start
@@ -257,7 +280,7 @@ def extract_offers(html: str) -> list[Offer]:
             before = before[cuts[-1].end():] if cuts else before
             offer_type, days = _classify(before, after, clause)
             rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            offers.append(Offer(offer_type, days, float(rounded), currency, text.starts[m.start()], text.ends[end - 1]))
+            offers.append(Offer(offer_type, days, float(rounded), currency, text.start_of(m.start()), text.end_of(end - 1)))
             context_from = end
             if len(offers) >= MAX_OFFERS:
                 return offers

@@ -22,15 +22,24 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 import vigil
 from vigil.analyse.brands import brand_stats
+from vigil.analyse.channels import channel_stats
 from vigil.analyse.estimates import TUKEY_K, estimate_stats
 from vigil.analyse.hosting import hosting_stats
+from vigil.analyse.offers import offer_stats
 from vigil.analyse.payments import CONCENTRATION, payment_stats
+from vigil.analyse.rates import load_rates
 from vigil.analyse.search import ALPHA, search_stats
 from vigil.atomic import atomic_path, make_dir, write_bytes, write_text
 from vigil.attribute.templates import TemplateSettings
 from vigil.errors import ConfigError
 from vigil.periods import Period
 from vigil.publish import report_charts as charts
+from vigil.publish.market_sections import (
+    channels_section,
+    market_charts,
+    market_section,
+)
+from vigil.publish.names import country_name, payment_type_name
 from vigil.publish.report_commentary import SECTION_IDS, read_commentary
 from vigil.publish.report_sections import (
     Section,
@@ -48,6 +57,7 @@ __all__ = ["FORMATS", "SECTION_IDS", "render_report"]
 
 FORMATS = ("html", "md", "pdf")
 TREND_PERIODS = 4
+MARKET_PERIODS = 8  # the virtual-currency share and the channel trends look back this far
 
 _html_env = Environment(
     loader=PackageLoader("vigil.publish", "templates"),
@@ -92,6 +102,8 @@ def _summary(secs: dict[str, Section], h: dict[str, Any]) -> Section:
     """Key findings: the first sentence or two of each section, each with its number."""
     s = Section("summary", f"Executive summary: key findings for {h['period']}")
     for sid, take in (
+        ("market", 3),
+        ("channels", 2),
         ("hosting", 2),
         ("brands", 2),
         ("payments", 2),
@@ -108,9 +120,9 @@ def _annex(
 ) -> Section:
     s = Section("annex", "Annex tables")
     s.tables.append(Table("Site type by hosting country", ["Site type", "Country", "URLs", "Share of site type"],
-                          [[r["site_type"], r["country"], n(r["urls"]), f"{r['share'] * 100:.1f}%"] for r in h["site_type_by_country"]]))  # fmt: skip
+                          [[r["site_type"], country_name(r["country"]), n(r["urls"]), f"{r['share'] * 100:.1f}%"] for r in h["site_type_by_country"]]))  # fmt: skip
     s.tables.append(Table("Hosting networks (ASNs)", ["ASN", "Organisation", "Country", "URLs"],
-                          [[str(r["asn"]), r["organisation"] or "", r["country"] or "", n(r["urls"])] for r in h["asns"]]))  # fmt: skip
+                          [[str(r["asn"]), r["organisation"] or "", country_name(r["country"]) if r["country"] else "", n(r["urls"])] for r in h["asns"]]))  # fmt: skip
     s.tables.append(
         Table(
             "Free domain services",
@@ -123,7 +135,7 @@ def _annex(
     s.tables.append(Table("Merchant accounts implicated", ["Processor", "Merchant account", "Purchases", "Brands"],
                           [[r["processor"] or "", r["merchant_account"], n(r["purchases"]), n(r["brands"])] for r in p["merchant_accounts"]]))  # fmt: skip
     s.tables.append(Table("Payment types per period (commercial URLs)", ["Period", "Payment type", "URLs"],
-                          [[r["period"], r["payment_type"], n(r["urls"])] for r in p["trend"]]))  # fmt: skip
+                          [[r["period"], payment_type_name(r["payment_type"]), n(r["urls"])] for r in p["trend"]]))  # fmt: skip
     s.tables.append(Table("Brands and distributors active per quarter", ["Quarter", "Brands", "Distributors"],
                           [[r["quarter"], n(r["brands"]), n(r["distributors"])] for r in activity]))  # fmt: skip
     for t in s.tables:
@@ -133,7 +145,7 @@ def _annex(
 
 
 def _methods(
-    store: Store, period: Period, search: dict[str, Any] | None, lexicon: Path | None
+    store: Store, period: Period, search: dict[str, Any] | None, lexicon: Path | None, rates: Path | None = None
 ) -> Section:
     s = Section("methods", "Methods and provenance")
     rows = []
@@ -170,6 +182,7 @@ def _methods(
             f"processors / merchant accounts carrying {CONCENTRATION:.0%} of test purchases",
         ],
         ["Payment trend", f"{TREND_PERIODS} periods"],
+        ["Market and channel trends", f"{MARKET_PERIODS} periods; exchange rates: {rates.name if rates else 'none given (EUR prices only)'}"],
         ["Expert-estimate outliers", f"Tukey fences, k = {TUKEY_K}"],
         [
             "Template similarity (attribution defaults)",
@@ -188,7 +201,7 @@ def _methods(
     s.tables.append(Table("Thresholds and settings", ["Setting", "Value"], thresholds))
     s.paragraphs.append(
         "Every figure comes from the store through the same functions as the `vigil stats` commands "
-        "(hosting, brands, payments, estimates, search). Vigil holds metadata only: no images or videos, "
+        "(hosting, brands, payments, estimates, search, offers, channels). Vigil holds metadata only: no images or videos, "
         "and captured pages are never shown."
     )
     return s
@@ -203,7 +216,7 @@ def _charts(
     out: dict[str, bytes] = {}
     if h["by_country"]:
         top = h["by_country"][:12]
-        out["hosting-countries"] = charts.bar_chart([r["country"] for r in top], [r["urls"] for r in top],
+        out["hosting-countries"] = charts.bar_chart([country_name(r["country"]) for r in top], [r["urls"] for r in top],
                                                     title=f"Commercial URLs by hosting country, {h['period']}", xlabel="URLs")  # fmt: skip
         out["site-type-by-country"] = charts.site_type_by_country(
             h["site_type_by_country"]
@@ -217,7 +230,7 @@ def _charts(
         periods = list(dict.fromkeys(r["period"] for r in p["trend"]))
         types = list(dict.fromkeys(r["payment_type"] for r in p["trend"]))
         counts = {(r["period"], r["payment_type"]): r["urls"] for r in p["trend"]}
-        out["payment-trend"] = charts.line_chart(periods, {t: [counts.get((q, t), 0) for q in periods] for t in types},
+        out["payment-trend"] = charts.line_chart(periods, {payment_type_name(t): [counts.get((q, t), 0) for q in periods] for t in types},
                                                  title="Commercial URLs by payment type", ylabel="URLs")  # fmt: skip
     if search and search["periods"]:
         out["search-trend"] = charts.line_chart(search["periods"], {c["category"]: [x["volume"] for x in c["series"]] for c in search["categories"]},
@@ -231,6 +244,7 @@ def gather(
     *,
     lexicon: Path | None = None,
     search_from: str | None = None,
+    rates: Path | None = None,
 ) -> dict[str, Any]:
     """Every statistics object the report shows, keyed as the ``vigil stats`` commands name them."""
     engine = store.engine
@@ -261,12 +275,19 @@ def gather(
     activity = engine.rows(
         "brand activity per quarter", _SQL_ACTIVITY, {"end": params["end"]}
     )
+    o = offer_stats(engine, period, rates=load_rates(rates), trend_periods=MARKET_PERIODS)
+    c = None
+    if period.kind != "range":
+        first = period
+        for _ in range(MARKET_PERIODS - 1):
+            first = first.previous()
+        c = channel_stats(engine, start=first.label, end=period.label)
     return {"hosting": h, "brands": b, "brands_previous": b_prev, "payments": p, "estimates": e, "search": search,
-            "counts": counts, "activity": activity}  # fmt: skip
+            "counts": counts, "activity": activity, "offers": o, "channels": c}  # fmt: skip
 
 
 def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexicon: Path | None,
-                   commentary: dict[str, list[str]]) -> list[Section]:  # fmt: skip
+                   commentary: dict[str, list[str]], rates: Path | None = None) -> list[Section]:  # fmt: skip
     """The report's sections in order, with commentary attached."""
     h, b, p, e, search = (
         stats["hosting"],
@@ -277,6 +298,8 @@ def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexic
     )
     note = "No search lexicon was given: search-term trends need a user-supplied lexicon (--lexicon)."
     secs = {
+        "market": market_section(stats["offers"]),
+        "channels": channels_section(stats["channels"], "Channel trends need a quarter, month or year, not a date range."),
         "hosting": hosting_section(h),
         "brands": brands_section(
             b, stats["brands_previous"], captures=stats["counts"]["captures"]
@@ -285,7 +308,7 @@ def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexic
         "emerging": emerging_section(h, b, search, note),
         "estimates": estimates_section(e),
         "annex": _annex(h, p, stats["activity"]),
-        "methods": _methods(store, period, search, lexicon),
+        "methods": _methods(store, period, search, lexicon, rates),
     }
     secs["summary"] = _summary(secs, h)
     secs["recommendations"] = Section("recommendations", "Recommendations")
@@ -309,6 +332,7 @@ def render_report(
     lexicon: Path | None = None,
     search_from: str | None = None,
     generated: datetime | None = None,
+    rates: Path | None = None,
 ) -> dict[str, Path]:
     """Write ``report-PERIOD.{html,md,pdf}`` (and the Markdown's chart PNGs) under ``out``.
 
@@ -321,11 +345,12 @@ def render_report(
             f"unknown report format {', '.join(unknown)}: use {', '.join(FORMATS)}"
         )
     notes = read_commentary(commentary) if commentary else {}
-    stats = gather(store, period, lexicon=lexicon, search_from=search_from)
-    sections = build_sections(stats, store, period, lexicon=lexicon, commentary=notes)
+    stats = gather(store, period, lexicon=lexicon, search_from=search_from, rates=rates)
+    sections = build_sections(stats, store, period, lexicon=lexicon, commentary=notes, rates=rates)
     images = _charts(
         stats["hosting"], stats["payments"], stats["activity"], stats["search"]
     )
+    images.update(market_charts(stats["offers"], stats["channels"]))
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     context = {"title": f"Commercial distribution: strategic assessment, {period.label}", "period": period,
                "sections": sections, "generated": when, "version": vigil.__version__}  # fmt: skip

@@ -164,3 +164,19 @@ def site_type_by_country(
         title="Site type by hosting country",
         xlabel="% of the site type's URLs",
     )
+
+
+def range_chart(labels: Sequence[str], ranges: Sequence[tuple[float, float, float]], *, title: str, xlabel: str) -> bytes:
+    """Per label a bar from the lower to the upper quartile with the median marked (first at the top)."""
+    with rc_context(_RC):
+        fig = Figure(figsize=(6.4, 0.5 + 0.45 * max(1, len(labels))))
+        ax = fig.subplots()
+        y = list(range(len(labels)))[::-1]
+        for i, (yy, (lo, mid, hi)) in enumerate(zip(y, ranges)):
+            ax.barh(yy, max(hi - lo, 0.0), left=lo, height=0.5, color=_PALETTE[i % len(_PALETTE)], alpha=0.6)
+            ax.plot([mid, mid], [yy - 0.3, yy + 0.3], color="#000000", linewidth=2)
+        ax.set_yticks(y, [_plain(label) for label in labels])
+        ax.set_xlabel(xlabel)
+        ax.set_title(_plain(title))
+        ax.set_xlim(left=0)
+        return _png(fig)

@@ -16,6 +16,8 @@ from vigil.errors import ConfigError
 SECTION_IDS = (
     "summary",
     "recommendations",
+    "market",
+    "channels",
     "hosting",
     "brands",
     "payments",

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.publish.names import country_name, payment_type_name
+
 
 @dataclass(frozen=True)
 class Table:
@@ -74,13 +76,13 @@ def hosting_section(h: dict[str, Any]) -> Section:
     )
     top = h["by_country"][0]
     s.paragraphs.append(
-        f"The most used hosting country was {top['country']}, with {n(top['urls'])} URLs ({pct(top['share'])})."
+        f"The most used hosting country was {country_name(top['country'])}, with {n(top['urls'])} URLs ({pct(top['share'])})."
     )
     before = {r["country"]: r["urls"] for r in prev["by_country"]}
     s.tables.append(Table(
         "Commercial URLs by hosting country",
         ["Country", "URLs", "Share", f"URLs in {plabel}"],
-        [[r["country"], n(r["urls"]), pct(r["share"]), n(before.get(r["country"], 0))] for r in h["by_country"]],
+        [[country_name(r["country"]), n(r["urls"]), pct(r["share"]), n(before.get(r["country"], 0))] for r in h["by_country"]],
     ))  # fmt: skip
     s.charts.append(("hosting-countries", "Commercial URLs by hosting country"))
     before_t = {r["site_type"]: r["urls"] for r in prev["by_site_type"]}
@@ -93,7 +95,7 @@ def hosting_section(h: dict[str, Any]) -> Section:
         within = [
             x for x in h["site_type_by_country"] if x["site_type"] == r["site_type"]
         ][:3]
-        spread = ", ".join(f"{x['country']} {pct(x['share'])}" for x in within)
+        spread = ", ".join(f"{country_name(x['country'])} {pct(x['share'])}" for x in within)
         s.paragraphs.append(
             f"Site type {r['site_type']} accounted for {n(r['urls'])} URLs ({pct(r['share'])}); of these: {spread}."
         )
@@ -174,7 +176,7 @@ def payments_section(p: dict[str, Any], *, purchases: int) -> Section:
         top = rows[0]
         prev_top = before.get(top["payment_type"]) if plabel else None
         s.paragraphs.append(
-            f"The most common payment type was {top['payment_type']}, seen on {n(top['urls'])} commercial URLs "
+            f"The most common payment type was {payment_type_name(top['payment_type'])}, seen on {n(top['urls'])} commercial URLs "
             f"({pct(top['share'])}), {change(top['urls'], prev_top, plabel or 'the previous period')}."
         )
         s.paragraphs.append(
@@ -183,7 +185,7 @@ def payments_section(p: dict[str, Any], *, purchases: int) -> Section:
         s.tables.append(Table(
             "Commercial URLs by payment type",
             ["Payment type", "URLs", "Share"] + ([f"URLs in {plabel}"] if plabel else []),
-            [[r["payment_type"], n(r["urls"]), pct(r["share"])] + ([n(before.get(r["payment_type"], 0))] if plabel else [])
+            [[payment_type_name(r["payment_type"]), n(r["urls"]), pct(r["share"])] + ([n(before.get(r["payment_type"], 0))] if plabel else [])
              for r in rows],
         ))  # fmt: skip
         s.charts.append(("payment-trend", "Commercial URLs by payment type per period"))

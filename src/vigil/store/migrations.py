@@ -366,6 +366,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT c.capture_key, c.captured_at, c.url, c.page_sha256, o.offer_no, o.offer_type, o.period_days,
                    o.amount, o.currency, o.span_start, o.span_end
             FROM captures c JOIN page_offers o ON o.page_sha256 = c.page_sha256;
+        CREATE VIEW brand_offers AS
+            SELECT a.brand_id, a.distributor_id, o.offer_type, o.period_days, o.amount, o.currency,
+                   min(o.captured_at) AS first_seen, max(o.captured_at) AS last_seen,
+                   count(DISTINCT o.capture_key) AS captures
+            FROM capture_offers o JOIN capture_attribution a ON a.capture_key = o.capture_key
+            WHERE NOT a.cover AND a.brand_id IS NOT NULL
+            GROUP BY a.brand_id, a.distributor_id, o.offer_type, o.period_days, o.amount, o.currency;
         """,
     ),
     Migration(
