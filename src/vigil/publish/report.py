@@ -31,6 +31,7 @@ from vigil.errors import ConfigError
 from vigil.periods import Period
 from vigil.publish import report_charts as charts
 from vigil.publish.report_commentary import SECTION_IDS, read_commentary
+from vigil.publish.report_takedown import takedown_charts, takedown_report_stats, takedown_section
 from vigil.publish.report_sections import (
     Section,
     Table,
@@ -261,7 +262,7 @@ def gather(
         "brand activity per quarter", _SQL_ACTIVITY, {"end": params["end"]}
     )
     return {"hosting": h, "brands": b, "brands_previous": b_prev, "payments": p, "estimates": e, "search": search,
-            "counts": counts, "activity": activity}  # fmt: skip
+            "counts": counts, "activity": activity, "takedown": takedown_report_stats(store, period)}  # fmt: skip
 
 
 def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexicon: Path | None,
@@ -283,6 +284,7 @@ def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexic
         "payments": payments_section(p, purchases=stats["counts"]["purchases"]),
         "emerging": emerging_section(h, b, search, note),
         "estimates": estimates_section(e),
+        "takedown": takedown_section(stats.get("takedown"), period.label),
         "annex": _annex(h, p, stats["activity"]),
         "methods": _methods(store, period, search, lexicon),
     }
@@ -325,6 +327,7 @@ def render_report(
     images = _charts(
         stats["hosting"], stats["payments"], stats["activity"], stats["search"]
     )
+    images.update(takedown_charts(stats.get("takedown")))
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     context = {"title": f"Commercial distribution: strategic assessment, {period.label}", "period": period,
                "sections": sections, "generated": when, "version": vigil.__version__}  # fmt: skip

@@ -21,6 +21,7 @@ SECTION_IDS = (
     "payments",
     "emerging",
     "estimates",
+    "takedown",
     "annex",
     "methods",
 )
