@@ -101,7 +101,7 @@ def send_notices(con: Any, *, resolver: Resolver, policy: Policy, now: datetime,
             sent.append({"notice_id": notice.notice_id, "recipient": notice.recipient.key, "role": notice.recipient.role,
                          "address": notice.recipient.address or "", "bundle": notice.bundle, "urls": notice.urls,
                          "marking": notice.marking, "attempt": notice.attempt, "sent_at": now, "transport": where,
-                         "message_id": str(message["Message-ID"])})  # fmt: skip
+                         "message_id": message.message_id})  # fmt: skip
             items.append({"notice": notice.notice_id, "attempt": notice.attempt, "recipient": notice.recipient.key,
                           "address": notice.recipient.address, "urls": len(notice.items), "marking": notice.marking,
                           "to": where})  # fmt: skip
