@@ -200,6 +200,6 @@ def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> Outgoing:
                              detected=item.detected, verified=item.verified)  # fmt: skip
         out += [f"--{boundary}", "Content-Type: application/json", "Content-Transfer-Encoding: base64",
                 f'Content-Disposition: attachment; filename="xarf-{n:02d}.json"', "",
-                _base64(json.dumps(report, indent=1, sort_keys=True).encode())]  # fmt: skip
+                _base64(json.dumps(report, sort_keys=True).encode())]  # fmt: skip
     out += [f"--{boundary}--", ""]
     return Outgoing(message_id, sender.contact, (notice.recipient.address or "",), "\r\n".join(out).encode("ascii"))
