@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from disrupt_helpers import DATA
+
 from vigil.disrupt import casestore, workflow
 from vigil.disrupt.cases import Case
 from vigil.disrupt.clocks import Event

@@ -127,3 +127,16 @@ def test_feeds_are_deterministic(world: dict[str, Any], tmp_path: Path) -> None:
         run("feed", "domain-alerts", "--out", str(tmp_path / str(n)), "--db", world["db"])
     first = {p.name: p.read_bytes() for p in (tmp_path / "1").glob("*.json")}
     assert first and first == {p.name: p.read_bytes() for p in (tmp_path / "2").glob("*.json")}
+
+
+def test_the_report_has_a_takedown_section_with_a_chart(world: dict[str, Any], tmp_path: Path) -> None:
+    from vigil.periods import Period
+    from vigil.publish.report import render_report
+
+    with Store(world["db"], read_only=True) as store:
+        got = render_report(store, Period.parse("2012"), out=tmp_path, formats=("md",))
+    text = got["md"].read_text(encoding="utf-8")
+    section = text.split("Notice and takedown", 1)[1].split("\n## ", 1)[0]
+    top = world["truth"]["league"]["2012"]["host"][0]
+    assert top["group"] in section and "Time to removal by registrar" in section
+    assert (got["charts"] / "takedown-median.png").is_file()

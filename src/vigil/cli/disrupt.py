@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -17,7 +17,17 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from vigil.cli.core import DbOption, FormatOption, app, err, errors, is_spark, open_store, out, stats_app
+from vigil.cli.core import (
+    DbOption,
+    FormatOption,
+    app,
+    err,
+    errors,
+    is_spark,
+    open_store,
+    out,
+    stats_app,
+)
 from vigil.errors import ConfigError, VigilError
 
 takedown_app = typer.Typer(help="Takedown cases and their clock: import, history, re-checks, outcomes, audit.", no_args_is_help=True)
@@ -40,7 +50,7 @@ def _time(raw: str | None, *, default_now: bool = False) -> datetime | None:
     from vigil.disrupt.clocks import parse_time
 
     if raw is None:
-        return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0) if default_now else None
+        return datetime.now(UTC).replace(tzinfo=None, microsecond=0) if default_now else None
     try:
         return parse_time(raw)
     except ValueError:

@@ -13,16 +13,15 @@ times and identifiers, and one XARF v4 JSON attachment per URL. Never content.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.mime.application import MIMEApplication
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr
+from email.header import Header
+from email.utils import format_datetime
 
 from vigil.disrupt.cases import Case
 from vigil.disrupt.markings import Audience, may_see, strictest
@@ -111,21 +110,63 @@ def plan_notices(due: Iterable[Due], *, sent: set[tuple[str, str, int]], clearan
     return Plan(notices, already, withheld, unreachable)
 
 
-def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> MIMEMultipart:
-    """The notice as an RFC 5322 message with one XARF v4 attachment per URL.
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A rendered notice: its RFC 5322 bytes, Message-ID and envelope."""
 
-    Built with the ``compat32`` MIME classes: the modern ``EmailMessage`` parses and refolds
-    every header it is given, and that was most of the time notices took at scale.
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+    def as_bytes(self) -> bytes:
+        return self.data
+
+    def __getitem__(self, header: str) -> str | None:
+        return self.message_id if header.lower() == "message-id" else None
+
+
+def _header(name: str, value: str) -> str:
+    """One header line; a non-ASCII value is RFC 2047-encoded (UTF-8, base64)."""
+    if value.isascii():
+        return f"{name}: {value}"
+    return f"{name}: {Header(value, 'utf-8').encode()}"
+
+
+def _address(name: str, address: str) -> str:
+    if name.isascii():
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{address}>'
+    return f"{Header(name, 'utf-8').encode()} <{address}>"
+
+
+def _base64(data: bytes) -> str:
+    text = base64.b64encode(data).decode("ascii")
+    return "\r\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+
+
+def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> Outgoing:
+    """The notice as an RFC 5322 message (MIME multipart/mixed) with one XARF v4 attachment per URL.
+
+    Written directly rather than through :mod:`email`'s generator, which refolds every header
+    and was most of the time notices took at scale; the result parses back with :mod:`email`
+    (the tests do), and the boundary is derived from the notice, so the bytes are reproducible.
     """
-    message = MIMEMultipart()
-    message["From"] = formataddr((sender.org, sender.contact), charset="utf-8")
-    message["To"] = formataddr((notice.recipient.name, notice.recipient.address or ""), charset="utf-8")
-    message["Subject"] = (f"[{notice.marking}] Notice {notice.notice_id}: {len(notice.items)} URL(s) "
-                          f"for removal" + (f" (reminder {notice.attempt - 1})" if notice.attempt > 1 else ""))  # fmt: skip
-    message["Date"] = format_datetime(sent_at.replace(tzinfo=UTC))
-    message["Message-ID"] = f"<{notice.notice_id}.{notice.attempt}@{sender.domain}>"
-    message["X-Vigil-Notice"] = notice.notice_id
-    message["X-Vigil-Marking"] = notice.marking
+    message_id = f"<{notice.notice_id}.{notice.attempt}@{sender.domain}>"
+    boundary = f"=_vigil_{notice.notice_id}_{notice.attempt}"
+    subject = (f"[{notice.marking}] Notice {notice.notice_id}: {len(notice.items)} URL(s) for removal"
+               + (f" (reminder {notice.attempt - 1})" if notice.attempt > 1 else ""))  # fmt: skip
+    head = [
+        "MIME-Version: 1.0",
+        f"From: {_address(sender.org, sender.contact)}",
+        f"To: {_address(notice.recipient.name, notice.recipient.address or '')}",
+        _header("Subject", subject),
+        f"Date: {format_datetime(sent_at.replace(tzinfo=UTC))}",
+        f"Message-ID: {message_id}",
+        f"X-Vigil-Notice: {notice.notice_id}",
+        f"X-Vigil-Marking: {notice.marking}",
+        f'Content-Type: multipart/mixed; boundary="{boundary}"',
+    ]  # fmt: skip
     lines = [
         f"To the {notice.recipient.role} abuse desk of {notice.recipient.name},",
         "",
@@ -151,11 +192,14 @@ def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> MIMEMultipar
         if notice.recipient.role == "processor" and case.merchant_account:
             details.append(f"merchant account {case.merchant_account}")
         lines.append("   " + "; ".join(details))
-    message.attach(MIMEText("\n".join(lines) + "\n", "plain", "utf-8"))
+    out = ["\r\n".join(head), "", "This is a MIME message.", f"--{boundary}",
+           'Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: base64", "",
+           _base64(("\n".join(lines) + "\n").replace("\n", "\r\n").encode("utf-8"))]  # fmt: skip
     for n, item in enumerate(notice.items, 1):
         report = xarf_report(item.case, sender=sender, sent_at=sent_at, notice_id=notice.notice_id,
                              detected=item.detected, verified=item.verified)  # fmt: skip
-        part = MIMEApplication(json.dumps(report, indent=1, sort_keys=True).encode(), "json")
-        part.add_header("Content-Disposition", "attachment", filename=f"xarf-{n:02d}.json")
-        message.attach(part)
-    return message
+        out += [f"--{boundary}", "Content-Type: application/json", "Content-Transfer-Encoding: base64",
+                f'Content-Disposition: attachment; filename="xarf-{n:02d}.json"', "",
+                _base64(json.dumps(report, sort_keys=True).encode())]  # fmt: skip
+    out += [f"--{boundary}--", ""]
+    return Outgoing(message_id, sender.contact, (notice.recipient.address or "",), "\r\n".join(out).encode("ascii"))

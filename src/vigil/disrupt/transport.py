@@ -11,11 +11,25 @@ from __future__ import annotations
 import os
 import re
 import smtplib
-from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
 from vigil.errors import ConfigError
+
+
+class Message(Protocol):
+    """What a transport sends: a rendered notice (:class:`vigil.disrupt.notices.Outgoing`)."""
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def sender(self) -> str: ...
+
+    @property
+    def recipients(self) -> tuple[str, ...]: ...
+
+    def as_bytes(self) -> bytes: ...
 
 
 class Transport(Protocol):
@@ -27,7 +41,7 @@ class Transport(Protocol):
 
 
 def _file_name(message: Message) -> str:
-    local = str(message["Message-ID"] or "notice").strip("<>").partition("@")[0]
+    local = (message.message_id or "notice").strip("<>").partition("@")[0]
     return re.sub(r"[^A-Za-z0-9._-]", "_", local) + ".eml"
 
 
@@ -65,7 +79,7 @@ class SmtpTransport:
                     smtp.starttls()
                 if self.user:
                     smtp.login(self.user, os.environ.get("VIGIL_SMTP_PASSWORD", ""))
-                smtp.send_message(message)
+                smtp.sendmail(message.sender, list(message.recipients), message.as_bytes())
         except (OSError, smtplib.SMTPException) as exc:
             raise ConfigError(f"SMTP {self.host}:{self.port} refused the notice: {exc}") from None
         return f"smtp:{self.host}:{self.port}"

@@ -101,7 +101,7 @@ def send_notices(con: Any, *, resolver: Resolver, policy: Policy, now: datetime,
             sent.append({"notice_id": notice.notice_id, "recipient": notice.recipient.key, "role": notice.recipient.role,
                          "address": notice.recipient.address or "", "bundle": notice.bundle, "urls": notice.urls,
                          "marking": notice.marking, "attempt": notice.attempt, "sent_at": now, "transport": where,
-                         "message_id": str(message["Message-ID"])})  # fmt: skip
+                         "message_id": message.message_id})  # fmt: skip
             items.append({"notice": notice.notice_id, "attempt": notice.attempt, "recipient": notice.recipient.key,
                           "address": notice.recipient.address, "urls": len(notice.items), "marking": notice.marking,
                           "to": where})  # fmt: skip
@@ -144,10 +144,11 @@ def latest_event(con: Any) -> datetime | None:
     return got[0] if got else None
 
 
-def takedown_stats(con: Any, *, period: Any, by: str, as_of: datetime | None = None) -> dict[str, Any]:
+def takedown_stats(con: Any, *, period: Any, by: str, as_of: datetime | None = None,
+                   state: tuple[list[Any], dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
     from vigil.disrupt.league import league
 
-    cases, records = cases_and_records(con)
+    cases, records = state or cases_and_records(con)
     moment = as_of or latest_event(con) or datetime(1970, 1, 1)
     return league(cases, records, period=period, by=by, as_of=moment, outcomes=casestore.load_outcomes(con))
 

@@ -41,6 +41,7 @@ from vigil.publish.market_sections import (
 )
 from vigil.publish.names import country_name, payment_type_name
 from vigil.publish.report_commentary import SECTION_IDS, read_commentary
+from vigil.publish.report_takedown import takedown_charts, takedown_report_stats, takedown_section
 from vigil.publish.report_sections import (
     Section,
     Table,
@@ -283,7 +284,8 @@ def gather(
             first = first.previous()
         c = channel_stats(engine, start=first.label, end=period.label)
     return {"hosting": h, "brands": b, "brands_previous": b_prev, "payments": p, "estimates": e, "search": search,
-            "counts": counts, "activity": activity, "offers": o, "channels": c}  # fmt: skip
+            "counts": counts, "activity": activity, "offers": o, "channels": c,
+            "takedown": takedown_report_stats(store, period)}  # fmt: skip
 
 
 def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexicon: Path | None,
@@ -307,6 +309,7 @@ def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexic
         "payments": payments_section(p, purchases=stats["counts"]["purchases"]),
         "emerging": emerging_section(h, b, search, note),
         "estimates": estimates_section(e),
+        "takedown": takedown_section(stats.get("takedown"), period.label),
         "annex": _annex(h, p, stats["activity"]),
         "methods": _methods(store, period, search, lexicon, rates),
     }
@@ -351,6 +354,7 @@ def render_report(
         stats["hosting"], stats["payments"], stats["activity"], stats["search"]
     )
     images.update(market_charts(stats["offers"], stats["channels"]))
+    images.update(takedown_charts(stats.get("takedown")))
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     context = {"title": f"Commercial distribution: strategic assessment, {period.label}", "period": period,
                "sections": sections, "generated": when, "version": vigil.__version__}  # fmt: skip

@@ -23,6 +23,7 @@ SECTION_IDS = (
     "payments",
     "emerging",
     "estimates",
+    "takedown",
     "annex",
     "methods",
 )

@@ -193,8 +193,7 @@ def generate(out: Path, *, seed: int = 14, brands: int = 36) -> dict[str, Any]:
     for sub in ("rdap/ip", "rdap/autnum", "rdap/domain", "replies", "truth"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     with open(out / "cases.jsonl", "w", encoding="utf-8") as handle:
-        for u in urls:
-            handle.write(json.dumps({
+        handle.writelines(json.dumps({
                 "url": u.url, "host": u.host, "domain": u.domain, "suffix": u.suffix, "ip": u.ip, "asn": u.net.asn,
                 "country": u.net.country, "hosting_org": u.net.name, "registrar": u.registrar, "registry": f"Registry of .{u.suffix}",
                 "brand": u.brand, "distributor": u.distributor, "processor": u.processor, "merchant_account": u.account,
@@ -202,7 +201,7 @@ def generate(out: Path, *, seed: int = 14, brands: int = 36) -> dict[str, Any]:
                 "payment_forms": [f"https://pay.{u.brand}.example/checkout"], "prices": [u.price],
                 "evidence_ref": f"capture:{u.brand}:{u.url.rsplit('/', 1)[1]}", "dedicated": u.dedicated,
                 "owner_org": u.owner, "marking": u.marking, "detected_at": u.detected.isoformat(),
-                "assessed_at": u.assessed.isoformat()}, sort_keys=True) + "\n")  # fmt: skip
+                "assessed_at": u.assessed.isoformat()}, sort_keys=True) + "\n" for u in urls)  # fmt: skip
     events: list[list[str]] = []
     for u in urls:
         events.append([u.url, "notice_sent", u.notice.isoformat(), "history", f"host:{u.net.name}", "1"])
