@@ -33,6 +33,16 @@ def world(marked_world: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
     store.close()
 
 
+@pytest.fixture()
+def fresh_world(marked_world: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The marked world on a copy of its own, for tests that change it."""
+    db = tmp_path / "web.duckdb"
+    shutil.copy(marked_world["db"], db)
+    store = Store(db)
+    yield {**marked_world, "db": db, "app": create_app(db, store=store), "store": store}
+    store.close()
+
+
 def _login(app: Any, name: str) -> TestClient:
     client = TestClient(app, base_url="https://testserver")
     client.get("/login")
@@ -55,7 +65,7 @@ def _samples(w: dict[str, Any]) -> dict[str, str]:
         "/identifier": "/identifier?kind=email&value=" + quote("sales@alpha-shop.test", safe=""),
         "/brand/{brand_id}": f"/brand/{w['brand']['op-a']}", "/distributor/{distributor_id}": f"/distributor/{w['distributor']['op-a']}",
         "/distributor/{distributor_id}/graph": f"/distributor/{w['distributor']['op-a']}/graph",
-        "/dashboard": "/dashboard?period=2012&section=brands", "/export/attribution": "/export/attribution", "/submit": "/submit", "/submissions": "/submissions", "/audit": "/audit",
+        "/dashboard": "/dashboard?period=2012&section=brands", "/export/attribution": "/export/attribution", "/submit": "/submit", "/submissions": "/submissions", "/audit": "/audit", "/markings": "/markings",
     }  # fmt: skip
 
 
@@ -81,7 +91,7 @@ def test_access_matrix_every_page_and_its_json_twin(world: dict[str, Any], name:
             got = client.get(target)
             if not allowed:
                 assert got.status_code == 403, (name, target, got.status_code)
-            elif page.path in ("/", "/search", "/dashboard", "/submit", "/submissions", "/audit", "/export/attribution") or sees_op_a:
+            elif page.path in ("/", "/search", "/dashboard", "/submit", "/submissions", "/audit", "/export/attribution", "/markings") or sees_op_a:
                 assert got.status_code == 200, (name, target, got.status_code, got.text[:300])
             else:
                 assert got.status_code == 404, (name, target, got.status_code)  # hidden looks like absent
@@ -192,7 +202,8 @@ def test_api_tokens_are_limited_to_their_scopes(world: dict[str, Any]) -> None:
     assert bad.get("/api/v1/search?q=x").status_code == 401
 
 
-def test_bulk_upload_gives_each_row_its_outcome_and_hotlines_see_their_own(world: dict[str, Any]) -> None:
+def test_bulk_upload_gives_each_row_its_outcome_and_hotlines_see_their_own(fresh_world: dict[str, Any]) -> None:
+    world = fresh_world
     hotline = _login(world["app"], "hl")
     csv = (
         "report_id,reported_at,url,source,notes\n"
@@ -232,7 +243,8 @@ def test_reads_and_writes_are_audited_and_the_chain_holds(world: dict[str, Any])
     assert log["intact"] is True
 
 
-def test_a_not_same_judgement_splits_the_distributor(world: dict[str, Any]) -> None:
+def test_a_not_same_judgement_splits_the_distributor(fresh_world: dict[str, Any]) -> None:
+    world = fresh_world
     client = _login(world["app"], "analyst")
     dist = world["distributor"]["op-a"]
     brands = [b["brand_id"] for b in client.get(f"/api/v1/distributor/{dist}").json()["brands"]]
@@ -263,3 +275,15 @@ def test_demo_accounts_mark_every_source_and_sign_in(marked_world: dict[str, Any
         assert all(row["tlp"] for row in marking_list(store.con))  # no source left unmarked
         assert authenticate(store.con, "detective", again[-1]["password"]) is not None
         assert authenticate(store.con, "detective", first[-1]["password"]) is None
+
+
+def test_an_admin_marking_change_shows_at_once(fresh_world: dict[str, Any]) -> None:
+    world = fresh_world
+    admin, analyst = _login(world["app"], "admin"), _login(world["app"], "analyst")
+    assert analyst.post("/api/v1/markings", data={"source": "stray", "tlp": "GREEN", "org": "ops"},
+                        headers={"X-CSRF-Token": _csrf(analyst)}).status_code == 403  # fmt: skip
+    assert analyst.get("/api/v1/search?q=stray.invalid").json()["hits"]["domains"] == []
+    got = admin.post("/markings", data={"source": "stray", "tlp": "GREEN", "org": "ops", "csrf": _csrf(admin)}, follow_redirects=False)
+    assert got.status_code == 303
+    assert analyst.get("/api/v1/search?q=stray.invalid").json()["hits"]["domains"]
+    assert "stray" in admin.get("/markings").text

@@ -201,6 +201,10 @@ class ScopePool:
         """Derived tables were rebuilt (attribution ran): connections made before are not reused."""
         with self._lock:
             self.generation += 1
+            stale, self._idle = self._idle, OrderedDict()
+        for views in stale.values():
+            for view in views:
+                view.close()
 
     @contextmanager
     def scoped(self, actor: Actor) -> Iterator[ScopedStore]:
@@ -217,20 +221,27 @@ class ScopePool:
         view.actor = actor
         try:
             yield view
+        except Exception:
+            self._keep(key, view)  # a failed SELECT leaves a read-only connection as it was
+            raise
         except BaseException:
             view.close()
             raise
+        self._keep(key, view)
+
+    def _keep(self, key: ScopeKey, view: ScopedStore) -> None:
+        spare: ScopedStore | None = view
         with self._lock:
             kept = self._idle.setdefault(key, [])
             self._idle.move_to_end(key)
             if len(kept) < self.per_key:
                 kept.append(view)
-                view = None
+                spare = None
             while len(self._idle) > self.keys:
                 for old in self._idle.popitem(last=False)[1]:
                     old.close()
-        if view is not None:
-            view.close()
+        if spare is not None:
+            spare.close()
 
     def close(self) -> None:
         with self._lock:

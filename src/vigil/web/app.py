@@ -70,9 +70,10 @@ PAGES: Final = (
     Page("/submit", "submit", "submit_report", "submit.html", views.submit_form, sensitive=False),
     Page("/submissions", "submissions", "view_submissions", "submissions.html", views.submissions_page),
     Page("/audit", "audit", "view_audit", "audit.html", views.audit_page),
+    Page("/markings", "markings", "set_marking", "markings.html", views.markings_page),
 )
 #: POST routes (HTML form at the path, JSON twin under /api/v1) and the action each needs.
-FORMS: Final = {"/submit": "submit_report", "/submit/upload": "submit_report", "/judge": "judge"}
+FORMS: Final = {"/submit": "submit_report", "/submit/upload": "submit_report", "/judge": "judge", "/markings": "set_marking"}
 #: Routes anyone may reach (they sign in, or serve static files and the API description).
 PUBLIC: Final = ("/login", "/static", "/api/v1/openapi.json", "/healthz")
 
@@ -339,8 +340,28 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
         finally:
             main.close()
 
+    def set_marking(request: Request, source: str, tlp: str, org: str, csrf: str, as_json: bool) -> Response:
+        from vigil.access.markings import mark_source
+
+        main = _Main(state.store)
+        try:
+            who = _guard_post(state, main, request, "set_marking", csrf)
+            if not isinstance(who, Caller):
+                return who
+            try:
+                with state.write_lock:
+                    marking = mark_source(main.con, source[:128], tlp=tlp, org_id=org, by=who.actor.label)
+            except VigilError as exc:
+                return _error(state, request, 400, str(exc), who)
+            audit(main.con, who.actor, "marking.source", source[:128], tlp=marking.tlp, org=marking.org_id)
+            if as_json:
+                return JSONResponse({"source": source[:128], "tlp": marking.tlp, "org_id": marking.org_id})
+            return RedirectResponse("/markings", status_code=303)
+        finally:
+            main.close()
+
     for prefix, as_json in (("", False), ("/api/v1", True)):
-        _register_forms(app, prefix, as_json, submit_one, submit_file, judge)
+        _register_forms(app, prefix, as_json, submit_one, submit_file, judge, set_marking)
 
     @app.get("/api/v1/jobs/{job_id}", tags=["jobs"], summary="A background job's state (attribution after a judgement).")
     def job_state(request: Request, job_id: str) -> Response:
@@ -366,7 +387,7 @@ async def _in_thread(fn: Callable[..., Response], *args: Any) -> Response:
 
 
 def _register_forms(app: FastAPI, prefix: str, as_json: bool, submit_one: Callable[..., Response],
-                    submit_file: Callable[..., Any], judge: Callable[..., Response]) -> None:  # fmt: skip
+                    submit_file: Callable[..., Any], judge: Callable[..., Response], set_marking: Callable[..., Response]) -> None:  # fmt: skip
     schema = {"include_in_schema": as_json, "tags": ["submit"] if as_json else None}
 
     @app.post(prefix + "/submit", summary="Submit one reported URL (stored under your organisation's source).", **schema)  # type: ignore[arg-type]
@@ -383,6 +404,12 @@ def _register_forms(app: FastAPI, prefix: str, as_json: bool, submit_one: Callab
     def judge_route(request: Request, brand_a: str = Form(...), brand_b: str = Form(...), verdict: str = Form(...),
                     note: str = Form(""), csrf: str = Form("")) -> Response:  # fmt: skip
         return judge(request, brand_a, brand_b, verdict, note, csrf, as_json)
+
+    @app.post(prefix + "/markings", summary="Mark a source: TLP and owning organisation (admins).",
+              tags=["markings"] if as_json else None, include_in_schema=as_json)  # fmt: skip
+    def markings_route(request: Request, source: str = Form(...), tlp: str = Form(...), org: str = Form(...),
+                       csrf: str = Form("")) -> Response:  # fmt: skip
+        return set_marking(request, source, tlp, org, csrf, as_json)
 
 
 def _start_attribution(state: WebState, actor: Actor, judgement_id: str) -> Job:
