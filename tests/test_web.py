@@ -18,7 +18,7 @@ from vigil.web import FORMS, PAGES, create_app
 from webworld import PASSWORD, PAYCO_HOST, SECRET_VALUES, SEES, USERS
 from test_access import _actor
 
-API_EXTRA = {"/api/v1/jobs/{job_id}"}
+API_EXTRA = {"/api/v1/jobs/{job_id}", "/reports/download", "/api/v1/reports/download"}
 OTHER = {"/login", "/logout", "/healthz", "/static", "/api/v1/openapi.json"}
 
 
@@ -65,7 +65,7 @@ def _samples(w: dict[str, Any]) -> dict[str, str]:
         "/identifier": "/identifier?kind=email&value=" + quote("sales@alpha-shop.test", safe=""),
         "/brand/{brand_id}": f"/brand/{w['brand']['op-a']}", "/distributor/{distributor_id}": f"/distributor/{w['distributor']['op-a']}",
         "/distributor/{distributor_id}/graph": f"/distributor/{w['distributor']['op-a']}/graph",
-        "/dashboard": "/dashboard?period=2012&section=brands", "/export/attribution": "/export/attribution", "/submit": "/submit", "/submissions": "/submissions", "/audit": "/audit", "/markings": "/markings",
+        "/dashboard": "/dashboard?period=2012&section=brands", "/export/attribution": "/export/attribution", "/submit": "/submit", "/submissions": "/submissions", "/audit": "/audit", "/markings": "/markings", "/reports": "/reports",
     }  # fmt: skip
 
 
@@ -91,7 +91,7 @@ def test_access_matrix_every_page_and_its_json_twin(world: dict[str, Any], name:
             got = client.get(target)
             if not allowed:
                 assert got.status_code == 403, (name, target, got.status_code)
-            elif page.path in ("/", "/search", "/dashboard", "/submit", "/submissions", "/audit", "/export/attribution", "/markings") or sees_op_a:
+            elif page.path in ("/", "/search", "/dashboard", "/submit", "/submissions", "/audit", "/export/attribution", "/markings", "/reports") or sees_op_a:
                 assert got.status_code == 200, (name, target, got.status_code, got.text[:300])
             else:
                 assert got.status_code == 404, (name, target, got.status_code)  # hidden looks like absent
@@ -287,3 +287,19 @@ def test_an_admin_marking_change_shows_at_once(fresh_world: dict[str, Any]) -> N
     assert got.status_code == 303
     assert analyst.get("/api/v1/search?q=stray.invalid").json()["hits"]["domains"]
     assert "stray" in admin.get("/markings").text
+
+
+def test_the_report_library_is_per_account_and_scoped(fresh_world: dict[str, Any]) -> None:
+    world = fresh_world
+    analyst, detective = _login(world["app"], "analyst"), _login(world["app"], "detective")
+    got = analyst.post("/api/v1/reports", data={"period": "2012"}, headers={"X-CSRF-Token": _csrf(analyst)})
+    assert got.status_code == 202, got.text
+    job = world["app"].state.vigil.jobs[got.json()["job_id"]]
+    job.thread.join(timeout=600)
+    assert job.state == "done", job.detail
+    names = [f["name"] for f in analyst.get("/api/v1/reports").json()["files"]]
+    markdown = next(n for n in names if n.endswith(".md"))
+    text = analyst.get("/api/v1/reports/download", params={"name": markdown}).text
+    assert "2012" in text and not any(v in text for v in (*SECRET_VALUES, world["brand"]["op-c"]))
+    assert detective.get("/api/v1/reports/download", params={"name": markdown}).status_code == 404  # not theirs
+    assert analyst.get("/api/v1/reports/download", params={"name": "../../web.duckdb"}).status_code == 404

@@ -96,6 +96,10 @@ def _views(db: str, actor: Actor) -> dict[str, str]:
         "submissions": f"SELECT s.* FROM {m}.submissions s WHERE s.org_id = $org OR {str(actor.role == 'admin').upper()}",
         "quarantine": f"""SELECT q.* FROM {m}.quarantine q
             WHERE {str(actor.role == 'admin').upper()} OR q.file_sha256 IN {own_files}""",
+        "ingest_files": f"""SELECT f.* FROM {m}.ingest_files f
+            WHERE f.file_sha256 IN (SELECT file_sha256 FROM reports UNION SELECT file_sha256 FROM captures)""",
+        "ingest_batches": f"""SELECT b.* FROM {m}.ingest_batches b
+            WHERE b.batch_id IN (SELECT batch_id FROM reports UNION SELECT batch_id FROM captures)""",
         "users": f"SELECT * FROM {m}.users WHERE FALSE",
         "sessions": f"SELECT * FROM {m}.sessions WHERE FALSE",
         "api_tokens": f"SELECT * FROM {m}.api_tokens WHERE FALSE",

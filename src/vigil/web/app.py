@@ -70,10 +70,12 @@ PAGES: Final = (
     Page("/submit", "submit", "submit_report", "submit.html", views.submit_form, sensitive=False),
     Page("/submissions", "submissions", "view_submissions", "submissions.html", views.submissions_page),
     Page("/audit", "audit", "view_audit", "audit.html", views.audit_page),
+    Page("/reports", "reports", "export", "reports.html", views.reports_page),
     Page("/markings", "markings", "set_marking", "markings.html", views.markings_page),
 )
 #: POST routes (HTML form at the path, JSON twin under /api/v1) and the action each needs.
-FORMS: Final = {"/submit": "submit_report", "/submit/upload": "submit_report", "/judge": "judge", "/markings": "set_marking"}
+FORMS: Final = {"/submit": "submit_report", "/submit/upload": "submit_report", "/judge": "judge", "/markings": "set_marking",
+                     "/reports": "export"}
 #: Routes anyone may reach (they sign in, or serve static files and the API description).
 PUBLIC: Final = ("/login", "/static", "/api/v1/openapi.json", "/healthz")
 
@@ -363,6 +365,62 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
     for prefix, as_json in (("", False), ("/api/v1", True)):
         _register_forms(app, prefix, as_json, submit_one, submit_file, judge, set_marking)
 
+    @app.post("/reports", include_in_schema=False)
+    def generate_report_page(request: Request, period: str = Form(...), csrf: str = Form("")) -> Response:
+        return generate_report(request, period, csrf, False)
+
+    @app.post("/api/v1/reports", tags=["reports"], summary="Generate the assessment for a period (HTML, Markdown) as a job.")
+    def generate_report_api(request: Request, period: str = Form(...), csrf: str = Form("")) -> Response:
+        return generate_report(request, period, csrf, True)
+
+    def generate_report(request: Request, period: str, csrf: str, as_json: bool) -> Response:
+        from vigil.periods import Period
+
+        main = _Main(state.store)
+        try:
+            who = _guard_post(state, main, request, "export", csrf)
+            if not isinstance(who, Caller):
+                return who
+            try:
+                chosen = Period.parse(period[:64])
+            except VigilError as exc:
+                return _error(state, request, 400, str(exc), who)
+            job = _start_report(state, who.actor, chosen)
+            audit(main.con, who.actor, "report.generate", str(chosen), job=job.job_id)
+            if as_json:
+                return JSONResponse(jsonable_encoder(job.as_dict()), status_code=202)
+            return RedirectResponse("/reports", status_code=303)
+        finally:
+            main.close()
+
+    @app.get("/reports/download", include_in_schema=False)
+    def download_report_page(request: Request, name: str = "") -> Response:
+        return download_report(request, name)
+
+    @app.get("/api/v1/reports/download", tags=["reports"], summary="Download a file of your report library (as an attachment).")
+    def download_report_api(request: Request, name: str = "") -> Response:
+        return download_report(request, name)
+
+    def download_report(request: Request, name: str) -> Response:
+        from fastapi.responses import FileResponse
+
+        from vigil.web.reports import library_file
+
+        main = _Main(state.store)
+        try:
+            who = caller(main.con, request)
+            if who is None:
+                return _unauthenticated(state, request)
+            if not permission_allowed(who.actor, "export"):
+                return _error(state, request, 403, "your role does not allow this", who)
+            path = library_file(main, who.actor, name)
+            if path is None:
+                return _error(state, request, 404, "no such report in your library", who)
+            audit(main.con, who.actor, "read", f"report {name[:200]}")
+            return FileResponse(path, media_type="application/octet-stream", filename=path.name)
+        finally:
+            main.close()
+
     @app.get("/api/v1/jobs/{job_id}", tags=["jobs"], summary="A background job's state (attribution after a judgement).")
     def job_state(request: Request, job_id: str) -> Response:
         main = _Main(state.store)
@@ -371,7 +429,7 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
             if who is None:
                 return _unauthenticated(state, request)
             job = state.jobs.get(job_id)
-            if job is None or not permission_allowed(who.actor, "judge"):
+            if job is None or not permission_allowed(who.actor, "judge" if job.kind == "attribute" else "export"):
                 return _error(state, request, 404, "no such job", who)
             return JSONResponse(jsonable_encoder(job.as_dict()))
         finally:
@@ -410,6 +468,24 @@ def _register_forms(app: FastAPI, prefix: str, as_json: bool, submit_one: Callab
     def markings_route(request: Request, source: str = Form(...), tlp: str = Form(...), org: str = Form(...),
                        csrf: str = Form("")) -> Response:  # fmt: skip
         return set_marking(request, source, tlp, org, csrf, as_json)
+
+
+def _start_report(state: WebState, actor: Actor, period: Any) -> Job:
+    from vigil.web.reports import generate
+
+    job = Job(uuid.uuid4().hex[:12], "report", detail={"period": str(period)})
+
+    def run() -> None:
+        try:
+            job.detail["files"] = generate(state.store, actor, period, stamp=utcnow().strftime("%Y%m%dT%H%M%S"))
+            job.state = "done"
+        except Exception as exc:  # the job reports its failure; the server goes on
+            job.state, job.detail["error"] = "failed", str(exc)[:500]
+
+    job.thread = threading.Thread(target=run, name=f"vigil-job-{job.job_id}", daemon=True)
+    state.jobs[job.job_id] = job
+    job.thread.start()
+    return job
 
 
 def _start_attribution(state: WebState, actor: Actor, judgement_id: str) -> Job:

@@ -142,6 +142,13 @@ def markings_page(v: View) -> dict[str, Any]:
             "levels": list(TLP_LEVELS)}  # fmt: skip
 
 
+def reports_page(v: View) -> dict[str, Any]:
+    """Your report library: assessments generated from what you may see, to download."""
+    from vigil.web.reports import library
+
+    return {"files": library(v.main, v.actor)}
+
+
 def audit_page(v: View, actor: str = "", action: str = "", limit: int = 100) -> dict[str, Any]:
     problems = [str(p) for p in verify_audit(v.main.con)]
     entries = audit_entries(v.main.con, limit=max(1, min(limit, 1000)), actor=actor or None, action=action or None)
