@@ -19,7 +19,7 @@ from webworld import PASSWORD, PAYCO_HOST, SECRET_VALUES, SEES, USERS
 from test_access import _actor
 
 API_EXTRA = {"/api/v1/jobs/{job_id}", "/reports/download", "/api/v1/reports/download"}
-OTHER = {"/login", "/logout", "/healthz", "/static", "/api/v1/openapi.json"}
+OTHER = {"/login", "/logout", "/healthz", "/favicon.ico", "/static", "/api/v1/openapi.json"}
 
 
 @pytest.fixture(scope="module")

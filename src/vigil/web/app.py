@@ -224,6 +224,10 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
     for page in PAGES:
         _register_page(app, state, page)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask for it on pages without a <link rel=icon> (the JSON API)
+        return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml")
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
