@@ -165,3 +165,37 @@ def test_a_partner_sees_only_records_addressed_to_it(server: str) -> None:
         assert "404" in page.inner_text("h1")
     # a 404 page logs its own status as a failed load; nothing else may be
     assert [x for x in problems if "status of 404" not in x] == [], "\n".join(problems)
+
+
+def test_a_not_same_judgement_splits_the_distributor(server: str, marked_world: dict[str, Any]) -> None:
+    """Last in the module: it changes the served world."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    dist = marked_world["distributor"]["op-a"]
+    with sync_playwright() as p:
+        page = _page(p, server, problems)
+        _sign_in(page, server, "analyst")
+        page.goto(f"{server}/distributor/{dist}")
+        brand_a = page.input_value("select[name=brand_a]")
+        brand_b = page.input_value("select[name=brand_b]")
+        assert brand_a != brand_b
+        page.fill("input[name=note]", "different staff and hours")
+        page.click("form[action='/judge'] button[type=submit]")
+        job_id = page.inner_text("main code").strip()
+        deadline = time.monotonic() + 300
+        while True:  # the job re-runs attribution in the server; wait for it to finish
+            page.goto(f"{server}/api/v1/jobs/{job_id}")
+            state = json.loads(page.inner_text("body"))["state"]
+            if state != "running" or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert state == "done"
+        owners = set()
+        for brand in (brand_a, brand_b):
+            page.goto(f"{server}/api/v1/brand/{brand}")
+            owners.add(json.loads(page.inner_text("body"))["brand"]["distributor_id"])
+        assert len(owners) == 2  # split
+    assert problems == [], "\n".join(problems)

@@ -18,8 +18,8 @@ from vigil.web import FORMS, PAGES, create_app
 from webworld import PASSWORD, PAYCO_HOST, SECRET_VALUES, SEES, USERS
 from test_access import _actor
 
-API_EXTRA = {"/api/v1/jobs/{job_id}"}
-OTHER = {"/login", "/logout", "/healthz", "/static", "/api/v1/openapi.json"}
+API_EXTRA = {"/api/v1/jobs/{job_id}", "/reports/download", "/api/v1/reports/download"}
+OTHER = {"/login", "/logout", "/healthz", "/favicon.ico", "/static", "/api/v1/openapi.json"}
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,16 @@ def world(marked_world: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
     store = Store(db)
     app = create_app(db, store=store)
     yield {**marked_world, "db": db, "app": app, "store": store}
+    store.close()
+
+
+@pytest.fixture()
+def fresh_world(marked_world: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The marked world on a copy of its own, for tests that change it."""
+    db = tmp_path / "web.duckdb"
+    shutil.copy(marked_world["db"], db)
+    store = Store(db)
+    yield {**marked_world, "db": db, "app": create_app(db, store=store), "store": store}
     store.close()
 
 
@@ -55,7 +65,7 @@ def _samples(w: dict[str, Any]) -> dict[str, str]:
         "/identifier": "/identifier?kind=email&value=" + quote("sales@alpha-shop.test", safe=""),
         "/brand/{brand_id}": f"/brand/{w['brand']['op-a']}", "/distributor/{distributor_id}": f"/distributor/{w['distributor']['op-a']}",
         "/distributor/{distributor_id}/graph": f"/distributor/{w['distributor']['op-a']}/graph",
-        "/dashboard": "/dashboard?period=2012&section=brands", "/export/attribution": "/export/attribution", "/submit": "/submit", "/submissions": "/submissions", "/audit": "/audit",
+        "/dashboard": "/dashboard?period=2012&section=brands", "/export/attribution": "/export/attribution", "/submit": "/submit", "/submissions": "/submissions", "/audit": "/audit", "/markings": "/markings", "/reports": "/reports",
     }  # fmt: skip
 
 
@@ -81,7 +91,7 @@ def test_access_matrix_every_page_and_its_json_twin(world: dict[str, Any], name:
             got = client.get(target)
             if not allowed:
                 assert got.status_code == 403, (name, target, got.status_code)
-            elif page.path in ("/", "/search", "/dashboard", "/submit", "/submissions", "/audit", "/export/attribution") or sees_op_a:
+            elif page.path in ("/", "/search", "/dashboard", "/submit", "/submissions", "/audit", "/export/attribution", "/markings", "/reports") or sees_op_a:
                 assert got.status_code == 200, (name, target, got.status_code, got.text[:300])
             else:
                 assert got.status_code == 404, (name, target, got.status_code)  # hidden looks like absent
@@ -192,7 +202,8 @@ def test_api_tokens_are_limited_to_their_scopes(world: dict[str, Any]) -> None:
     assert bad.get("/api/v1/search?q=x").status_code == 401
 
 
-def test_bulk_upload_gives_each_row_its_outcome_and_hotlines_see_their_own(world: dict[str, Any]) -> None:
+def test_bulk_upload_gives_each_row_its_outcome_and_hotlines_see_their_own(fresh_world: dict[str, Any]) -> None:
+    world = fresh_world
     hotline = _login(world["app"], "hl")
     csv = (
         "report_id,reported_at,url,source,notes\n"
@@ -232,7 +243,8 @@ def test_reads_and_writes_are_audited_and_the_chain_holds(world: dict[str, Any])
     assert log["intact"] is True
 
 
-def test_a_not_same_judgement_splits_the_distributor(world: dict[str, Any]) -> None:
+def test_a_not_same_judgement_splits_the_distributor(fresh_world: dict[str, Any]) -> None:
+    world = fresh_world
     client = _login(world["app"], "analyst")
     dist = world["distributor"]["op-a"]
     brands = [b["brand_id"] for b in client.get(f"/api/v1/distributor/{dist}").json()["brands"]]
@@ -263,3 +275,31 @@ def test_demo_accounts_mark_every_source_and_sign_in(marked_world: dict[str, Any
         assert all(row["tlp"] for row in marking_list(store.con))  # no source left unmarked
         assert authenticate(store.con, "detective", again[-1]["password"]) is not None
         assert authenticate(store.con, "detective", first[-1]["password"]) is None
+
+
+def test_an_admin_marking_change_shows_at_once(fresh_world: dict[str, Any]) -> None:
+    world = fresh_world
+    admin, analyst = _login(world["app"], "admin"), _login(world["app"], "analyst")
+    assert analyst.post("/api/v1/markings", data={"source": "stray", "tlp": "GREEN", "org": "ops"},
+                        headers={"X-CSRF-Token": _csrf(analyst)}).status_code == 403  # fmt: skip
+    assert analyst.get("/api/v1/search?q=stray.invalid").json()["hits"]["domains"] == []
+    got = admin.post("/markings", data={"source": "stray", "tlp": "GREEN", "org": "ops", "csrf": _csrf(admin)}, follow_redirects=False)
+    assert got.status_code == 303
+    assert analyst.get("/api/v1/search?q=stray.invalid").json()["hits"]["domains"]
+    assert "stray" in admin.get("/markings").text
+
+
+def test_the_report_library_is_per_account_and_scoped(fresh_world: dict[str, Any]) -> None:
+    world = fresh_world
+    analyst, detective = _login(world["app"], "analyst"), _login(world["app"], "detective")
+    got = analyst.post("/api/v1/reports", data={"period": "2012"}, headers={"X-CSRF-Token": _csrf(analyst)})
+    assert got.status_code == 202, got.text
+    job = world["app"].state.vigil.jobs[got.json()["job_id"]]
+    job.thread.join(timeout=600)
+    assert job.state == "done", job.detail
+    names = [f["name"] for f in analyst.get("/api/v1/reports").json()["files"]]
+    markdown = next(n for n in names if n.endswith(".md"))
+    text = analyst.get("/api/v1/reports/download", params={"name": markdown}).text
+    assert "2012" in text and not any(v in text for v in (*SECRET_VALUES, world["brand"]["op-c"]))
+    assert detective.get("/api/v1/reports/download", params={"name": markdown}).status_code == 404  # not theirs
+    assert analyst.get("/api/v1/reports/download", params={"name": "../../web.duckdb"}).status_code == 404

@@ -96,6 +96,10 @@ def _views(db: str, actor: Actor) -> dict[str, str]:
         "submissions": f"SELECT s.* FROM {m}.submissions s WHERE s.org_id = $org OR {str(actor.role == 'admin').upper()}",
         "quarantine": f"""SELECT q.* FROM {m}.quarantine q
             WHERE {str(actor.role == 'admin').upper()} OR q.file_sha256 IN {own_files}""",
+        "ingest_files": f"""SELECT f.* FROM {m}.ingest_files f
+            WHERE f.file_sha256 IN (SELECT file_sha256 FROM reports UNION SELECT file_sha256 FROM captures)""",
+        "ingest_batches": f"""SELECT b.* FROM {m}.ingest_batches b
+            WHERE b.batch_id IN (SELECT batch_id FROM reports UNION SELECT batch_id FROM captures)""",
         "users": f"SELECT * FROM {m}.users WHERE FALSE",
         "sessions": f"SELECT * FROM {m}.sessions WHERE FALSE",
         "api_tokens": f"SELECT * FROM {m}.api_tokens WHERE FALSE",
@@ -201,6 +205,10 @@ class ScopePool:
         """Derived tables were rebuilt (attribution ran): connections made before are not reused."""
         with self._lock:
             self.generation += 1
+            stale, self._idle = self._idle, OrderedDict()
+        for views in stale.values():
+            for view in views:
+                view.close()
 
     @contextmanager
     def scoped(self, actor: Actor) -> Iterator[ScopedStore]:
@@ -217,20 +225,27 @@ class ScopePool:
         view.actor = actor
         try:
             yield view
+        except Exception:
+            self._keep(key, view)  # a failed SELECT leaves a read-only connection as it was
+            raise
         except BaseException:
             view.close()
             raise
+        self._keep(key, view)
+
+    def _keep(self, key: ScopeKey, view: ScopedStore) -> None:
+        spare: ScopedStore | None = view
         with self._lock:
             kept = self._idle.setdefault(key, [])
             self._idle.move_to_end(key)
             if len(kept) < self.per_key:
                 kept.append(view)
-                view = None
+                spare = None
             while len(self._idle) > self.keys:
                 for old in self._idle.popitem(last=False)[1]:
                     old.close()
-        if view is not None:
-            view.close()
+        if spare is not None:
+            spare.close()
 
     def close(self) -> None:
         with self._lock:

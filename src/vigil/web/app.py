@@ -70,9 +70,12 @@ PAGES: Final = (
     Page("/submit", "submit", "submit_report", "submit.html", views.submit_form, sensitive=False),
     Page("/submissions", "submissions", "view_submissions", "submissions.html", views.submissions_page),
     Page("/audit", "audit", "view_audit", "audit.html", views.audit_page),
+    Page("/reports", "reports", "export", "reports.html", views.reports_page),
+    Page("/markings", "markings", "set_marking", "markings.html", views.markings_page),
 )
 #: POST routes (HTML form at the path, JSON twin under /api/v1) and the action each needs.
-FORMS: Final = {"/submit": "submit_report", "/submit/upload": "submit_report", "/judge": "judge"}
+FORMS: Final = {"/submit": "submit_report", "/submit/upload": "submit_report", "/judge": "judge", "/markings": "set_marking",
+                     "/reports": "export"}
 #: Routes anyone may reach (they sign in, or serve static files and the API description).
 PUBLIC: Final = ("/login", "/static", "/api/v1/openapi.json", "/healthz")
 
@@ -221,6 +224,10 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
     for page in PAGES:
         _register_page(app, state, page)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask for it on pages without a <link rel=icon> (the JSON API)
+        return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml")
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -339,8 +346,84 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
         finally:
             main.close()
 
+    def set_marking(request: Request, source: str, tlp: str, org: str, csrf: str, as_json: bool) -> Response:
+        from vigil.access.markings import mark_source
+
+        main = _Main(state.store)
+        try:
+            who = _guard_post(state, main, request, "set_marking", csrf)
+            if not isinstance(who, Caller):
+                return who
+            try:
+                with state.write_lock:
+                    marking = mark_source(main.con, source[:128], tlp=tlp, org_id=org, by=who.actor.label)
+            except VigilError as exc:
+                return _error(state, request, 400, str(exc), who)
+            audit(main.con, who.actor, "marking.source", source[:128], tlp=marking.tlp, org=marking.org_id)
+            if as_json:
+                return JSONResponse({"source": source[:128], "tlp": marking.tlp, "org_id": marking.org_id})
+            return RedirectResponse("/markings", status_code=303)
+        finally:
+            main.close()
+
     for prefix, as_json in (("", False), ("/api/v1", True)):
-        _register_forms(app, prefix, as_json, submit_one, submit_file, judge)
+        _register_forms(app, prefix, as_json, submit_one, submit_file, judge, set_marking)
+
+    @app.post("/reports", include_in_schema=False)
+    def generate_report_page(request: Request, period: str = Form(...), csrf: str = Form("")) -> Response:
+        return generate_report(request, period, csrf, False)
+
+    @app.post("/api/v1/reports", tags=["reports"], summary="Generate the assessment for a period (HTML, Markdown) as a job.")
+    def generate_report_api(request: Request, period: str = Form(...), csrf: str = Form("")) -> Response:
+        return generate_report(request, period, csrf, True)
+
+    def generate_report(request: Request, period: str, csrf: str, as_json: bool) -> Response:
+        from vigil.periods import Period
+
+        main = _Main(state.store)
+        try:
+            who = _guard_post(state, main, request, "export", csrf)
+            if not isinstance(who, Caller):
+                return who
+            try:
+                chosen = Period.parse(period[:64])
+            except VigilError as exc:
+                return _error(state, request, 400, str(exc), who)
+            job = _start_report(state, who.actor, chosen)
+            audit(main.con, who.actor, "report.generate", str(chosen), job=job.job_id)
+            if as_json:
+                return JSONResponse(jsonable_encoder(job.as_dict()), status_code=202)
+            return RedirectResponse("/reports", status_code=303)
+        finally:
+            main.close()
+
+    @app.get("/reports/download", include_in_schema=False)
+    def download_report_page(request: Request, name: str = "") -> Response:
+        return download_report(request, name)
+
+    @app.get("/api/v1/reports/download", tags=["reports"], summary="Download a file of your report library (as an attachment).")
+    def download_report_api(request: Request, name: str = "") -> Response:
+        return download_report(request, name)
+
+    def download_report(request: Request, name: str) -> Response:
+        from fastapi.responses import FileResponse
+
+        from vigil.web.reports import library_file
+
+        main = _Main(state.store)
+        try:
+            who = caller(main.con, request)
+            if who is None:
+                return _unauthenticated(state, request)
+            if not permission_allowed(who.actor, "export"):
+                return _error(state, request, 403, "your role does not allow this", who)
+            path = library_file(main, who.actor, name)
+            if path is None:
+                return _error(state, request, 404, "no such report in your library", who)
+            audit(main.con, who.actor, "read", f"report {name[:200]}")
+            return FileResponse(path, media_type="application/octet-stream", filename=path.name)
+        finally:
+            main.close()
 
     @app.get("/api/v1/jobs/{job_id}", tags=["jobs"], summary="A background job's state (attribution after a judgement).")
     def job_state(request: Request, job_id: str) -> Response:
@@ -350,7 +433,7 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
             if who is None:
                 return _unauthenticated(state, request)
             job = state.jobs.get(job_id)
-            if job is None or not permission_allowed(who.actor, "judge"):
+            if job is None or not permission_allowed(who.actor, "judge" if job.kind == "attribute" else "export"):
                 return _error(state, request, 404, "no such job", who)
             return JSONResponse(jsonable_encoder(job.as_dict()))
         finally:
@@ -366,7 +449,7 @@ async def _in_thread(fn: Callable[..., Response], *args: Any) -> Response:
 
 
 def _register_forms(app: FastAPI, prefix: str, as_json: bool, submit_one: Callable[..., Response],
-                    submit_file: Callable[..., Any], judge: Callable[..., Response]) -> None:  # fmt: skip
+                    submit_file: Callable[..., Any], judge: Callable[..., Response], set_marking: Callable[..., Response]) -> None:  # fmt: skip
     schema = {"include_in_schema": as_json, "tags": ["submit"] if as_json else None}
 
     @app.post(prefix + "/submit", summary="Submit one reported URL (stored under your organisation's source).", **schema)  # type: ignore[arg-type]
@@ -383,6 +466,30 @@ def _register_forms(app: FastAPI, prefix: str, as_json: bool, submit_one: Callab
     def judge_route(request: Request, brand_a: str = Form(...), brand_b: str = Form(...), verdict: str = Form(...),
                     note: str = Form(""), csrf: str = Form("")) -> Response:  # fmt: skip
         return judge(request, brand_a, brand_b, verdict, note, csrf, as_json)
+
+    @app.post(prefix + "/markings", summary="Mark a source: TLP and owning organisation (admins).",
+              tags=["markings"] if as_json else None, include_in_schema=as_json)  # fmt: skip
+    def markings_route(request: Request, source: str = Form(...), tlp: str = Form(...), org: str = Form(...),
+                       csrf: str = Form("")) -> Response:  # fmt: skip
+        return set_marking(request, source, tlp, org, csrf, as_json)
+
+
+def _start_report(state: WebState, actor: Actor, period: Any) -> Job:
+    from vigil.web.reports import generate
+
+    job = Job(uuid.uuid4().hex[:12], "report", detail={"period": str(period)})
+
+    def run() -> None:
+        try:
+            job.detail["files"] = generate(state.store, actor, period, stamp=utcnow().strftime("%Y%m%dT%H%M%S"))
+            job.state = "done"
+        except Exception as exc:  # the job reports its failure; the server goes on
+            job.state, job.detail["error"] = "failed", str(exc)[:500]
+
+    job.thread = threading.Thread(target=run, name=f"vigil-job-{job.job_id}", daemon=True)
+    state.jobs[job.job_id] = job
+    job.thread.start()
+    return job
 
 
 def _start_attribution(state: WebState, actor: Actor, judgement_id: str) -> Job:

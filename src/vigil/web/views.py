@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Final
 
-from vigil.access import ScopedStore, audit_entries, verify_audit
+from vigil.access import TLP_LEVELS, ScopedStore, audit_entries, marking_list, verify_audit
 from vigil.access.policy import Actor
 from vigil.access.submissions import my_submissions
 from vigil.analyse.brands import brand_stats
@@ -132,6 +132,21 @@ def submissions_page(v: View) -> dict[str, Any]:
 
 def submit_form(v: View) -> dict[str, Any]:
     return {"org": v.actor.org_id}
+
+
+def markings_page(v: View) -> dict[str, Any]:
+    """Every source with its TLP marking and owner; unmarked sources are seen by no one."""
+    from vigil.accounts import list_orgs
+
+    return {"sources": marking_list(v.main.con), "orgs": [o["org_id"] for o in list_orgs(v.main.con)],
+            "levels": list(TLP_LEVELS)}  # fmt: skip
+
+
+def reports_page(v: View) -> dict[str, Any]:
+    """Your report library: assessments generated from what you may see, to download."""
+    from vigil.web.reports import library
+
+    return {"files": library(v.main, v.actor)}
 
 
 def audit_page(v: View, actor: str = "", action: str = "", limit: int = 100) -> dict[str, Any]:
