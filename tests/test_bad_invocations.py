@@ -240,3 +240,8 @@ def test_output_is_whole_or_absent(tmp_path: Path) -> None:
         (folder / "reports.csv").write_text("a,b\n")
         raise RuntimeError("generator failed")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv"]
+
+
+def test_version_needs_no_command() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("vigil ") and not result.stderr

@@ -313,10 +313,17 @@ def _stages(bar: Progress | _LogProgress, verb: str) -> Callable[[str, int, int]
     return tick
 
 
+def _print_version(value: bool) -> None:
+    """``--version`` on its own (no command needed)."""
+    if value:
+        out.print(f"vigil {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on error.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
     engine: Annotated[str, typer.Option("--engine", envvar="VIGIL_ENGINE", help="duckdb (embedded, the --db file) or spark (Parquet tables in --data).")] = "duckdb",
     data: Annotated[Path, typer.Option("--data", envvar="VIGIL_DATA", help="Spark engine: the data directory (docs/scaling.md).")] = Path("vigil-data"),
     spark_master: Annotated[str, typer.Option("--spark-master", envvar="VIGIL_SPARK_MASTER", help="Spark engine: the master URL.")] = "local[*]",
@@ -332,9 +339,6 @@ def _main(
 
             parse_conf(list(spark_conf))
     _state.update(engine=engine, data=data, master=spark_master, conf=list(spark_conf or []))
-    if version:
-        out.print(f"vigil {__version__}")
-        raise typer.Exit()
 
 
 @app.command()
