@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -12,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vigil.cli.core import DbOption, app, err, errors, open_store, out
+from vigil.cli.core import DbOption, _nonblank, app, err, errors, open_store, out
 
 users_app = typer.Typer(help="Accounts of the web application (vigil serve).", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations: who owns records and who accounts work for.", no_args_is_help=True)
@@ -55,7 +56,7 @@ def _write(db: Path, action: str, resource: str, fn: Any, **detail: Any) -> Any:
 @orgs_app.command("add")
 def orgs_add(
     org_id: Annotated[str, typer.Argument(help="Short ID, e.g. hotline-nl.")],
-    name: Annotated[str, typer.Option(help="Display name.")],
+    name: Annotated[str, typer.Option(callback=_nonblank, help="Display name.")],
     kind: Annotated[str, typer.Option(help="hotline, law_enforcement, payment_provider, hosting_provider, registrar or operator.")],
     db: DbOption = Path("vigil.duckdb"),
 ) -> None:
@@ -129,7 +130,7 @@ def users_reset(username: Annotated[str, typer.Argument(help="Login name.")], pa
 def tokens_create(
     username: Annotated[str, typer.Argument(help="The account the token acts for.")],
     scope: Annotated[list[str], typer.Option("--scope", help="An action the token may do (repeatable), e.g. search, view_entity.")],
-    days: Annotated[int, typer.Option(help="Days until it expires (1-366).")] = 30,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days until it expires (1-366).")] = 30,
     db: DbOption = Path("vigil.duckdb"),
 ) -> None:
     """Create a scoped API token (printed once; only its hash is kept). Send it as `Authorization: Bearer …`."""
@@ -163,7 +164,7 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="Token ID, e.g. T
 
 @markings_app.command("set")
 def markings_set(
-    source: Annotated[str, typer.Argument(help="A source code (as in reports and captures).")],
+    source: Annotated[str, typer.Argument(callback=_nonblank, help="A source code (as in reports and captures).")],
     tlp: Annotated[str, typer.Option(help="CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")],
     org: Annotated[str, typer.Option(help="The organisation that owns the source's records.")],
     db: DbOption = Path("vigil.duckdb"),
@@ -178,7 +179,7 @@ def markings_set(
 
 @markings_app.command("share")
 def markings_share(
-    source: Annotated[str, typer.Argument(help="A source code.")],
+    source: Annotated[str, typer.Argument(callback=_nonblank, help="A source code.")],
     org: Annotated[str, typer.Option(help="The organisation that may also see its TLP:AMBER records.")],
     db: DbOption = Path("vigil.duckdb"),
 ) -> None:
@@ -193,7 +194,7 @@ def markings_share(
 @markings_app.command("record")
 def markings_record(
     kind: Annotated[str, typer.Argument(help="report or capture.")],
-    key: Annotated[str, typer.Argument(help="The record's key (report_key or capture_key).")],
+    key: Annotated[str, typer.Argument(callback=_nonblank, help="The record's key (report_key or capture_key).")],
     tlp: Annotated[str, typer.Option(help="CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")],
     org: Annotated[str, typer.Option(help="The owning organisation.")],
     db: DbOption = Path("vigil.duckdb"),
@@ -218,7 +219,7 @@ def markings_list(db: DbOption = Path("vigil.duckdb")) -> None:
 @audit_app.command("list")
 def audit_list(
     db: DbOption = Path("vigil.duckdb"),
-    limit: Annotated[int, typer.Option(help="The latest N entries.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="The latest N entries.")] = 50,
     actor: Annotated[Optional[str], typer.Option(help="Only this actor (user@org or cli:NAME).")] = None,
     action: Annotated[Optional[str], typer.Option(help="Only this action.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -234,10 +235,17 @@ def audit_list(
             _table(rows, "audit log (latest first)")
 
 
+def _hash(value: str | None) -> str | None:
+    """An option callback: a head hash as `vigil audit head` prints it (64 hex digits)."""
+    if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value.strip().lower()):
+        raise typer.BadParameter(f"{value[:80]!r} is not a head hash (64 hex digits, as `vigil audit head` prints)")
+    return value.strip().lower() if value is not None else None
+
+
 @audit_app.command("verify")
 def audit_verify(
     db: DbOption = Path("vigil.duckdb"),
-    head: Annotated[Optional[str], typer.Option(help="A head hash kept elsewhere (from `vigil audit head`): detects deleted last entries.")] = None,
+    head: Annotated[Optional[str], typer.Option(callback=_hash, help="A head hash kept elsewhere (from `vigil audit head`): detects deleted last entries.")] = None,
 ) -> None:
     """Check the hash chain; name every edited, deleted or reordered entry. Exit 1 when any."""
     from vigil.access.audit import audit_head, verify_audit
@@ -246,7 +254,7 @@ def audit_verify(
         problems = verify_audit(store.con, head=head)
         count, _ = audit_head(store.con)
     for problem in problems:
-        err.print(Text(f"audit: {problem}"))
+        err.print(Text(f"audit: {problem}"), soft_wrap=True)
     if problems:
         raise typer.Exit(1)
     out.print(f"audit log intact: {count:,} entries")

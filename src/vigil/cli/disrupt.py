@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
@@ -20,6 +22,9 @@ from rich.table import Table
 from vigil.cli.core import (
     DbOption,
     FormatOption,
+    _check_out,
+    _nonblank,
+    _period,
     app,
     err,
     errors,
@@ -35,7 +40,7 @@ notices_app = typer.Typer(help="Notices to hosting providers, registrars, regist
 app.add_typer(takedown_app, name="takedown")
 app.add_typer(notices_app, name="notices")
 
-OrgOption = Annotated[str, typer.Option("--org", envvar="VIGIL_ORG", help="Our organisation (owner of the evidence we send).")]
+OrgOption = Annotated[str, typer.Option("--org", envvar="VIGIL_ORG", callback=_nonblank, help="Our organisation (owner of the evidence we send).")]
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="ISO time the figures are for (default: the latest event).")]
 ContactsOption = Annotated[Optional[list[Path]], typer.Option("--contacts", help="Contacts file (TOML; repeatable; also VIGIL_CONTACTS).")]
 
@@ -61,10 +66,27 @@ def _contacts(given: list[Path] | None) -> list[Path]:
     return [Path(p) for p in os.environ.get("VIGIL_CONTACTS", "").split(os.pathsep) if p] + list(given or [])
 
 
-def _summary(summary: Any, fmt: str) -> None:
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A data file that is not UTF-8 stops the run in one line naming it."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _summary(summary: Any, fmt: str, *, need: str | None = None) -> None:
+    """Print what a step did; with ``need``, exit 1 when the file gave errors and no ``need`` at all
+    (nothing usable could be read), as `vigil ingest` does."""
     if fmt == "json":
         sys.stdout.write(json.dumps(summary.as_dict(), indent=1, default=str) + "\n")
-        return
+    else:
+        _print_summary(summary)
+    if need is not None and summary.errors and not summary.counts.get(need):
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: Any) -> None:
     for line in summary.errors:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print(", ".join(f"{k}: {v:,}" for k, v in summary.counts.items()), highlight=False)
@@ -81,13 +103,15 @@ def _summary(summary: Any, fmt: str) -> None:
 def takedown_synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")] = Path("takedown-world"),
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 14,
-    brands: Annotated[int, typer.Option(help="How many brands (each a chain of URLs).")] = 36,
+    brands: Annotated[int, typer.Option(min=1, help="How many brands (each a chain of URLs).")] = 36,
 ) -> None:
     """Write a synthetic takedown world: cases, history, re-checks, bounces, RDAP fixtures, contacts and truth."""
+    from vigil.atomic import atomic_dir
     from vigil.synth.takedown import generate
 
     with errors():
-        truth = generate(out_dir, seed=seed, brands=brands)
+        with atomic_dir(out_dir) as building:  # the world appears whole or not at all
+            truth = generate(building, seed=seed, brands=brands)
         out.print(f"wrote a takedown world of {truth['urls']:,} URLs to {out_dir} (truth in {out_dir}/truth)", highlight=False)
 
 
@@ -104,7 +128,9 @@ def takedown_import(
     from vigil.disrupt.markings import marking as check_marking
 
     with errors(), _store(db) as store:
-        _summary(workflow.import_cases(store.con, path, owner_org=org, marking=check_marking(marking)), fmt)
+        with _reading(path):
+            summary = workflow.import_cases(store.con, path, owner_org=org, marking=check_marking(marking))
+        _summary(summary, fmt, need="cases")
 
 
 @takedown_app.command("sync")
@@ -133,7 +159,9 @@ def takedown_history(path: Annotated[Path, typer.Argument(help="CSV url,stage,at
     from vigil.disrupt import workflow
 
     with errors(), _store(db) as store:
-        _summary(workflow.import_events(store.con, path, rechecks=False), fmt)
+        with _reading(path):
+            summary = workflow.import_events(store.con, path, rechecks=False)
+        _summary(summary, fmt, need="events")
 
 
 @takedown_app.command("recheck")
@@ -143,13 +171,15 @@ def takedown_recheck(path: Annotated[Path, typer.Argument(help="CSV url,checked_
     from vigil.disrupt import workflow
 
     with errors(), _store(db) as store:
-        _summary(workflow.import_events(store.con, path, rechecks=True), fmt)
+        with _reading(path):
+            summary = workflow.import_events(store.con, path, rechecks=True)
+        _summary(summary, fmt, need="events")
 
 
 @takedown_app.command("outcomes")
 def takedown_outcomes(
     path: Annotated[Path, typer.Argument(help="CSV item,outcome,at (account closed | not ours | investigating | removed).")],
-    partner: Annotated[str, typer.Option(help="The partner reporting these outcomes.")],
+    partner: Annotated[str, typer.Option(callback=_nonblank, help="The partner reporting these outcomes.")],
     db: DbOption = Path("vigil.duckdb"),
     fmt: FormatOption = "table",
 ) -> None:
@@ -157,7 +187,9 @@ def takedown_outcomes(
     from vigil.disrupt import workflow
 
     with errors(), _store(db) as store:
-        _summary(workflow.import_outcomes(store.con, path, partner=partner), fmt)
+        with _reading(path):
+            summary = workflow.import_outcomes(store.con, path, partner=partner)
+        _summary(summary, fmt, need="outcomes")
 
 
 @takedown_app.command("show")
@@ -223,6 +255,11 @@ def notices_send(
     from vigil.disrupt.transport import OutboxTransport, SmtpTransport, Transport
     from vigil.disrupt.xarf import CLASSIFICATIONS, Sender
 
+    if transport == "outbox":
+        _check_out(outbox)
+    if rdap_cache is not None and rdap_cache.exists() and not rdap_cache.is_dir():
+        with errors():
+            raise ConfigError(f"--rdap-cache {rdap_cache}: not a folder (the cache is a folder of recorded RDAP answers)")
     with errors(), _store(db) as store:
         name, address = parseaddr(sender)
         if "@" not in address:
@@ -272,7 +309,7 @@ def notices_replies(
 
 @stats_app.command("takedown")
 def stats_takedown(
-    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31 (by first notice).")],
+    period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31 (by first notice).")],
     by: Annotated[str, typer.Option(help="host, asn, country, registrar or processor.")] = "host",
     db: DbOption = Path("vigil.duckdb"),
     as_of: AsOfOption = None,
@@ -318,9 +355,9 @@ def feed(
     name: Annotated[str, typer.Argument(help="url-list, domain-alerts, tld-hopping, payment-alerts, crypto-alerts, or all.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the feed into.")],
     db: DbOption = Path("vigil.duckdb"),
-    recipient: Annotated[str, typer.Option(help="The receiving organisation (need-to-know is checked for it).")] = "partners",
+    recipient: Annotated[str, typer.Option(callback=_nonblank, help="The receiving organisation (need-to-know is checked for it).")] = "partners",
     clearance: Annotated[str, typer.Option(help="The strictest marking the recipient may receive.")] = "TLP:AMBER",
-    partner: Annotated[Optional[str], typer.Option(help="domain-alerts / payment-alerts: one registrar, registry or payment provider (default: a file per partner).")] = None,
+    partner: Annotated[Optional[str], typer.Option(callback=_nonblank, help="domain-alerts / payment-alerts: one registrar, registry or payment provider (default: a file per partner).")] = None,
     org: OrgOption = "hotline",
     contacts: ContactsOption = None,
     as_of: AsOfOption = None,
@@ -331,6 +368,7 @@ def feed(
     from vigil.disrupt.markings import Audience, marking
     from vigil.disrupt.recipients import Contacts
 
+    _check_out(out_dir)
     with errors(), _store(db) as store:
         if name not in (*FEEDS, "all"):
             raise ConfigError(f"unknown feed {name!r} (one of {', '.join(FEEDS)}, or all)")

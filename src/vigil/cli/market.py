@@ -10,20 +10,23 @@ import typer
 from vigil.cli.core import (
     DbOption,
     FormatOption,
+    _check_out,
+    _period,
     _print_stats,
     err,
     errors,
     open_store,
     stats_app,
 )
+from vigil.errors import ConfigError
 
 
 @stats_app.command("offers")
 def stats_offers(
-    period: Annotated[str, typer.Option(help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
     db: DbOption = Path("vigil.duckdb"),
     rates: Annotated[Path | None, typer.Option(help="Exchange rates to EUR (CSV: date,currency,eur), yours; never fetched.", envvar="VIGIL_RATES")] = None,
-    trend_periods: Annotated[int, typer.Option(help="How many periods the virtual-currency share covers.")] = 8,
+    trend_periods: Annotated[int, typer.Option(min=1, help="How many periods the virtual-currency share covers.")] = 8,
     fmt: FormatOption = "table",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
 ) -> None:
@@ -33,8 +36,14 @@ def stats_offers(
     from vigil.periods import Period
     from vigil.publish.tables import write_outputs
 
+    _check_out(out_dir)
+    with errors():
+        try:
+            table = load_rates(rates)  # a bad rates file stops the run before the store is opened
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{rates}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     with errors(), open_store(db, read_only=True) as store:
-        stats = offer_stats(store.engine, Period.parse(period), rates=load_rates(rates), trend_periods=trend_periods)
+        stats = offer_stats(store.engine, Period.parse(period), rates=table, trend_periods=trend_periods)
         _print_stats(stats, fmt)
         if out_dir:
             written = write_outputs(stats, out_dir, name=f"offers-{stats['period']}", title=f"Offers, {stats['period']}")
@@ -43,8 +52,8 @@ def stats_offers(
 
 @stats_app.command("channels")
 def stats_channels(
-    start: Annotated[str, typer.Option("--from", help="First period (2011Q1, 2011-01 or 2011).")],
-    end: Annotated[str, typer.Option("--to", help="Last period, of the same kind.")],
+    start: Annotated[str, typer.Option("--from", callback=_period, help="First period (2011Q1, 2011-01 or 2011).")],
+    end: Annotated[str, typer.Option("--to", callback=_period, help="Last period, of the same kind.")],
     db: DbOption = Path("vigil.duckdb"),
     fmt: FormatOption = "table",
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -10,11 +11,25 @@ import typer
 from vigil.cli.core import DbOption, app, err, errors, open_store, out
 
 
+def _host(value: str) -> str:
+    """An option callback: an IP address or a host name (checked before the store is opened)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if not re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?", value):
+        raise typer.BadParameter(f"{value[:80]!r} is not an IP address or a host name")
+    return value
+
+
 @app.command()
 def serve(
     db: DbOption = Path("vigil.duckdb"),
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default; put a TLS proxy in front for more).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(callback=_host, help="Address to listen on (loopback by default; put a TLS proxy in front for more).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Build the demo store as `vigil demo` does (when --db holds none yet), mark its sources and create one account per role, printed once.")] = False,
     out_dir: Annotated[Path, typer.Option("--out", help="With --demo: where the demo world and tables go.")] = Path("vigil-out"),
     insecure_cookies: Annotated[bool, typer.Option("--insecure-cookies", help="Send the session cookie without the Secure flag (plain HTTP on a name browsers do not trust).")] = False,
