@@ -23,6 +23,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,6 +51,9 @@ class Event:
 
 @dataclass
 class TakedownRecord:
+    """One URL's stages. The derived times are computed once, when first asked: build the
+    record completely (:func:`build_records`) before reading them."""
+
     url: str
     detected: datetime | None = None
     assessed: datetime | None = None
@@ -59,19 +63,19 @@ class TakedownRecord:
     resolved: datetime | None = None
     reappeared: list[tuple[datetime, str]] = field(default_factory=list)
 
-    @property
+    @cached_property
     def first_notice(self) -> datetime | None:
         return min((at for _, at in self.notices), default=None)
 
-    @property
+    @cached_property
     def first_offline(self) -> datetime | None:
         return min((at for at, status, _ in self.checks if status == "offline"), default=None)
 
-    @property
+    @cached_property
     def last_online(self) -> datetime | None:
         return max((at for at, status, _ in self.checks if status == "online"), default=None)
 
-    @property
+    @cached_property
     def removed_at(self) -> datetime | None:
         start = self.first_notice
         if start is None:
