@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 import vigil
 from vigil.cli import app
+from vigil.model import QuarantineReason
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,14 +51,16 @@ def test_every_environment_variable_the_code_reads_is_documented() -> None:
 
 def test_every_quarantine_code_is_documented() -> None:
     formats = (ROOT / "docs" / "formats.md").read_text()
-    codes: set[str] = set()
-    for path in (ROOT / "src" / "vigil" / "ingest").glob("*.py"):
-        codes |= set(re.findall(r"code=\"([a-z_]+)\"", path.read_text()))
-    codes |= set(re.findall(r"quarantine.append\(\(1, \"([a-z_]+)\"", (ROOT / "src/vigil/ingest/reports.py").read_text()))
-    codes.add("bad_url")  # InvalidURL's class-level code
-    assert {"missing_url", "binary_junk", "bad_file", "truncated_file"} <= codes, "the scan missed codes"
+    codes = {reason.value for reason in QuarantineReason}
+    assert {"missing_url", "binary_junk", "bad_file", "truncated_file", "bad_url"} <= codes
     missing = sorted(c for c in codes if f"`{c}`" not in formats)
     assert not missing, f"quarantine codes missing from docs/formats.md: {missing}"
+
+
+def test_quarantine_codes_are_the_enumeration_not_literals() -> None:
+    literal = re.compile(r"code=f?\"|quarantine\.append\(\(\d+, \"|\"q_code\": \"")
+    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "src").rglob("*.py") if literal.search(path.read_text())]
+    assert not offenders, f"quarantine codes written as string literals (use vigil.model.QuarantineReason): {offenders}"
 
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ understands; the batch goes on and the record goes to quarantine.
 
 from __future__ import annotations
 
+from vigil.model import QuarantineReason
+
 
 class VigilError(Exception):
     """Base class: the CLI prints ``str(error)`` on one line and exits non-zero."""
@@ -33,21 +35,24 @@ class OutputError(VigilError):
 
 
 class InvalidRecord(VigilError):
-    """One unusable record; ``code`` (stable, for scripts) and ``reason`` go to quarantine."""
+    """One unusable record; ``code`` (a :class:`QuarantineReason`) and ``reason`` go to quarantine.
 
-    code = "invalid"
+    Outside ingest (a failed DNS look-up, a bad IP database row) the generic code is ``invalid``.
+    """
 
-    def __init__(self, reason: str, *, code: str | None = None) -> None:
+    code: str = "invalid"
+
+    def __init__(self, reason: str, *, code: QuarantineReason | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         if code is not None:
-            self.code = code
+            self.code = code.value
 
 
 class InvalidURL(InvalidRecord):
     """A URL that cannot be canonicalised."""
 
-    code = "bad_url"
+    code = QuarantineReason.BAD_URL.value
 
 
 class StoreError(VigilError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import NamedTuple
 
 
@@ -42,6 +42,64 @@ class Channel(str, Enum):
     FORUM = "forum"
     LIVE_STREAMING = "live_streaming"
     OTHER = "other"
+
+
+class QuarantineReason(StrEnum):
+    """Why a record went to quarantine: the stable code stored in ``quarantine.reason_code``.
+
+    One list for every input (reports, captures, purchases, estimates, search volumes);
+    docs/formats.md explains each (tests/test_public.py checks it does).
+    """
+
+    # reading a file
+    BAD_FILE = "bad_file"
+    BAD_ROW = "bad_row"
+    BAD_JSON = "bad_json"
+    TRUNCATED_FILE = "truncated_file"
+    BINARY_JUNK = "binary_junk"
+    FIELD_TOO_LONG = "field_too_long"
+    MISSING_FIELD = "missing_field"
+    # reports
+    MISSING_SOURCE = "missing_source"
+    MISSING_URL = "missing_url"
+    URL_TOO_LONG = "url_too_long"
+    BAD_URL = "bad_url"
+    MISSING_REPORTED_AT = "missing_reported_at"
+    BAD_DATE = "bad_date"
+    BAD_IP = "bad_ip"
+    BAD_COMMERCIAL = "bad_commercial"
+    BAD_ACTIONED = "bad_actioned"
+    UNKNOWN_SITE_TYPE = "unknown_site_type"
+    UNKNOWN_PAYMENT_TYPE = "unknown_payment_type"
+    UNKNOWN_CHANNEL = "unknown_channel"
+    # captures
+    MISSING_CAPTURED_AT = "missing_captured_at"
+    MISSING_FILE = "missing_file"
+    PAGE_TOO_LARGE = "page_too_large"
+    NOT_HTML = "not_html"
+    NOT_MARKUP = "not_markup"
+    # test purchases
+    MISSING_PURCHASE_ID = "missing_purchase_id"
+    MISSING_PURCHASED_AT = "missing_purchased_at"
+    MISSING_PAYMENT_TYPE = "missing_payment_type"
+    MISSING_PROCESSOR = "missing_processor"
+    BAD_MERCHANT_ACCOUNT = "bad_merchant_account"
+    BAD_AMOUNT = "bad_amount"
+    BAD_CURRENCY = "bad_currency"
+    # expert estimates and search volumes
+    BAD_VALUE = "bad_value"
+    BAD_UNIT = "bad_unit"
+    BAD_PERIOD = "bad_period"
+    BAD_COUNTRY = "bad_country"
+    # takedown cases, stages, re-checks and partner outcomes (vigil takedown …)
+    BAD_HEADER = "bad_header"
+    BAD_OUTCOME = "bad_outcome"
+    BAD_TIME = "bad_time"
+    BAD_ITEM = "bad_item"
+    BAD_FIELD = "bad_field"
+    BAD_MARKING = "bad_marking"
+    BAD_STATUS = "bad_status"
+    BAD_STAGE = "bad_stage"
 
 
 SITE_TYPES: tuple[str, ...] = tuple(t.value for t in SiteType)

@@ -19,6 +19,7 @@ from vigil.disrupt.cases import COLUMNS, Case, case_from_row, case_to_row
 from vigil.disrupt.clocks import Event, parse_time
 from vigil.disrupt.markings import clean_marking
 from vigil.errors import InvalidRecord
+from vigil.model import QuarantineReason
 
 UNRELIABLE = ("bounced", "auto-reply")
 
@@ -192,15 +193,15 @@ def read_cases(path: Path, *, owner_org: str, marking: str) -> CaseImport:
         where = f"{path}: line {line}"
         unknown = set(record) - known
         if unknown:
-            errors.append(InvalidRecord(f"{where}: unknown field(s) {', '.join(sorted(unknown))}", code="bad_field"))
+            errors.append(InvalidRecord(f"{where}: unknown field(s) {', '.join(sorted(unknown))}", code=QuarantineReason.BAD_FIELD))
             continue
         url = str(record.get("url") or "").strip()
         if not url.startswith(("http://", "https://")):
-            errors.append(InvalidRecord(f"{where}: url {url!r} is not an http(s) URL", code="bad_url"))
+            errors.append(InvalidRecord(f"{where}: url {url!r} is not an http(s) URL", code=QuarantineReason.BAD_URL))
             continue
         mark = clean_marking(str(record.get("marking") or marking))
         if mark is None:
-            errors.append(InvalidRecord(f"{where}: marking {record.get('marking')!r} is not a TLP marking", code="bad_marking"))
+            errors.append(InvalidRecord(f"{where}: marking {record.get('marking')!r} is not a TLP marking", code=QuarantineReason.BAD_MARKING))
             continue
         try:
             times = {k: parse_time(str(record[k])) for k in ("detected_at", "assessed_at") if record.get(k)}
@@ -210,7 +211,7 @@ def read_cases(path: Path, *, owner_org: str, marking: str) -> CaseImport:
                           source=str(record.get("source") or f"{Path(path).name}:{line}"))  # fmt: skip
             case = case_from_row(values)
         except (ValueError, TypeError) as exc:
-            errors.append(InvalidRecord(f"{where}: {exc}", code="bad_value"))
+            errors.append(InvalidRecord(f"{where}: {exc}", code=QuarantineReason.BAD_VALUE))
             continue
         cases.append(case)
         for stage, key in (("detected", "detected_at"), ("assessed", "assessed_at")):
@@ -227,9 +228,9 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | InvalidRecord]]:
             try:
                 value = json.loads(text)
             except ValueError as exc:
-                yield line, InvalidRecord(f"{path}: line {line}: not JSON: {exc}", code="bad_json")
+                yield line, InvalidRecord(f"{path}: line {line}: not JSON: {exc}", code=QuarantineReason.BAD_JSON)
                 continue
             if not isinstance(value, dict):
-                yield line, InvalidRecord(f"{path}: line {line}: not a JSON object", code="bad_json")
+                yield line, InvalidRecord(f"{path}: line {line}: not a JSON object", code=QuarantineReason.BAD_JSON)
                 continue
             yield line, value

@@ -23,12 +23,13 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from vigil.disrupt.cases import Case
 from vigil.errors import InvalidRecord
+from vigil.model import QuarantineReason
 
 STAGES: tuple[str, ...] = ("detected", "assessed", "notice_sent", "acknowledged", "online", "offline", "resolved",
                            "reappeared")  # fmt: skip
@@ -159,7 +160,7 @@ def read_rechecks(path: Path) -> Iterator[Event | InvalidRecord]:
         reader = csv.DictReader(handle)
         missing = {"url", "checked_at", "status"} - set(reader.fieldnames or [])
         if missing:
-            yield InvalidRecord(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}", code="bad_header")
+            yield InvalidRecord(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}", code=QuarantineReason.BAD_HEADER)
             return
         for line, row in enumerate(reader, start=2):
             status = (row.get("status") or "").strip().lower()
@@ -167,10 +168,10 @@ def read_rechecks(path: Path) -> Iterator[Event | InvalidRecord]:
             try:
                 at = parse_time(row.get("checked_at") or "")
             except ValueError:
-                yield InvalidRecord(f"{path}: line {line}: checked_at {row.get('checked_at')!r} is not a time", code="bad_time")
+                yield InvalidRecord(f"{path}: line {line}: checked_at {row.get('checked_at')!r} is not a time", code=QuarantineReason.BAD_TIME)
                 continue
             if status not in ("online", "offline"):
-                yield InvalidRecord(f"{path}: line {line}: status {row.get('status')!r} is not online or offline", code="bad_status")
+                yield InvalidRecord(f"{path}: line {line}: status {row.get('status')!r} is not online or offline", code=QuarantineReason.BAD_STATUS)
                 continue
             yield Event((row.get("url") or "").strip(), status, at, f"recheck:{(row.get('analyst') or 'analyst').strip()}")
 
@@ -181,17 +182,17 @@ def read_events(path: Path) -> Iterator[Event | InvalidRecord]:
         reader = csv.DictReader(handle)
         missing = {"url", "stage", "at"} - set(reader.fieldnames or [])
         if missing:
-            yield InvalidRecord(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}", code="bad_header")
+            yield InvalidRecord(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}", code=QuarantineReason.BAD_HEADER)
             return
         for line, row in enumerate(reader, start=2):
             stage = (row.get("stage") or "").strip()
             if stage not in STAGES:
-                yield InvalidRecord(f"{path}: line {line}: stage {stage!r} is not one of {', '.join(STAGES)}", code="bad_stage")
+                yield InvalidRecord(f"{path}: line {line}: stage {stage!r} is not one of {', '.join(STAGES)}", code=QuarantineReason.BAD_STAGE)
                 continue
             try:
                 at = parse_time(row.get("at") or "")
             except ValueError:
-                yield InvalidRecord(f"{path}: line {line}: at {row.get('at')!r} is not a time", code="bad_time")
+                yield InvalidRecord(f"{path}: line {line}: at {row.get('at')!r} is not a time", code=QuarantineReason.BAD_TIME)
                 continue
             yield Event((row.get("url") or "").strip(), stage, at, (row.get("source") or "import").strip(),
                         (row.get("recipient") or "").strip() or None, (row.get("detail") or "").strip() or None)  # fmt: skip

@@ -29,6 +29,7 @@ from vigil.disrupt.cases import Case
 from vigil.disrupt.clocks import TakedownRecord
 from vigil.disrupt.markings import Audience, may_see, strictest
 from vigil.errors import ConfigError, InvalidRecord
+from vigil.model import QuarantineReason
 
 FEEDS: tuple[str, ...] = ("url-list", "domain-alerts", "tld-hopping", "payment-alerts", "crypto-alerts")
 VERSION = "1"
@@ -262,21 +263,21 @@ def read_outcomes(path: Path, *, partner: str) -> tuple[list[tuple[str, str, str
         reader = csv.DictReader(handle)
         missing = {"item", "outcome", "at"} - set(reader.fieldnames or [])
         if missing:
-            return [], [InvalidRecord(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}", code="bad_header")]
+            return [], [InvalidRecord(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}", code=QuarantineReason.BAD_HEADER)]
         for line, row in enumerate(reader, start=2):
             outcome = (row.get("outcome") or "").strip().lower().replace("_", " ")
             if outcome not in OUTCOMES:
                 errors.append(InvalidRecord(f"{path}: line {line}: outcome {row.get('outcome')!r} is not one of "
-                                            f"{', '.join(OUTCOMES)}", code="bad_outcome"))  # fmt: skip
+                                            f"{', '.join(OUTCOMES)}", code=QuarantineReason.BAD_OUTCOME))  # fmt: skip
                 continue
             try:
                 at = parse_time(row.get("at") or "")
             except ValueError:
-                errors.append(InvalidRecord(f"{path}: line {line}: at {row.get('at')!r} is not a time", code="bad_time"))
+                errors.append(InvalidRecord(f"{path}: line {line}: at {row.get('at')!r} is not a time", code=QuarantineReason.BAD_TIME))
                 continue
             item = (row.get("item") or "").strip()
             if not item:
-                errors.append(InvalidRecord(f"{path}: line {line}: item is empty", code="bad_item"))
+                errors.append(InvalidRecord(f"{path}: line {line}: item is empty", code=QuarantineReason.BAD_ITEM))
                 continue
             rows.append((partner, item, outcome, at, str(path), line))
     return rows, errors

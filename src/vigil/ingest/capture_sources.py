@@ -17,8 +17,15 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from vigil.errors import InputError, InvalidRecord
-from vigil.ingest.media import SNIFF, kind_by_content_type, kind_by_magic, kind_by_name, markup_problem
+from vigil.ingest.media import (
+    SNIFF,
+    kind_by_content_type,
+    kind_by_magic,
+    kind_by_name,
+    markup_problem,
+)
 from vigil.ingest.readers import open_records
+from vigil.model import QuarantineReason
 
 MANIFESTS = ("manifest.csv", "manifest.jsonl", "manifest.csv.gz", "manifest.jsonl.gz")
 DEFAULT_MAX_PAGE = 5_000_000
@@ -36,7 +43,7 @@ class CaptureItem:
 def _bounded(handle: IO[bytes], limit: int, what: str) -> bytes:
     data = handle.read(limit + 1)
     if len(data) > limit:
-        raise InvalidRecord(f"{what} is larger than the {limit:,}-byte page limit", code="page_too_large")
+        raise InvalidRecord(f"{what} is larger than the {limit:,}-byte page limit", code=QuarantineReason.PAGE_TOO_LARGE)
     return data
 
 
@@ -53,9 +60,9 @@ def _page(handle: IO[bytes], limit: int, what: str) -> tuple[bytes | None, str |
     body = head + _bounded(handle, limit - len(head), what) if len(head) == SNIFF else head
     problem = markup_problem(body[:4096])
     if problem and problem.startswith("binary"):
-        raise InvalidRecord(f"{what} is not a page: {problem}", code="not_html")
+        raise InvalidRecord(f"{what} is not a page: {problem}", code=QuarantineReason.NOT_HTML)
     if problem:
-        raise InvalidRecord(f"{what} is not a page: {problem}", code="not_markup")
+        raise InvalidRecord(f"{what} is not a page: {problem}", code=QuarantineReason.NOT_MARKUP)
     return body, None
 
 
@@ -74,7 +81,7 @@ def _manifest_items(records: Iterator[Any], open_member: Any, limit: int) -> Ite
         fields = raw.fields
         name = str(fields.get("file") or "").strip()
         if not name:
-            yield CaptureItem(raw.line, fields, problem=InvalidRecord("no file named", code="missing_file"))
+            yield CaptureItem(raw.line, fields, problem=InvalidRecord("no file named", code=QuarantineReason.MISSING_FILE))
             continue
         media = kind_by_name(name)
         if media:
@@ -87,7 +94,7 @@ def _manifest_items(records: Iterator[Any], open_member: Any, limit: int) -> Ite
             yield CaptureItem(raw.line, fields, problem=exc)
             continue
         except (OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-            problem = InvalidRecord(f"cannot read file {name!r}: {exc}", code="missing_file")
+            problem = InvalidRecord(f"cannot read file {name!r}: {exc}", code=QuarantineReason.MISSING_FILE)
             yield CaptureItem(raw.line, fields, problem=problem)
             continue
         yield CaptureItem(raw.line, fields, html=html, media=media)
@@ -97,7 +104,7 @@ def _inside(base: PurePosixPath, name: str) -> PurePosixPath:
     """A manifest's file name, refused if it climbs out of its folder."""
     target = PurePosixPath(name.replace("\\", "/"))
     if target.is_absolute() or ".." in target.parts:
-        raise InvalidRecord(f"file {name!r} points outside the capture folder", code="missing_file")
+        raise InvalidRecord(f"file {name!r} points outside the capture folder", code=QuarantineReason.MISSING_FILE)
     return base / target
 
 
@@ -243,8 +250,8 @@ def warc_items(path: Path, limit: int = DEFAULT_MAX_PAGE) -> Iterator[CaptureIte
                 yield CaptureItem(number, fields, html=html, media=media)
         except Exception as exc:  # warcio raises several types for a corrupt archive
             reason = f"the WARC ends early or is corrupt after record {number}: {type(exc).__name__}: {exc}"
-            yield CaptureItem(number + 1, {}, problem=InvalidRecord(reason, code="truncated_file"))
+            yield CaptureItem(number + 1, {}, problem=InvalidRecord(reason, code=QuarantineReason.TRUNCATED_FILE))
             return
         if truncated:
             reason = f"the WARC ends early: the compressed data after record {number} is cut short"
-            yield CaptureItem(number + 1, {}, problem=InvalidRecord(reason, code="truncated_file"))
+            yield CaptureItem(number + 1, {}, problem=InvalidRecord(reason, code=QuarantineReason.TRUNCATED_FILE))

@@ -42,6 +42,7 @@ from vigil.ingest.checkpoint import (
 from vigil.ingest.media import strip_embedded_media
 from vigil.ingest.readers import excerpt
 from vigil.ingest.validate import parse_timestamp
+from vigil.model import QuarantineReason
 from vigil.store import Store, utcnow
 
 _CAPTURE_SCHEMA = pa.schema(
@@ -155,7 +156,7 @@ class CaptureIngest:
                     batch = _Batch()
         except InputError as exc:
             result.status, result.error = "error", str(exc)
-            batch.quarantine.append((1, "bad_file", str(exc), ""))
+            batch.quarantine.append((1, QuarantineReason.BAD_FILE.value, str(exc), ""))
         self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)
         self.progress(batch.records)
         return result
@@ -186,15 +187,15 @@ class CaptureIngest:
         fields = item.fields
         raw_url = _text(fields.get("url"))
         if not raw_url:
-            raise InvalidRecord("no URL", code="missing_url")
+            raise InvalidRecord("no URL", code=QuarantineReason.MISSING_URL)
         canonical = canonicalize_url(raw_url)
         when = _text(fields.get("captured_at"))
         if not when:
-            raise InvalidRecord("no captured_at date", code="missing_captured_at")
+            raise InvalidRecord("no captured_at date", code=QuarantineReason.MISSING_CAPTURED_AT)
         try:
             captured_at = parse_timestamp(when)
         except InvalidRecord as exc:
-            raise InvalidRecord(exc.reason.replace("reported_at", "captured_at"), code="bad_date") from None
+            raise InvalidRecord(exc.reason.replace("reported_at", "captured_at"), code=QuarantineReason.BAD_DATE) from None
         source = _text(fields.get("source")) or self.default_source
         capture_id = _text(fields.get("capture_id")) or "h:" + _key(raw_url, when, hashlib.sha256(item.html or b"").hexdigest())
         return [

@@ -35,7 +35,7 @@ from vigil.ingest.checkpoint import FileSummary, IngestSummary, file_sha256
 from vigil.ingest.readers import excerpt, open_records
 from vigil.ingest.reports import _REPORT_SCHEMA, expand_inputs
 from vigil.ingest.validate import parse_report
-from vigil.model import Report
+from vigil.model import QuarantineReason, Report
 from vigil.store import utcnow
 
 _INPUTS = pa.schema([("file_index", pa.int32()), ("kind", pa.string()), ("path", pa.string()), ("sha", pa.string())])
@@ -79,7 +79,7 @@ def _file_rows(index: int, path: str, kind: str, parse: Callable[[dict[str, Any]
             yield {"file_index": index, "row_kind": "quarantine", "q_line": record.line,
                    "q_code": problem.code, "q_reason": problem.reason, "q_excerpt": excerpt(record.raw)}  # fmt: skip
     except InputError as exc:
-        yield {"file_index": index, "row_kind": "quarantine", "q_line": 1, "q_code": "bad_file",
+        yield {"file_index": index, "row_kind": "quarantine", "q_line": 1, "q_code": QuarantineReason.BAD_FILE.value,
                "q_reason": str(exc), "q_excerpt": "", "error": str(exc)}  # fmt: skip
     finally:
         source.close()
@@ -128,7 +128,7 @@ class ParseCaptureInputs:
                     taker._take(item, got)
             except InputError as exc:
                 error = str(exc)
-                got.quarantine.append((1, "bad_file", str(exc), ""))
+                got.quarantine.append((1, QuarantineReason.BAD_FILE.value, str(exc), ""))
             for sha, (blob, size, stripped) in got.pages.items():
                 out.append({"file_index": index, "row_kind": "page", "page_sha256": sha, "html_zlib": blob,
                             "size_bytes": size, "media_stripped": stripped})  # fmt: skip
@@ -206,7 +206,7 @@ def _file_counts(engine: Any, kind: str, new_table: str) -> list[dict[str, Any]]
     """Per input file: records read, quarantined, stored (rows of ``new_table``) and duplicates."""
     counts: list[dict[str, Any]] = engine.rows("file counts", f"""
         SELECT p.file_index,
-               count(*) FILTER (WHERE row_kind = '{kind}' OR (row_kind = 'quarantine' AND q_code <> 'bad_file')) AS rows_read,
+               count(*) FILTER (WHERE row_kind = '{kind}' OR (row_kind = 'quarantine' AND q_code <> '{QuarantineReason.BAD_FILE.value}')) AS rows_read,
                count(*) FILTER (WHERE row_kind = 'quarantine') AS quarantined,
                count(*) FILTER (WHERE row_kind = '{kind}') - coalesce(max(n.stored), 0) AS duplicates,
                coalesce(max(n.stored), 0) AS stored, max(p.error) AS error

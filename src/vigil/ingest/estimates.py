@@ -20,6 +20,7 @@ import pyarrow as pa
 from vigil.errors import InvalidRecord
 from vigil.ingest.checkpoint import IngestSummary
 from vigil.ingest.rows import DEFAULT_BATCH, RowIngest, RowSpec
+from vigil.model import QuarantineReason
 from vigil.store import Store
 
 MAX_TEXT_CHARS = 500
@@ -32,9 +33,9 @@ def field_text(fields: dict[str, Any], name: str, *, limit: int = MAX_TEXT_CHARS
     value = fields.get(name)
     text = "" if value is None or isinstance(value, (dict, list)) else _SPACE.sub(" ", str(value)).strip()
     if not text:
-        raise InvalidRecord(f"the {name} field is missing or empty", code="missing_field")
+        raise InvalidRecord(f"the {name} field is missing or empty", code=QuarantineReason.MISSING_FIELD)
     if len(text) > limit:
-        raise InvalidRecord(f"the {name} field has {len(text)} characters (at most {limit})", code="field_too_long")
+        raise InvalidRecord(f"the {name} field has {len(text)} characters (at most {limit})", code=QuarantineReason.FIELD_TOO_LONG)
     return text
 
 
@@ -43,21 +44,21 @@ def field_number(fields: dict[str, Any], name: str) -> tuple[float, bool]:
     value = fields.get(name)
     percent = False
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        raise InvalidRecord(f"the {name} field is missing or not a number", code="bad_value")
+        raise InvalidRecord(f"the {name} field is missing or not a number", code=QuarantineReason.BAD_VALUE)
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("%"):
             percent, text = True, text[:-1].strip()
         if not text:
-            raise InvalidRecord(f"the {name} field is missing or empty", code="missing_field")
+            raise InvalidRecord(f"the {name} field is missing or empty", code=QuarantineReason.MISSING_FIELD)
         try:
             number = float(text)
         except ValueError:
-            raise InvalidRecord(f"{name} {value[:40]!r} is not a number", code="bad_value") from None
+            raise InvalidRecord(f"{name} {value[:40]!r} is not a number", code=QuarantineReason.BAD_VALUE) from None
     else:
         number = float(value)
     if not math.isfinite(number):
-        raise InvalidRecord(f"{name} must be a finite number", code="bad_value")
+        raise InvalidRecord(f"{name} must be a finite number", code=QuarantineReason.BAD_VALUE)
     return number, percent
 
 
@@ -77,13 +78,13 @@ def parse_estimate(fields: dict[str, Any]) -> tuple[str, str, float, str]:
     if unit in _PERCENT_UNITS or (percent and not unit):
         unit = "percent"
     if not unit:
-        raise InvalidRecord("the unit field is missing or empty (e.g. percent)", code="missing_field")
+        raise InvalidRecord("the unit field is missing or empty (e.g. percent)", code=QuarantineReason.MISSING_FIELD)
     if len(unit) > 40:
-        raise InvalidRecord("the unit field is longer than 40 characters", code="field_too_long")
+        raise InvalidRecord("the unit field is longer than 40 characters", code=QuarantineReason.FIELD_TOO_LONG)
     if percent and unit != "percent":
-        raise InvalidRecord(f"value is written as a percentage but the unit is {unit!r}", code="bad_unit")
+        raise InvalidRecord(f"value is written as a percentage but the unit is {unit!r}", code=QuarantineReason.BAD_UNIT)
     if unit == "percent" and not 0 <= value <= 100:
-        raise InvalidRecord(f"a percentage must be between 0 and 100, not {value:g}", code="bad_value")
+        raise InvalidRecord(f"a percentage must be between 0 and 100, not {value:g}", code=QuarantineReason.BAD_VALUE)
     return question, respondent, value, unit
 
 

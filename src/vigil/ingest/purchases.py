@@ -33,6 +33,7 @@ from vigil.errors import InvalidRecord
 from vigil.ingest.checkpoint import IngestSummary
 from vigil.ingest.rows import RowIngest, RowSpec
 from vigil.ingest.validate import MAX_URL_CHARS, parse_payment_types, parse_timestamp
+from vigil.model import QuarantineReason
 from vigil.store import Store
 
 __all__ = ["PURCHASE_FIELDS", "Purchase", "PurchaseIngest", "parse_purchase"]
@@ -94,7 +95,7 @@ def _merchant_account(text: str) -> str:
     """The account as page identifiers hold it (after the scope): no spaces, upper-cased."""
     account = "".join(text.split())
     if not any(c.isalnum() for c in account) or not account.strip("0"):
-        raise InvalidRecord(f"merchant_account {text[:40]!r} is not an account ID", code="bad_merchant_account")
+        raise InvalidRecord(f"merchant_account {text[:40]!r} is not an account ID", code=QuarantineReason.BAD_MERCHANT_ACCOUNT)
     return account.lower() if "@" in account else account.upper()
 
 
@@ -104,9 +105,9 @@ def _amount(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise InvalidRecord(f"amount {text[:40]!r} is not a number (e.g. 29.95)", code="bad_amount") from None
+        raise InvalidRecord(f"amount {text[:40]!r} is not a number (e.g. 29.95)", code=QuarantineReason.BAD_AMOUNT) from None
     if not math.isfinite(value) or value < 0:
-        raise InvalidRecord(f"amount {text[:40]!r} is not a finite number of at least 0", code="bad_amount")
+        raise InvalidRecord(f"amount {text[:40]!r} is not a finite number of at least 0", code=QuarantineReason.BAD_AMOUNT)
     return value
 
 
@@ -119,42 +120,42 @@ def parse_purchase(fields: dict[str, Any]) -> Purchase:
     purchase_id, when, raw_url, payment_text, processor_text, account_text, amount_text, currency, outcome = texts
     if _JUNK.search("".join(texts)):
         name = next(n for n, text in zip(PURCHASE_FIELDS, texts) if _JUNK.search(text))
-        raise InvalidRecord(f"binary data (control bytes or invalid UTF-8) in field {name!r}", code="binary_junk")
+        raise InvalidRecord(f"binary data (control bytes or invalid UTF-8) in field {name!r}", code=QuarantineReason.BINARY_JUNK)
     if not purchase_id:
-        raise InvalidRecord("no purchase_id", code="missing_purchase_id")
+        raise InvalidRecord("no purchase_id", code=QuarantineReason.MISSING_PURCHASE_ID)
     for name, text in zip(PURCHASE_FIELDS, texts):
         if name != "url" and len(text) > MAX_TEXT_CHARS:
-            raise InvalidRecord(f"{name} of {len(text):,} characters is longer than {MAX_TEXT_CHARS}", code="field_too_long")
+            raise InvalidRecord(f"{name} of {len(text):,} characters is longer than {MAX_TEXT_CHARS}", code=QuarantineReason.FIELD_TOO_LONG)
     if not raw_url:
-        raise InvalidRecord("no URL", code="missing_url")
+        raise InvalidRecord("no URL", code=QuarantineReason.MISSING_URL)
     if len(raw_url) > MAX_URL_CHARS:
         raise InvalidRecord(
-            f"URL of {len(raw_url):,} characters is longer than the {MAX_URL_CHARS:,}-character limit", code="url_too_long"
+            f"URL of {len(raw_url):,} characters is longer than the {MAX_URL_CHARS:,}-character limit", code=QuarantineReason.URL_TOO_LONG
         )
     canonical = canonicalize_url(raw_url)  # raises InvalidURL (code bad_url)
     if not when:
-        raise InvalidRecord("no purchased_at date", code="missing_purchased_at")
+        raise InvalidRecord("no purchased_at date", code=QuarantineReason.MISSING_PURCHASED_AT)
     try:
         purchased_at = parse_timestamp(when)
     except InvalidRecord:
         raise InvalidRecord(
-            f"purchased_at {when[:40]!r} is not an ISO 8601 date or date-time (e.g. 2012-10-03T08:00:00Z)", code="bad_date"
+            f"purchased_at {when[:40]!r} is not an ISO 8601 date or date-time (e.g. 2012-10-03T08:00:00Z)", code=QuarantineReason.BAD_DATE
         ) from None
     if not payment_text:
-        raise InvalidRecord("no payment_type (use 'unknown' when the team could not tell)", code="missing_payment_type")
+        raise InvalidRecord("no payment_type (use 'unknown' when the team could not tell)", code=QuarantineReason.MISSING_PAYMENT_TYPE)
     types = parse_payment_types(payment_text)  # raises unknown_payment_type
     if len(types) != 1:
-        raise InvalidRecord(f"one payment_type per purchase, not {payment_text[:40]!r}", code="unknown_payment_type")
+        raise InvalidRecord(f"one payment_type per purchase, not {payment_text[:40]!r}", code=QuarantineReason.UNKNOWN_PAYMENT_TYPE)
     account = _merchant_account(account_text) if account_text else None
     if account and not processor_text:
         raise InvalidRecord(
             "merchant_account without a processor (an account is only meaningful at its processor)",
-            code="missing_processor",
+            code=QuarantineReason.MISSING_PROCESSOR,
         )
     amount = _amount(amount_text)
     currency = currency.upper()
     if currency and not _CURRENCY.fullmatch(currency):
-        raise InvalidRecord(f"currency {currency[:40]!r} is not a three-letter ISO 4217 code", code="bad_currency")
+        raise InvalidRecord(f"currency {currency[:40]!r} is not a three-letter ISO 4217 code", code=QuarantineReason.BAD_CURRENCY)
     return Purchase(
         purchase_key(purchase_id), purchase_id, purchased_at, raw_url, canonical.url, canonical.host, types[0],
         processor_text or None, account, amount, currency or None, outcome.lower() or None,

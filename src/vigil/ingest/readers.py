@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from vigil.errors import InputError, InvalidRecord
+from vigil.model import QuarantineReason
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -111,13 +112,13 @@ def iter_csv(raw: IO[bytes], path: Path, *, delimiter: str = ",", required: Sequ
             return
         except csv.Error as exc:
             end = reader.line_num
-            yield RawRecord(start, None, InvalidRecord(f"unreadable CSV: {exc}", code="bad_row"), "")
+            yield RawRecord(start, None, InvalidRecord(f"unreadable CSV: {exc}", code=QuarantineReason.BAD_ROW), "")
             continue
         end = reader.line_num
         if not row or row == [""]:
             continue
         if len(row) > len(header):
-            problem = InvalidRecord(f"row has {len(row)} fields but the header has {len(header)}", code="bad_row")
+            problem = InvalidRecord(f"row has {len(row)} fields but the header has {len(header)}", code=QuarantineReason.BAD_ROW)
             yield RawRecord(start, None, problem, delimiter.join(row))
             continue
         yield RawRecord(start, dict(zip(header, row)), None, delimiter.join(row))
@@ -132,10 +133,10 @@ def iter_jsonl(raw: IO[bytes], path: Path) -> Iterator[RawRecord]:
         try:
             value = json.loads(line)
         except ValueError as exc:
-            yield RawRecord(number, None, InvalidRecord(f"not valid JSON: {exc}", code="bad_json"), text)
+            yield RawRecord(number, None, InvalidRecord(f"not valid JSON: {exc}", code=QuarantineReason.BAD_JSON), text)
             continue
         if not isinstance(value, dict):
-            problem = InvalidRecord(f"a JSON {type(value).__name__} where an object was expected", code="bad_json")
+            problem = InvalidRecord(f"a JSON {type(value).__name__} where an object was expected", code=QuarantineReason.BAD_JSON)
             yield RawRecord(number, None, problem, text)
             continue
         yield RawRecord(number, {str(k).strip().lower(): v for k, v in value.items()}, None, text)
@@ -190,4 +191,4 @@ def _guard(records: Iterator[RawRecord], path: Path) -> Iterator[RawRecord]:
             yield record
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         reason = f"the file ends early or is corrupt after line {last}: {exc or 'unexpected end of data'}"
-        yield RawRecord(last + 1, None, InvalidRecord(reason, code="truncated_file"), "")
+        yield RawRecord(last + 1, None, InvalidRecord(reason, code=QuarantineReason.TRUNCATED_FILE), "")

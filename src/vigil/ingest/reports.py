@@ -29,7 +29,7 @@ from vigil.ingest.checkpoint import (
 )
 from vigil.ingest.readers import excerpt, open_records
 from vigil.ingest.validate import parse_report
-from vigil.model import Report
+from vigil.model import QuarantineReason, Report
 from vigil.store import Store, utcnow
 
 DEFAULT_BATCH = 50_000
@@ -154,7 +154,7 @@ class ReportIngest:
                     reported = position
         except InputError as exc:
             result.status, result.error = "error", str(exc)
-            batch.quarantine.append((1, "bad_file", str(exc), ""))
+            batch.quarantine.append((1, QuarantineReason.BAD_FILE.value, str(exc), ""))
         finally:
             source.close()
         self._submit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)

@@ -28,6 +28,7 @@ from vigil.ingest.checkpoint import (
 )
 from vigil.ingest.readers import RawRecord, RecordSource, excerpt, open_records
 from vigil.ingest.reports import expand_inputs
+from vigil.model import QuarantineReason
 from vigil.store import Store, utcnow
 
 DEFAULT_BATCH = 50_000
@@ -106,7 +107,7 @@ class RowIngest:
                     rows, quarantine, counts = {}, [], {"records": 0, "in_batch_duplicates": 0}
         except InputError as exc:
             result.status, result.error = "error", str(exc)
-            quarantine.append((1, "bad_file", str(exc), ""))
+            quarantine.append((1, QuarantineReason.BAD_FILE.value, str(exc), ""))
         finally:
             source.close()
         self._commit(rows, quarantine, counts, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)

@@ -24,6 +24,7 @@ from vigil.errors import InvalidRecord, PeriodError
 from vigil.ingest.checkpoint import IngestSummary
 from vigil.ingest.estimates import field_number, field_text
 from vigil.ingest.rows import DEFAULT_BATCH, RowIngest, RowSpec
+from vigil.model import QuarantineReason
 from vigil.periods import Period
 from vigil.store import Store
 
@@ -37,9 +38,9 @@ def parse_period(text: str) -> Period:
     try:
         period = Period.parse(text)
     except PeriodError as exc:
-        raise InvalidRecord(str(exc), code="bad_period") from None
+        raise InvalidRecord(str(exc), code=QuarantineReason.BAD_PERIOD) from None
     if period.kind == "range":
-        raise InvalidRecord(f"period {text!r}: use a month (2012-10), quarter (2012Q4) or year (2012)", code="bad_period")
+        raise InvalidRecord(f"period {text!r}: use a month (2012-10), quarter (2012Q4) or year (2012)", code=QuarantineReason.BAD_PERIOD)
     return period
 
 
@@ -48,11 +49,11 @@ def parse_search_volume(fields: dict[str, Any]) -> tuple[str, date, str, str, fl
     period = parse_period(field_text(fields, "period", limit=40))
     country = field_text(fields, "country", limit=40).upper()
     if not _COUNTRY.fullmatch(country):
-        raise InvalidRecord(f"country {country[:40]!r} is not an ISO 3166-1 alpha-2 code (e.g. BR)", code="bad_country")
+        raise InvalidRecord(f"country {country[:40]!r} is not an ISO 3166-1 alpha-2 code (e.g. BR)", code=QuarantineReason.BAD_COUNTRY)
     term = field_text(fields, "term", limit=MAX_TERM_CHARS)
     volume, percent = field_number(fields, "volume")
     if percent or volume < 0:
-        raise InvalidRecord("volume must be a number of at least 0", code="bad_value")
+        raise InvalidRecord("volume must be a number of at least 0", code=QuarantineReason.BAD_VALUE)
     return period.label, period.start, country, term, volume
 
 

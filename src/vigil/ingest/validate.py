@@ -4,10 +4,10 @@ Every problem raises :class:`InvalidRecord` with a stable ``code`` (for scripts)
 reason a person understands; the caller quarantines the record and goes on. Each record
 gets one reason: checks run in a fixed order and the first failure wins.
 
-Quarantine codes: binary_junk, missing_source, missing_url, url_too_long, bad_url,
-missing_reported_at, bad_date, bad_ip, bad_commercial, bad_actioned, unknown_site_type,
-unknown_channel, unknown_payment_type, field_too_long (plus bad_row, bad_json and truncated_file from
-the readers).
+Quarantine codes (members of :class:`vigil.model.QuarantineReason`): binary_junk,
+missing_source, missing_url, url_too_long, bad_url, missing_reported_at, bad_date, bad_ip,
+bad_commercial, bad_actioned, unknown_site_type, unknown_channel, unknown_payment_type, field_too_long (plus
+bad_row, bad_json and truncated_file from the readers).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidRecord
-from vigil.model import CHANNELS, PAYMENT_TYPES, SITE_TYPES, Report
+from vigil.model import CHANNELS, PAYMENT_TYPES, SITE_TYPES, QuarantineReason, Report
 
 MAX_URL_CHARS = 8192
 MAX_FIELD_CHARS = 65536
@@ -58,7 +58,7 @@ def parse_timestamp(value: str) -> datetime:
     except ValueError:
         raise InvalidRecord(
             f"reported_at {value[:40]!r} is not an ISO 8601 date or date-time (e.g. 2012-10-03T08:00:00Z)",
-            code="bad_date",
+            code=QuarantineReason.BAD_DATE,
         ) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
@@ -76,7 +76,7 @@ def parse_ip(value: str) -> str:
     try:
         return str(ipaddress.ip_address(value.strip("[]")))
     except ValueError:
-        raise InvalidRecord(f"ip {value[:60]!r} is not an IPv4 or IPv6 address", code="bad_ip") from None
+        raise InvalidRecord(f"ip {value[:60]!r} is not an IPv4 or IPv6 address", code=QuarantineReason.BAD_IP) from None
 
 
 def parse_flag(value: Any, name: str = "commercial") -> bool | None:
@@ -90,7 +90,7 @@ def parse_flag(value: Any, name: str = "commercial") -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise InvalidRecord(f"{name} {text[:40]!r} is not one of true/false/yes/no/1/0", code=f"bad_{name}")
+    raise InvalidRecord(f"{name} {text[:40]!r} is not one of true/false/yes/no/1/0", code=QuarantineReason(f"bad_{name}"))
 
 
 @lru_cache(maxsize=1024)
@@ -100,7 +100,7 @@ def parse_site_type(value: str) -> str | None:
     site_type = _vocabulary(value)
     if site_type not in SITE_TYPES:
         raise InvalidRecord(
-            f"unknown site type {value[:40]!r} (expected one of {', '.join(SITE_TYPES)})", code="unknown_site_type"
+            f"unknown site type {value[:40]!r} (expected one of {', '.join(SITE_TYPES)})", code=QuarantineReason.UNKNOWN_SITE_TYPE
         )
     return site_type
 
@@ -112,7 +112,7 @@ def parse_channel(value: str) -> str | None:
     channel = _vocabulary(value)
     if channel not in CHANNELS:
         raise InvalidRecord(
-            f"unknown channel {value[:40]!r} (expected one of {', '.join(CHANNELS)})", code="unknown_channel"
+            f"unknown channel {value[:40]!r} (expected one of {', '.join(CHANNELS)})", code=QuarantineReason.UNKNOWN_CHANNEL
         )
     return channel
 
@@ -135,7 +135,7 @@ def _payment_types(items: tuple[str, ...]) -> tuple[str, ...]:
         if payment not in PAYMENT_TYPES:
             raise InvalidRecord(
                 f"unknown payment type {text[:40]!r} (expected one of {', '.join(PAYMENT_TYPES)})",
-                code="unknown_payment_type",
+                code=QuarantineReason.UNKNOWN_PAYMENT_TYPE,
             )
         found.add(payment)
     return tuple(sorted(found))
@@ -153,21 +153,21 @@ def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -
     ]
     if _JUNK.search("".join(texts)):
         name = next(n for n, text in zip(_FIELDS, texts) if _JUNK.search(text))
-        raise InvalidRecord(f"binary data (control bytes or invalid UTF-8) in field {name!r}", code="binary_junk")
+        raise InvalidRecord(f"binary data (control bytes or invalid UTF-8) in field {name!r}", code=QuarantineReason.BINARY_JUNK)
     source = source or (default_source or "")
     if not source:
-        raise InvalidRecord("no source (hotline or partner code); give one per row or with --source", code="missing_source")
+        raise InvalidRecord("no source (hotline or partner code); give one per row or with --source", code=QuarantineReason.MISSING_SOURCE)
     if len(source) > MAX_SOURCE_CHARS:
-        raise InvalidRecord(f"source of {len(source)} characters is longer than {MAX_SOURCE_CHARS}", code="field_too_long")
+        raise InvalidRecord(f"source of {len(source)} characters is longer than {MAX_SOURCE_CHARS}", code=QuarantineReason.FIELD_TOO_LONG)
     if not raw_url:
-        raise InvalidRecord("no URL", code="missing_url")
+        raise InvalidRecord("no URL", code=QuarantineReason.MISSING_URL)
     if len(raw_url) > MAX_URL_CHARS:
         raise InvalidRecord(
-            f"URL of {len(raw_url):,} characters is longer than the {MAX_URL_CHARS:,}-character limit", code="url_too_long"
+            f"URL of {len(raw_url):,} characters is longer than the {MAX_URL_CHARS:,}-character limit", code=QuarantineReason.URL_TOO_LONG
         )
     canonical = _canonical(raw_url)
     if not when:
-        raise InvalidRecord("no reported_at date", code="missing_reported_at")
+        raise InvalidRecord("no reported_at date", code=QuarantineReason.MISSING_REPORTED_AT)
     reported_at = parse_timestamp(when)
     ip = parse_ip(ip_text) if ip_text else None
     commercial = parse_flag(get("commercial"))
@@ -178,7 +178,7 @@ def parse_report(fields: dict[str, Any], *, default_source: str | None = None) -
     payment_types = parse_payment_types(payments) if payments else ()
     for name, text in (("report_id", report_id), ("notes", notes)):
         if len(text) > MAX_FIELD_CHARS:
-            raise InvalidRecord(f"{name} of {len(text):,} characters is too long", code="field_too_long")
+            raise InvalidRecord(f"{name} of {len(text):,} characters is too long", code=QuarantineReason.FIELD_TOO_LONG)
     if not report_id:
         report_id = "h:" + _key(
             reported_at.isoformat(), raw_url, ip or "", str(commercial), site_type or "", ";".join(payment_types),
