@@ -89,6 +89,7 @@ CASES: list[Case] = [
     Case("report", ("--period", "2012Q5", "--out", "{tmp}/r", "--db", "{db}"), "--period", no_output=("{tmp}/r",)),
     Case("report", ("--period", "2012Q4", "--format", "docx", "--out", "{tmp}/r", "--db", "{db}"), "--format", no_output=("{tmp}/r",)),
     Case("report", ("--period", "2012Q4", "--format", "md", "--out", "{file}/r", "--db", "{db}"), _UNDER_FILE),
+    Case("report", ("--period", "2012Q4", "--format", "md", "--rates", "{bad_csv}", "--out", "{tmp}/r", "--db", "{db}"), "bad.csv, line 1", no_output=("{tmp}/r",)),
     Case("report", ("--period", "2012Q4", "--format", "md", "--commentary", "{not_utf8}", "--out", "{tmp}/r", "--db", "{db}"), "UTF-8", no_output=("{tmp}/r",)),
     Case("report", ("--period", "2012Q4", "--format", "md", "--lexicon", "{bad_csv}", "--out", "{tmp}/r", "--db", "{db}"), "header", no_output=("{tmp}/r",)),
     Case("report", ("--period", "2012Q4", "--search-from", "soon", "--out", "{tmp}/r", "--db", "{db}"), "--search-from", no_output=("{tmp}/r",)),
