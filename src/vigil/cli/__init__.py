@@ -7,6 +7,7 @@ its own, imported here so that they register on the one app.
 
 from __future__ import annotations
 
+from vigil.cli import share as _share  # noqa: F401  (registers the sharing commands)
 from vigil.cli.core import app, main
 
 __all__ = ["app", "main"]
