@@ -166,3 +166,105 @@ def list_markings(db: DbOption = Path("vigil.duckdb")) -> None:
     with errors(), open_store(db, read_only=True) as store:
         _duckdb_only()
         out.print_json(json.dumps(source_markings(store), default=str))
+
+
+match_app = typer.Typer(help="Keyed matching for partners: hashed identifier lists, never raw values (docs/sharing.md).",
+                        no_args_is_help=True)  # fmt: skip
+app.add_typer(match_app, name="match")
+PartnerOption = Annotated[str, typer.Option("--partner", help="The partner organisation.")]
+
+
+@match_app.command("create-key")
+def match_create_key(partner: PartnerOption, db: DbOption = Path("vigil.duckdb")) -> None:
+    """Make a key for a partner; the secret is printed once, for the partner's hashing script."""
+    from vigil.share.matching import create_key
+
+    with errors(), open_store(db) as store:
+        _duckdb_only()
+        key_id, secret = create_key(store, partner)
+        out.print(f"key_id: {key_id}\nsecret: {secret}", highlight=False)
+        err.print("give both to the partner over a secure channel; the secret is not shown again")
+
+
+@match_app.command("rotate-key")
+def match_rotate_key(partner: PartnerOption, db: DbOption = Path("vigil.duckdb")) -> None:
+    """Retire the partner's active key and make a new one (files hashed under the old key are refused)."""
+    from vigil.share.matching import rotate_key
+
+    with errors(), open_store(db) as store:
+        _duckdb_only()
+        key_id, secret = rotate_key(store, partner)
+        out.print(f"key_id: {key_id}\nsecret: {secret}", highlight=False)
+
+
+@match_app.command("revoke-key")
+def match_revoke_key(
+    partner: PartnerOption,
+    key_id: Annotated[str | None, typer.Option("--key-id", help="Only this key (default: every key of the partner).")] = None,
+    db: DbOption = Path("vigil.duckdb"),
+) -> None:
+    """Revoke a partner's key(s)."""
+    from vigil.share.matching import revoke_key
+
+    with errors(), open_store(db) as store:
+        _duckdb_only()
+        out.print(f"revoked: {revoke_key(store, partner, key_id)}")
+
+
+@match_app.command("keys")
+def match_keys(partner: Annotated[str | None, typer.Option("--partner", help="Only this partner.")] = None,
+               db: DbOption = Path("vigil.duckdb")) -> None:  # fmt: skip
+    """Partners' keys (never their secrets): created, retired, revoked."""
+    from vigil.share.matching import keys
+
+    with errors(), open_store(db, read_only=True) as store:
+        _duckdb_only()
+        out.print_json(json.dumps(keys(store, partner), default=str))
+
+
+@match_app.command("run")
+def match_run(
+    partner: PartnerOption,
+    file: Annotated[Path, typer.Argument(help="The partner's hash file (tools/vigil_match_hash.py output).")],
+    marking: Annotated[str, typer.Option("--marking", help="The strictest TLP level of evidence the partner may see.")] = "AMBER",
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Most digests one run may hold.")] = 2_000_000,
+    max_runs: Annotated[int, typer.Option("--max-runs", help="Most runs a partner may have in 24 hours.")] = 24,
+    output: OutputOption = None,
+    db: DbOption = Path("vigil.duckdb"),
+) -> None:
+    """Match a partner's hashed identifiers; one JSON line per match with the evidence it may see. Audited."""
+    from vigil.share.markings import parse_marking
+    from vigil.share.matching import run_match
+
+    with errors(), open_store(db) as store:
+        _duckdb_only()
+        result = run_match(store, partner, file, marking=parse_marking(marking), max_rows=max_rows, max_runs=max_runs)
+        if output:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.writelines(json.dumps(match, sort_keys=True) + "\n" for match in result.matches)
+        else:
+            for match in result.matches:
+                sys.stdout.write(json.dumps(match, sort_keys=True) + "\n")
+        err.print(f"run {result.run_id}: {result.rows_read:,} digests, {len(result.matches):,} matched, "
+                  f"{result.quarantined:,} rows of the wrong shape (vigil quarantine)", highlight=False)  # fmt: skip
+
+
+@match_app.command("log")
+def match_log_cmd(
+    verify: Annotated[bool, typer.Option("--verify", help="Check the hash chain; exit 1 naming what was altered.")] = False,
+    db: DbOption = Path("vigil.duckdb"),
+) -> None:
+    """Every match run (done or refused), hash-chained."""
+    from vigil.share.matching import match_log, verify_log
+
+    with errors(), open_store(db, read_only=True) as store:
+        _duckdb_only()
+        if verify:
+            problems = verify_log(store)
+            for problem in problems:
+                err.print(problem, highlight=False)
+            if problems:
+                raise typer.Exit(1)
+            out.print(f"match log intact: {len(match_log(store))} entries")
+        else:
+            out.print_json(json.dumps(match_log(store), default=str))
