@@ -85,6 +85,38 @@ def export_stix(
                   + (f" → {output}" if output else ""), highlight=False)  # fmt: skip
 
 
+@export_app.command("misp")
+def export_misp(
+    period: PeriodOption,
+    marking: MarkingOption,
+    distributor: DistributorOption = None,
+    per: Annotated[str, typer.Option("--per", help="One event per 'period' or per 'distributor'.")] = "period",
+    feed: Annotated[Path | None, typer.Option("--feed", help="Write a MISP feed directory (manifest.json + events).")] = None,
+    org: Annotated[str, typer.Option("--org", help="The creating organisation (Orgc).")] = "Vigil",
+    output: OutputOption = None,
+    db: DbOption = Path("vigil.duckdb"),
+) -> None:
+    """MISP events (PyMISP's model; no server needed), or a feed directory a MISP instance subscribes to."""
+    from vigil.periods import Period
+    from vigil.share.misp import event_json, misp_events, write_feed
+
+    with errors(), open_store(db, read_only=True) as store:
+        _duckdb_only()
+        if per not in ("period", "distributor"):
+            raise ConfigError(f"--per {per!r}: say period or distributor")
+        scope = _scope(period, marking, distributor)
+        events = misp_events(store, scope, per=per, org=org, label=Period.parse(period).label)
+        if feed:
+            write_feed(events, feed)
+            err.print(f"{len(events)} events at TLP:{scope.marking} → feed {feed}", highlight=False)
+            return
+        text = json.dumps({"response": [event_json(e) for e in events]} if len(events) != 1 else event_json(events[0]),
+                          sort_keys=True, indent=1, ensure_ascii=False) + "\n"  # fmt: skip
+        with _sink(output) as sink:
+            sink.write(text.encode("utf-8"))
+        err.print(f"{len(events)} events at TLP:{scope.marking}" + (f" → {output}" if output else ""), highlight=False)
+
+
 def _import(paths: list[Path], db: Path, *, kind: str, source: str | None, marking: str, clearance: str,
             as_json: bool) -> None:  # fmt: skip
     from vigil.share.imports import import_files

@@ -1,8 +1,10 @@
 """Reading a partner's MISP event (the JSON a MISP instance exports or a feed serves).
 
 The event's ``Tag`` list gives its TLP level (``tlp:green``, ``tlp:amber+strict``, …; the
-import's default when untagged); an attribute or object tagged more strictly takes the
-stricter level. Each attribute (top-level or inside an object) is one record: checked for
+import's default when untagged). An attribute's own TLP tag is its level (the producer
+classified it; Vigil's own exports tag the event with the export's ceiling and each
+attribute with its record's level); an untagged attribute takes its object's, else the
+event's. Each attribute (top-level or inside an object) is one record: checked for
 shape and bounds, refused above the clearance, kept whole in ``shared_objects``, and when
 its type is ``url``, ``link``, ``domain`` or ``hostname`` it becomes a report (time: its
 ``first_seen``, else its ``timestamp``, else the event's ``date``).
@@ -78,8 +80,7 @@ def read_misp(data: Any, default_marking: str, clearance: str) -> Parsed:
             kind, value = attr.get("type"), attr.get("value")
             if not isinstance(kind, str) or not isinstance(value, str):
                 raise InvalidRecord("attribute without a string 'type' and 'value'", code="misp_schema")
-            level = _tlp(attr.get("Tag")) or event_level
-            level = stricter(level, object_level) if object_level else stricter(level, event_level)
+            level = _tlp(attr.get("Tag")) or object_level or event_level
             if RANK[level] > RANK[clearance]:
                 parsed.refused += 1
                 reject(parsed, i, InvalidRecord(f"MISP attribute marked TLP:{level}, above this import's clearance "
