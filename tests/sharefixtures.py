@@ -3,7 +3,8 @@
 ``HL-G`` (TLP:GREEN) and ``HL-S`` (TLP:AMBER+STRICT). Distributor D-1 runs brands B-1 and
 B-2 (tied by merchant account ``acq/M100``, seen on HL-G captures) and B-5, whose only
 capture is HL-S's; distributor D-2 runs B-3 and B-4 (tied by an e-mail, HL-S only).
-Reports: three GREEN URLs and one AMBER+STRICT URL.
+Reports: three GREEN URLs and one AMBER+STRICT URL. One test purchase on B-1's URL, paid to
+``acq/M100`` (a payment provider's record: AMBER at least).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def build_store(path: Path) -> Path:
         con.execute(f"INSERT INTO identifier_values VALUES ('merchant_account', '{MERCHANT}', 3, 'link', 2, 'shared', 'D-1')")
         con.execute(f"INSERT INTO identifier_values VALUES ('email', '{STRICT_EMAIL}', 2, 'link', 2, 'shared', 'D-2')")
         con.execute("INSERT INTO ip_info VALUES ('192.0.2.10', 'ZZ', 64500, 'Fictional Hosting', 'fixture')")
+        con.execute("""INSERT INTO test_purchases VALUES ('tp1', 'TP-1', ?, ?, ?, 'shop-a.example', 'credit_card',
+            'acq', ?, 29.95, 'EUR', 'charged', 'fixture', 1, 'sha', 'b0', ?)""",
+                    [datetime(2012, 10, 20), GREEN_URLS[0], GREEN_URLS[0], MERCHANT, datetime(2012, 10, 20)])  # fmt: skip
         set_source_marking(store, "HL-G", "GREEN")
         set_source_marking(store, "HL-S", "amber+strict")
     return path

@@ -117,6 +117,25 @@ def export_misp(
         err.print(f"{len(events)} events at TLP:{scope.marking}" + (f" → {output}" if output else ""), highlight=False)
 
 
+@export_app.command("ftm")
+def export_ftm(
+    period: PeriodOption,
+    marking: MarkingOption,
+    distributor: DistributorOption = None,
+    output: OutputOption = None,
+    db: DbOption = Path("vigil.duckdb"),
+) -> None:
+    """FollowTheMoney entities (JSON lines) for Aleph: distributors, brands, wallets, accounts, test payments."""
+    from vigil.share.ftm import write_ftm
+
+    with errors(), open_store(db, read_only=True) as store:
+        _duckdb_only()
+        scope = _scope(period, marking, distributor)
+        with _sink(output) as sink:
+            n = write_ftm(store, scope, sink)
+        err.print(f"{n:,} FtM entities at TLP:{scope.marking}" + (f" → {output}" if output else ""), highlight=False)
+
+
 def _import(paths: list[Path], db: Path, *, kind: str, source: str | None, marking: str, clearance: str,
             as_json: bool) -> None:  # fmt: skip
     from vigil.share.imports import import_files
