@@ -88,7 +88,16 @@ class Facts:
 
     def urls(self) -> Iterator[dict[str, Any]]:
         """Reported URLs in the period: first/last report, reports, commercial, site type, payment types."""
-        return self._rows(f"""
+        return self._rows(self.urls_sql())
+
+    def run(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """Rows of a query built on one of these (its ``$start``, ``$end``, ``$rank`` bound)."""
+        cur = self.con.execute(sql, {k: v for k, v in self._params.items() if f"${k}" in sql})
+        while chunk := cur.fetchmany(20_000):
+            yield from chunk
+
+    def urls_sql(self) -> str:
+        return (f"""
             SELECT r.url, any_value(r.host) AS host, min(r.reported_at) AS first_reported,
                    max(r.reported_at) AS last_reported, count(*) AS reports, bool_or(r.commercial) AS commercial,
                    min(r.site_type) AS site_type, list_sort(list_distinct(flatten(list(coalesce(r.payment_types, []))))) AS payment_types,

@@ -23,6 +23,7 @@ Every object carries its TLP 2.0 marking; nothing marked stricter than the expor
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,6 +42,8 @@ from vigil.share.markings import (
 )
 from vigil.share.stixids import (
     FIXED_TIME,
+    SCO_NAMESPACE,
+    VIGIL_NAMESPACE,
     pattern_string,
     sco_id,
     timestamp,
@@ -155,21 +158,9 @@ class ExportSummary:
         return sum(self.objects.values())
 
 
-def stix_objects(store: Store, scope: Scope, *, org: str = "Vigil") -> Iterator[dict[str, Any]]:
-    """The bundle's objects, in a fixed order, each at most once."""
-    facts = Facts(store, scope)
+def _url_objects(facts: Facts, org: str, once: Any) -> Iterator[dict[str, Any]]:
+    """URL SCOs and indicators built in Python: the reference the SQL path is tested against."""
     ident = producer(org)
-    used_levels = [level for level in LEVELS if LEVELS.index(level) <= LEVELS.index(scope.marking)]
-    for level in used_levels:
-        yield stix_marking(level)
-    yield from _fixed_objects(org)
-    seen: set[str] = set()
-
-    def once(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        if obj["id"] not in seen:
-            seen.add(obj["id"])
-            yield obj
-
     for u in facts.urls():
         url_sco = url_object(u["url"], u["marking"])
         yield from once(url_sco)
@@ -190,6 +181,31 @@ def stix_objects(store: Store, scope: Scope, *, org: str = "Vigil") -> Iterator[
             "pattern_type": "stix", "valid_from": first, "object_marking_refs": [STIX_IDS[u["marking"]]],
             "extensions": {extension_id(REPORT_EXTENSION): facts_ext},
         }  # fmt: skip
+
+
+def stix_objects(store: Store, scope: Scope, *, org: str = "Vigil", python_urls: bool = False) -> Iterator[dict[str, Any]]:
+    """The bundle's objects, in a fixed order, each at most once."""
+    facts = Facts(store, scope)
+    ident = producer(org)
+    used_levels = [level for level in LEVELS if LEVELS.index(level) <= LEVELS.index(scope.marking)]
+    for level in used_levels:
+        yield stix_marking(level)
+    yield from _fixed_objects(org)
+    seen: set[str] = set()
+
+    def once(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        if obj["id"] not in seen:
+            seen.add(obj["id"])
+            yield obj
+
+    if python_urls:
+        yield from _url_objects(facts, org, once)
+    else:
+        for url_id, url_json, indicator_json in facts.run(_urls_json_sql(facts, org)):
+            if url_id not in seen:
+                seen.add(url_id)
+                yield RawObject("url", url_json)
+            yield RawObject("indicator", indicator_json)
     for h in facts.resolutions():
         host = {"type": "domain-name", "spec_version": "2.1", "id": value_id("domain-name", h["host"]),
                 "value": h["host"], "object_marking_refs": [STIX_IDS[h["marking"]]]}  # fmt: skip
@@ -259,6 +275,60 @@ def stix_objects(store: Store, scope: Scope, *, org: str = "Vigil") -> Iterator[
                            description=f"{bi['kind']} seen on {bi['captures']} captures of the brand")  # fmt: skip
 
 
+class RawObject(dict[str, Any]):
+    """An object already serialised by the store (the bulk of an export): its type and its JSON."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(type=kind)
+        self.text = text
+
+
+def _sql_uuid5(namespace: uuid.UUID, name: str) -> str:
+    """SQL: the UUIDv5 of the text expression ``name`` in ``namespace`` (same as :func:`stixids.uuid5`)."""
+    h = f"sha1(from_hex('{namespace.hex}') || encode({name}))"
+    return (f"(substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-5' || substr({h}, 14, 3) || '-' || "
+            f"['8','9','a','b'][(position(substr({h}, 17, 1) IN '0123456789abcdef') - 1) % 4 + 1] || "
+            f"substr({h}, 18, 3) || '-' || substr({h}, 21, 12))")  # fmt: skip
+
+
+def _sql_time(expr: str) -> str:
+    return f"strftime({expr}, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'"
+
+
+_PATTERN_SQL: Final = r"""to_json('[url:value = ''' || replace(replace(url, '\', '\\'), '''', '\''') || ''']')"""
+
+
+def _urls_json_sql(facts: Facts, org: str) -> str:
+    """URL SCOs and their indicators serialised by DuckDB, keys sorted: the same bytes :func:`dump`
+    makes of the objects :func:`url_object` and the indicator builder make (a test checks)."""
+    marks = " ".join(f"WHEN '{level}' THEN '{ident}'" for level, ident in STIX_IDS.items())
+    ext = extension_id(REPORT_EXTENSION)
+    sco = _sql_uuid5(SCO_NAMESPACE, "'{\"value\":' || to_json(url) || '}'")
+    ind = _sql_uuid5(VIGIL_NAMESPACE, "'url:' || url")
+    return f"""
+        WITH u AS ({facts.urls_sql()}),
+        j AS (SELECT *, 'url--' || {sco} AS url_id, 'indicator--' || {ind} AS ind_id,
+                     '["' || (CASE marking {marks} END) || '"]' AS marks,
+                     {_sql_time("first_reported")} AS first, {_sql_time("last_reported")} AS last
+              FROM u)
+        SELECT url_id,
+          '{{"id":"' || url_id || '","object_marking_refs":' || marks || ',"spec_version":"2.1","type":"url","value":'
+            || to_json(url) || '}}',
+          '{{"created":"' || first || '","created_by_ref":"{producer(org)}","description":'
+            || to_json('Reported ' || reports || ' times, ' || first[:10] || ' to ' || last[:10] || '.')
+            || ',"extensions":{{"{ext}":{{'
+            || CASE WHEN commercial IS NULL THEN '' ELSE '"commercial":' || CAST(commercial AS VARCHAR) || ',' END
+            || '"extension_type":"property-extension","first_reported":"' || first || '","last_reported":"' || last || '"'
+            || CASE WHEN len(payment_types) > 0 THEN ',"payment_types":' || CAST(to_json(payment_types) AS VARCHAR) ELSE '' END
+            || ',"reports":' || reports
+            || CASE WHEN coalesce(site_type, '') <> '' THEN ',"site_type":' || to_json(site_type) ELSE '' END
+            || '}}}},"id":"' || ind_id || '","indicator_types":["malicious-activity"],"modified":"' || last
+            || '","name":' || to_json(url) || ',"object_marking_refs":' || marks
+            || ',"pattern":' || {_PATTERN_SQL}
+            || ',"pattern_type":"stix","spec_version":"2.1","type":"indicator","valid_from":"' || first || '"}}'
+        FROM j ORDER BY url"""
+
+
 def bundle_id(scope: Scope, org: str) -> str:
     return vigil_id("bundle", f"bundle:{org}:{scope.start}:{scope.end}:{scope.marking}:{scope.distributor or ''}")
 
@@ -271,7 +341,7 @@ def write_stix(store: Store, scope: Scope, out: BinaryIO, *, org: str = "Vigil")
     sep = b"\n"
     for obj in stix_objects(store, scope, org=org):
         out.write(sep)
-        out.write(dump(obj))
+        out.write(obj.text.encode("utf-8") if isinstance(obj, RawObject) else dump(obj))
         sep = b",\n"
         counts[obj["type"]] = counts.get(obj["type"], 0) + 1
     out.write(b"\n]}\n")
