@@ -68,11 +68,17 @@ def test_a_second_export_is_byte_identical(s4: dict[str, Any]) -> None:
 
 
 def test_the_export_contains_no_amber_strict_record(s4: dict[str, Any]) -> None:
+    """URLs only PARTNER-Y (AMBER+STRICT) reported: no indicator, and no URL object unless a
+    capture (other evidence, other marking) shows the same URL."""
     with Store(s4["db"], read_only=True) as store:
         strict = {r[0] for r in store.con.execute("SELECT DISTINCT url FROM reports WHERE source = 'PARTNER-Y' AND "
                   "url NOT IN (SELECT url FROM reports WHERE source <> 'PARTNER-Y')").fetchall()}  # fmt: skip
-    exported = {o["value"] for o in json.loads(s4["raw"][0])["objects"] if o["type"] == "url"}
-    assert strict and not strict & exported
+        captured = {r[0] for r in store.con.execute("SELECT DISTINCT url FROM captures").fetchall()}
+    objects = json.loads(s4["raw"][0])["objects"]
+    urls = {o["value"] for o in objects if o["type"] == "url"}
+    indicators = {o["name"] for o in objects if o["type"] == "indicator"}
+    assert strict and not strict & indicators
+    assert not (strict - captured) & urls
 
 
 def test_the_s4_export_imports_back_with_every_shared_fact(s4: dict[str, Any]) -> None:
