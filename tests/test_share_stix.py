@@ -199,11 +199,11 @@ def test_the_oasis_examples_import_without_loss(vectors_dir: Path, tmp_path: Pat
     assert sum(f.reports for f in summary.files) == 6  # the URL and domain indicators of the two threat reports
 
 
-def test_the_store_built_url_objects_are_the_python_ones_byte_for_byte(db: Path) -> None:
+def test_the_store_built_bulk_objects_are_the_python_ones_byte_for_byte(db: Path) -> None:
     from vigil.share.stix import RawObject, dump, stix_objects
 
     with Store(db, read_only=True) as store:
         scope = Scope(*Q4, "RED")
         fast = [o.text.encode() if isinstance(o, RawObject) else dump(o) for o in stix_objects(store, scope)]
-        slow = [dump(o) for o in stix_objects(store, scope, python_urls=True)]
+        slow = [dump(o) for o in stix_objects(store, scope, python_bulk=True)]
     assert fast == slow and any(b'"type":"indicator"' in line for line in fast)

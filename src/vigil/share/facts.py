@@ -108,7 +108,10 @@ class Facts:
 
     def resolutions(self) -> Iterator[dict[str, Any]]:
         """Host → IP seen on reports in the period, with first/last time, the IP's ASN and country."""
-        return self._rows(f"""
+        return self._rows(self.resolutions_sql())
+
+    def resolutions_sql(self) -> str:
+        return (f"""
             SELECT r.host, r.ip, min(r.reported_at) AS first_seen, max(r.reported_at) AS last_seen,
                    any_value(i.asn) AS asn, any_value(i.organisation) AS organisation, any_value(i.country) AS country,
                    {level_sql("max(k.rank)")} AS marking

@@ -183,29 +183,8 @@ def _url_objects(facts: Facts, org: str, once: Any) -> Iterator[dict[str, Any]]:
         }  # fmt: skip
 
 
-def stix_objects(store: Store, scope: Scope, *, org: str = "Vigil", python_urls: bool = False) -> Iterator[dict[str, Any]]:
-    """The bundle's objects, in a fixed order, each at most once."""
-    facts = Facts(store, scope)
-    ident = producer(org)
-    used_levels = [level for level in LEVELS if LEVELS.index(level) <= LEVELS.index(scope.marking)]
-    for level in used_levels:
-        yield stix_marking(level)
-    yield from _fixed_objects(org)
-    seen: set[str] = set()
-
-    def once(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        if obj["id"] not in seen:
-            seen.add(obj["id"])
-            yield obj
-
-    if python_urls:
-        yield from _url_objects(facts, org, once)
-    else:
-        for url_id, url_json, indicator_json in facts.run(_urls_json_sql(facts, org)):
-            if url_id not in seen:
-                seen.add(url_id)
-                yield RawObject("url", url_json)
-            yield RawObject("indicator", indicator_json)
+def _hosting_objects(facts: Facts, org: str, once: Any) -> Iterator[dict[str, Any]]:
+    """Hosting objects built in Python: the reference the SQL path is tested against."""
     for h in facts.resolutions():
         host = {"type": "domain-name", "spec_version": "2.1", "id": value_id("domain-name", h["host"]),
                 "value": h["host"], "object_marking_refs": [STIX_IDS[h["marking"]]]}  # fmt: skip
@@ -225,6 +204,38 @@ def stix_objects(store: Store, scope: Scope, *, org: str = "Vigil", python_urls:
             yield from once(asys)
             yield from once(relationship(ip["id"], "belongs-to", asys["id"], start=h["first_seen"],
                                          stop=h["last_seen"], marking=h["marking"], org=org))  # fmt: skip
+
+
+def stix_objects(store: Store, scope: Scope, *, org: str = "Vigil", python_bulk: bool = False) -> Iterator[dict[str, Any]]:
+    """The bundle's objects, in a fixed order, each at most once."""
+    facts = Facts(store, scope)
+    ident = producer(org)
+    used_levels = [level for level in LEVELS if LEVELS.index(level) <= LEVELS.index(scope.marking)]
+    for level in used_levels:
+        yield stix_marking(level)
+    yield from _fixed_objects(org)
+    seen: set[str] = set()
+
+    def once(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        if obj["id"] not in seen:
+            seen.add(obj["id"])
+            yield obj
+
+    if python_bulk:
+        yield from _url_objects(facts, org, once)
+    else:
+        for url_id, url_json, indicator_json in facts.run(_urls_json_sql(facts, org)):
+            if url_id not in seen:
+                seen.add(url_id)
+                yield RawObject("url", url_json)
+            yield RawObject("indicator", indicator_json)
+    if python_bulk:
+        yield from _hosting_objects(facts, org, once)
+    else:
+        for ip_kind, *texts in facts.run(_hosting_json_sql(facts, org)):
+            for kind, text in zip(("domain-name", ip_kind, "relationship", "autonomous-system", "relationship"), texts):
+                if text is not None:
+                    yield RawObject(kind, text)
     brand_marks: dict[str, str] = {}
     lineage: list[tuple[str, str, Any, Any, str]] = []
     users: list[dict[str, Any]] = []
@@ -327,6 +338,50 @@ def _urls_json_sql(facts: Facts, org: str) -> str:
             || ',"pattern":' || {_PATTERN_SQL}
             || ',"pattern_type":"stix","spec_version":"2.1","type":"indicator","valid_from":"' || first || '"}}'
         FROM j ORDER BY url"""
+
+
+def _sql_rel(source: str, kind: str, target: str, first: str, last: str, marks: str, org: str) -> str:
+    """SQL: a relationship's JSON, keys sorted (as :func:`relationship` builds it, without description)."""
+    rel_id = "'relationship--' || " + _sql_uuid5(VIGIL_NAMESPACE, f"'rel:' || {source} || '|{kind}|' || {target}")
+    return (f"""'{{"created":"' || {first} || '","created_by_ref":"{producer(org)}","id":"' || {rel_id}
+        || '","modified":"' || {last} || '","object_marking_refs":' || {marks} || ',"relationship_type":"{kind}"'
+        || ',"source_ref":"' || {source} || '","spec_version":"2.1","start_time":"' || {first} || '"'
+        || CASE WHEN {last} > {first} THEN ',"stop_time":"' || {last} || '"' ELSE '' END
+        || ',"target_ref":"' || {target} || '","type":"relationship"}}'""")  # fmt: skip
+
+
+def _hosting_json_sql(facts: Facts, org: str) -> str:
+    """Hosting objects serialised by DuckDB in the order and form :func:`_hosting_objects` makes them."""
+    marks_case = " ".join(f"WHEN '{level}' THEN '{ident}'" for level, ident in STIX_IDS.items())
+    host_id = _sql_uuid5(SCO_NAMESPACE, "'{\"value\":' || to_json(host) || '}'")
+    ip_id = _sql_uuid5(SCO_NAMESPACE, "'{\"value\":' || to_json(ip) || '}'")
+    as_id = _sql_uuid5(SCO_NAMESPACE, "'{\"number\":' || CAST(asn AS VARCHAR) || '}'")
+    def sco(ident: str, kind: str, value: str) -> str:
+        return (f"""'{{"id":"' || {ident} || '","object_marking_refs":' || marks || ',"spec_version":"2.1","type":"'"""
+                f""" || {kind} || '","value":' || to_json({value}) || '}}'""")  # fmt: skip
+
+    return f"""
+        WITH r AS ({facts.resolutions_sql()}),
+        k AS (SELECT *, CASE WHEN contains(ip, ':') THEN 'ipv6-addr' ELSE 'ipv4-addr' END AS ip_kind,
+                     '["' || (CASE marking {marks_case} END) || '"]' AS marks,
+                     {_sql_time("first_seen")} AS first, {_sql_time("last_seen")} AS last,
+                     row_number() OVER (PARTITION BY host ORDER BY ip) AS host_n,
+                     row_number() OVER (PARTITION BY ip ORDER BY host) AS ip_n,
+                     row_number() OVER (PARTITION BY asn ORDER BY host, ip) AS asn_n
+              FROM r),
+        i AS (SELECT *, 'domain-name--' || {host_id} AS host_id, ip_kind || '--' || {ip_id} AS ip_id,
+                     'autonomous-system--' || {as_id} AS as_id
+              FROM k)
+        SELECT ip_kind,
+          CASE WHEN host_n = 1 THEN {sco("host_id", "'domain-name'", "host")} END,
+          CASE WHEN ip_n = 1 THEN {sco("ip_id", "ip_kind", "ip")} END,
+          {_sql_rel("host_id", "resolves-to", "ip_id", "first", "last", "marks", org)},
+          CASE WHEN asn IS NOT NULL AND asn_n = 1 THEN '{{"id":"' || as_id || '"'
+               || CASE WHEN coalesce(organisation, '') <> '' THEN ',"name":' || to_json(organisation) ELSE '' END
+               || ',"number":' || CAST(asn AS VARCHAR) || ',"object_marking_refs":' || marks
+               || ',"spec_version":"2.1","type":"autonomous-system"}}' END,
+          CASE WHEN asn IS NOT NULL AND ip_n = 1 THEN {_sql_rel("ip_id", "belongs-to", "as_id", "first", "last", "marks", org)} END
+        FROM i ORDER BY host, ip"""
 
 
 def bundle_id(scope: Scope, org: str) -> str:
