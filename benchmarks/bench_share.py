@@ -87,7 +87,9 @@ print(json.dumps({"match_s": time.perf_counter() - t, "rows": result.rows_read, 
 
 def _run(code: str, *args: str) -> str:
     got = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
-    return got.stdout.strip().splitlines()[-1] if got.stdout.strip() else ""
+    # DuckDB may draw progress bars (with carriage returns) on the same stream
+    lines = [line[line.index("{"):] for line in got.stdout.replace("\r", "\n").splitlines() if "{" in line]
+    return lines[-1] if lines else "{}"
 
 
 def main() -> None:
@@ -104,6 +106,7 @@ def main() -> None:
     result: dict[str, object] = {"reports": args.reports}
     result.update(json.loads(_run(EXPORT, str(db), str(work / "bundle.json"))))
     result["bundle_mb"] = round((work / "bundle.json").stat().st_size / 1e6, 1)
+    print(json.dumps(result), flush=True)
     _run(HASHES, str(db), str(work / "hashes.csv"), str(args.rows), str(args.reports))
     match = json.loads(_run(MATCH, str(db), str(work / "hashes.csv")))
     result.update({f"match_{k}" if not k.startswith("match") else k: v for k, v in match.items()})
