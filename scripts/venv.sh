@@ -16,3 +16,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 fi
 PY="$VENV/bin/python"
+# followthemoney (vigil export ftm) needs PyICU, built from source against libicu: install the
+# headers and pkg-config with Debian's package manager when they are missing.
+if ! pkg-config --exists icu-uc 2>/dev/null; then
+  echo "libicu-dev and pkg-config are missing (PyICU, for followthemoney); installing them with apt-get" >&2
+  apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config g++
+fi

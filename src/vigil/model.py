@@ -100,6 +100,21 @@ class QuarantineReason(StrEnum):
     BAD_MARKING = "bad_marking"
     BAD_STATUS = "bad_status"
     BAD_STAGE = "bad_stage"
+    # partner bundles and events (vigil ingest stix, vigil ingest misp)
+    STIX_SCHEMA = "stix_schema"
+    NOT_STIX = "not_stix"
+    BAD_OBJECT = "bad_object"
+    DUPLICATE_OBJECT = "duplicate_object"
+    UNKNOWN_MARKING = "unknown_marking"
+    MARKING_REFUSED = "marking_refused"
+    DANGLING_REFERENCE = "dangling_reference"
+    UNREADABLE = "unreadable"
+    TOO_LARGE = "too_large"
+    BAD_ENCODING = "bad_encoding"
+    TOO_DEEP = "too_deep"
+    STRING_TOO_LONG = "string_too_long"
+    MISP_SCHEMA = "misp_schema"
+    NOT_MISP = "not_misp"
 
 
 SITE_TYPES: tuple[str, ...] = tuple(t.value for t in SiteType)

@@ -8,6 +8,7 @@ its own, imported here so that they register on the one app.
 from __future__ import annotations
 
 from vigil.cli import market  # noqa: F401  (registers vigil stats offers / channels)
+from vigil.cli import share as _share  # noqa: F401  (registers the sharing commands)
 from vigil.cli.core import app, main
 from vigil.cli import accounts as _accounts  # noqa: F401  (registers its commands on app)
 from vigil.cli import web as _web  # noqa: F401

@@ -545,6 +545,61 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        11,
+        "sharing: source and record markings (TLP 2.0), objects kept from partner bundles, "
+        "partner keys for keyed matching and the hash-chained log of match runs",
+        """
+        CREATE TABLE share_source_markings (
+            source        VARCHAR PRIMARY KEY,
+            marking       VARCHAR NOT NULL,
+            organisation  VARCHAR,
+            set_at        TIMESTAMP NOT NULL
+        );
+        CREATE TABLE report_markings (
+            report_key    VARCHAR PRIMARY KEY,
+            marking       VARCHAR NOT NULL,
+            organisation  VARCHAR,
+            object_id     VARCHAR,
+            batch_id      VARCHAR NOT NULL
+        );
+        CREATE TABLE shared_objects (
+            object_id     VARCHAR NOT NULL,
+            format        VARCHAR NOT NULL,
+            type          VARCHAR NOT NULL,
+            marking       VARCHAR NOT NULL,
+            organisation  VARCHAR,
+            body          VARCHAR NOT NULL,
+            source_file   VARCHAR NOT NULL,
+            record        BIGINT NOT NULL,
+            file_sha256   VARCHAR NOT NULL,
+            batch_id      VARCHAR NOT NULL,
+            ingested_at   TIMESTAMP NOT NULL
+        );
+        CREATE TABLE partner_keys (
+            key_id        VARCHAR PRIMARY KEY,
+            partner       VARCHAR NOT NULL,
+            secret        VARCHAR NOT NULL,
+            created_at    TIMESTAMP NOT NULL,
+            retired_at    TIMESTAMP,
+            revoked_at    TIMESTAMP
+        );
+        CREATE TABLE match_runs (
+            run_id        VARCHAR PRIMARY KEY,
+            seq           BIGINT NOT NULL,
+            partner       VARCHAR NOT NULL,
+            key_id        VARCHAR,
+            file_sha256   VARCHAR,
+            rows_read     BIGINT NOT NULL,
+            matched       BIGINT NOT NULL,
+            marking       VARCHAR NOT NULL,
+            outcome       VARCHAR NOT NULL,
+            started_at    TIMESTAMP NOT NULL,
+            prev_hash     VARCHAR NOT NULL,
+            entry_hash    VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
