@@ -130,7 +130,7 @@ def spark_session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = No
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: no hostname warnings
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     cores = os.cpu_count() or 2
-    settings = {
+    config = {
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.timestampType": "TIMESTAMP_NTZ",
         "spark.sql.shuffle.partitions": str(max(4, 2 * cores)),
@@ -142,9 +142,9 @@ def spark_session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = No
         "spark.sql.sources.partitionOverwriteMode": "static",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={_quiet_log4j()}",
     }
-    settings.update(conf or {})
+    config.update(conf or {})
     builder = SparkSession.builder.master(master).appName("vigil")
-    for key, value in settings.items():
+    for key, value in config.items():
         builder = builder.config(key, value)
     try:
         _SESSION = builder.getOrCreate()
