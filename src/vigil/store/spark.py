@@ -28,7 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from vigil import settings
+from vigil import settings as vigil_settings
 from vigil.errors import ConfigError, StoreError
 from vigil.store.engine import BatchFn, Dialect, Engine
 
@@ -137,7 +137,7 @@ def spark_session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = No
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": settings.spark_driver_memory(),
+        "spark.driver.memory": vigil_settings.spark_driver_memory(),
         "spark.sql.parquet.compression.codec": "zstd",
         "spark.sql.sources.partitionOverwriteMode": "static",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={_quiet_log4j()}",
