@@ -17,7 +17,6 @@ from rich.markup import escape
 
 from vigil.cli.core import (
     DbOption,
-    _check_out,
     _choice,
     _nonblank,
     _period,
