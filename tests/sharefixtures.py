@@ -42,7 +42,7 @@ def build_store(path: Path) -> Path:
         for rid, source, url, when, commercial in rows:
             host = url.split("/")[2]
             con.execute("""INSERT INTO reports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pay_per_view', ['credit_card'], NULL,
-                'fixture', 1, 'sha', 'b0', ?, NULL)""",
+                'fixture', 1, 'sha', 'b0', ?, NULL, NULL)""",
                         [f"{source}:{rid}", rid, source, when, url, url, host, "192.0.2.10", commercial, when])  # fmt: skip
         for cid, source, url, brand, dist, page, when in CAPTURES:
             con.execute("INSERT INTO captures VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 'fixture', 1, 'sha', 'b0', ?)",

@@ -17,6 +17,9 @@ from rich.markup import escape
 
 from vigil.cli.core import (
     DbOption,
+    _choice,
+    _nonblank,
+    _period,
     app,
     err,
     errors,
@@ -31,9 +34,9 @@ from vigil.errors import ConfigError
 share_app = typer.Typer(help="Markings that decide what may be shared (docs/sharing.md).", no_args_is_help=True)
 app.add_typer(share_app, name="share")
 
-PeriodOption = Annotated[str, typer.Option("--period", help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")]
+PeriodOption = Annotated[str, typer.Option("--period", callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")]
 MarkingOption = Annotated[str, typer.Option("--marking", help="TLP level of the export: CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")]
-DistributorOption = Annotated[str | None, typer.Option("--distributor", help="Only this distributor (D-…).")]
+DistributorOption = Annotated[str | None, typer.Option("--distributor", callback=_nonblank, help="Only this distributor (D-…).")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")]
 
 
@@ -90,7 +93,7 @@ def export_misp(
     period: PeriodOption,
     marking: MarkingOption,
     distributor: DistributorOption = None,
-    per: Annotated[str, typer.Option("--per", help="One event per 'period' or per 'distributor'.")] = "period",
+    per: Annotated[str, typer.Option("--per", callback=_choice("period", "distributor"), help="One event per 'period' or per 'distributor'.")] = "period",
     feed: Annotated[Path | None, typer.Option("--feed", help="Write a MISP feed directory (manifest.json + events).")] = None,
     org: Annotated[str, typer.Option("--org", help="The creating organisation (Orgc).")] = "Vigil",
     output: OutputOption = None,
@@ -169,8 +172,8 @@ Clearance = Annotated[str, typer.Option("--clearance", help="The strictest TLP l
 
 @ingest_app.command("stix")
 def ingest_stix(
-    paths: Annotated[list[Path], typer.Argument(help="STIX 2.1 bundles (.json), or folders of them.")],
-    source: Annotated[str | None, typer.Option(help="Source code for the reports (default: stix:<producer>).")] = None,
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="STIX 2.1 bundles (.json), or folders of them.")],
+    source: Annotated[str | None, typer.Option(callback=_nonblank, help="Source code for the reports (default: stix:<producer>).")] = None,
     marking: ImportMarking = "AMBER",
     clearance: Clearance = "AMBER",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -182,8 +185,8 @@ def ingest_stix(
 
 @ingest_app.command("misp")
 def ingest_misp(
-    paths: Annotated[list[Path], typer.Argument(help="MISP events (.json), or folders of them (e.g. a feed).")],
-    source: Annotated[str | None, typer.Option(help="Source code for the reports (default: misp:<creator org>).")] = None,
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="MISP events (.json), or folders of them (e.g. a feed).")],
+    source: Annotated[str | None, typer.Option(callback=_nonblank, help="Source code for the reports (default: misp:<creator org>).")] = None,
     marking: ImportMarking = "AMBER",
     clearance: Clearance = "AMBER",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -195,7 +198,7 @@ def ingest_misp(
 
 @share_app.command("mark-source")
 def mark_source(
-    source: Annotated[str, typer.Argument(help="A report or capture source code (e.g. HL-A).")],
+    source: Annotated[str, typer.Argument(callback=_nonblank, help="A report or capture source code (e.g. HL-A).")],
     marking: Annotated[str, typer.Option("--marking", help="Its TLP level.")],
     org: Annotated[str | None, typer.Option("--org", help="The organisation that owns it.")] = None,
     db: DbOption = Path("vigil.duckdb"),
@@ -222,7 +225,7 @@ def list_markings(db: DbOption = Path("vigil.duckdb")) -> None:
 match_app = typer.Typer(help="Keyed matching for partners: hashed identifier lists, never raw values (docs/sharing.md).",
                         no_args_is_help=True)  # fmt: skip
 app.add_typer(match_app, name="match")
-PartnerOption = Annotated[str, typer.Option("--partner", help="The partner organisation.")]
+PartnerOption = Annotated[str, typer.Option("--partner", callback=_nonblank, help="The partner organisation.")]
 
 
 @match_app.command("create-key")
@@ -251,7 +254,7 @@ def match_rotate_key(partner: PartnerOption, db: DbOption = Path("vigil.duckdb")
 @match_app.command("revoke-key")
 def match_revoke_key(
     partner: PartnerOption,
-    key_id: Annotated[str | None, typer.Option("--key-id", help="Only this key (default: every key of the partner).")] = None,
+    key_id: Annotated[str | None, typer.Option("--key-id", callback=_nonblank, help="Only this key (default: every key of the partner).")] = None,
     db: DbOption = Path("vigil.duckdb"),
 ) -> None:
     """Revoke a partner's key(s)."""
@@ -263,7 +266,7 @@ def match_revoke_key(
 
 
 @match_app.command("keys")
-def match_keys(partner: Annotated[str | None, typer.Option("--partner", help="Only this partner.")] = None,
+def match_keys(partner: Annotated[str | None, typer.Option("--partner", callback=_nonblank, help="Only this partner.")] = None,
                db: DbOption = Path("vigil.duckdb")) -> None:  # fmt: skip
     """Partners' keys (never their secrets): created, retired, revoked."""
     from vigil.share.matching import keys
@@ -278,8 +281,8 @@ def match_run(
     partner: PartnerOption,
     file: Annotated[Path, typer.Argument(help="The partner's hash file (tools/vigil_match_hash.py output).")],
     marking: Annotated[str, typer.Option("--marking", help="The strictest TLP level of evidence the partner may see.")] = "AMBER",
-    max_rows: Annotated[int, typer.Option("--max-rows", help="Most digests one run may hold.")] = 2_000_000,
-    max_runs: Annotated[int, typer.Option("--max-runs", help="Most runs a partner may have in 24 hours.")] = 24,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Most digests one run may hold.")] = 2_000_000,
+    max_runs: Annotated[int, typer.Option("--max-runs", min=1, help="Most runs a partner may have in 24 hours.")] = 24,
     output: OutputOption = None,
     db: DbOption = Path("vigil.duckdb"),
 ) -> None:

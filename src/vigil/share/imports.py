@@ -148,7 +148,7 @@ def _one(store: Store, path: Path, *, kind: str, reader: Reader, source: str | N
         if reports:
             table = _table(reports, path=str(path), sha=sha, batch_id=batch_id)
             con.register("_share_reports", table)
-            got = con.execute("""INSERT INTO reports SELECT b.* FROM _share_reports b
+            got = con.execute("""INSERT INTO reports BY NAME SELECT b.* FROM _share_reports b
                 WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.report_key = b.report_key)""").fetchone()  # fmt: skip
             con.unregister("_share_reports")
             stored = int(got[0]) if got else 0
