@@ -169,3 +169,31 @@ def test_vigil_and_every_duckdb_command_work_without_pyspark(tmp_path: Path) -> 
     code, _, message = done.stdout.strip().partition(" ")
     assert code == "2"
     assert "pip install 'vigil[spark]'" in message and "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_failed_local_checkpoint_falls_back_to_scratch_parquet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In CI a long-lived session once lost a local checkpoint mid-attribution; the rows must survive."""
+    from vigil.store.spark import SparkStore
+
+    store = SparkStore(tmp_path / "data")
+    frame_type = type(store.engine.spark.sql("SELECT 1"))
+
+    def lost(self: Any, eager: bool = True) -> Any:
+        raise RuntimeError("An error occurred while calling o1.localCheckpoint.\n: Checkpoint block rdd_1_0 not found")
+
+    monkeypatch.setattr(frame_type, "localCheckpoint", lost)
+    store.engine.materialise("_t", "SELECT id AS n FROM range(5)")
+    store.engine.materialise("_u", "SELECT sum(n) AS total FROM _t")
+    assert store.engine.rows("read", "SELECT total FROM _u") == [{"total": 10}]
+    assert (tmp_path / "data" / "_scratch").is_dir()
+    store.close()
+    assert not (tmp_path / "data" / "_scratch").exists()
+
+
+def test_spark_errors_keep_the_java_cause_on_one_line() -> None:
+    from vigil.store.spark import _short
+
+    exc = RuntimeError("An error occurred while calling o22194.localCheckpoint.\n"
+                       ": org.apache.spark.SparkException: Checkpoint block rdd_7_1 not found\n\tat org.apache...")  # fmt: skip
+    assert str(_short(exc)) == ("An error occurred while calling o22194.localCheckpoint. "
+                                "org.apache.spark.SparkException: Checkpoint block rdd_7_1 not found")  # fmt: skip

@@ -189,6 +189,7 @@ class SparkEngine(Engine):
         self.data = data
         self.schemas, self.views = store_schemas()
         self._spark_schemas: dict[str, Any] = {}
+        self._scratch_n = 0
         for table in self.schemas:
             self._register(table)
         for view, sql in self.views.items():
@@ -225,7 +226,22 @@ class SparkEngine(Engine):
         return df.select(*[F.col(f"`{c}`").cast(f.dataType).alias(f.name) for c, f in zip(df.columns, target.fields)])
 
     def _checkpoint(self, name: str, df: Any) -> None:
-        df.localCheckpoint(eager=True).createOrReplaceTempView(name)
+        """Materialise ``df`` as the temporary view ``name``.
+
+        A local checkpoint keeps the rows in the block manager: fast, but its blocks can be
+        lost in a long-lived session under memory pressure (Spark then fails the next job
+        that reads them, or the checkpoint itself). When it fails, the rows are written once
+        as Parquet under the data directory's ``_scratch`` folder and read back from there,
+        which survives whatever the block manager drops; the folder is removed when the
+        store closes.
+        """
+        try:
+            df.localCheckpoint(eager=True).createOrReplaceTempView(name)
+        except Exception:  # Py4JJavaError: lost checkpoint blocks, memory pressure
+            self._scratch_n += 1
+            folder = self.data / "_scratch" / f"{name}-{self._scratch_n}"
+            df.write.mode("overwrite").parquet(str(folder))
+            self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
 
     # -- the Engine surface ---------------------------------------------------------------
     def rows(self, step: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -307,9 +323,17 @@ def _to_spark(schema: pa.Schema) -> Any:
 
 
 def _short(exc: BaseException) -> Exception:
-    """Spark errors carry a JVM stack; keep the first line, which says what is wrong."""
-    text = str(exc).strip().splitlines()
-    return RuntimeError(text[0] if text else type(exc).__name__)
+    """Spark errors carry a JVM stack; keep the line that says what is wrong.
+
+    A Py4J error's first line only names the JVM call ("An error occurred while calling
+    o123.localCheckpoint."); the Java exception and its message follow on the next line
+    that starts with ": ". Both are kept, on one line.
+    """
+    text = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not text:
+        return RuntimeError(type(exc).__name__)
+    cause = next((line[1:].strip() for line in text[1:] if line.startswith(":")), "")
+    return RuntimeError(f"{text[0]} {cause[:400]}".strip())
 
 
 class SparkStore:
@@ -336,7 +360,8 @@ class SparkStore:
         return int(json.loads((self.path / "_vigil.json").read_text()).get("schema", 0))
 
     def close(self) -> None:
-        """The session is shared by the process; nothing to close per store."""
+        """The session is shared by the process; only the scratch copies go (see ``_checkpoint``)."""
+        shutil.rmtree(self.path / "_scratch", ignore_errors=True)
 
     def __enter__(self) -> SparkStore:
         return self
