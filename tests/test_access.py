@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from vigil.access import Actor, Marking, audit, permission_allowed, scoped, verify_audit
+from vigil.access import Actor, Marking, audit, marking_list, permission_allowed, scoped, verify_audit
 from vigil.access.policy import ROLE_ACTIONS, marking_visible
 from vigil.analyse.brands import brand_stats
 from vigil.cli import app
@@ -305,3 +305,69 @@ def test_the_takedown_section_counts_only_cases_the_reader_sees(scope_world: dic
                 groups[name] = {r["group"] for r in stats["registrar"]["rows"]}
     assert groups == {"analyst": {"Registrar Green"},
                       "detective": {"Registrar Green", "Registrar Police Evidence", "Registrar Case Only"}}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# One table of source markings: the workbench's and sharing's commands read and write the same.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_sharing_and_the_workbench_share_one_table_of_source_markings(tmp_path: Path) -> None:
+    import json
+
+    from sharefixtures import GREEN_URLS, STRICT_URL, build_store
+
+    from vigil.share.facts import Facts, Scope
+
+    db = build_store(tmp_path / "s.duckdb")  # vigil share mark-source: HL-G GREEN, HL-S AMBER+STRICT, no owner
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["share", "markings", "--db", str(db)]).output)
+    assert [(r["source"], r["marking"], r["organisation"]) for r in listed] == [("HL-G", "GREEN", None), ("HL-S", "AMBER+STRICT", None)]
+    assert set(listed[0]) == {"source", "marking", "organisation", "reports", "captures"}  # the JSON keys stay
+    with Store(db, read_only=True) as store:
+        workbench = marking_list(store.con)  # what `vigil markings list` prints
+    assert {(r["source"], r["tlp"]) for r in workbench} == {("HL-G", "GREEN"), ("HL-S", "AMBER+STRICT")}
+    reader = Actor("U-r", "reader", "ops", "analyst", "RED")
+    with Store(db, read_only=True) as store, scoped(store, reader) as view:
+        urls = {r[0] for r in view.con.execute("SELECT url FROM reports").fetchall()}
+    assert urls == set(GREEN_URLS)  # GREEN: anyone; AMBER+STRICT with no owner: no one
+
+    with Store(db) as store:
+        from vigil.accounts import add_org
+
+        add_org(store.con, "ops", name="Ops", kind="operator")
+    got = runner.invoke(app, ["markings", "set", "HL-G", "--tlp", "RED", "--org", "ops", "--db", str(db)])
+    assert got.exit_code == 0, got.output
+    listed = json.loads(runner.invoke(app, ["share", "markings", "--db", str(db)]).output)
+    assert [(r["source"], r["marking"], r["organisation"]) for r in listed][0] == ("HL-G", "RED", "ops")
+    with Store(db) as store:
+        p = Period.parse("2012Q4")
+        exported = {r["url"] for r in Facts(store, Scope(p.start, p.end, "AMBER+STRICT")).urls()}
+    assert exported == {STRICT_URL}  # the workbench's RED now keeps HL-G out of every export below RED
+    got = runner.invoke(app, ["share", "mark-source", "HL-G", "--marking", "GREEN", "--db", str(db)])
+    assert got.exit_code == 0 and "HL-G: TLP:GREEN" in got.output
+    with Store(db, read_only=True) as store:  # the level changes, the owner stays
+        assert store.con.execute("SELECT tlp, org_id FROM source_markings WHERE source = 'HL-G'").fetchall() == [("GREEN", "ops")]
+
+
+def test_migration_12_folds_sharing_markings_into_the_workbench_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vigil.store.store as module
+    from vigil.store.migrations import MIGRATIONS
+
+    db = tmp_path / "old.duckdb"
+    monkeypatch.setattr(module, "MIGRATIONS", MIGRATIONS[:11])
+    with Store(db) as store:
+        assert store.version() == 11
+        store.con.execute("""INSERT INTO source_markings VALUES ('both-a', 'GREEN', 'org-1', 'admin', TIMESTAMP '2012-01-01'),
+            ('both-b', 'RED', 'org-2', 'admin', TIMESTAMP '2012-01-01')""")  # fmt: skip
+        store.con.execute("""INSERT INTO share_source_markings VALUES ('both-a', 'AMBER', NULL, TIMESTAMP '2012-02-01'),
+            ('both-b', 'CLEAR', 'org-9', TIMESTAMP '2012-02-01'), ('share-only', 'AMBER+STRICT', 'partner-x', TIMESTAMP '2012-02-01'),
+            ('share-no-owner', 'CLEAR', NULL, TIMESTAMP '2012-02-01')""")  # fmt: skip
+    monkeypatch.setattr(module, "MIGRATIONS", MIGRATIONS)
+    with Store(db) as store:
+        rows = store.con.execute("SELECT source, tlp, org_id FROM source_markings ORDER BY source").fetchall()
+        view = store.con.execute("SELECT source, marking, organisation FROM share_source_markings ORDER BY source").fetchall()
+    assert rows == [("both-a", "AMBER", "org-1"), ("both-b", "RED", "org-2"),  # the stricter level, the workbench's owner
+                    ("share-no-owner", "CLEAR", "-"), ("share-only", "AMBER+STRICT", "partner-x")]  # fmt: skip
+    assert view == [("both-a", "AMBER", "org-1"), ("both-b", "RED", "org-2"), ("share-no-owner", "CLEAR", None),
+                    ("share-only", "AMBER+STRICT", "partner-x")]  # fmt: skip
