@@ -66,7 +66,7 @@ def _migration_view(name: str) -> str:
     from vigil.store.migrations import MIGRATIONS
 
     for migration in MIGRATIONS:
-        for got in re.finditer(r"CREATE VIEW (\w+) AS(.*?);", migration.sql, flags=re.S):
+        for got in re.finditer(r"CREATE VIEW (\w+) AS(.*?);", migration.sql, flags=re.DOTALL):
             if got.group(1) == name:
                 return got.group(2).strip()
     raise KeyError(name)

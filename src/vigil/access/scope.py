@@ -29,7 +29,14 @@ import pyarrow as pa
 
 from vigil.access.markings import record_markings, source_markings
 from vigil.access.policy import Actor
-from vigil.access.rules import READ_ACTIONS, case_levels, default_deny, may_see, table_rules, visible_levels
+from vigil.access.rules import (
+    READ_ACTIONS,
+    case_levels,
+    default_deny,
+    may_see,
+    table_rules,
+    visible_levels,
+)
 from vigil.store.engine import DuckDBEngine
 
 __all__ = ["READ_ACTIONS", "ScopeKey", "ScopePool", "ScopedStore", "scope_key", "scoped", "visible_sources"]
