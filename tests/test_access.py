@@ -339,7 +339,7 @@ def test_sharing_and_the_workbench_share_one_table_of_source_markings(tmp_path: 
     got = runner.invoke(app, ["markings", "set", "HL-G", "--tlp", "RED", "--org", "ops", "--db", str(db)])
     assert got.exit_code == 0, got.output
     listed = json.loads(runner.invoke(app, ["share", "markings", "--db", str(db)]).output)
-    assert [(r["source"], r["marking"], r["organisation"]) for r in listed][0] == ("HL-G", "RED", "ops")
+    assert (listed[0]["source"], listed[0]["marking"], listed[0]["organisation"]) == ("HL-G", "RED", "ops")
     with Store(db) as store:
         p = Period.parse("2012Q4")
         exported = {r["url"] for r in Facts(store, Scope(p.start, p.end, "AMBER+STRICT")).urls()}
