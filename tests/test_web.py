@@ -289,8 +289,20 @@ def test_an_admin_marking_change_shows_at_once(fresh_world: dict[str, Any]) -> N
     assert "stray" in admin.get("/markings").text
 
 
+def _takedown_cases(con: Any) -> None:
+    """Two noticed cases: one on op-a's URL (hotline-a, GREEN), one on op-c's (police, RED), both TLP:GREEN cases of ops."""
+    for capture_id, registrar in (("op-a-11-0", "Registrar Seen Example"), ("op-c-31-0", "Registrar Hidden Example")):
+        url = con.execute("SELECT url FROM captures WHERE capture_id = ?", [capture_id]).fetchone()[0]
+        con.execute("""INSERT INTO takedown_cases (url, host, registrar, hosting_org, owner_org, marking, source)
+                       VALUES (?, ?, ?, ?, 'ops', 'TLP:GREEN', 'store')""", [url, url.split("/")[2], registrar, f"Hosting of {registrar}"])
+        for stage, at in (("notice_sent", "2012-06-01 10:00:00"), ("offline", "2012-06-02 10:00:00")):
+            con.execute("INSERT INTO takedown_events VALUES (?, ?, ?, CAST(? AS TIMESTAMP), 'test', 'abuse@hosting.example', NULL)",
+                        [f"{capture_id}-{stage}", url, stage, at])  # fmt: skip
+
+
 def test_the_report_library_is_per_account_and_scoped(fresh_world: dict[str, Any]) -> None:
     world = fresh_world
+    _takedown_cases(world["store"].con)
     analyst, detective = _login(world["app"], "analyst"), _login(world["app"], "detective")
     got = analyst.post("/api/v1/reports", data={"period": "2012"}, headers={"X-CSRF-Token": _csrf(analyst)})
     assert got.status_code == 202, got.text
@@ -301,5 +313,6 @@ def test_the_report_library_is_per_account_and_scoped(fresh_world: dict[str, Any
     markdown = next(n for n in names if n.endswith(".md"))
     text = analyst.get("/api/v1/reports/download", params={"name": markdown}).text
     assert "2012" in text and not any(v in text for v in (*SECRET_VALUES, world["brand"]["op-c"]))
+    assert "Registrar Seen Example" in text and "Registrar Hidden Example" not in text  # takedown tables are scoped too
     assert detective.get("/api/v1/reports/download", params={"name": markdown}).status_code == 404  # not theirs
     assert analyst.get("/api/v1/reports/download", params={"name": "../../web.duckdb"}).status_code == 404

@@ -9,6 +9,9 @@ from vigil.errors import ConfigError
 from vigil.store.store import utcnow
 
 RECORD_KINDS = ("report", "capture")
+#: The owner of a source marked without one (``vigil share mark-source`` without ``--org``): no
+#: account's organisation, so its AMBER and stricter records are seen by no workbench account.
+NO_OWNER = "-"
 
 
 def _tlp(text: str) -> str:
@@ -27,6 +30,21 @@ def mark_source(con: Any, source: str, *, tlp: str, org_id: str, by: str) -> Mar
     """Give every record of ``source`` (that has no marking of its own) this marking and owner."""
     level = _tlp(tlp)
     _org_exists(con, org_id)
+    con.execute("INSERT OR REPLACE INTO source_markings VALUES (?, ?, ?, ?, ?)", [source, level, org_id, by, utcnow()])
+    return Marking(level, org_id)
+
+
+def set_source_level(con: Any, source: str, *, tlp: str, org_id: str | None, by: str) -> Marking:
+    """Set the TLP level of ``source`` in ``source_markings`` (the one table of source markings).
+
+    Sharing's ``vigil share mark-source`` writes here. ``org_id`` is free text (a partner's
+    name need not be an account's organisation); ``None`` keeps the owner already recorded,
+    or :data:`NO_OWNER` when the source had no marking.
+    """
+    level = _tlp(tlp)
+    if org_id is None:
+        got = con.execute("SELECT org_id FROM source_markings WHERE source = ?", [source]).fetchone()
+        org_id = str(got[0]) if got else NO_OWNER
     con.execute("INSERT OR REPLACE INTO source_markings VALUES (?, ?, ?, ?, ?)", [source, level, org_id, by, utcnow()])
     return Marking(level, org_id)
 

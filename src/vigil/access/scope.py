@@ -10,7 +10,8 @@ reader may not see. Which sources and records are visible is decided by
 
 Derived records are visible through their evidence: a brand when one of its captures is, a
 distributor when one of its brands is. A brand some of whose captures are hidden loses its
-stored evidence chain (it names captures), and ``complete`` says so.
+stored evidence chain (it names captures), and ``complete`` says so. Every table's rule is in
+:mod:`vigil.access.rules`; a table no rule names is bound to an empty view (deny by default).
 """
 
 from __future__ import annotations
@@ -27,84 +28,22 @@ from typing import Any
 import pyarrow as pa
 
 from vigil.access.markings import record_markings, source_markings
-from vigil.access.policy import Actor, Marking, permission_allowed
+from vigil.access.policy import Actor
+from vigil.access.rules import (
+    READ_ACTIONS,
+    case_levels,
+    default_deny,
+    may_see,
+    table_rules,
+    visible_levels,
+)
 from vigil.store.engine import DuckDBEngine
 
-
-#: Actions that read evidence: an actor with none of them sees no record at all.
-READ_ACTIONS = ("search", "view_entity", "view_brand", "view_distributor", "view_dashboard", "view_submissions", "export")
-
-
-def _may_see(actor: Actor, marking: Marking) -> bool:
-    return any(permission_allowed(actor, action, marking) for action in READ_ACTIONS)
+__all__ = ["READ_ACTIONS", "ScopeKey", "ScopePool", "ScopedStore", "scope_key", "scoped", "visible_sources"]
 
 
 def visible_sources(con: Any, actor: Actor) -> list[str]:
-    return sorted(s for s, m in source_markings(con).items() if _may_see(actor, m))
-
-
-def _views(db: str, actor: Actor) -> dict[str, str]:
-    m = f'"{db}".main'
-    sees_all_inputs = actor.role in ("admin", "analyst")
-    own_files = f"(SELECT file_sha256 FROM {m}.submissions WHERE org_id = $org)"
-    return {
-        "reports": f"""SELECT r.* FROM {m}.reports r
-            WHERE (r.source IN (SELECT source FROM _vis_sources)
-                   AND r.report_key NOT IN (SELECT record_key FROM _rec_marks WHERE kind = 'report'))
-               OR r.report_key IN (SELECT record_key FROM _rec_marks WHERE kind = 'report' AND visible)""",
-        "captures": f"""SELECT c.* FROM {m}.captures c
-            WHERE (c.source IN (SELECT source FROM _vis_sources)
-                   AND c.capture_key NOT IN (SELECT record_key FROM _rec_marks WHERE kind = 'capture'))
-               OR c.capture_key IN (SELECT record_key FROM _rec_marks WHERE kind = 'capture' AND visible)""",
-        "_hidden_captures": f"SELECT capture_key FROM {m}.captures EXCEPT SELECT capture_key FROM captures",
-        "capture_attribution": f"SELECT a.* FROM {m}.capture_attribution a SEMI JOIN captures c USING (capture_key)",
-        "pages": f"SELECT p.* FROM {m}.pages p WHERE p.page_sha256 IN (SELECT page_sha256 FROM captures)",
-        "page_skeletons": f"SELECT p.* FROM {m}.page_skeletons p WHERE p.page_sha256 IN (SELECT page_sha256 FROM captures)",
-        "page_identifiers": f"SELECT p.* FROM {m}.page_identifiers p WHERE p.page_sha256 IN (SELECT page_sha256 FROM captures)",
-        "_brand_counts": """SELECT a.brand_id, count(*) AS captures, min(c.captured_at) AS first_seen,
-                max(c.captured_at) AS last_seen FROM capture_attribution a JOIN captures c USING (capture_key)
-            WHERE a.brand_id IS NOT NULL GROUP BY a.brand_id""",
-        "_incomplete_brands": f"""SELECT DISTINCT a.brand_id FROM {m}.capture_attribution a
-            WHERE a.capture_key IN (SELECT capture_key FROM _hidden_captures) AND a.brand_id IS NOT NULL""",
-        "brands": f"""SELECT b.brand_id, b.template_id, b.distributor_id, n.first_seen, n.last_seen, n.captures,
-                b.lineage_brand,
-                CASE WHEN b.brand_id IN (SELECT brand_id FROM _incomplete_brands) THEN NULL ELSE b.evidence END AS evidence
-            FROM {m}.brands b JOIN _brand_counts n USING (brand_id)""",
-        "distributors": f"""SELECT d.distributor_id, min(b.first_seen) AS first_seen, max(b.last_seen) AS last_seen,
-                CAST(count(*) AS INTEGER) AS brands, sum(b.captures) AS captures
-            FROM {m}.distributors d JOIN brands b USING (distributor_id) GROUP BY d.distributor_id""",
-        "templates": f"SELECT t.* FROM {m}.templates t WHERE t.template_id IN (SELECT template_id FROM capture_attribution)",
-        "skeleton_links": f"SELECT s.* FROM {m}.skeleton_links s WHERE s.skeleton_id IN (SELECT skeleton_id FROM capture_attribution)",
-        "identifier_values": f"""SELECT v.* FROM {m}.identifier_values v
-            WHERE (v.kind, v.value) IN (SELECT kind, value FROM page_identifiers)""",
-        "judgements": f"""SELECT j.* FROM {m}.judgements j
-            WHERE j.brand_a IN (SELECT brand_id FROM brands) AND j.brand_b IN (SELECT brand_id FROM brands)""",
-        "_visible_hosts": "SELECT host FROM reports UNION SELECT host FROM captures",
-        "dns_observations": f"SELECT o.* FROM {m}.dns_observations o WHERE o.host IN (SELECT host FROM _visible_hosts)",
-        "observations": """SELECT host, ip, reported_at AS seen_at, 'report' AS origin, report_key AS ref
-                FROM reports WHERE ip IS NOT NULL
-            UNION ALL SELECT host, ip, seen_at, 'dns' AS origin, resolver AS ref FROM dns_observations""",
-        "hosts": f"SELECT h.* FROM {m}.hosts h WHERE h.host IN (SELECT host FROM _visible_hosts)",
-        "ip_info": f"SELECT i.* FROM {m}.ip_info i WHERE i.ip IN (SELECT ip FROM observations)",
-        "url_site_types": f"""SELECT u.* FROM {m}.url_site_types u
-            WHERE u.url IN (SELECT url FROM reports UNION SELECT url FROM captures)""",
-        "disguised_urls": f"SELECT d.* FROM {m}.disguised_urls d WHERE d.url IN (SELECT url FROM captures)",
-        "test_purchases": f"""SELECT t.* FROM {m}.test_purchases t
-            WHERE {str(sees_all_inputs).upper()} AND t.host IN (SELECT host FROM _visible_hosts)""",
-        "expert_estimates": f"SELECT * FROM {m}.expert_estimates WHERE {str(sees_all_inputs).upper()}",
-        "search_volumes": f"SELECT * FROM {m}.search_volumes WHERE {str(sees_all_inputs).upper()}",
-        "submissions": f"SELECT s.* FROM {m}.submissions s WHERE s.org_id = $org OR {str(actor.role == 'admin').upper()}",
-        "quarantine": f"""SELECT q.* FROM {m}.quarantine q
-            WHERE {str(actor.role == 'admin').upper()} OR q.file_sha256 IN {own_files}""",
-        "ingest_files": f"""SELECT f.* FROM {m}.ingest_files f
-            WHERE f.file_sha256 IN (SELECT file_sha256 FROM reports UNION SELECT file_sha256 FROM captures)""",
-        "ingest_batches": f"""SELECT b.* FROM {m}.ingest_batches b
-            WHERE b.batch_id IN (SELECT batch_id FROM reports UNION SELECT batch_id FROM captures)""",
-        "users": f"SELECT * FROM {m}.users WHERE FALSE",
-        "sessions": f"SELECT * FROM {m}.sessions WHERE FALSE",
-        "api_tokens": f"SELECT * FROM {m}.api_tokens WHERE FALSE",
-        "audit_log": f"SELECT * FROM {m}.audit_log WHERE {str(actor.role in ('admin', 'auditor')).upper()}",
-    }
+    return sorted(s for s, m in source_markings(con).items() if may_see(actor, m))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +54,8 @@ class ScopeKey:
     role: str
     sources: tuple[str, ...]
     records: tuple[tuple[str, str, bool], ...]
+    levels: tuple[tuple[str, str], ...] = ()  # (source, tlp) an imported report may carry and stay visible
+    cases: tuple[tuple[str, bool], ...] = ()  # (tlp, own organisation) of takedown cases that are visible
     generation: int = 0  # bumped when derived tables (brands, distributors) are rebuilt
 
 
@@ -124,8 +65,11 @@ MATERIALISED = ("_hidden_captures", "_brand_counts", "_incomplete_brands", "bran
 
 
 def scope_key(con: Any, actor: Actor, *, generation: int = 0) -> ScopeKey:
-    records = tuple(sorted((kind, key, _may_see(actor, mark)) for kind, key, mark in record_markings(con)))
-    return ScopeKey(actor.org_id, actor.role, tuple(visible_sources(con, actor)), records, generation)
+    records = tuple(sorted((kind, key, may_see(actor, mark)) for kind, key, mark in record_markings(con)))
+    marks = source_markings(con)
+    sources = tuple(sorted(s for s, m in marks.items() if may_see(actor, m)))
+    return ScopeKey(actor.org_id, actor.role, sources, records, tuple(visible_levels(actor, marks)), tuple(case_levels(actor)),
+                    generation)  # fmt: skip
 
 
 class ScopedStore:
@@ -148,11 +92,23 @@ class ScopedStore:
         }))  # fmt: skip
         self.con.execute("CREATE TEMP TABLE _rec_marks AS SELECT * FROM _rec_arrow")
         self.con.unregister("_rec_arrow")
-        for name, sql in _views(db, actor).items():
+        self._table("_vis_levels", {"source": [s for s, _ in self.key.levels], "tlp": [t for _, t in self.key.levels]})
+        self._table("_case_levels", {"tlp": pa.array([t for t, _ in self.key.cases], pa.string()),
+                                     "own": pa.array([o for _, o in self.key.cases], pa.bool_())})  # fmt: skip
+        rules = table_rules(db, actor)
+        for name, sql in rules.items():
             body = sql.replace("$org", "'" + actor.org_id.replace("'", "''") + "'")
             kind = "TABLE" if name in MATERIALISED else "VIEW"
             self.con.execute(f"CREATE TEMP {kind} {name} AS {body}")
+        for name in default_deny(self.con, db, set(rules)):  # a table no rule names: nobody sees its rows
+            self.con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{db}".main."{name}" WHERE FALSE')
         self.engine = DuckDBEngine(self.con)
+
+    def _table(self, name: str, columns: dict[str, Any]) -> None:
+        arrays = {k: v if isinstance(v, pa.Array) else pa.array(v, pa.string()) for k, v in columns.items()}
+        self.con.register(name + "_arrow", pa.table(arrays))
+        self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        self.con.unregister(name + "_arrow")
 
     def brand_complete(self, brand_id: str) -> bool:
         """True when the actor may see every capture of the brand (its evidence chain is whole)."""
@@ -189,8 +145,8 @@ def scoped(store: Any, actor: Actor) -> ScopedStore:
 
 
 class ScopePool:
-    """Scoped connections kept for reuse: building one binds some thirty views (~0.1 s), reusing
-    one costs a look-up of the markings. A connection serves one request at a time; the key
+    """Scoped connections kept for reuse: building one binds some sixty views (0.8 s measured on a
+    busy test machine), reusing one costs a look-up of the markings. A connection serves one request at a time; the key
     (:class:`ScopeKey`) changes whenever a marking, a source or the actor's role does, so a
     kept connection never shows more than its key allows."""
 

@@ -36,11 +36,11 @@ class Scope:
 
 _VIEWS = f"""
 CREATE OR REPLACE TEMP VIEW _sh_report_rank AS
-    SELECT r.report_key, {rank_sql("coalesce(m.marking, s.marking)")} AS rank
-    FROM reports r LEFT JOIN report_markings m USING (report_key) LEFT JOIN share_source_markings s ON s.source = r.source;
+    SELECT r.report_key, {rank_sql("coalesce(m.marking, s.tlp)")} AS rank
+    FROM reports r LEFT JOIN report_markings m USING (report_key) LEFT JOIN source_markings s ON s.source = r.source;
 CREATE OR REPLACE TEMP VIEW _sh_capture_rank AS
-    SELECT c.capture_key, {rank_sql("s.marking")} AS rank
-    FROM captures c LEFT JOIN share_source_markings s ON s.source = c.source;
+    SELECT c.capture_key, {rank_sql("s.tlp")} AS rank
+    FROM captures c LEFT JOIN source_markings s ON s.source = c.source;
 CREATE OR REPLACE TEMP VIEW _sh_brand_rank AS
     SELECT a.brand_id, max(k.rank) AS rank FROM capture_attribution a JOIN _sh_capture_rank k USING (capture_key)
     WHERE a.brand_id IS NOT NULL GROUP BY a.brand_id;

@@ -600,6 +600,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        12,
+        "one source of truth for source markings: sharing's share_source_markings folded into the workbench's "
+        "source_markings (the stricter level kept where both marked a source); a compatibility view keeps its name",
+        """
+        UPDATE source_markings SET tlp = s.marking
+            FROM share_source_markings s
+            WHERE s.source = source_markings.source
+              AND list_position(['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'], s.marking)
+                > list_position(['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'], source_markings.tlp);
+        INSERT INTO source_markings
+            SELECT s.source, s.marking, coalesce(s.organisation, '-'), 'vigil share mark-source', s.set_at
+            FROM share_source_markings s
+            WHERE s.source NOT IN (SELECT source FROM source_markings);
+        DROP TABLE share_source_markings;
+        CREATE VIEW share_source_markings AS
+            SELECT source, tlp AS marking, nullif(org_id, '-') AS organisation, set_at FROM source_markings;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
