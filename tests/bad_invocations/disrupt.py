@@ -42,6 +42,7 @@ CASES: list[Case] = [
     Case("takedown outcomes", ("{bad_csv}", "--partner", "p", "--format", "xml", "--db", "{db}"), "--format"),
     Case("takedown show", ("https://nothing.example/x", "--db", "{db}"), "no takedown record", covers=("URL",)),
     Case("takedown audit", ("--format", "xml", "--db", "{db}"), "--format"),
+    Case("takedown verify-log", ("--head", "beef", "--db", "{db}"), "is not a head hash"),
     # notices
     Case("notices send", ("--now", "someday", *_SEND), "not an ISO time", no_output=("{tmp}/outbox",)),
     Case("notices send", ("--transport", "pigeon", *_SEND), "--transport", no_output=("{tmp}/outbox",)),
