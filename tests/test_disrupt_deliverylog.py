@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -90,7 +89,7 @@ def test_deliveries_recorded_before_the_log_are_chained_first(tmp_path: Path) ->
     db = tmp_path / "d.duckdb"
     with Store(db) as store:  # rows as a store from before the delivery log holds them
         store.con.execute("INSERT INTO feed_deliveries VALUES ('url-list', 'partners', 'TLP:GREEN', 3, 'old.json', ?, ?)", ["ef" * 32, T0])
-        assert [str(p) for p in deliverylog.verify_log(store.con)][0].startswith("feed url-list to partners")
+        assert str(deliverylog.verify_log(store.con)[0]).startswith("feed url-list to partners")
         casestore.record_notices(store.con, [_notice(1)])
         rows = store.con.execute("SELECT seq, kind, name, reference FROM delivery_log ORDER BY seq").fetchall()
         assert rows == [(1, "feed", "url-list", "sha256:" + "ef" * 32), (2, "notice", "n-1.1", "<n-1@hotline.example>")]

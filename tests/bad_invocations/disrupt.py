@@ -43,6 +43,13 @@ CASES: list[Case] = [
     Case("takedown show", ("https://nothing.example/x", "--db", "{db}"), "no takedown record", covers=("URL",)),
     Case("takedown audit", ("--format", "xml", "--db", "{db}"), "--format"),
     Case("takedown verify-log", ("--head", "beef", "--db", "{db}"), "is not a head hash"),
+    Case("takedown check", ("--url", "ftp://files.example/x", "--db", "{db}"), "is not an http(s) URL"),
+    Case("takedown check", ("--url", "https://not-a-case.example/x", "--db", "{db}"), "is not a takedown case"),
+    Case("takedown check", ("--limit", "0", "--db", "{db}"), "--limit"),
+    Case("takedown check", ("--timeout", "0", "--db", "{db}"), "--timeout"),
+    Case("takedown check", ("--max-redirects", "-1", "--db", "{db}"), "--max-redirects"),
+    Case("takedown check", ("--per-host-interval", "-1", "--db", "{db}"), "--per-host-interval"),
+    Case("takedown check", ("--format", "xml", "--db", "{db}"), "--format"),
     # notices
     Case("notices send", ("--now", "someday", *_SEND), "not an ISO time", no_output=("{tmp}/outbox",)),
     Case("notices send", ("--transport", "pigeon", *_SEND), "--transport", no_output=("{tmp}/outbox",)),

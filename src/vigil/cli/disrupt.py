@@ -178,6 +178,33 @@ def takedown_recheck(path: Annotated[Path, typer.Argument(help="CSV url,checked_
         _summary(summary, fmt, need="events")
 
 
+def _http_urls(values: list[str] | None) -> list[str] | None:
+    """An option callback: each --url is an http(s) URL."""
+    for value in values or []:
+        if not value.strip().lower().startswith(("http://", "https://")):
+            raise typer.BadParameter(f"{value[:80]!r} is not an http(s) URL")
+    return [v.strip() for v in values] if values else None
+
+
+@takedown_app.command("check")
+def takedown_check(
+    db: DbOption = Path("vigil.duckdb"),
+    url: Annotated[Optional[list[str]], typer.Option(callback=_http_urls, help="Only this case's URL (repeatable; default: every noticed URL not yet removed).")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Check at most N URLs.")] = None,
+    timeout: Annotated[float, typer.Option(min=0.5, max=120, help="Seconds to wait for one answer's headers.")] = 10.0,
+    max_redirects: Annotated[int, typer.Option(min=0, max=20, help="Redirects followed at most.")] = 5,
+    per_host_interval: Annotated[float, typer.Option(min=0.0, max=3600, help="Seconds between two requests to one host.")] = 2.0,
+    fmt: FormatOption = "table",
+) -> None:
+    """Re-check noticed URLs over the network, headers only (HEAD; a GET closed unread when HEAD is refused); never a body, never media."""
+    from vigil.disrupt import workflow
+    from vigil.disrupt.checker import HeaderChecker, HttpTransport
+
+    with errors(), _store(db) as store:
+        checker = HeaderChecker(HttpTransport(), timeout=timeout, max_redirects=max_redirects, per_host_interval=per_host_interval)
+        _summary(workflow.check_online(store.con, checker, urls=url, limit=limit), fmt)
+
+
 @takedown_app.command("outcomes")
 def takedown_outcomes(
     path: Annotated[Path, typer.Argument(help="CSV item,outcome,at (account closed | not ours | investigating | removed).")],
