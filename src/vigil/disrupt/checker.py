@@ -173,7 +173,8 @@ class HeaderChecker:
         return self._result(url, "error", code, f"HTTP {code}{via}")
 
     def _result(self, url: str, status: str, code: int | None, detail: str) -> CheckResult:
-        return CheckResult(url, status, code, detail, self.now())
+        # a hostile server chooses Location and Content-Type: keep what is recorded short
+        return CheckResult(url, status, code, detail if len(detail) <= 500 else detail[:499] + "…", self.now())
 
 
 class HttpTransport:  # pragma: no cover - network; never used in tests
@@ -185,16 +186,20 @@ class HttpTransport:  # pragma: no cover - network; never used in tests
 
     def open(self, method: str, url: str, *, timeout: float) -> HeaderResponse:
         parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise TransportError(f"bad URL: {exc}") from None
         if parts.scheme == "https":
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=timeout,
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(parts.hostname or "", port, timeout=timeout,
                                                                            context=ssl.create_default_context())  # fmt: skip
         else:
-            conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+            conn = http.client.HTTPConnection(parts.hostname or "", port, timeout=timeout)
         target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
         try:
             conn.request(method, target, headers={"User-Agent": self.user_agent, "Accept": "text/html", "Connection": "close"})
             response = conn.getresponse()  # the status line and headers only
-        except (OSError, http.client.HTTPException, UnicodeError) as exc:
+        except (OSError, http.client.HTTPException, UnicodeError, ValueError) as exc:
             conn.close()
             raise TransportError(f"{type(exc).__name__}: {exc}"[:200]) from None
         return _HttpResponse(conn, response)
