@@ -6,6 +6,9 @@ names every entry that was edited (its hash no longer matches its content), dele
 in ``seq``, or the chain's next link points past it), or reordered (its content hashes
 correctly only at another position). Deleting the *last* entries leaves a valid, shorter
 chain: keep the head hash (``vigil audit head``) somewhere else and pass it to ``verify``.
+
+:func:`chain_hash` and :func:`verify_chain` are the chain itself, shared by every hash-chained
+log in the store (this one and the disruption delivery log, :mod:`vigil.disrupt.deliverylog`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,10 +28,14 @@ GENESIS = "0" * 64
 _LOCK = threading.Lock()
 
 
-def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, resource: str, detail: str) -> str:
-    text = json.dumps([prev_hash, seq, at.isoformat(timespec="microseconds"), actor, action, resource, detail],
-                      ensure_ascii=False, separators=(",", ":"))  # fmt: skip
+def chain_hash(prev_hash: str, fields: Sequence[Any]) -> str:
+    """One link: the SHA-256 of the canonical JSON of ``[prev_hash, *fields]`` (compact, UTF-8)."""
+    text = json.dumps([prev_hash, *fields], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, resource: str, detail: str) -> str:
+    return chain_hash(prev_hash, [seq, at.isoformat(timespec="microseconds"), actor, action, resource, detail])
 
 
 def audit(con: Any, actor: Actor | str, action: str, resource: str = "", **detail: Any) -> int:
@@ -84,18 +92,31 @@ def audit_head(con: Any) -> tuple[int, str]:
 def verify_audit(con: Any, *, head: str | None = None) -> list[AuditProblem]:
     """Every problem found in the chain, in ``seq`` order (empty: the log is intact)."""
     rows = con.execute(
-        "SELECT seq, logged_at, actor, action, resource, detail, prev_hash, entry_hash FROM audit_log ORDER BY seq"
+        "SELECT seq, prev_hash, entry_hash, logged_at, actor, action, resource, detail FROM audit_log ORDER BY seq"
     ).fetchall()
+    return verify_chain([(int(r[0]), str(r[1]), str(r[2]), r[3:]) for r in rows],
+                        lambda prev, seq, content: entry_hash(prev, seq, *content), head=head)  # fmt: skip
+
+
+Link = tuple[int, str, str, Sequence[Any]]  # seq, prev_hash, entry_hash, the entry's content
+
+
+def verify_chain(rows: Sequence[Link], link: Callable[[str, int, Sequence[Any]], str], *,
+                 head: str | None = None) -> list[AuditProblem]:  # fmt: skip
+    """Walk a hash chain in ``seq`` order; ``link(prev_hash, seq, content)`` recomputes an entry's hash.
+
+    Names every entry edited (its content no longer matches its hash), deleted (a gap in ``seq``),
+    reordered (its content hashes correctly only at another position) or whose link to the entry
+    before is broken; with ``head``, a chain whose kept head is gone was truncated.
+    """
     problems: list[AuditProblem] = []
-    seqs = [int(r[0]) for r in rows]
+    seqs = [seq for seq, _, _, _ in rows]
     expected_prev, expected_seq = GENESIS, 1
-    for seq, at, who, action, resource, detail, prev, stored in rows:
-        seq = int(seq)
+    for seq, prev, stored, content in rows:
         if seq > expected_seq:
             problems += [AuditProblem(s, "deleted") for s in range(expected_seq, seq)]
-        own = entry_hash(prev, seq, at, who, action, resource, detail) == stored
-        if not own:
-            moved = [s for s in seqs if s != seq and entry_hash(prev, s, at, who, action, resource, detail) == stored]
+        if link(prev, seq, content) != stored:
+            moved = [s for s in seqs if s != seq and link(prev, s, content) == stored]
             if moved:
                 problems.append(AuditProblem(seq, f"reordered (written as entry {moved[0]})"))
             else:
@@ -103,6 +124,6 @@ def verify_audit(con: Any, *, head: str | None = None) -> list[AuditProblem]:
         elif prev != expected_prev and seq == expected_seq:
             problems.append(AuditProblem(seq, "its link to the entry before is broken (an entry before it was edited or reordered)"))
         expected_prev, expected_seq = stored, seq + 1
-    if head is not None and head not in {str(r[7]) for r in rows}:
+    if head is not None and head not in {stored for _, _, stored, _ in rows}:
         problems.append(AuditProblem(expected_seq, "truncated: the head you kept is not in the log (entries at the end were deleted)"))
     return problems

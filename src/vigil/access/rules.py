@@ -21,7 +21,7 @@ Three kinds of rule:
   is a case the actor may see; imported objects by the report they made.
 * **Operational** — confined to the roles that need them, whatever the markings: notices and
   contact statuses to admins and analysts; feed deliveries and match runs to admins and
-  auditors (they are logs of what went where); attribution's and enrichment's bookkeeping to
+  auditors, and so is the hash-chained delivery log (they are logs of what went where); attribution's and enrichment's bookkeeping to
   admins; sessions, API tokens and partner keys (secrets) to no one.
 """
 
@@ -194,6 +194,7 @@ def table_rules(db: str, actor: Actor) -> dict[str, str]:
         "partner_outcomes": f"""SELECT o.* FROM {m}.partner_outcomes o
             WHERE {sees_all_inputs} AND o.item IN (SELECT url FROM takedown_cases)""",
         "feed_deliveries": f"SELECT * FROM {m}.feed_deliveries WHERE {_only(actor, 'admin', 'auditor')}",
+        "delivery_log": f"SELECT * FROM {m}.delivery_log WHERE {_only(actor, 'admin', 'auditor')}",
         # sharing (docs/sharing.md)
         "report_markings": f"SELECT x.* FROM {m}.report_markings x WHERE x.report_key IN (SELECT report_key FROM reports)",
         "shared_objects": f"""SELECT o.* FROM {m}.shared_objects o

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from vigil.cli.core import (
     DbOption,
@@ -35,7 +37,7 @@ from vigil.cli.core import (
 )
 from vigil.errors import ConfigError, VigilError
 
-takedown_app = typer.Typer(help="Takedown cases and their clock: import, history, re-checks, outcomes, audit.", no_args_is_help=True)
+takedown_app = typer.Typer(help="Takedown cases and their clock: import, history, re-checks, outcomes, the delivery log and its check.", no_args_is_help=True)
 notices_app = typer.Typer(help="Notices to hosting providers, registrars, registries and payment providers.", no_args_is_help=True)
 app.add_typer(takedown_app, name="takedown")
 app.add_typer(notices_app, name="notices")
@@ -176,6 +178,33 @@ def takedown_recheck(path: Annotated[Path, typer.Argument(help="CSV url,checked_
         _summary(summary, fmt, need="events")
 
 
+def _http_urls(values: list[str] | None) -> list[str] | None:
+    """An option callback: each --url is an http(s) URL."""
+    for value in values or []:
+        if not value.strip().lower().startswith(("http://", "https://")):
+            raise typer.BadParameter(f"{value[:80]!r} is not an http(s) URL")
+    return [v.strip() for v in values] if values else None
+
+
+@takedown_app.command("check")
+def takedown_check(
+    db: DbOption = Path("vigil.duckdb"),
+    url: Annotated[Optional[list[str]], typer.Option(callback=_http_urls, help="Only this case's URL (repeatable; default: every noticed URL not yet removed).")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Check at most N URLs.")] = None,
+    timeout: Annotated[float, typer.Option(min=0.5, max=120, help="Seconds to wait for one answer's headers.")] = 10.0,
+    max_redirects: Annotated[int, typer.Option(min=0, max=20, help="Redirects followed at most.")] = 5,
+    per_host_interval: Annotated[float, typer.Option(min=0.0, max=3600, help="Seconds between two requests to one host.")] = 2.0,
+    fmt: FormatOption = "table",
+) -> None:
+    """Re-check noticed URLs over the network, headers only (HEAD; a GET closed unread when HEAD is refused); never a body, never media."""
+    from vigil.disrupt import workflow
+    from vigil.disrupt.checker import HeaderChecker, HttpTransport
+
+    with errors(), _store(db) as store:
+        checker = HeaderChecker(HttpTransport(), timeout=timeout, max_redirects=max_redirects, per_host_interval=per_host_interval)
+        _summary(workflow.check_online(store.con, checker, urls=url, limit=limit), fmt)
+
+
 @takedown_app.command("outcomes")
 def takedown_outcomes(
     path: Annotated[Path, typer.Argument(help="CSV item,outcome,at (account closed | not ours | investigating | removed).")],
@@ -218,12 +247,38 @@ def takedown_audit(db: DbOption = Path("vigil.duckdb"), fmt: FormatOption = "tab
         if fmt == "json":
             sys.stdout.write(json.dumps({"deliveries": rows, "contacts": statuses}, indent=1, default=str) + "\n")
             return
-        table = Table("at", "kind", "name", "recipient", "marking", "items", "where", title_justify="left")
+        table = Table("#", "at", "kind", "name", "recipient", "marking", "items", "where", "reference", title_justify="left")
         for r in rows:
-            table.add_row(str(r["at_time"]), r["kind"], r["name"], r["recipient"], r["marking"], str(r["items"]), r["path"])
+            table.add_row(str(r["seq"] or "–"), str(r["at_time"]), r["kind"], r["name"], r["recipient"], r["marking"], str(r["items"]),
+                          r["path"], r["reference"])  # fmt: skip
         out.print(table)
         for s in statuses:
             out.print(f"{s['address']}: {s['status']} ({s['reason']}; {s['source']})", markup=False, highlight=False)
+
+
+def _head(value: str | None) -> str | None:
+    """An option callback: a head hash as `vigil takedown verify-log` prints it (64 hex digits)."""
+    if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value.strip().lower()):
+        raise typer.BadParameter(f"{value[:80]!r} is not a head hash (64 hex digits, as `vigil takedown verify-log` prints)")
+    return value.strip().lower() if value is not None else None
+
+
+@takedown_app.command("verify-log")
+def takedown_verify_log(
+    db: DbOption = Path("vigil.duckdb"),
+    head: Annotated[Optional[str], typer.Option(callback=_head, help="A head hash kept elsewhere (printed by an earlier verify-log): detects deleted last entries.")] = None,
+) -> None:
+    """Check the hash-chained delivery log (notices and feeds sent); name every broken entry. Exit 1 when any."""
+    from vigil.disrupt import deliverylog
+
+    with errors(), _store(db, read_only=True) as store:
+        problems = deliverylog.verify_log(store.con, head=head)
+        count, digest = deliverylog.head(store.con)
+    for problem in problems:
+        err.print(Text(f"delivery log: {problem}"), soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    out.print(f"delivery log intact: {count:,} entries, head {digest}", highlight=False)
 
 
 @notices_app.command("send")

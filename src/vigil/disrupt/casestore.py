@@ -1,4 +1,4 @@
-"""The disruption tables in the evidence store (migration: takedown_cases … feed_deliveries).
+"""The disruption tables in the evidence store (migrations: takedown_cases … feed_deliveries; delivery_log).
 
 Events, notices, contact statuses, partner outcomes and feed deliveries are append-only and
 idempotent (re-importing the same file changes nothing); cases are upserted by URL.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +16,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil.disrupt import deliverylog
 from vigil.disrupt.cases import COLUMNS, Case, case_from_row, case_to_row
 from vigil.disrupt.clocks import Event, parse_time
+from vigil.disrupt.deliverylog import Delivery
 from vigil.disrupt.markings import clean_marking
 from vigil.errors import InvalidRecord
 from vigil.model import QuarantineReason
@@ -95,20 +98,37 @@ def load_events(con: Any) -> list[Event]:
 
 def record_notices(con: Any, sent: list[dict[str, Any]]) -> None:
     """Record notices sent (``notice_id, recipient, role, address, bundle, urls, marking, attempt, sent_at,
-    transport, message_id``) and a ``notice_sent`` event per URL, in one batch."""
+    transport, message_id``), a ``notice_sent`` event per URL and an entry each in the delivery log, in one
+    transaction (a notice already recorded is not recorded again)."""
     if not sent:
         return
     names = ["notice_id", "recipient", "role", "address", "bundle", "urls", "marking", "attempt", "sent_at", "transport", "message_id"]
     rows = [{**n, "notice_id": f"{n['notice_id']}.{n['attempt']}"} for n in sent]
     table = pa.Table.from_pylist(rows, schema=pa.schema([(k, pa.list_(pa.string()) if k == "urls" else pa.int32() if k == "attempt"
                                                          else pa.timestamp("us") if k == "sent_at" else pa.string()) for k in names]))  # fmt: skip
-    con.register("_vigil_notices_in", table)
+    with _transaction(con):
+        con.register("_vigil_notices_in", table)
+        try:
+            known = {r[0] for r in con.execute("SELECT notice_id FROM notices WHERE notice_id IN (SELECT notice_id FROM _vigil_notices_in)").fetchall()}
+            new = list({r["notice_id"]: r for r in rows if r["notice_id"] not in known}.values())
+            deliverylog.append(con, [Delivery(r["sent_at"], "notice", r["notice_id"], r["recipient"], r["address"], r["marking"],
+                                              len(r["urls"]), tuple(r["urls"]), r["transport"], r["message_id"]) for r in new])  # fmt: skip
+            con.execute(f"INSERT OR IGNORE INTO notices SELECT {', '.join(names)} FROM _vigil_notices_in")
+        finally:
+            con.unregister("_vigil_notices_in")
+        add_events(con, [Event(u, "notice_sent", n["sent_at"], f"notice:{n['notice_id']}.{n['attempt']}", n["recipient"], str(n["attempt"]))
+                         for n in sent for u in n["urls"]])  # fmt: skip
+
+
+@contextmanager
+def _transaction(con: Any) -> Iterator[None]:
+    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"INSERT OR IGNORE INTO notices SELECT {', '.join(names)} FROM _vigil_notices_in")
-    finally:
-        con.unregister("_vigil_notices_in")
-    add_events(con, [Event(u, "notice_sent", n["sent_at"], f"notice:{n['notice_id']}.{n['attempt']}", n["recipient"], str(n["attempt"]))
-                     for n in sent for u in n["urls"]])  # fmt: skip
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def sent_keys(con: Any) -> set[tuple[str, str, int]]:
@@ -160,17 +180,17 @@ def load_outcomes(con: Any) -> list[dict[str, Any]]:
 
 def record_delivery(con: Any, *, feed: str, recipient: str, marking: str, items: int, path: str, sha256: str,
                     at: datetime) -> None:  # fmt: skip
-    con.execute("INSERT INTO feed_deliveries VALUES (?, ?, ?, ?, ?, ?, ?)", [feed, recipient, marking, items, path, sha256, at])
+    """Record a feed file written, and its entry in the delivery log, in one transaction."""
+    with _transaction(con):
+        deliverylog.append(con, [Delivery(at, "feed", feed, recipient, "", marking, items, (), path, f"sha256:{sha256}")])
+        con.execute("INSERT INTO feed_deliveries VALUES (?, ?, ?, ?, ?, ?, ?)", [feed, recipient, marking, items, path, sha256, at])
 
 
 def deliveries(con: Any) -> list[dict[str, Any]]:
-    """What was sent to whom, when, under which marking: notices and feeds, oldest first."""
-    return _rows(con, """
-        SELECT 'notice' AS kind, notice_id AS name, recipient, marking, len(urls) AS items, transport AS path, sent_at AS at_time
-        FROM notices
-        UNION ALL
-        SELECT 'feed', feed, recipient, marking, items, path, written_at FROM feed_deliveries
-        ORDER BY at_time, kind, name""")
+    """What was sent to whom, when, under which marking: the delivery log (notices and feeds), oldest first."""
+    return [{"seq": e["seq"], "kind": e["kind"], "name": e["name"], "recipient": e["recipient"], "address": e["address"],
+             "marking": e["marking"], "items": e["items"], "path": e["transport"], "reference": e["reference"],
+             "at_time": e["delivered_at"], "entry_hash": e["entry_hash"]} for e in deliverylog.entries(con)]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

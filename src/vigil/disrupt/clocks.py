@@ -3,7 +3,8 @@
 Stages (``takedown_events.stage``): ``detected``, ``assessed``, ``notice_sent`` (per
 recipient), ``acknowledged`` (per recipient), ``online`` and ``offline`` (an analyst's
 re-check or the optional header checker), ``resolved`` (closed by the analyst),
-``reappeared`` (the brand came back on another URL; ``detail`` names it).
+``reappeared`` (the brand came back on another URL; ``detail`` names it), ``check_error``
+(the header checker got no usable answer; kept for the history, it counts as nothing).
 
 Derived, exactly:
 
@@ -32,7 +33,7 @@ from vigil.errors import InvalidRecord
 from vigil.model import QuarantineReason
 
 STAGES: tuple[str, ...] = ("detected", "assessed", "notice_sent", "acknowledged", "online", "offline", "resolved",
-                           "reappeared")  # fmt: skip
+                           "reappeared", "check_error")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from vigil.disrupt.notices import Due, plan_notices, render
 from vigil.disrupt.recipients import Resolver
 from vigil.disrupt.transport import Transport
 from vigil.disrupt.xarf import Sender
-from vigil.errors import InvalidRecord
+from vigil.errors import ConfigError, InvalidRecord
 
 
 @dataclass
@@ -109,6 +109,33 @@ def send_notices(con: Any, *, resolver: Resolver, policy: Policy, now: datetime,
         casestore.record_notices(con, sent)  # what went out is recorded even if a later one fails
     return Summary({"due": len(due), "notices": len(plan.notices), "already_sent": plan.already_sent,
                     "withheld_by_marking": plan.withheld, "unreachable": plan.unreachable}, [], items)  # fmt: skip
+
+
+def check_online(con: Any, checker: Any, *, urls: list[str] | None = None, limit: int | None = None) -> Summary:
+    """Re-check URLs with the header checker (:mod:`vigil.disrupt.checker`) and record each result
+    as a re-check. By default every noticed URL not yet removed or resolved, in URL order."""
+    cases = casestore.load_cases(con)
+    known = {c.url for c in cases}
+    if urls:
+        unknown = [u for u in urls if u not in known]
+        if unknown:
+            raise ConfigError(f"--url {unknown[0]!r} is not a takedown case (import the case first)")
+        targets = list(dict.fromkeys(urls))
+    else:
+        records = build_records(casestore.load_events(con))
+        targets = [c.url for c in sorted(cases, key=lambda c: c.url)
+                   if (r := records.get(c.url)) is not None and r.first_notice is not None and r.removed_at is None
+                   and r.resolved is None]  # fmt: skip
+    targets = targets[:limit] if limit else targets
+    results = []
+    try:
+        for url in targets:
+            results.append(checker.check(url))
+    finally:  # what was checked is recorded even if the run is stopped
+        new = casestore.add_events(con, [e for r in results if (e := r.event()) is not None])
+    counts = {"checked": len(results), **{s: sum(r.status == s for r in results) for s in ("online", "offline", "error", "skipped")},
+              "events_new": new, "reappearances": link(con)}  # fmt: skip
+    return Summary(counts, [], [{"url": r.url, "status": r.status, "code": r.code, "detail": r.detail} for r in results])
 
 
 def read_back(con: Any, path: Path) -> Summary:

@@ -619,6 +619,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT source, tlp AS marking, nullif(org_id, '-') AS organisation, set_at FROM source_markings;
         """,
     ),
+    Migration(
+        13,
+        "disruption: the hash-chained delivery log (each notice and feed sent: recipient, items, marking, "
+        "time, transport, message-id or file hash)",
+        """
+        CREATE TABLE delivery_log (
+            seq           BIGINT PRIMARY KEY,
+            delivered_at  TIMESTAMP NOT NULL,
+            kind          VARCHAR NOT NULL,
+            name          VARCHAR NOT NULL,
+            recipient     VARCHAR NOT NULL,
+            address       VARCHAR NOT NULL,
+            marking       VARCHAR NOT NULL,
+            items         BIGINT NOT NULL,
+            urls          VARCHAR[] NOT NULL,
+            transport     VARCHAR NOT NULL,
+            reference     VARCHAR NOT NULL,
+            prev_hash     VARCHAR NOT NULL,
+            entry_hash    VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
