@@ -1,8 +1,10 @@
 """Per-page work, once per distinct page: skeleton (fingerprint) and key identifiers.
 
-Both are pure functions of the page (and the fingerprint version), so their results are
-cached by page SHA-256 in ``page_skeletons`` / ``page_identifiers`` and only new pages are
-read. Pages are decompressed one at a time; nothing is rendered. Big runs spread the pages
+Both are pure functions of the page (given the code and the processor files), so their
+results are cached by page SHA-256 in ``page_skeletons`` / ``page_identifiers`` and only new
+pages are read; the cache's key covers the code (:func:`~vigil.attribute.identifiers.code_digest`:
+every identifier kind's declaration and source, the scan and fingerprint modules) and the
+processor files, and the cache is emptied when the key changes. Pages are decompressed one at a time; nothing is rendered. Big runs spread the pages
 over worker processes (``VIGIL_WORKERS``, default one per core) on DuckDB, over Spark's
 Python workers on Spark: the same function either way (:class:`AnalysePages`).
 """
@@ -22,7 +24,7 @@ import pyarrow as pa
 
 from vigil import settings
 from vigil.attribute.fingerprint import FINGERPRINT_VERSION, fingerprint
-from vigil.attribute.identifiers import KINDS, extract_identifiers
+from vigil.attribute.identifiers import KINDS, code_digest, extract_identifiers
 from vigil.attribute.processors import Processors
 
 _BATCH = 500
@@ -39,9 +41,10 @@ def analyse_pages(store: Any, *, processors: Sequence[Path] = (), progress: Call
     """Fingerprint and extract identifiers from every page not yet analysed; returns how many."""
     tick = progress or (lambda done, total: None)
     engine = store.engine
-    # Results depend on the page, the fingerprint version and the processor files: when the
-    # last two change, everything cached is recomputed.
-    digest = hashlib.sha256(f"fingerprint v{FINGERPRINT_VERSION}\n".encode())
+    # Results depend on the page, the code (the identifier kinds, their finders, the scan and
+    # the fingerprint) and the processor files: when either of the last two changes,
+    # everything cached is recomputed, so a changed kind never leaves stale identifiers.
+    digest = hashlib.sha256(f"fingerprint v{FINGERPRINT_VERSION}\ncode {code_digest()}\n".encode())
     digest.update((resources.files("vigil.attribute") / "data" / "processors.toml").read_bytes())
     for path in processors:
         digest.update(Path(path).read_bytes())

@@ -14,6 +14,9 @@
   searched with :mod:`vigil.attribute.textscan` (phones and obfuscated e-mails in
   visible text and comments only, analytics IDs in scripts and comments only).
 
+Which kind each candidate becomes is not written here: every kind in
+:data:`~vigil.attribute.identifiers.KINDS` declares its finders (:class:`TextFinder`,
+:class:`LinkFinder`, :class:`PageFinder`) and :func:`scan_page` runs what is declared.
 Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
 :data:`MAX_CANDIDATES` candidates per source, so a hostile page costs bounded work.
 """
@@ -21,7 +24,9 @@ Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
@@ -29,18 +34,25 @@ import phonenumbers
 
 from vigil.attribute.markup import Element, PageView, decode_html, field_name, read_page
 from vigil.attribute.processors import Processor, Processors
-from vigil.attribute.textscan import (
-    find_btc,
-    find_emails,
-    find_eth,
-    find_ibans,
-    find_obfuscated_emails,
-    find_phones,
-)
+from vigil.attribute.textscan import Found, find_eth
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
 
-__all__ = ["MAX_CANDIDATES", "Candidate", "scan_page"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "ROLES",
+    "TEXT_SOURCES",
+    "Candidate",
+    "Finder",
+    "LinkFinder",
+    "PageFinder",
+    "TextFinder",
+    "bitcoin_address",
+    "ethereum_addresses",
+    "mailto_addresses",
+    "scan_page",
+    "tel_numbers",
+]
 
 Candidate = tuple[str, str, str, str]  # kind, candidate, where, raw
 
@@ -60,6 +72,94 @@ _ABSOLUTE: Final = re.compile(r"[\t\n\r ]*(?:[Hh][Tt][Tt][Pp][Ss]?:|//|\\\\)")
 # be read without resolving it (tests/test_identifiers.py checks this against urljoin).
 _PLAIN_ABSOLUTE: Final = re.compile(r"(?i:https?)://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:[/?#][!-\[\]-~]*)?")
 _CCTLD_REGION: Final = {"uk": "GB"}
+
+#: Where a :class:`TextFinder` may look: visible text, HTML comments, inline scripts
+#: and text-like attributes (``where`` is then the attribute, e.g. ``input[value]``).
+TEXT_SOURCES: Final = ("text", "comment", "script", "attribute")
+#: What the walk over forms and processor links finds, by role (see :class:`PageFinder`).
+ROLES: Final = {
+    "form_action": "the action URL of a payment form not posting to a shared checkout",
+    "shared_checkout": "the action URL of a form posting to a processor's shared checkout",
+    "processor": "the name of a listed processor a form posts to or a link, script or frame loads from",
+    "merchant": "``scope/value`` of a merchant field of a payment form or of a processor link",
+    "merchant_field": "the value of a hidden merchant field of a payment form, as written",
+    "affiliate": "``host/param=value`` of an affiliate parameter on an outbound link",
+    "analytics": "an ID matched by an analytics pattern of the processors files",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TextFinder:
+    """Candidates in free text: ``find(text, limit=...)`` (with ``region=`` too when
+    ``regional``: national phone numbers need the page's country) run over ``sources``.
+
+    In attributes at most ``attribute_limit`` candidates are taken per value, and values
+    shorter than ``min_chars`` are skipped (no candidate of the kind can be that short).
+    """
+
+    find: Callable[..., Found]
+    sources: tuple[str, ...]
+    regional: bool = False
+    attribute_limit: int = MAX_CANDIDATES
+    min_chars: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.sources or not set(self.sources) <= set(TEXT_SOURCES):
+            raise ValueError(f"TextFinder sources {self.sources!r} are not among {TEXT_SOURCES}")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFinder:
+    """Candidates in the URI of a link or embed whose scheme is one of ``schemes``:
+    ``find(ref, region)``; ``where`` is the element and attribute with the scheme's label,
+    e.g. ``a[href=sms]`` for ``(("sms", "sms"), ("smsto", "sms"))``."""
+
+    schemes: tuple[tuple[str, str], ...]  # (scheme, label)
+    find: Callable[[str, str | None], Found]
+
+    def __post_init__(self) -> None:
+        for scheme, label in self.schemes:
+            if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme) or not re.fullmatch(r"[a-z0-9]+", label):
+                raise ValueError(f"LinkFinder scheme {scheme!r} or label {label!r} is not lower-case letters and digits")
+
+
+@dataclass(frozen=True, slots=True)
+class PageFinder:
+    """The candidates of one :data:`ROLES` role in the walk over forms and processor links."""
+
+    role: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"PageFinder role {self.role!r} is not one of {', '.join(ROLES)}")
+
+
+Finder = TextFinder | LinkFinder | PageFinder
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Declared finders, arranged for the walk: by role, by URI scheme, and text finders."""
+
+    roles: dict[str, tuple[str, ...]]
+    schemes: dict[str, tuple[tuple[str, str, LinkFinder], ...]]
+    texts: tuple[tuple[str, TextFinder], ...]
+
+
+@lru_cache(maxsize=16)
+def _plan(finders: tuple[tuple[str, Finder], ...]) -> _Plan:
+    roles: dict[str, list[str]] = {}
+    schemes: dict[str, list[tuple[str, str, LinkFinder]]] = {}
+    texts: list[tuple[str, TextFinder]] = []
+    for kind, finder in finders:
+        if isinstance(finder, PageFinder):
+            roles.setdefault(finder.role, []).append(kind)
+        elif isinstance(finder, LinkFinder):
+            for scheme, label in finder.schemes:
+                schemes.setdefault(scheme, []).append((kind, label, finder))
+        else:
+            texts.append((kind, finder))
+    return _Plan({r: tuple(k) for r, k in roles.items()}, {s: tuple(f) for s, f in schemes.items()}, tuple(texts))
 
 
 class _Page:
@@ -116,14 +216,35 @@ class _Page:
 
 
 def scan_page(
-    html: str | bytes, *, base_url: str | None, processors: Processors, max_bytes: int
+    html: str | bytes,
+    *,
+    base_url: str | None,
+    processors: Processors,
+    max_bytes: int,
+    finders: Sequence[tuple[str, Finder]],
 ) -> Iterator[Candidate]:
-    """Every candidate identifier on the page, in page order per source (see module doc)."""
+    """Every candidate identifier on the page, in page order per source (see module doc).
+
+    ``finders`` are ``(kind, finder)`` pairs, in the kinds' order; each candidate a
+    finder finds is one of its kind's.
+    """
+    plan = _plan(tuple(finders))
     view = read_page(decode_html(html, max_bytes=max(0, max_bytes)))
     page = _Page(base_url, view.base_href, processors)
+    for role, candidate, where, raw in _roles(view, page, plan):
+        for kind in plan.roles.get(role, ()):
+            yield kind, candidate, where, raw
+    yield from _schemes(view, page, plan)
+    yield from _texts(view, page, plan)
+
+
+def _roles(view: PageView, page: _Page, plan: _Plan) -> Iterator[Candidate]:
+    """``(role, candidate, where, raw)`` from forms, then from links and embeds (except
+    those with a scheme a :class:`LinkFinder` reads: ``mailto:`` is no web link)."""
     yield from _forms(view, page)
-    yield from _links(view, page)
-    yield from _texts(view, page)
+    for tag, ref, where, scheme in _link_refs(view):
+        if scheme not in plan.schemes:
+            yield from _web_link(tag, ref, where, page)
 
 
 def _forms(view: PageView, page: _Page) -> Iterator[Candidate]:
@@ -151,44 +272,40 @@ def _forms(view: PageView, page: _Page) -> Iterator[Candidate]:
         if not (proc or card or (merchant and offsite)):
             continue
         if target:
-            kind = "processor_checkout" if proc and proc.shared_checkout else "payment_form"
-            yield kind, target, "form[action]", action or target
+            role = "shared_checkout" if proc and proc.shared_checkout else "form_action"
+            yield role, target, "form[action]", action or target
         if proc:
-            yield "payment_processor", proc.name, "form[action]", action
+            yield "processor", proc.name, "form[action]", action
         scope = proc.slug if proc else (host or "self")
         for name, value in merchant:
             where = f"input[name={field_name(name)}]"
-            yield "merchant_account", f"{scope}/{value}", where, value
-            yield "email", value, where, value
+            yield "merchant", f"{scope}/{value}", where, value
+            yield "merchant_field", value, where, value
 
 
-def _links(view: PageView, page: _Page) -> Iterator[Candidate]:
+def _link_refs(view: PageView) -> Iterator[tuple[str, str, str, str]]:
+    """``(tag, ref, where, scheme)`` of every link and embed with a URL."""
     for el in view.elements:
         attr = _URL_ATTRS.get(el.tag)
         ref = el.attrs.get(attr, "").strip()[:_MAX_URL] if attr else ""
-        if not ref:
-            continue
-        where = f"{el.tag}[{attr}]"
-        scheme = ref.split(":", 1)[0].strip().lower() if ":" in ref else ""
-        if scheme == "mailto":
-            yield from _mailto(ref, f"{where[:-1]}=mailto]")
-        elif scheme in ("tel", "callto", "sms", "smsto"):
-            yield from _tel(ref, f"{where[:-1]}={'sms' if scheme.startswith('sms') else 'tel'}]", page.region)
-        elif scheme == "bitcoin":
-            address = ref.split(":", 1)[1].split("?", 1)[0].strip("/")
-            yield "btc_address", address, f"{where[:-1]}=bitcoin]", ref
-        elif scheme == "ethereum":
-            for candidate, _ in find_eth(ref, limit=4):
-                yield "eth_address", candidate, f"{where[:-1]}=ethereum]", ref
-        else:
-            yield from _web_link(el.tag, ref, where, page)
+        if ref:
+            yield el.tag, ref, f"{el.tag}[{attr}]", ref.split(":", 1)[0].strip().lower() if ":" in ref else ""
+
+
+def _schemes(view: PageView, page: _Page, plan: _Plan) -> Iterator[Candidate]:
+    if not plan.schemes:
+        return
+    for _tag, ref, where, scheme in _link_refs(view):
+        for kind, label, finder in plan.schemes.get(scheme, ()):
+            for candidate, raw in finder.find(ref, page.region):
+                yield kind, candidate, f"{where[:-1]}={label}]", raw
 
 
 def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate]:
     if tag not in ("a", "area"):  # analytics tags and counters load as scripts, images, frames
         for pattern in page.processors.analytics:
             for match in pattern.regex.finditer(ref):
-                yield "analytics_id", pattern.value(match.group(1)), where, ref
+                yield "analytics", pattern.value(match.group(1)), where, ref
     if not _ABSOLUTE.match(ref):
         return  # a relative link stays on the page's own site: no processor, no affiliate
     if _PLAIN_ABSOLUTE.fullmatch(ref) and page.is_quiet_plain(ref, tag):
@@ -203,17 +320,20 @@ def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate
     query = urlsplit(target).query if "?" in target else ""
     params = parse_qsl(query, keep_blank_values=False)[:100] if query else []
     if proc:
-        yield "payment_processor", proc.name, where, ref
+        yield "processor", proc.name, where, ref
         for name, value in params:
             if page.processors.is_merchant_field(name, proc):
-                yield "merchant_account", f"{proc.slug}/{value}", where, f"{name}={value}"
+                yield "merchant", f"{proc.slug}/{value}", where, f"{name}={value}"
     elif tag in _PAGE_TAGS and page.is_outbound(host):
         for name, value in params:
             if name in page.processors.affiliate_params:
-                yield "affiliate_id", f"{host.removeprefix('www.')}/{name}={value}", where, ref
+                yield "affiliate", f"{host.removeprefix('www.')}/{name}={value}", where, ref
 
 
-def _mailto(ref: str, where: str) -> Iterator[Candidate]:
+# --------------------------------------------------------------------------- URI-scheme finders
+
+def mailto_addresses(ref: str, region: str | None = None) -> Found:
+    """The addresses of a ``mailto:`` URI, with ``to``, ``cc`` and ``bcc`` (at most 20)."""
     body = ref.split(":", 1)[1]
     to, _, query = body.partition("?")
     addresses = unquote(to).split(",")
@@ -222,10 +342,11 @@ def _mailto(ref: str, where: str) -> Iterator[Candidate]:
             addresses.extend(value.split(","))
     for address in addresses[:20]:
         if address.strip():
-            yield "email", address.strip(), where, ref
+            yield address.strip(), ref
 
 
-def _tel(ref: str, where: str, region: str | None) -> Iterator[Candidate]:
+def tel_numbers(ref: str, region: str | None) -> Found:
+    """The possible numbers (E.164) of a ``tel:``/``sms:`` URI; national ones in ``region``."""
     body = unquote(ref.split(":", 1)[1]).split("?", 1)[0].split(";", 1)[0]
     for number in body.split(",")[:5]:
         try:
@@ -233,40 +354,49 @@ def _tel(ref: str, where: str, region: str | None) -> Iterator[Candidate]:
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_possible_number(parsed):
-            yield "phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), where, ref
+            yield phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ref
 
 
-def _texts(view: PageView, page: _Page) -> Iterator[Candidate]:
+def bitcoin_address(ref: str, region: str | None = None) -> Found:
+    """The address of a BIP-21 ``bitcoin:`` URI."""
+    yield ref.split(":", 1)[1].split("?", 1)[0].strip("/"), ref
+
+
+def ethereum_addresses(ref: str, region: str | None = None) -> Found:
+    """The addresses in an EIP-681 ``ethereum:`` URI (at most 4)."""
+    for candidate, _ in find_eth(ref, limit=4):
+        yield candidate, ref
+
+
+# --------------------------------------------------------------------------- free text
+
+
+def _texts(view: PageView, page: _Page, plan: _Plan) -> Iterator[Candidate]:
     scripts = "\n".join(view.scripts)
     comments = "\n".join(view.comments)
-    for where, text in (("text", view.text), ("comment", comments)):
-        if text:
-            yield from _plain(text, where)
-            yield from _tagged("email", find_obfuscated_emails(text, limit=MAX_CANDIDATES), where)
-            yield from _tagged("iban", find_ibans(text, limit=MAX_CANDIDATES), where)
-            yield from _tagged("phone", find_phones(text, region=page.region, limit=MAX_CANDIDATES), where)
+    analytics = plan.roles.get("analytics", ())
     for where, text in (("script", scripts), ("comment", comments)):
-        for pattern in page.processors.analytics:
+        for pattern in page.processors.analytics if analytics else ():
             for count, match in enumerate(pattern.regex.finditer(text)):
                 if count >= MAX_CANDIDATES:
                     break
-                yield "analytics_id", pattern.value(match.group(1)), where, match.group(0)
-    if scripts:
-        yield from _plain(scripts, "script")
-    for where, value in view.attr_texts[: MAX_CANDIDATES * 4]:
-        if len(value) < 15 and "@" not in value:
-            continue  # too short for an address or an IBAN, and no e-mail
-        yield from _plain(value, where)
-        yield from _tagged("iban", find_ibans(value, limit=4), where)
+                for kind in analytics:
+                    yield kind, pattern.value(match.group(1)), where, match.group(0)
+    sources = {"text": view.text, "comment": comments, "script": scripts}
+    attributes = view.attr_texts[: MAX_CANDIDATES * 4]
+    for kind, finder in plan.texts:
+        for source in finder.sources:
+            if source != "attribute":
+                if sources[source]:
+                    yield from _found(kind, finder, sources[source], source, page.region, MAX_CANDIDATES)
+                continue
+            for where, value in attributes:
+                if len(value) >= finder.min_chars:
+                    yield from _found(kind, finder, value, where, page.region, finder.attribute_limit)
 
 
-def _plain(text: str, where: str) -> Iterator[Candidate]:
-    yield from _tagged("email", find_emails(text, limit=MAX_CANDIDATES), where)
-    yield from _tagged("btc_address", find_btc(text, limit=MAX_CANDIDATES), where)
-    yield from _tagged("eth_address", find_eth(text, limit=MAX_CANDIDATES), where)
-
-
-def _tagged(kind: str, found: Iterator[tuple[str, str]], where: str) -> Iterator[Candidate]:
+def _found(kind: str, finder: TextFinder, text: str, where: str, region: str | None, limit: int) -> Iterator[Candidate]:
+    found = finder.find(text, region=region, limit=limit) if finder.regional else finder.find(text, limit=limit)
     for candidate, raw in found:
         yield kind, candidate, where, raw
 
