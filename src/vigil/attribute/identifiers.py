@@ -68,7 +68,18 @@ from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
 from vigil.model import PAYMENT_TYPES
 
-__all__ = ["KINDS", "Identifier", "IdentifierKind", "Payment", "code_digest", "extract_identifiers", "kinds_table"]
+__all__ = [
+    "KINDS",
+    "Identifier",
+    "IdentifierKind",
+    "LinkFinder",
+    "PageFinder",
+    "Payment",
+    "TextFinder",
+    "code_digest",
+    "extract_identifiers",
+    "kinds_table",
+]
 
 # schwifty warns for each country whose national check digits it cannot verify; the
 # IBAN's own mod-97 check and the country's format are still checked.
@@ -407,7 +418,7 @@ def kinds_table(kinds: Iterable[IdentifierKind] | None = None) -> str:
     lines = ["| kind | pivot | specificity | value | found in | payment type |", "|---|---|---|---|---|---|"]
     for kind in KINDS.values() if kinds is None else kinds:
         payment = kind.payment.describe() if kind.payment else "—"
-        cells = (f"`{kind.name}`", "yes" if kind.pivot else "no", f"{kind.specificity:g}", kind.value, kind.found_in, payment)
+        cells = (f"`{kind.name}`", "yes" if kind.pivot else "no", str(float(kind.specificity)), kind.value, kind.found_in, payment)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
