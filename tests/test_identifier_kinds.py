@@ -25,10 +25,10 @@ from vigil.attribute.identifiers import (
     LinkFinder,
     Payment,
     TextFinder,
-    code_digest,
     extract_identifiers,
     kinds_table,
 )
+from vigil.attribute.pages import code_digest
 from vigil.attribute.processors import default_processors
 from vigil.attribute.run import attribute_store
 from vigil.ingest.captures import CaptureIngest

@@ -13,10 +13,12 @@ links operators), ``payment`` (what it says about a page's payment type, §5),
 ``finders`` (where on a page it is looked for), ``version`` (raise it when ``clean`` or
 a finder changes what is found) and the two lines of its row in docs/identifiers.md.
 The page scan (:mod:`~vigil.attribute.pagescan`), the per-page cache key
-(:func:`code_digest`), the payment mapping (:mod:`vigil.analyse.payments`) and the
-documented table (:func:`kinds_table`) are all derived from :data:`KINDS`.
+(:func:`vigil.attribute.pages.code_digest`), the payment mapping
+(:mod:`vigil.analyse.payments`) and the documented table (:func:`kinds_table`) are all
+derived from :data:`KINDS`.
 
 Modules, top down: this one (kinds, ``clean``, the public function);
+:mod:`~vigil.attribute.kindspec` (finder and payment declarations, URI-scheme finders);
 :mod:`~vigil.attribute.pagescan` (which element, attribute or text each candidate
 comes from); :mod:`~vigil.attribute.textscan` (finders over free text);
 :mod:`~vigil.attribute.markup` (hostile HTML bounded in size, encoding and depth,
@@ -27,33 +29,30 @@ Every rule and departure is in docs/identifiers.md.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata
-from pathlib import Path
-from typing import ClassVar, Final, Literal
+from typing import ClassVar, Final
 
 import phonenumbers
 from schwifty import IBAN
 from schwifty.exceptions import NationalChecksumNotVerified
 
 from vigil.attribute import crypto
-from vigil.attribute.pagescan import (
+from vigil.attribute.kindspec import (
     Finder,
     LinkFinder,
     PageFinder,
+    Payment,
     TextFinder,
     bitcoin_address,
     ethereum_addresses,
     mailto_addresses,
-    scan_page,
     tel_numbers,
 )
+from vigil.attribute.pagescan import scan_page
 from vigil.attribute.processors import Processors, default_processors, slug
 from vigil.attribute.textscan import (
     find_btc,
@@ -66,7 +65,6 @@ from vigil.attribute.textscan import (
 from vigil.enrich.accounts import PLACEHOLDER, clean_account, clean_email
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
-from vigil.model import PAYMENT_TYPES
 
 __all__ = [
     "KINDS",
@@ -76,7 +74,6 @@ __all__ = [
     "PageFinder",
     "Payment",
     "TextFinder",
-    "code_digest",
     "extract_identifiers",
     "kinds_table",
 ]
@@ -99,48 +96,10 @@ class Identifier:
     raw: str  # the text as found, at most RAW_LIMIT characters
 
 
-@dataclass(frozen=True, slots=True)
-class Payment:
-    """What a kind's identifier on a page says about how the page takes payment (§5).
-
-    Either a fixed ``payment_type`` (``virtual_currency`` for a wallet), which ``by_link``
-    may override for identifiers found in a link with that label (a phone number from
-    an ``sms:`` link, ``where`` ``a[href=sms]``, is ``sms``); or ``processor``: how the
-    value names a listed processor, whose payment type it then is — ``"name"`` (the
-    value is the processor's slug), ``"scope"`` (the value is ``slug/...``) or
-    ``"host"`` (the value is a URL on one of the processor's hosts).
-    """
-
-    payment_type: str | None = None
-    processor: Literal["name", "scope", "host"] | None = None
-    by_link: tuple[tuple[str, str], ...] = ()  # (link label, payment type)
-
-    def __post_init__(self) -> None:
-        if (self.payment_type is None) == (self.processor is None):
-            raise ValueError("a Payment has either a payment_type or a processor rule, not both or neither")
-        for each in (self.payment_type, *(t for _, t in self.by_link)):
-            if each is not None and each not in PAYMENT_TYPES:
-                raise ValueError(f"payment type {each!r} is not one of {', '.join(PAYMENT_TYPES)}")
-
-    def describe(self) -> str:
-        """The payment-type cell of the kinds table in docs/identifiers.md."""
-        if self.processor is not None:
-            return _PROCESSOR_RULES[self.processor]
-        links = "; ".join(f"`{t}` from `{label}:` links" for label, t in self.by_link)
-        return f"{links}, else `{self.payment_type}`" if links else f"`{self.payment_type}`"
-
-
-_PROCESSOR_RULES: Final = {
-    "name": "the processor's",
-    "scope": "the processor's, when scoped by its slug",
-    "host": "the processor's, when on its host",
-}
-
-
 class IdentifierKind:
     """A kind of key identifier, declared once: name, linking, ``clean``, payment, finders.
 
-    ``version`` is part of the per-page cache key (:func:`code_digest`); ``value`` and
+    ``version`` is part of the per-page cache key (:func:`vigil.attribute.pages.code_digest`); ``value`` and
     ``found_in`` are its row in docs/identifiers.md (:func:`kinds_table`).
     """
 
@@ -372,46 +331,6 @@ KINDS: Final[dict[str, IdentifierKind]] = {
 }  # fmt: skip
 
 # --------------------------------------------------------------------------- derived from KINDS
-
-#: Modules whose code decides what the per-page work finds, besides each kind's own module.
-_PAGE_CODE: Final = (
-    "vigil.attribute.identifiers", "vigil.attribute.pagescan", "vigil.attribute.textscan",
-    "vigil.attribute.markup", "vigil.attribute.crypto", "vigil.attribute.processors",
-    "vigil.attribute.fingerprint", "vigil.attribute.minhash", "vigil.enrich.accounts", "vigil.enrich.urls",
-)  # fmt: skip
-_PAGE_LIBRARIES: Final = ("lxml", "phonenumbers", "schwifty", "idna")
-
-
-def code_digest(kinds: Iterable[IdentifierKind] | None = None) -> str:
-    """A digest of everything besides the page that per-page results depend on: each kind's
-    declaration (name, pivot, version) and the source of its module and finders, the scan,
-    parse and fingerprint modules, and the versions of the parsing libraries. The page cache
-    is keyed by it, so a changed kind or finder can never leave stale identifiers behind."""
-    import importlib
-    import sys
-
-    digest = hashlib.sha256()
-    modules = set(_PAGE_CODE)
-    for kind in KINDS.values() if kinds is None else kinds:
-        digest.update(f"kind {kind.name} pivot={kind.pivot} version={kind.version}\n".encode())
-        modules.add(type(kind).__module__)
-        for finder in kind.finders:
-            find = getattr(finder, "find", None)
-            modules.add(getattr(find, "__module__", None) or type(finder).__module__)
-    for name in sorted(modules):
-        module = sys.modules.get(name) or importlib.import_module(name)
-        try:
-            source = Path(inspect.getfile(module)).read_bytes()
-        except (OSError, TypeError):
-            source = b"<no source>"
-        digest.update(f"module {name}\n".encode() + source)
-    for library in _PAGE_LIBRARIES:
-        try:
-            digest.update(f"library {library} {metadata.version(library)}\n".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"library {library} absent\n".encode())
-    return digest.hexdigest()
-
 
 def kinds_table(kinds: Iterable[IdentifierKind] | None = None) -> str:
     """The kinds table of docs/identifiers.md, from the declarations (a test keeps them equal)."""

@@ -15,8 +15,7 @@
   visible text and comments only, analytics IDs in scripts and comments only).
 
 Which kind each candidate becomes is not written here: every kind in
-:data:`~vigil.attribute.identifiers.KINDS` declares its finders (:class:`TextFinder`,
-:class:`LinkFinder`, :class:`PageFinder`) and :func:`scan_page` runs what is declared.
+:data:`~vigil.attribute.identifiers.KINDS` declares its finders (:mod:`~vigil.attribute.kindspec`) and :func:`scan_page` runs what is declared.
 Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
 :data:`MAX_CANDIDATES` candidates per source, so a hostile page costs bounded work.
 """
@@ -24,40 +23,30 @@ Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import phonenumbers
 
+from vigil.attribute.kindspec import (
+    MAX_CANDIDATES,
+    Finder,
+    LinkFinder,
+    PageFinder,
+    TextFinder,
+)
 from vigil.attribute.markup import Element, PageView, decode_html, field_name, read_page
 from vigil.attribute.processors import Processor, Processors
-from vigil.attribute.textscan import Found, find_eth
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
 
-__all__ = [
-    "MAX_CANDIDATES",
-    "ROLES",
-    "TEXT_SOURCES",
-    "Candidate",
-    "Finder",
-    "LinkFinder",
-    "PageFinder",
-    "TextFinder",
-    "bitcoin_address",
-    "ethereum_addresses",
-    "mailto_addresses",
-    "scan_page",
-    "tel_numbers",
-]
+__all__ = ["MAX_CANDIDATES", "Candidate", "scan_page"]
 
 Candidate = tuple[str, str, str, str]  # kind, candidate, where, raw
 
-#: Candidates tried per finder and source (an Ethereum checksum costs ~1 ms).
-MAX_CANDIDATES: Final = 500
 _URL_ATTRS: Final = {
     "a": "href", "area": "href", "iframe": "src", "frame": "src", "embed": "src", "script": "src",
     "img": "src", "link": "href", "object": "data", "input": "src",
@@ -73,68 +62,6 @@ _ABSOLUTE: Final = re.compile(r"[\t\n\r ]*(?:[Hh][Tt][Tt][Pp][Ss]?:|//|\\\\)")
 _PLAIN_ABSOLUTE: Final = re.compile(r"(?i:https?)://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:[/?#][!-\[\]-~]*)?")
 _CCTLD_REGION: Final = {"uk": "GB"}
 
-#: Where a :class:`TextFinder` may look: visible text, HTML comments, inline scripts
-#: and text-like attributes (``where`` is then the attribute, e.g. ``input[value]``).
-TEXT_SOURCES: Final = ("text", "comment", "script", "attribute")
-#: What the walk over forms and processor links finds, by role (see :class:`PageFinder`).
-ROLES: Final = {
-    "form_action": "the action URL of a payment form not posting to a shared checkout",
-    "shared_checkout": "the action URL of a form posting to a processor's shared checkout",
-    "processor": "the name of a listed processor a form posts to or a link, script or frame loads from",
-    "merchant": "``scope/value`` of a merchant field of a payment form or of a processor link",
-    "merchant_field": "the value of a hidden merchant field of a payment form, as written",
-    "affiliate": "``host/param=value`` of an affiliate parameter on an outbound link",
-    "analytics": "an ID matched by an analytics pattern of the processors files",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class TextFinder:
-    """Candidates in free text: ``find(text, limit=...)`` (with ``region=`` too when
-    ``regional``: national phone numbers need the page's country) run over ``sources``.
-
-    In attributes at most ``attribute_limit`` candidates are taken per value, and values
-    shorter than ``min_chars`` are skipped (no candidate of the kind can be that short).
-    """
-
-    find: Callable[..., Found]
-    sources: tuple[str, ...]
-    regional: bool = False
-    attribute_limit: int = MAX_CANDIDATES
-    min_chars: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.sources or not set(self.sources) <= set(TEXT_SOURCES):
-            raise ValueError(f"TextFinder sources {self.sources!r} are not among {TEXT_SOURCES}")
-
-
-@dataclass(frozen=True, slots=True)
-class LinkFinder:
-    """Candidates in the URI of a link or embed whose scheme is one of ``schemes``:
-    ``find(ref, region)``; ``where`` is the element and attribute with the scheme's label,
-    e.g. ``a[href=sms]`` for ``(("sms", "sms"), ("smsto", "sms"))``."""
-
-    schemes: tuple[tuple[str, str], ...]  # (scheme, label)
-    find: Callable[[str, str | None], Found]
-
-    def __post_init__(self) -> None:
-        for scheme, label in self.schemes:
-            if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme) or not re.fullmatch(r"[a-z0-9]+", label):
-                raise ValueError(f"LinkFinder scheme {scheme!r} or label {label!r} is not lower-case letters and digits")
-
-
-@dataclass(frozen=True, slots=True)
-class PageFinder:
-    """The candidates of one :data:`ROLES` role in the walk over forms and processor links."""
-
-    role: str
-
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise ValueError(f"PageFinder role {self.role!r} is not one of {', '.join(ROLES)}")
-
-
-Finder = TextFinder | LinkFinder | PageFinder
 
 
 @dataclass(frozen=True)
@@ -328,44 +255,6 @@ def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate
         for name, value in params:
             if name in page.processors.affiliate_params:
                 yield "affiliate", f"{host.removeprefix('www.')}/{name}={value}", where, ref
-
-
-# --------------------------------------------------------------------------- URI-scheme finders
-
-def mailto_addresses(ref: str, region: str | None = None) -> Found:
-    """The addresses of a ``mailto:`` URI, with ``to``, ``cc`` and ``bcc`` (at most 20)."""
-    body = ref.split(":", 1)[1]
-    to, _, query = body.partition("?")
-    addresses = unquote(to).split(",")
-    for name, value in parse_qsl(query)[:20]:
-        if name.lower() in ("to", "cc", "bcc"):
-            addresses.extend(value.split(","))
-    for address in addresses[:20]:
-        if address.strip():
-            yield address.strip(), ref
-
-
-def tel_numbers(ref: str, region: str | None) -> Found:
-    """The possible numbers (E.164) of a ``tel:``/``sms:`` URI; national ones in ``region``."""
-    body = unquote(ref.split(":", 1)[1]).split("?", 1)[0].split(";", 1)[0]
-    for number in body.split(",")[:5]:
-        try:
-            parsed = phonenumbers.parse(number.strip()[:64], region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(parsed):
-            yield phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ref
-
-
-def bitcoin_address(ref: str, region: str | None = None) -> Found:
-    """The address of a BIP-21 ``bitcoin:`` URI."""
-    yield ref.split(":", 1)[1].split("?", 1)[0].strip("/"), ref
-
-
-def ethereum_addresses(ref: str, region: str | None = None) -> Found:
-    """The addresses in an EIP-681 ``ethereum:`` URI (at most 4)."""
-    for candidate, _ in find_eth(ref, limit=4):
-        yield candidate, ref
 
 
 # --------------------------------------------------------------------------- free text
