@@ -1,21 +1,22 @@
 """The page walk behind :func:`~vigil.attribute.identifiers.extract_identifiers`.
 
-:func:`scan_page` yields candidates ``(kind, candidate, where, raw)`` from one page:
+:func:`scan_page` yields candidates ``(kind, candidate, where, raw)`` from one page, running
+the finders the kinds declare (:mod:`~vigil.attribute.kindspec`); no kind is named here:
 
-* **forms** — a form is a payment form when its action host is a known processor,
-  when it asks for a card (field names or ``autocomplete="cc-*"``), or when it posts
-  off-site with a hidden merchant field. Its action URL becomes ``payment_form``
-  (or ``processor_checkout`` for a processor's shared checkout) and its hidden
-  merchant fields ``merchant_account``, scoped by processor slug or action host;
-* **links and embeds** — ``mailto:``, ``tel:``/``sms:``, ``bitcoin:``, ``ethereum:``
-  URIs; processor hosts and their merchant parameters; affiliate parameters on
-  outbound links; analytics IDs in ``src``/``href`` URLs;
-* **text** — visible text, inline scripts, comments and text-like attributes are
-  searched with :mod:`vigil.attribute.textscan` (phones and obfuscated e-mails in
-  visible text and comments only, analytics IDs in scripts and comments only).
+* **forms** (roles of :class:`~vigil.attribute.kindspec.PageFinder`) — a form is a payment
+  form when its action host is a known processor, when it asks for a card (field names
+  or ``autocomplete="cc-*"``), or when it posts off-site with a hidden merchant field.
+  Its action URL is a ``form_action`` (a ``shared_checkout`` for a processor's shared
+  checkout), a known processor a ``processor``, and its hidden merchant fields are
+  ``merchant`` (scoped by processor slug or action host) and ``merchant_field`` (as written);
+* **links and embeds** — processor hosts and their merchant parameters, affiliate
+  parameters on outbound links, analytics IDs in ``src``/``href`` URLs (roles again);
+  URIs of a scheme a :class:`~vigil.attribute.kindspec.LinkFinder` reads (``mailto:``,
+  ``tel:``, ``bitcoin:``...), ``where`` labelled by the scheme (``a[href=sms]``);
+* **text** — visible text, comments, inline scripts and text-like attributes, each searched
+  by each :class:`~vigil.attribute.kindspec.TextFinder` that names it as a source
+  (analytics IDs, a role, in scripts and comments only).
 
-Which kind each candidate becomes is not written here: every kind in
-:data:`~vigil.attribute.identifiers.KINDS` declares its finders (:mod:`~vigil.attribute.kindspec`) and :func:`scan_page` runs what is declared.
 Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
 :data:`MAX_CANDIDATES` candidates per source, so a hostile page costs bounded work.
 """
@@ -61,7 +62,6 @@ _ABSOLUTE: Final = re.compile(r"[\t\n\r ]*(?:[Hh][Tt][Tt][Pp][Ss]?:|//|\\\\)")
 # be read without resolving it (tests/test_identifiers.py checks this against urljoin).
 _PLAIN_ABSOLUTE: Final = re.compile(r"(?i:https?)://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:[/?#][!-\[\]-~]*)?")
 _CCTLD_REGION: Final = {"uk": "GB"}
-
 
 
 @dataclass(frozen=True)
