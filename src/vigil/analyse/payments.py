@@ -167,7 +167,7 @@ def kind_payments(kinds: Iterable[IdentifierKind]) -> dict[str, list[str | None]
         if kind.payment is None:
             continue
         pay = kind.payment
-        entries = [(pay.processor or "fixed", None, pay.payment_type)]
+        entries: list[tuple[str, str | None, str | None]] = [(pay.processor or "fixed", None, pay.payment_type)]
         entries += [("link", label, each) for label, each in pay.by_link]
         for rule, label, payment_type in entries:
             for column, value in zip(rows, (kind.name, rule, label, payment_type)):
