@@ -26,11 +26,11 @@ from vigil.attribute.identifiers import (
     RAW_LIMIT,
     Identifier,
     IdentifierKind,
-    _clean_email,
     extract_identifiers,
 )
 from vigil.attribute.markup import MAX_DEPTH, bound_depth, read_page
 from vigil.attribute.processors import Processors
+from vigil.enrich.accounts import clean_email as _clean_email
 from vigil.errors import ConfigError
 
 # schwifty warns for countries whose national check digits it cannot verify; the module

@@ -3,12 +3,13 @@
 Three sources say how a commercial URL takes payment, each counted inside the period:
 
 * **reports** — the hotline's ``payment_types`` for the URL;
-* **captures** — key identifiers on the URL's (non-cover) captures: a known processor
-  (``payment_processor``, a ``processor_checkout`` or ``payment_form`` posting to a
-  processor host, a ``merchant_account`` scoped by a processor slug) gives that
-  processor's ``payment_type`` from the processors file; ``btc_address`` and
-  ``eth_address`` give ``virtual_currency``; ``iban`` gives ``money_transfer``; a
-  ``phone`` from an ``sms:`` link gives ``sms``, any other phone ``premium_call``;
+* **captures** — key identifiers on the URL's (non-cover) captures, as each identifier
+  kind declares (its ``payment``, in :mod:`vigil.attribute.identifiers`, turned into the
+  ``_pay_kinds`` table here): an identifier that names a known processor (by its slug,
+  as the scope of a merchant account, or by a URL on its host) gives that processor's
+  ``payment_type`` from the processors file; others give a fixed type (a wallet
+  ``virtual_currency``), which a link label may override (a phone from an ``sms:`` link
+  gives ``sms``, any other phone ``premium_call``);
 * **test purchases** — the payment type, processor and merchant account used.
 
 The URLs counted are the period's commercial URLs (reports marked commercial, as in §3
@@ -25,34 +26,39 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from vigil.analyse.brands import _SQL_URL_BRANDS
+from vigil.attribute.identifiers import KINDS, IdentifierKind
 from vigil.attribute.processors import Processors, default_processors, slug
 from vigil.periods import Period
 from vigil.store.engine import Engine
 
-__all__ = ["carriers_for", "payment_stats"]
+__all__ = ["carriers_for", "kind_payments", "payment_stats"]
 
 CONCENTRATION = 0.95
 
 # Payment evidence per page, at any time (a page is the same page whenever captured).
+# ``_pay_kinds(kind, rule, label, payment_type)`` is the kinds' declared ``payment``:
+# rule ``name``/``scope``/``host`` (the value names a processor), ``fixed`` (a payment
+# type) or ``link`` (the type for an identifier found in a link labelled ``label``).
 _SQL_PAGE_PAYMENTS = """
 SELECT i.page_sha256, p.processor, p.payment_type
-FROM page_identifiers i JOIN _pay_processors p ON i.value = p.processor
-WHERE i.kind = 'payment_processor'
+FROM page_identifiers i JOIN _pay_kinds k ON k.kind = i.kind AND k.rule = 'name'
+JOIN _pay_processors p ON i.value = p.processor
 UNION
 SELECT i.page_sha256, p.processor, p.payment_type
-FROM page_identifiers i JOIN _pay_processors p ON i.value LIKE p.processor || '/%'
-WHERE i.kind = 'merchant_account'
+FROM page_identifiers i JOIN _pay_kinds k ON k.kind = i.kind AND k.rule = 'scope'
+JOIN _pay_processors p ON i.value LIKE p.processor || '/%'
 UNION
 SELECT i.page_sha256, f.processor, f.payment_type
-FROM page_identifiers i JOIN _pay_forms f ON i.value = f.value
-WHERE i.kind IN ('processor_checkout', 'payment_form')
+FROM page_identifiers i JOIN _pay_kinds k ON k.kind = i.kind AND k.rule = 'host'
+JOIN _pay_forms f ON i.value = f.value
 UNION
-SELECT page_sha256, CAST(NULL AS STRING) AS processor,
-       CASE WHEN kind = 'iban' THEN 'money_transfer'
-            WHEN kind = 'phone' AND where_found LIKE '%=sms]' THEN 'sms'
-            WHEN kind = 'phone' THEN 'premium_call'
-            ELSE 'virtual_currency' END AS payment_type
-FROM page_identifiers WHERE kind IN ('btc_address', 'eth_address', 'iban', 'phone')
+SELECT i.page_sha256, CAST(NULL AS STRING) AS processor, coalesce(l.payment_type, k.payment_type) AS payment_type
+FROM page_identifiers i JOIN _pay_kinds k ON k.kind = i.kind AND k.rule = 'fixed'
+LEFT JOIN _pay_kinds l ON l.kind = i.kind AND l.rule = 'link' AND i.where_found LIKE '%=' || l.label || ']'
+"""
+
+_SQL_FORM_VALUES = """
+SELECT DISTINCT i.value AS value FROM page_identifiers i JOIN _pay_kinds k ON k.kind = i.kind AND k.rule = 'host'
 """
 
 _SQL_COMMERCIAL = """
@@ -120,9 +126,9 @@ WITH ev AS (
            c.url, CAST(NULL AS STRING)
     FROM captures c JOIN _commercial k ON k.url = c.url
     JOIN page_identifiers i ON i.page_sha256 = c.page_sha256
+    JOIN _pay_kinds pk ON pk.kind = i.kind AND pk.rule = 'scope'
     LEFT JOIN capture_attribution a ON a.capture_key = c.capture_key
-    WHERE i.kind = 'merchant_account' AND c.captured_at >= $start AND c.captured_at < $end
-      AND NOT coalesce(a.cover, false)
+    WHERE c.captured_at >= $start AND c.captured_at < $end AND NOT coalesce(a.cover, false)
 )
 SELECT ev.processor, ev.merchant_account, count(DISTINCT ev.purchase_key) AS purchases,
        count(DISTINCT b.brand_id) AS brands
@@ -154,8 +160,27 @@ def _params(period: Period) -> dict[str, Any]:
     return {"start": period.start_ts.replace(tzinfo=None), "end": period.end_ts.replace(tzinfo=None)}
 
 
+def kind_payments(kinds: Iterable[IdentifierKind]) -> dict[str, list[str | None]]:
+    """The ``_pay_kinds`` columns from the kinds' declared ``payment`` (see _SQL_PAGE_PAYMENTS)."""
+    rows: dict[str, list[str | None]] = {"kind": [], "rule": [], "label": [], "payment_type": []}
+    for kind in kinds:
+        if kind.payment is None:
+            continue
+        pay = kind.payment
+        entries: list[tuple[str, str | None, str | None]] = [(pay.processor or "fixed", None, pay.payment_type)]
+        entries += [("link", label, each) for label, each in pay.by_link]
+        for rule, label, payment_type in entries:
+            for column, value in zip(rows, (kind.name, rule, label, payment_type)):
+                rows[column].append(value)
+    return rows
+
+
 def _mapping_tables(engine: Engine, processors: Processors) -> None:
-    """Processor slugs, form URLs and purchase processor names → processor and payment type."""
+    """Kinds, processor slugs, form URLs and purchase processor names → processor and payment type."""
+    engine.put_arrow(
+        "_pay_kinds",
+        pa.Table.from_pydict(kind_payments(KINDS.values()), schema=pa.schema([(c, pa.string()) for c in ("kind", "rule", "label", "payment_type")])),
+    )
     by_slug: dict[str, str] = {}
     for proc in processors.processors:
         by_slug.setdefault(proc.slug, proc.payment_type)
@@ -165,8 +190,7 @@ def _mapping_tables(engine: Engine, processors: Processors) -> None:
         pa.Table.from_pydict({"processor": list(by_slug), "payment_type": list(by_slug.values())}, schema=schema),
     )
     forms: dict[str, list[str]] = {"value": [], "processor": [], "payment_type": []}
-    where = "kind IN ('processor_checkout', 'payment_form')"
-    for row in engine.rows("payment form URLs", _SQL_DISTINCT.format(column="value", table="page_identifiers", where=where)):
+    for row in engine.rows("payment form URLs", _SQL_FORM_VALUES):
         try:
             host = urlsplit(row["value"]).hostname or ""
         except ValueError:

@@ -6,29 +6,19 @@ affiliate or analytics ID (assessment §4). This module defines the identifier
 kinds, FollowTheMoney-style, and :func:`extract_identifiers`, a pure function from
 one captured HTML page to the identifiers on it.
 
-Each kind has ``clean(raw) -> str | None`` (normalise, or reject with ``None``;
-never raises, idempotent), ``pivot`` (may a shared value link brands?) and
-``specificity`` (0..1, how strongly a shared value links operators). Values:
-
-=================== ==============================================================
-kind                value
-=================== ==============================================================
-merchant_account    ``scope/ACCOUNT``: scope is the processor's slug or the form's
-                    action host; the account upper-cased (e-mail: lower-cased)
-payment_form        the form's canonical action URL without query
-processor_checkout  same, for a processor whose one checkout URL serves every
-                    merchant (``shared_checkout``): not a pivot
-payment_processor   the processor's slug: payment-type evidence, not a pivot
-email               lower-cased ``local@domain`` (domain as IDNA)
-btc_address         Base58 as found; Bech32 lower-cased (checksums verified)
-eth_address         EIP-55 checksummed ``0x...``
-phone               E.164 ``+...``
-iban                compact, upper-case, validated
-affiliate_id        ``host/param=value`` for an outbound link (``www.`` dropped)
-analytics_id        ``UA-1-1``, ``G-...``, ``GTM-...`` upper-cased, or ``prefix:ID``
-=================== ==============================================================
+Each kind is one declaration, here and nowhere else: its ``name``, ``clean(raw) ->
+str | None`` (normalise, or reject with ``None``; never raises, idempotent), ``pivot``
+(may a shared value link brands?), ``specificity`` (0..1, how strongly a shared value
+links operators), ``payment`` (what it says about a page's payment type, §5),
+``finders`` (where on a page it is looked for), ``version`` (raise it when ``clean`` or
+a finder changes what is found) and the two lines of its row in docs/identifiers.md.
+The page scan (:mod:`~vigil.attribute.pagescan`), the per-page cache key
+(:func:`vigil.attribute.pages.code_digest`), the payment mapping
+(:mod:`vigil.analyse.payments`) and the documented table (:func:`kinds_table`) are all
+derived from :data:`KINDS`.
 
 Modules, top down: this one (kinds, ``clean``, the public function);
+:mod:`~vigil.attribute.kindspec` (finder and payment declarations, URI-scheme finders);
 :mod:`~vigil.attribute.pagescan` (which element, attribute or text each candidate
 comes from); :mod:`~vigil.attribute.textscan` (finders over free text);
 :mod:`~vigil.attribute.markup` (hostile HTML bounded in size, encoding and depth,
@@ -41,22 +31,52 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, Final
 
-import idna
 import phonenumbers
 from schwifty import IBAN
 from schwifty.exceptions import NationalChecksumNotVerified
 
 from vigil.attribute import crypto
+from vigil.attribute.kindspec import (
+    Finder,
+    LinkFinder,
+    PageFinder,
+    Payment,
+    TextFinder,
+    bitcoin_address,
+    ethereum_addresses,
+    mailto_addresses,
+    tel_numbers,
+)
 from vigil.attribute.pagescan import scan_page
 from vigil.attribute.processors import Processors, default_processors, slug
+from vigil.attribute.textscan import (
+    find_btc,
+    find_emails,
+    find_eth,
+    find_ibans,
+    find_obfuscated_emails,
+    find_phones,
+)
+from vigil.enrich.accounts import PLACEHOLDER, clean_account, clean_email
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
 
-__all__ = ["KINDS", "Identifier", "IdentifierKind", "extract_identifiers"]
+__all__ = [
+    "KINDS",
+    "Identifier",
+    "IdentifierKind",
+    "LinkFinder",
+    "PageFinder",
+    "Payment",
+    "TextFinder",
+    "extract_identifiers",
+    "kinds_table",
+]
 
 # schwifty warns for each country whose national check digits it cannot verify; the
 # IBAN's own mod-97 check and the country's format are still checked.
@@ -77,11 +97,20 @@ class Identifier:
 
 
 class IdentifierKind:
-    """A kind of key identifier: its name, whether it links, how strongly, and ``clean``."""
+    """A kind of key identifier, declared once: name, linking, ``clean``, payment, finders.
+
+    ``version`` is part of the per-page cache key (:func:`vigil.attribute.pages.code_digest`); ``value`` and
+    ``found_in`` are its row in docs/identifiers.md (:func:`kinds_table`).
+    """
 
     name: ClassVar[str] = ""
     pivot: ClassVar[bool] = True
     specificity: ClassVar[float] = 0.5
+    payment: ClassVar[Payment | None] = None
+    finders: ClassVar[tuple[Finder, ...]] = ()
+    version: ClassVar[int] = 1
+    value: ClassVar[str] = ""
+    found_in: ClassVar[str] = ""
 
     def clean(self, raw: str) -> str | None:
         """The normalised value, or ``None`` when ``raw`` is not one of these."""
@@ -92,12 +121,7 @@ class IdentifierKind:
 
 
 _SCOPE: Final = re.compile(r"[a-z0-9][a-z0-9._\[\]:-]{0,252}")
-#: Template placeholders and dummy values, never real accounts or affiliate IDs.
-_PLACEHOLDER: Final = re.compile(
-    r"\{\{|\}\}|<\?|\?>|\$\{|%%|<%|^\{.*\}$|^\[.*\]$|^%.*%$|^<.*>$|^x+$"
-    r"|^(?:null|none|undefined|test|todo|changeme|your_?id|id)$",
-    re.IGNORECASE,
-)
+_EVERYWHERE: Final = ("text", "comment", "script", "attribute")
 
 
 class MerchantAccount(IdentifierKind):
@@ -105,16 +129,19 @@ class MerchantAccount(IdentifierKind):
 
     name = "merchant_account"
     specificity = 0.95
+    payment = Payment(processor="scope")
+    finders = (PageFinder("merchant"),)
+    value = ("`scope/ACCOUNT`: scope is the processor's slug, else the form's action host; the account "
+             "without spaces, upper-cased (an e-mail lower-cased)")  # fmt: skip
+    found_in = "hidden inputs of a payment form whose names are merchant fields; merchant parameters of links to a processor"
 
     def clean(self, raw: str) -> str | None:
         scope, sep, account = raw.strip().partition("/")
-        scope, account = scope.strip().lower(), "".join(account.split())
-        if not sep or not _SCOPE.fullmatch(scope) or not 0 < len(account) <= 128:
+        scope = scope.strip().lower()
+        if not sep or not _SCOPE.fullmatch(scope):
             return None
-        if not any(c.isalnum() for c in account) or not account.strip("0") or _PLACEHOLDER.search(account):
-            return None
-        email = _clean_email(account)
-        return f"{scope}/{email or account.upper()}"
+        cleaned = clean_account(account)  # test purchases' accounts go through the same function
+        return f"{scope}/{cleaned}" if cleaned else None
 
 
 class PaymentForm(IdentifierKind):
@@ -122,6 +149,11 @@ class PaymentForm(IdentifierKind):
 
     name = "payment_form"
     specificity = 0.9
+    payment = Payment(processor="host")
+    finders = (PageFinder("form_action"),)
+    value = "the canonical action URL (`vigil.enrich.urls`), http(s), without query or fragment"
+    found_in = ("forms that post to a processor *without* a shared checkout, that ask for a card, "
+                "or that post off-site with a hidden merchant field")  # fmt: skip
 
     def clean(self, raw: str) -> str | None:
         return _form_url(raw)
@@ -133,6 +165,10 @@ class ProcessorCheckout(IdentifierKind):
     name = "processor_checkout"
     pivot = False
     specificity = 0.05
+    payment = Payment(processor="host")
+    finders = (PageFinder("shared_checkout"),)
+    value = "as `payment_form`"
+    found_in = "forms that post to a processor with a shared checkout"
 
     def clean(self, raw: str) -> str | None:
         return _form_url(raw)
@@ -144,6 +180,10 @@ class PaymentProcessor(IdentifierKind):
     name = "payment_processor"
     pivot = False
     specificity = 0.0
+    payment = Payment(processor="name")
+    finders = (PageFinder("processor"),)
+    value = "the processor's slug (`example-card-gateway`)"
+    found_in = "form actions, links, scripts, frames and images on a listed processor host"
 
     def clean(self, raw: str) -> str | None:
         return slug(raw) if any(c.isalnum() for c in raw) and len(raw) <= 200 else None
@@ -154,9 +194,17 @@ class Email(IdentifierKind):
 
     name = "email"
     specificity = 0.9
+    finders = (
+        TextFinder(find_emails, _EVERYWHERE),
+        TextFinder(find_obfuscated_emails, ("text", "comment")),
+        LinkFinder((("mailto", "mailto"),), mailto_addresses),
+        PageFinder("merchant_field"),
+    )
+    value = "`local@domain` lower-cased, the domain as IDNA"
+    found_in = "text, `mailto:` links (with `to`/`cc`/`bcc`), merchant fields, comments, scripts, attributes"
 
     def clean(self, raw: str) -> str | None:
-        return _clean_email(raw.strip())
+        return clean_email(raw.strip())
 
 
 class BtcAddress(IdentifierKind):
@@ -164,6 +212,10 @@ class BtcAddress(IdentifierKind):
 
     name = "btc_address"
     specificity = 0.95
+    payment = Payment("virtual_currency")
+    finders = (TextFinder(find_btc, _EVERYWHERE, min_chars=15), LinkFinder((("bitcoin", "bitcoin"),), bitcoin_address))
+    value = "Base58 as found; Bech32/Bech32m lower-cased"
+    found_in = "text, scripts, comments, attributes, `bitcoin:` links"
 
     def clean(self, raw: str) -> str | None:
         return crypto.clean_btc_address(raw[:100])
@@ -174,6 +226,10 @@ class EthAddress(IdentifierKind):
 
     name = "eth_address"
     specificity = 0.95
+    payment = Payment("virtual_currency")
+    finders = (TextFinder(find_eth, _EVERYWHERE, min_chars=15), LinkFinder((("ethereum", "ethereum"),), ethereum_addresses))
+    value = "EIP-55 checksummed `0x…`"
+    found_in = "text, scripts, comments, attributes, `ethereum:` links"
 
     def clean(self, raw: str) -> str | None:
         return _clean_eth(raw.strip()[:50])
@@ -184,6 +240,13 @@ class Phone(IdentifierKind):
 
     name = "phone"
     specificity = 0.8
+    payment = Payment("premium_call", by_link=(("sms", "sms"),))
+    finders = (
+        TextFinder(find_phones, ("text", "comment"), regional=True),
+        LinkFinder((("tel", "tel"), ("callto", "tel"), ("sms", "sms"), ("smsto", "sms")), tel_numbers),
+    )
+    value = "E.164 `+…`"
+    found_in = "`tel:`/`sms:`/`callto:` links; text and comments after a cue word"
 
     def clean(self, raw: str) -> str | None:
         text = raw.strip()[:64]
@@ -199,6 +262,10 @@ class Iban(IdentifierKind):
 
     name = "iban"
     specificity = 0.95
+    payment = Payment("money_transfer")
+    finders = (TextFinder(find_ibans, ("text", "comment", "attribute"), attribute_limit=4, min_chars=15),)
+    value = "compact, upper-case"
+    found_in = "text, comments, attributes"
 
     def clean(self, raw: str) -> str | None:
         text = raw.strip().translate(_IBAN_SEPARATORS).upper()
@@ -215,6 +282,9 @@ class AffiliateId(IdentifierKind):
 
     name = "affiliate_id"
     specificity = 0.7
+    finders = (PageFinder("affiliate"),)
+    value = "`host/param=value` (host without `www.`, parameter lower-cased)"
+    found_in = "affiliate parameters of outbound links and frames"
 
     def clean(self, raw: str) -> str | None:
         host, sep, rest = raw.strip().partition("/")
@@ -224,7 +294,7 @@ class AffiliateId(IdentifierKind):
             return None
         if any(c.isspace() for c in value + param) or not any(c.isalnum() for c in value):
             return None
-        if _PLACEHOLDER.search(value):
+        if PLACEHOLDER.search(value):
             return None
         return f"{host}/{param}={value}"
 
@@ -238,6 +308,9 @@ class AnalyticsId(IdentifierKind):
 
     name = "analytics_id"
     specificity = 0.8
+    finders = (PageFinder("analytics"),)
+    value = "`UA-1234567-1`, `G-…`, `GTM-…`, `AW-…` upper-cased, or `prefix:ID` (`ym:12345678`)"
+    found_in = "inline scripts, comments, and `src` URLs of scripts, images and frames"
 
     def clean(self, raw: str) -> str | None:
         text = raw.strip()
@@ -248,7 +321,7 @@ class AnalyticsId(IdentifierKind):
         return text if _ANALYTICS_PLAIN.fullmatch(text) else None
 
 
-#: Every identifier kind, by name.
+#: Every identifier kind, by name, in the order pages are scanned and tables list them.
 KINDS: Final[dict[str, IdentifierKind]] = {
     kind.name: kind
     for kind in (
@@ -257,47 +330,21 @@ KINDS: Final[dict[str, IdentifierKind]] = {
     )
 }  # fmt: skip
 
+# --------------------------------------------------------------------------- derived from KINDS
+
+def kinds_table(kinds: Iterable[IdentifierKind] | None = None) -> str:
+    """The kinds table of docs/identifiers.md, from the declarations (a test keeps them equal)."""
+    lines = ["| kind | pivot | specificity | value | found in | payment type |", "|---|---|---|---|---|---|"]
+    for kind in KINDS.values() if kinds is None else kinds:
+        payment = kind.payment.describe() if kind.payment else "—"
+        cells = (f"`{kind.name}`", "yes" if kind.pivot else "no", str(float(kind.specificity)), kind.value, kind.found_in, payment)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------- cleaning helpers
 
 _IBAN_SEPARATORS: Final = str.maketrans("", "", " \t-.")
-_ATEXT: Final = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LOCAL_PART: Final = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
-_DNS_LABEL: Final = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-#: Last labels that are file extensions, not TLDs ("logo@2x.png" is not an address).
-_FILE_TLDS: Final = frozenset(
-    {
-        "png", "jpg", "jpeg", "gif", "webp", "svg", "bmp", "ico", "tif", "tiff", "css", "js", "json",
-        "xml", "html", "htm", "php", "txt", "pdf", "mp4", "webm",
-    }
-)  # fmt: skip
-
-
-def _clean_email(text: str) -> str | None:
-    """A practical ``local@domain`` check: dot-atom local part, DNS host name with a TLD."""
-    if len(text) > 254 or text.count("@") != 1:
-        return None
-    local, _, domain = text.partition("@")
-    if not 0 < len(local) <= 64 or not _LOCAL_PART.fullmatch(local):
-        return None
-    host = _email_domain(domain)
-    return f"{local.lower()}@{host}" if host else None
-
-
-@lru_cache(maxsize=4096)
-def _email_domain(domain: str) -> str | None:
-    if not domain.isascii():
-        try:
-            domain = idna.encode(domain, uts46=True).decode("ascii")
-        except (idna.IDNAError, UnicodeError, ValueError):
-            return None
-    domain = domain.lower()
-    labels = domain.split(".")
-    if len(domain) > 253 or len(labels) < 2 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
-        return None
-    tld = labels[-1]
-    if not (tld.isalpha() and len(tld) >= 2 or tld.startswith("xn--")) or tld in _FILE_TLDS:
-        return None
-    return domain
 
 
 @lru_cache(maxsize=4096)
@@ -342,7 +389,9 @@ def extract_identifiers(
     """
     chosen = processors if processors is not None else default_processors()
     found: dict[tuple[str, str, str], Identifier] = {}
-    for kind, candidate, where, raw in scan_page(html, base_url=base_url, processors=chosen, max_bytes=max_bytes):
+    finders = tuple((kind.name, finder) for kind in KINDS.values() for finder in kind.finders)
+    scan = scan_page(html, base_url=base_url, processors=chosen, max_bytes=max_bytes, finders=finders)
+    for kind, candidate, where, raw in scan:
         value = KINDS[kind].clean(candidate)
         if value is not None:
             found.setdefault((kind, value, where), Identifier(kind, value, where, raw[:RAW_LIMIT]))

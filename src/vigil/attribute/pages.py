@@ -1,8 +1,10 @@
 """Per-page work, once per distinct page: skeleton (fingerprint) and key identifiers.
 
-Both are pure functions of the page (and the fingerprint version), so their results are
-cached by page SHA-256 in ``page_skeletons`` / ``page_identifiers`` and only new pages are
-read. Pages are decompressed one at a time; nothing is rendered. Big runs spread the pages
+Both are pure functions of the page (given the code and the processor files), so their
+results are cached by page SHA-256 in ``page_skeletons`` / ``page_identifiers`` and only new
+pages are read; the cache's key covers the code (:func:`code_digest`:
+every identifier kind's declaration and source, the scan and fingerprint modules) and the
+processor files, and the cache is emptied when the key changes. Pages are decompressed one at a time; nothing is rendered. Big runs spread the pages
 over worker processes (``VIGIL_WORKERS``, default one per core) on DuckDB, over Spark's
 Python workers on Spark: the same function either way (:class:`AnalysePages`).
 """
@@ -10,22 +12,62 @@ Python workers on Spark: the same function either way (:class:`AnalysePages`).
 from __future__ import annotations
 
 import hashlib
+import importlib
+import inspect
 import os
+import sys
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pyarrow as pa
 
 from vigil import settings
 from vigil.attribute.fingerprint import FINGERPRINT_VERSION, fingerprint
-from vigil.attribute.identifiers import KINDS, extract_identifiers
+from vigil.attribute.identifiers import KINDS, IdentifierKind, extract_identifiers
 from vigil.attribute.processors import Processors
 
 _BATCH = 500
+
+#: Modules whose code decides what the per-page work finds, besides each kind's own module.
+_PAGE_CODE: Final = (
+    "vigil.attribute.pages", "vigil.attribute.identifiers", "vigil.attribute.kindspec", "vigil.attribute.pagescan",
+    "vigil.attribute.textscan",
+    "vigil.attribute.markup", "vigil.attribute.crypto", "vigil.attribute.processors",
+    "vigil.attribute.fingerprint", "vigil.attribute.minhash", "vigil.enrich.accounts", "vigil.enrich.urls",
+)  # fmt: skip
+_PAGE_LIBRARIES: Final = ("lxml", "phonenumbers", "schwifty", "idna")
+
+
+def code_digest(kinds: Iterable[IdentifierKind] | None = None) -> str:
+    """A digest of everything besides the page that per-page results depend on: each kind's
+    declaration (name, pivot, version) and the source of its module and finders, the scan,
+    parse and fingerprint modules, and the versions of the parsing libraries. The page cache
+    is keyed by it, so a changed kind or finder can never leave stale identifiers behind."""
+    digest = hashlib.sha256()
+    modules = set(_PAGE_CODE)
+    for kind in KINDS.values() if kinds is None else kinds:
+        digest.update(f"kind {kind.name} pivot={kind.pivot} version={kind.version}\n".encode())
+        modules.add(type(kind).__module__)
+        for finder in kind.finders:
+            find = getattr(finder, "find", None)
+            modules.add(getattr(find, "__module__", None) or type(finder).__module__)
+    for name in sorted(modules):
+        module = sys.modules.get(name) or importlib.import_module(name)
+        try:
+            source = Path(inspect.getfile(module)).read_bytes()
+        except (OSError, TypeError):
+            source = b"<no source>"
+        digest.update(f"module {name}\n".encode() + source)
+    for library in _PAGE_LIBRARIES:
+        try:
+            digest.update(f"library {library} {metadata.version(library)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"library {library} absent\n".encode())
+    return digest.hexdigest()
 
 
 _WORK_SCHEMA = pa.schema([
@@ -39,9 +81,10 @@ def analyse_pages(store: Any, *, processors: Sequence[Path] = (), progress: Call
     """Fingerprint and extract identifiers from every page not yet analysed; returns how many."""
     tick = progress or (lambda done, total: None)
     engine = store.engine
-    # Results depend on the page, the fingerprint version and the processor files: when the
-    # last two change, everything cached is recomputed.
-    digest = hashlib.sha256(f"fingerprint v{FINGERPRINT_VERSION}\n".encode())
+    # Results depend on the page, the code (the identifier kinds, their finders, the scan and
+    # the fingerprint) and the processor files: when either of the last two changes,
+    # everything cached is recomputed, so a changed kind never leaves stale identifiers.
+    digest = hashlib.sha256(f"fingerprint v{FINGERPRINT_VERSION}\ncode {code_digest()}\n".encode())
     digest.update((resources.files("vigil.attribute") / "data" / "processors.toml").read_bytes())
     for path in processors:
         digest.update(Path(path).read_bytes())

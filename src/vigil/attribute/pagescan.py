@@ -1,18 +1,21 @@
 """The page walk behind :func:`~vigil.attribute.identifiers.extract_identifiers`.
 
-:func:`scan_page` yields candidates ``(kind, candidate, where, raw)`` from one page:
+:func:`scan_page` yields candidates ``(kind, candidate, where, raw)`` from one page, running
+the finders the kinds declare (:mod:`~vigil.attribute.kindspec`); no kind is named here:
 
-* **forms** — a form is a payment form when its action host is a known processor,
-  when it asks for a card (field names or ``autocomplete="cc-*"``), or when it posts
-  off-site with a hidden merchant field. Its action URL becomes ``payment_form``
-  (or ``processor_checkout`` for a processor's shared checkout) and its hidden
-  merchant fields ``merchant_account``, scoped by processor slug or action host;
-* **links and embeds** — ``mailto:``, ``tel:``/``sms:``, ``bitcoin:``, ``ethereum:``
-  URIs; processor hosts and their merchant parameters; affiliate parameters on
-  outbound links; analytics IDs in ``src``/``href`` URLs;
-* **text** — visible text, inline scripts, comments and text-like attributes are
-  searched with :mod:`vigil.attribute.textscan` (phones and obfuscated e-mails in
-  visible text and comments only, analytics IDs in scripts and comments only).
+* **forms** (roles of :class:`~vigil.attribute.kindspec.PageFinder`) — a form is a payment
+  form when its action host is a known processor, when it asks for a card (field names
+  or ``autocomplete="cc-*"``), or when it posts off-site with a hidden merchant field.
+  Its action URL is a ``form_action`` (a ``shared_checkout`` for a processor's shared
+  checkout), a known processor a ``processor``, and its hidden merchant fields are
+  ``merchant`` (scoped by processor slug or action host) and ``merchant_field`` (as written);
+* **links and embeds** — processor hosts and their merchant parameters, affiliate
+  parameters on outbound links, analytics IDs in ``src``/``href`` URLs (roles again);
+  URIs of a scheme a :class:`~vigil.attribute.kindspec.LinkFinder` reads (``mailto:``,
+  ``tel:``, ``bitcoin:``...), ``where`` labelled by the scheme (``a[href=sms]``);
+* **text** — visible text, comments, inline scripts and text-like attributes, each searched
+  by each :class:`~vigil.attribute.kindspec.TextFinder` that names it as a source
+  (analytics IDs, a role, in scripts and comments only).
 
 Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
 :data:`MAX_CANDIDATES` candidates per source, so a hostile page costs bounded work.
@@ -21,22 +24,23 @@ Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import phonenumbers
 
+from vigil.attribute.kindspec import (
+    MAX_CANDIDATES,
+    Finder,
+    LinkFinder,
+    PageFinder,
+    TextFinder,
+)
 from vigil.attribute.markup import Element, PageView, decode_html, field_name, read_page
 from vigil.attribute.processors import Processor, Processors
-from vigil.attribute.textscan import (
-    find_btc,
-    find_emails,
-    find_eth,
-    find_ibans,
-    find_obfuscated_emails,
-    find_phones,
-)
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
 
@@ -44,8 +48,6 @@ __all__ = ["MAX_CANDIDATES", "Candidate", "scan_page"]
 
 Candidate = tuple[str, str, str, str]  # kind, candidate, where, raw
 
-#: Candidates tried per finder and source (an Ethereum checksum costs ~1 ms).
-MAX_CANDIDATES: Final = 500
 _URL_ATTRS: Final = {
     "a": "href", "area": "href", "iframe": "src", "frame": "src", "embed": "src", "script": "src",
     "img": "src", "link": "href", "object": "data", "input": "src",
@@ -60,6 +62,31 @@ _ABSOLUTE: Final = re.compile(r"[\t\n\r ]*(?:[Hh][Tt][Tt][Pp][Ss]?:|//|\\\\)")
 # be read without resolving it (tests/test_identifiers.py checks this against urljoin).
 _PLAIN_ABSOLUTE: Final = re.compile(r"(?i:https?)://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:[/?#][!-\[\]-~]*)?")
 _CCTLD_REGION: Final = {"uk": "GB"}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Declared finders, arranged for the walk: by role, by URI scheme, and text finders."""
+
+    roles: dict[str, tuple[str, ...]]
+    schemes: dict[str, tuple[tuple[str, str, LinkFinder], ...]]
+    texts: tuple[tuple[str, TextFinder], ...]
+
+
+@lru_cache(maxsize=16)
+def _plan(finders: tuple[tuple[str, Finder], ...]) -> _Plan:
+    roles: dict[str, list[str]] = {}
+    schemes: dict[str, list[tuple[str, str, LinkFinder]]] = {}
+    texts: list[tuple[str, TextFinder]] = []
+    for kind, finder in finders:
+        if isinstance(finder, PageFinder):
+            roles.setdefault(finder.role, []).append(kind)
+        elif isinstance(finder, LinkFinder):
+            for scheme, label in finder.schemes:
+                schemes.setdefault(scheme, []).append((kind, label, finder))
+        else:
+            texts.append((kind, finder))
+    return _Plan({r: tuple(k) for r, k in roles.items()}, {s: tuple(f) for s, f in schemes.items()}, tuple(texts))
 
 
 class _Page:
@@ -116,14 +143,35 @@ class _Page:
 
 
 def scan_page(
-    html: str | bytes, *, base_url: str | None, processors: Processors, max_bytes: int
+    html: str | bytes,
+    *,
+    base_url: str | None,
+    processors: Processors,
+    max_bytes: int,
+    finders: Sequence[tuple[str, Finder]],
 ) -> Iterator[Candidate]:
-    """Every candidate identifier on the page, in page order per source (see module doc)."""
+    """Every candidate identifier on the page, in page order per source (see module doc).
+
+    ``finders`` are ``(kind, finder)`` pairs, in the kinds' order; each candidate a
+    finder finds is one of its kind's.
+    """
+    plan = _plan(tuple(finders))
     view = read_page(decode_html(html, max_bytes=max(0, max_bytes)))
     page = _Page(base_url, view.base_href, processors)
+    for role, candidate, where, raw in _roles(view, page, plan):
+        for kind in plan.roles.get(role, ()):
+            yield kind, candidate, where, raw
+    yield from _schemes(view, page, plan)
+    yield from _texts(view, page, plan)
+
+
+def _roles(view: PageView, page: _Page, plan: _Plan) -> Iterator[Candidate]:
+    """``(role, candidate, where, raw)`` from forms, then from links and embeds (except
+    those with a scheme a :class:`LinkFinder` reads: ``mailto:`` is no web link)."""
     yield from _forms(view, page)
-    yield from _links(view, page)
-    yield from _texts(view, page)
+    for tag, ref, where, scheme in _link_refs(view):
+        if scheme not in plan.schemes:
+            yield from _web_link(tag, ref, where, page)
 
 
 def _forms(view: PageView, page: _Page) -> Iterator[Candidate]:
@@ -151,44 +199,40 @@ def _forms(view: PageView, page: _Page) -> Iterator[Candidate]:
         if not (proc or card or (merchant and offsite)):
             continue
         if target:
-            kind = "processor_checkout" if proc and proc.shared_checkout else "payment_form"
-            yield kind, target, "form[action]", action or target
+            role = "shared_checkout" if proc and proc.shared_checkout else "form_action"
+            yield role, target, "form[action]", action or target
         if proc:
-            yield "payment_processor", proc.name, "form[action]", action
+            yield "processor", proc.name, "form[action]", action
         scope = proc.slug if proc else (host or "self")
         for name, value in merchant:
             where = f"input[name={field_name(name)}]"
-            yield "merchant_account", f"{scope}/{value}", where, value
-            yield "email", value, where, value
+            yield "merchant", f"{scope}/{value}", where, value
+            yield "merchant_field", value, where, value
 
 
-def _links(view: PageView, page: _Page) -> Iterator[Candidate]:
+def _link_refs(view: PageView) -> Iterator[tuple[str, str, str, str]]:
+    """``(tag, ref, where, scheme)`` of every link and embed with a URL."""
     for el in view.elements:
         attr = _URL_ATTRS.get(el.tag)
         ref = el.attrs.get(attr, "").strip()[:_MAX_URL] if attr else ""
-        if not ref:
-            continue
-        where = f"{el.tag}[{attr}]"
-        scheme = ref.split(":", 1)[0].strip().lower() if ":" in ref else ""
-        if scheme == "mailto":
-            yield from _mailto(ref, f"{where[:-1]}=mailto]")
-        elif scheme in ("tel", "callto", "sms", "smsto"):
-            yield from _tel(ref, f"{where[:-1]}={'sms' if scheme.startswith('sms') else 'tel'}]", page.region)
-        elif scheme == "bitcoin":
-            address = ref.split(":", 1)[1].split("?", 1)[0].strip("/")
-            yield "btc_address", address, f"{where[:-1]}=bitcoin]", ref
-        elif scheme == "ethereum":
-            for candidate, _ in find_eth(ref, limit=4):
-                yield "eth_address", candidate, f"{where[:-1]}=ethereum]", ref
-        else:
-            yield from _web_link(el.tag, ref, where, page)
+        if ref:
+            yield el.tag, ref, f"{el.tag}[{attr}]", ref.split(":", 1)[0].strip().lower() if ":" in ref else ""
+
+
+def _schemes(view: PageView, page: _Page, plan: _Plan) -> Iterator[Candidate]:
+    if not plan.schemes:
+        return
+    for _tag, ref, where, scheme in _link_refs(view):
+        for kind, label, finder in plan.schemes.get(scheme, ()):
+            for candidate, raw in finder.find(ref, page.region):
+                yield kind, candidate, f"{where[:-1]}={label}]", raw
 
 
 def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate]:
     if tag not in ("a", "area"):  # analytics tags and counters load as scripts, images, frames
         for pattern in page.processors.analytics:
             for match in pattern.regex.finditer(ref):
-                yield "analytics_id", pattern.value(match.group(1)), where, ref
+                yield "analytics", pattern.value(match.group(1)), where, ref
     if not _ABSOLUTE.match(ref):
         return  # a relative link stays on the page's own site: no processor, no affiliate
     if _PLAIN_ABSOLUTE.fullmatch(ref) and page.is_quiet_plain(ref, tag):
@@ -203,70 +247,45 @@ def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate
     query = urlsplit(target).query if "?" in target else ""
     params = parse_qsl(query, keep_blank_values=False)[:100] if query else []
     if proc:
-        yield "payment_processor", proc.name, where, ref
+        yield "processor", proc.name, where, ref
         for name, value in params:
             if page.processors.is_merchant_field(name, proc):
-                yield "merchant_account", f"{proc.slug}/{value}", where, f"{name}={value}"
+                yield "merchant", f"{proc.slug}/{value}", where, f"{name}={value}"
     elif tag in _PAGE_TAGS and page.is_outbound(host):
         for name, value in params:
             if name in page.processors.affiliate_params:
-                yield "affiliate_id", f"{host.removeprefix('www.')}/{name}={value}", where, ref
+                yield "affiliate", f"{host.removeprefix('www.')}/{name}={value}", where, ref
 
 
-def _mailto(ref: str, where: str) -> Iterator[Candidate]:
-    body = ref.split(":", 1)[1]
-    to, _, query = body.partition("?")
-    addresses = unquote(to).split(",")
-    for name, value in parse_qsl(query)[:20]:
-        if name.lower() in ("to", "cc", "bcc"):
-            addresses.extend(value.split(","))
-    for address in addresses[:20]:
-        if address.strip():
-            yield "email", address.strip(), where, ref
+# --------------------------------------------------------------------------- free text
 
 
-def _tel(ref: str, where: str, region: str | None) -> Iterator[Candidate]:
-    body = unquote(ref.split(":", 1)[1]).split("?", 1)[0].split(";", 1)[0]
-    for number in body.split(",")[:5]:
-        try:
-            parsed = phonenumbers.parse(number.strip()[:64], region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(parsed):
-            yield "phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), where, ref
-
-
-def _texts(view: PageView, page: _Page) -> Iterator[Candidate]:
+def _texts(view: PageView, page: _Page, plan: _Plan) -> Iterator[Candidate]:
     scripts = "\n".join(view.scripts)
     comments = "\n".join(view.comments)
-    for where, text in (("text", view.text), ("comment", comments)):
-        if text:
-            yield from _plain(text, where)
-            yield from _tagged("email", find_obfuscated_emails(text, limit=MAX_CANDIDATES), where)
-            yield from _tagged("iban", find_ibans(text, limit=MAX_CANDIDATES), where)
-            yield from _tagged("phone", find_phones(text, region=page.region, limit=MAX_CANDIDATES), where)
+    analytics = plan.roles.get("analytics", ())
     for where, text in (("script", scripts), ("comment", comments)):
-        for pattern in page.processors.analytics:
+        for pattern in page.processors.analytics if analytics else ():
             for count, match in enumerate(pattern.regex.finditer(text)):
                 if count >= MAX_CANDIDATES:
                     break
-                yield "analytics_id", pattern.value(match.group(1)), where, match.group(0)
-    if scripts:
-        yield from _plain(scripts, "script")
-    for where, value in view.attr_texts[: MAX_CANDIDATES * 4]:
-        if len(value) < 15 and "@" not in value:
-            continue  # too short for an address or an IBAN, and no e-mail
-        yield from _plain(value, where)
-        yield from _tagged("iban", find_ibans(value, limit=4), where)
+                for kind in analytics:
+                    yield kind, pattern.value(match.group(1)), where, match.group(0)
+    sources = {"text": view.text, "comment": comments, "script": scripts}
+    attributes = view.attr_texts[: MAX_CANDIDATES * 4]
+    for kind, finder in plan.texts:
+        for source in finder.sources:
+            if source != "attribute":
+                if sources[source]:
+                    yield from _found(kind, finder, sources[source], source, page.region, MAX_CANDIDATES)
+                continue
+            for where, value in attributes:
+                if len(value) >= finder.min_chars:
+                    yield from _found(kind, finder, value, where, page.region, finder.attribute_limit)
 
 
-def _plain(text: str, where: str) -> Iterator[Candidate]:
-    yield from _tagged("email", find_emails(text, limit=MAX_CANDIDATES), where)
-    yield from _tagged("btc_address", find_btc(text, limit=MAX_CANDIDATES), where)
-    yield from _tagged("eth_address", find_eth(text, limit=MAX_CANDIDATES), where)
-
-
-def _tagged(kind: str, found: Iterator[tuple[str, str]], where: str) -> Iterator[Candidate]:
+def _found(kind: str, finder: TextFinder, text: str, where: str, region: str | None, limit: int) -> Iterator[Candidate]:
+    found = finder.find(text, region=region, limit=limit) if finder.regional else finder.find(text, limit=limit)
     for candidate, raw in found:
         yield kind, candidate, where, raw
 

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
+from vigil.enrich.accounts import clean_account
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidRecord
 from vigil.ingest.checkpoint import IngestSummary
@@ -72,7 +73,7 @@ class Purchase(NamedTuple):
     host: str
     payment_type: str
     processor: str | None  # as supplied; analysis matches it to processors.toml by slug
-    merchant_account: str | None  # as a page's merchant account: no spaces, upper-case (an e-mail lower-case)
+    merchant_account: str | None  # as a page's merchant account after its scope (vigil.enrich.accounts.clean_account)
     amount: float | None
     currency: str | None
     outcome: str | None
@@ -92,11 +93,14 @@ def purchase_key(purchase_id: str) -> str:
 
 
 def _merchant_account(text: str) -> str:
-    """The account as page identifiers hold it (after the scope): no spaces, upper-cased."""
-    account = "".join(text.split())
-    if not any(c.isalnum() for c in account) or not account.strip("0"):
-        raise InvalidRecord(f"merchant_account {text[:40]!r} is not an account ID", code=QuarantineReason.BAD_MERCHANT_ACCOUNT)
-    return account.lower() if "@" in account else account.upper()
+    """The account as page identifiers hold it (after the scope): the same cleaning, so the two join."""
+    account = clean_account(text)
+    if account is None:
+        raise InvalidRecord(
+            f"merchant_account {text[:40]!r} is not an account ID (at most 128 characters, not a placeholder)",
+            code=QuarantineReason.BAD_MERCHANT_ACCOUNT,
+        )
+    return account
 
 
 def _amount(text: str) -> float | None:
