@@ -151,9 +151,9 @@ def _numbers(value: Any) -> set[str]:
 def test_the_report_shows_the_market_and_channels_as_the_stats_say(market: dict[str, Any]) -> None:
     from reportmd import pct, sections, tables
 
+    from vigil.attribute.processors import Processors
     from vigil.periods import Period
     from vigil.publish.names import channel_name, offer_type_name
-    from vigil.attribute.processors import Processors
     from vigil.publish.report import render_report
 
     base = market["base"]

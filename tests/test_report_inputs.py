@@ -13,6 +13,7 @@ from reportmd import pct, sections, tables
 from vigil.analyse.estimates import estimate_stats
 from vigil.analyse.payments import payment_stats
 from vigil.analyse.search import search_stats
+from vigil.attribute.processors import Processors
 from vigil.attribute.run import attribute_store
 from vigil.enrich.network import open_ip_provider
 from vigil.enrich.run import enrich_store
@@ -25,7 +26,6 @@ from vigil.periods import Period
 from vigil.publish.names import payment_type_name
 from vigil.publish.report import TREND_PERIODS, render_report
 from vigil.store import Store
-from vigil.attribute.processors import Processors
 from vigil.synth import generate_world
 
 pytestmark = pytest.mark.slow
