@@ -34,7 +34,7 @@ def _build(root: Path, **knobs: float) -> dict[str, Any]:
     with Store(db) as store:
         ReportIngest(store).run([world / "reports"])
         captured = CaptureIngest(store).run([world / "captures"])
-        attribute_store(store)
+        attribute_store(store, processors=[world / "processors.toml"])  # the world's own, as --processors
         scores = evaluate(store, world / "truth" / "captures.jsonl")
         ours = dict(store.con.execute("""SELECT c.capture_id, a.brand_id || ' ' || coalesce(a.distributor_id, '-')
             FROM captures c JOIN capture_attribution a USING (capture_key) WHERE NOT a.cover""").fetchall())  # fmt: skip

@@ -100,7 +100,8 @@ def ready(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     generate_world(world, seed=5, reports=300)
     db = base / "ready.duckdb"
     runner = CliRunner()
-    for args in (["ingest", "reports", str(world / "reports")], ["ingest", "captures", str(world / "captures")], ["attribute"]):
+    for args in (["ingest", "reports", str(world / "reports")], ["ingest", "captures", str(world / "captures")],
+                 ["attribute", "--processors", str(world / "processors.toml")]):
         result = runner.invoke(app, [*args, "--db", str(db)])
         assert result.exit_code == 0, result.output
     return {"world": world, "db": db}

@@ -71,7 +71,7 @@ def test_notices_end_to_end_through_the_outbox(tmp_path: Path) -> None:
     for args in (["takedown", "synth", "--out", str(world), "--brands", "6"], ["takedown", "import", str(world / "cases.jsonl")]):
         assert runner.invoke(app, [*args, "--db", db] if args[1] == "import" else args).exit_code == 0
     send = ["notices", "send", "--db", db, "--now", "2012-12-31T00:00", "--contacts", str(world / "contacts.toml"),
-            "--rdap-cache", str(world / "rdap"), "--outbox", str(tmp_path / "outbox"), "--format", "json"]
+            "--processors", str(world / "processors.toml"), "--rdap-cache", str(world / "rdap"), "--outbox", str(tmp_path / "outbox"), "--format", "json"]
     first = runner.invoke(app, send)
     assert first.exit_code == 0, first.output
     emls = sorted((tmp_path / "outbox").glob("*.eml"))

@@ -113,7 +113,7 @@ def test_rechecks_with_bad_rows(con, tmp_path: Path) -> None:  # type: ignore[no
 
 
 def test_cases_are_built_from_the_evidence_store(tmp_path: Path) -> None:
-    from vigil.attribute.processors import default_processors
+    from vigil.synth.procfile import world_processors
     from vigil.disrupt.sync import sync_cases
 
     with Store(tmp_path / "e.duckdb") as store:
@@ -133,7 +133,7 @@ def test_cases_are_built_from_the_evidence_store(tmp_path: Path) -> None:
         con.execute("INSERT INTO capture_attribution VALUES ('c1', 'S-1', 'T-1', 'B-1', 'D-1', FALSE)")
         con.execute("INSERT INTO page_identifiers VALUES ('p1', 'merchant_account', 'example-card-gateway/M-1', 'form', 'M-1', TRUE), "
                     "('p1', 'btc_address', 'bc1qsynth', 'text', 'bc1qsynth', TRUE), ('p1', 'email', 'sales@b.example', 'text', 'x', TRUE)")
-        counts = sync_cases(con, owner_org="hotline", marking="TLP:AMBER", processors=default_processors())
+        counts = sync_cases(con, owner_org="hotline", marking="TLP:AMBER", processors=world_processors())
         assert counts == {"cases": 2, "events_new": 3, "assessed": 1}
         cases = {c.url: c for c in casestore.load_cases(con)}
         a = cases["http://shop01.test/a"]

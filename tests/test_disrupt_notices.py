@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from disrupt_helpers import DATA, xarf_validator
 
-from vigil.attribute.processors import default_processors
+from vigil.synth.procfile import world_processors
 from vigil.disrupt import casestore, workflow
 from vigil.disrupt.cases import Case
 from vigil.disrupt.clocks import Event, build_records
@@ -154,7 +154,7 @@ def _store(tmp_path: Path, cases: list[Case]) -> Store:
 
 def _resolver(store: Store) -> Resolver:
     return Resolver(contacts=Contacts.load([DATA / "contacts.toml"]), rdap=CacheRdap(DATA / "rdap"),
-                    processors=default_processors(), unreliable=casestore.unreliable(store.con))
+                    processors=world_processors(), unreliable=casestore.unreliable(store.con))
 
 
 def _dsn(notice_message_id: str, address: str) -> bytes:

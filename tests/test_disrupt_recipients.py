@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from disrupt_helpers import DATA
 
-from vigil.attribute.processors import default_processors
+from vigil.synth.procfile import world_processors
 from vigil.disrupt.cases import Case
 from vigil.disrupt.rdap import (
     CacheRdap,
@@ -27,7 +27,7 @@ B = Case(url="http://shop-b.test/y", host="shop-b.test", owner_org="hotline", ma
 @pytest.fixture()
 def resolver() -> Resolver:
     return Resolver(contacts=Contacts.load([DATA / "contacts.toml"]), rdap=CacheRdap(DATA / "rdap"),
-                    processors=default_processors())
+                    processors=world_processors())
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

@@ -83,8 +83,9 @@ def s4(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
                            ("search", world / "search" / "volumes.csv")):  # fmt: skip
             got[f"ingest {kind}"] = _summary(_vigil(engine, where, "ingest", kind, str(path), "--json"))
         _vigil(engine, where, "enrich", "--ip-db", str(world / "iptoasn.tsv"), "--shared-services", str(world / "shared_services.csv"))
-        _vigil(engine, where, "attribute")
-        got["payments 2012Q4"] = _vigil(engine, where, "stats", "payments", "--period", "2012Q4", "--format", "json")
+        procs = str(world / "processors.toml")  # the world's own processors, given explicitly
+        _vigil(engine, where, "attribute", "--processors", procs)
+        got["payments 2012Q4"] = _vigil(engine, where, "stats", "payments", "--period", "2012Q4", "--processors", procs, "--format", "json")
         got["estimates"] = _vigil(engine, where, "stats", "estimates", "--format", "json")
         got["search"] = _vigil(engine, where, "stats", "search", "--lexicon", str(world / "search" / "lexicon.csv"),
                                "--from", "2011-01", "--to", "2012-12", "--format", "json")  # fmt: skip

@@ -32,6 +32,7 @@ from vigil.attribute.markup import MAX_DEPTH, bound_depth, read_page
 from vigil.attribute.processors import Processors
 from vigil.enrich.accounts import clean_email as _clean_email
 from vigil.errors import ConfigError
+from vigil.synth.procfile import world_processors
 
 # schwifty warns for countries whose national check digits it cannot verify; the module
 # silences that, but pytest resets warning filters per test.
@@ -59,7 +60,13 @@ def page(body: str, head: str = "") -> str:
     )
 
 
+#: The fictional processors these pages post to (Example Card Gateway, ...): a synthetic
+#: world's processors.toml, given explicitly, as the bundled file lists no processor.
+EXAMPLE = world_processors()
+
+
 def found(html: str | bytes, **kwargs: object) -> set[tuple[str, str, str]]:
+    kwargs.setdefault("processors", EXAMPLE)
     return {(i.kind, i.value, i.where) for i in extract_identifiers(html, **kwargs)}  # type: ignore[arg-type]
 
 
@@ -567,7 +574,32 @@ def test_user_processors_file_is_matched_first(tmp_path: Path) -> None:
         ("merchant_account", "local-bank-link/C-12", "input[name=club_acct]"),
         ("analytics_id", "cnt:55501", "script"),
     } <= got
-    assert procs.match_host("pay.cardgate.test") is not None  # the bundled ones are still there
+    assert procs.is_merchant_field("merchant_id") and procs.is_card_field("cvv")  # the bundled fields are still there
+    assert procs.match_host("pay.cardgate.test") is None  # the world's processors are not: they come with the world
+
+
+def test_bundled_file_is_generic() -> None:
+    """No processor is bundled: a page posting to a fictional processor links nothing by its account
+    field unless the world's processors file is given."""
+    bundled = Processors.load()
+    assert bundled.processors == ()
+    assert bundled.analytics and bundled.is_merchant_field("merchant_id")
+    html = page("<form action='https://pay.cardgate.test/checkout'><input type=hidden name=gw_merchant value=M-1>"
+                "<input type=hidden name=merchant_id value=M-2></form>")  # fmt: skip
+    assert found(html, base_url=SHOP, processors=bundled) == {
+        ("payment_form", "https://pay.cardgate.test/checkout", "form[action]"),
+        ("merchant_account", "pay.cardgate.test/M-2", "input[name=merchant_id]"),
+    }
+    assert ("merchant_account", "example-card-gateway/M-1", "input[name=gw_merchant]") in found(html, base_url=SHOP)
+
+
+def test_every_bundled_entry_says_what_it_is() -> None:
+    """Each [[analytics]] entry of the bundled file has a comment line just above it."""
+    from importlib import resources
+
+    lines = resources.files("vigil.attribute").joinpath("data/processors.toml").read_text(encoding="utf-8").splitlines()
+    tables = [i for i, line in enumerate(lines) if line.startswith("[[")]
+    assert tables and all(lines[i - 1].startswith("# ") for i in tables), [lines[i + 1] for i in tables if not lines[i - 1].startswith("# ")]
 
 
 @pytest.mark.parametrize(
@@ -724,7 +756,7 @@ def test_plain_absolute_links_match_the_urljoin_path(
     """The shortcut for plain absolute links yields exactly what resolving them with urljoin does."""
     import vigil.attribute.pagescan as scan
 
-    processors = Processors.load([])
+    processors = EXAMPLE
     ref = f"{scheme}://{host}{port}{tail}{query}".strip()
 
     def candidates(shortcut: bool) -> list[tuple[str, str, str, str]]:

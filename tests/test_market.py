@@ -1,7 +1,7 @@
 """§2.2 offers and §2.3 channels on a small hand-counted world.
 
 Fictional names only: sites under .test and .onion names made of placeholder letters, the
-fictional processors of processors.toml, placeholder plan names.
+fictional processors of a synthetic world's processors.toml (given explicitly), placeholder plan names.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from vigil.errors import ConfigError
 from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period
 from vigil.store import Store
+from vigil.synth.procfile import world_processors
 
 REPORTS = [
     # report_id, reported_at, url, commercial, channel
@@ -139,7 +140,8 @@ def test_offers_are_stored_per_page_with_their_spans(world: Store) -> None:
 
 
 def test_offer_stats_on_the_hand_counted_world(world: Store, tmp_path: Path) -> None:
-    stats = offer_stats(world.engine, Period.parse("2012Q4"), rates=load_rates(tmp_path / "rates.csv"), trend_periods=2)
+    stats = offer_stats(world.engine, Period.parse("2012Q4"), rates=load_rates(tmp_path / "rates.csv"), trend_periods=2,
+                        processors=world_processors())
     assert (stats["price_points"], stats["unconverted"], stats["brands_with_offers"], stats["sellers_with_offers"]) == (8, 1, 3, 4)
     # subscriptions: B1 19.99 USD seen 11-01 at 0.80 = 15.99; B3 10 GBP at 1.25 = 12.50; four.test 19.95 EUR
     assert stats["prices_by_offer_type"] == [
@@ -182,7 +184,7 @@ def test_offer_stats_on_the_hand_counted_world(world: Store, tmp_path: Path) -> 
 
 
 def test_without_rates_only_euro_prices_convert(world: Store) -> None:
-    stats = offer_stats(world.engine, Period.parse("2012Q4"), rates=load_rates(None), trend_periods=1)
+    stats = offer_stats(world.engine, Period.parse("2012Q4"), rates=load_rates(None), trend_periods=1, processors=world_processors())
     assert stats["unconverted"] == 4  # two USD, one GBP, one JPY
     subs = stats["prices_by_offer_type"][0]
     assert (subs["n"], subs["unconverted"], subs["median_eur"]) == (1, 2, 19.95)

@@ -35,10 +35,11 @@ def _pipeline(engine: str, world: Path, where: Path) -> dict[str, Any]:
     got["ingest"].pop("batch_id")
     _vigil(engine, where, "ingest", "captures", str(world / "captures"))
     _vigil(engine, where, "enrich", "--ip-db", str(world / "iptoasn.tsv"))
-    _vigil(engine, where, "attribute")
+    procs = str(world / "processors.toml")  # the world's own processors, given explicitly
+    _vigil(engine, where, "attribute", "--processors", procs)
     for period in ("2012Q4", "2012Q3"):
         got[f"offers {period}"] = _vigil(engine, where, "stats", "offers", "--period", period, "--rates", str(world / "rates.csv"),
-                                         "--format", "json")  # fmt: skip
+                                         "--processors", procs, "--format", "json")  # fmt: skip
     got["channels"] = _vigil(engine, where, "stats", "channels", "--from", "2011Q1", "--to", "2012Q4", "--format", "json")
     return got
 
@@ -150,13 +151,15 @@ def _numbers(value: Any) -> set[str]:
 def test_the_report_shows_the_market_and_channels_as_the_stats_say(market: dict[str, Any]) -> None:
     from reportmd import pct, sections, tables
 
+    from vigil.attribute.processors import Processors
     from vigil.periods import Period
     from vigil.publish.names import channel_name, offer_type_name
     from vigil.publish.report import render_report
 
     base = market["base"]
     with Store(base / "v.duckdb", read_only=True) as store:
-        written = render_report(store, Period.parse("2012Q4"), out=base / "report", formats=("md",), rates=base / "world" / "rates.csv")
+        written = render_report(store, Period.parse("2012Q4"), out=base / "report", formats=("md",), rates=base / "world" / "rates.csv",
+                                processors=Processors.load([base / "world" / "processors.toml"]))  # fmt: skip
     text = written["md"].read_text(encoding="utf-8")
     o, c = json.loads(market["got"]["offers 2012Q4"]), json.loads(market["got"]["channels"])
     parts = sections(text)

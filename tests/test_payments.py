@@ -1,6 +1,7 @@
 """§5 payments: test-purchase ingest and payment statistics on a small hand-counted world.
 
-Fictional names only: sites under .test, the fictional processors of processors.toml.
+Fictional names only: sites under .test, the fictional processors of a synthetic world's processors.toml,
+given explicitly (the bundled file lists no processor).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from vigil.ingest.purchases import PURCHASE_FIELDS, PurchaseIngest, parse_purcha
 from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period
 from vigil.store import Store
+from vigil.synth.procfile import world_processors
 
 ALPHA, BETA, GAMMA, DELTA = "http://alpha.test/join", "http://beta.test/", "http://gamma.test/", "http://delta.test/"
 ZETA, UNREPORTED = "http://zeta.test/", "http://unreported.test/buy"
@@ -162,7 +164,7 @@ def test_parse_purchase_codes(row: dict[str, str], code: str) -> None:
 
 
 def test_payment_stats_on_the_hand_counted_world(world: Store) -> None:
-    stats = payment_stats(world.engine, Period.parse("2012Q4"), trend_periods=2)
+    stats = payment_stats(world.engine, Period.parse("2012Q4"), trend_periods=2, processors=world_processors())
     assert stats["commercial_urls"] == 4  # alpha, beta, gamma, delta
     assert stats["urls_by_payment_type"] == [
         {"payment_type": "credit_card", "urls": 2, "share": 0.5},  # alpha (report, purchase), beta (capture, purchase)
@@ -205,7 +207,7 @@ def test_payment_stats_on_the_hand_counted_world(world: Store) -> None:
 
 
 def test_an_empty_period_gives_zeros(world: Store) -> None:
-    stats: dict[str, Any] = payment_stats(world.engine, Period.parse("2011Q1"), trend_periods=1)
+    stats: dict[str, Any] = payment_stats(world.engine, Period.parse("2011Q1"), trend_periods=1, processors=world_processors())
     assert stats["commercial_urls"] == 0 and stats["hidden_payment_share"] == 0.0
     assert stats["urls_by_payment_type"] == [] and stats["processors"] == [] and stats["trend"] == []
     assert stats["concentration"]["processors_for_95"] == 0

@@ -25,9 +25,12 @@ from vigil.publish.names import country_name
 from vigil.publish.report import render_report
 from vigil.store import Store
 from vigil.synth import generate_world
+from vigil.synth.procfile import world_processors
 
 Q4 = Period.parse("2012Q4")
 FIXED = datetime(2013, 1, 15, 9, 0, tzinfo=UTC)
+#: The world's processors (every world writes the same processors.toml), given explicitly.
+PROCS = world_processors()
 COMMENTARY = """# Notes for the steering committee
 
 ## hosting
@@ -53,7 +56,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
             provider=open_ip_provider(world / "iptoasn.tsv"),
             shared_services=[world / "shared_services.csv"],
         )
-        attribute_store(writable)
+        attribute_store(writable, processors=[world / "processors.toml"])  # the world's own, as --processors
     with Store(root / "v.duckdb", read_only=True) as readonly:
         yield readonly
 
@@ -64,7 +67,7 @@ def report(store: Store, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     notes = root / "commentary.md"
     notes.write_text(COMMENTARY, encoding="utf-8")
     return render_report(
-        store, Q4, out=root / "report", commentary=notes, generated=FIXED
+        store, Q4, processors=PROCS, out=root / "report", commentary=notes, generated=FIXED
     )
 
 
@@ -215,12 +218,12 @@ def test_html_and_pdf_carry_the_charts(report: dict[str, Path]) -> None:
 def test_same_inputs_give_the_same_markdown(
     store: Store, report: dict[str, Path], tmp_path: Path
 ) -> None:
-    now = render_report(store, Q4, out=tmp_path / "a", formats=("md",))
+    now = render_report(store, Q4, processors=PROCS, out=tmp_path / "a", formats=("md",))
     fixed = render_report(
-        store, Q4, out=tmp_path / "b", formats=("md",), generated=FIXED
+        store, Q4, processors=PROCS, out=tmp_path / "b", formats=("md",), generated=FIXED
     )
     again = render_report(
-        store, Q4, out=tmp_path / "c", formats=("md",), generated=FIXED
+        store, Q4, processors=PROCS, out=tmp_path / "c", formats=("md",), generated=FIXED
     )
     assert fixed["md"].read_bytes() == again["md"].read_bytes()
 
@@ -267,7 +270,7 @@ def test_missing_data_is_said_plainly(store: Store, tmp_path: Path) -> None:
 def test_a_lexicon_without_search_volumes_says_so(store: Store, tmp_path: Path) -> None:
     lexicon = tmp_path / "lexicon.csv"
     lexicon.write_text("pattern,category\nplaceholder-alpha,series\n", encoding="utf-8")
-    got = render_report(store, Q4, out=tmp_path, formats=("md",), lexicon=lexicon)
+    got = render_report(store, Q4, processors=PROCS, out=tmp_path, formats=("md",), lexicon=lexicon)
     assert (
         "No search volumes between 2012Q1 and 2012Q4"
         in sections(got["md"].read_text(encoding="utf-8"))["Emerging issues"]
@@ -295,6 +298,6 @@ def test_unknown_commentary_section_is_refused(store: Store, tmp_path: Path) -> 
     notes = tmp_path / "notes.md"
     notes.write_text("## hostnig\ntypo\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown section 'hostnig'"):
-        render_report(store, Q4, out=tmp_path, formats=("md",), commentary=notes)
+        render_report(store, Q4, processors=PROCS, out=tmp_path, formats=("md",), commentary=notes)
     with pytest.raises(ConfigError, match="unknown report format"):
-        render_report(store, Q4, out=tmp_path, formats=("docx",))
+        render_report(store, Q4, processors=PROCS, out=tmp_path, formats=("docx",))

@@ -13,6 +13,7 @@ from reportmd import pct, sections, tables
 from vigil.analyse.estimates import estimate_stats
 from vigil.analyse.payments import payment_stats
 from vigil.analyse.search import search_stats
+from vigil.attribute.processors import Processors
 from vigil.attribute.run import attribute_store
 from vigil.enrich.network import open_ip_provider
 from vigil.enrich.run import enrich_store
@@ -58,7 +59,7 @@ def store(world: Path) -> Iterator[Store]:
         )
         enrich_store(writable, provider=open_ip_provider(world / "iptoasn.tsv"),
                      shared_services=[world / "shared_services.csv"])  # fmt: skip
-        attribute_store(writable)
+        attribute_store(writable, processors=[world / "processors.toml"])  # the world's own, as --processors
     with Store(path, read_only=True) as readonly:
         yield readonly
 
@@ -69,7 +70,7 @@ def markdown(
 ) -> dict[str, str]:
     out = tmp_path_factory.mktemp("report")
     written = render_report(store, Q4, out=out, formats=("md",), lexicon=world / "search" / "lexicon.csv",
-                            search_from=SEARCH_FROM)  # fmt: skip
+                            search_from=SEARCH_FROM, processors=Processors.load([world / "processors.toml"]))  # fmt: skip
     return sections(written["md"].read_text(encoding="utf-8"))
 
 
@@ -138,10 +139,11 @@ def test_search_volumes_are_deterministic(world: Path) -> None:
 
 
 def test_payments_section_equals_payment_stats(
-    store: Store, markdown: dict[str, str]
+    store: Store, world: Path, markdown: dict[str, str]
 ) -> None:
+    procs = Processors.load([world / "processors.toml"])
     p = json.loads(
-        json.dumps(payment_stats(store.engine, Q4, trend_periods=TREND_PERIODS))
+        json.dumps(payment_stats(store.engine, Q4, trend_periods=TREND_PERIODS, processors=procs))
     )
     text = _section(markdown, "Payment methods")
     got = tables(text)

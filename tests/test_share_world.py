@@ -34,7 +34,7 @@ def s4(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with Store(db) as store:
         ReportIngest(store).run([root / "world" / "reports"])
         CaptureIngest(store).run([root / "world" / "captures"])
-        attribute_store(store)
+        attribute_store(store, processors=[root / "world" / "processors.toml"])
         set_source_marking(store, "HL-A", "GREEN")
         set_source_marking(store, "PARTNER-Y", "AMBER+STRICT")
     p = Period.parse("2012Q4")

@@ -31,7 +31,7 @@ def test_status_reports_the_tables_and_the_last_runs(tmp_path: Path) -> None:
     assert first["tables"]["brands"] == first["tables"]["captures"] == 0
 
     assert runner.invoke(app, ["ingest", "captures", str(world / "captures"), "--db", db]).exit_code == 0
-    assert runner.invoke(app, ["attribute", "--db", db]).exit_code == 0
+    assert runner.invoke(app, ["attribute", "--processors", str(world / "processors.toml"), "--db", db]).exit_code == 0
     after = status()
     assert after["last"]["attribute"] and after["last"]["ingest_captures"] and after["last"]["enrich"] is None
     assert after["tables"]["captures"] > 0 and after["tables"]["pages"] > 0

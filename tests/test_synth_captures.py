@@ -26,6 +26,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from vigil.attribute.fingerprint import Template, fingerprint
 from vigil.attribute.identifiers import KINDS, extract_identifiers
+from vigil.attribute.processors import Processors
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import ConfigError
 from vigil.synth import generate_world
@@ -223,8 +224,9 @@ def test_pages_carry_exactly_the_identifiers_meant(which: str, request: pytest.F
     sample = random.Random(5).sample(rows, min(180, len(rows)))
     sample += [r for r in rows if r["decoys"]][:20] + [r for r in rows if r["cover"]][:5]
     raw_emails: set[str] = set()
+    procs = Processors.load([world / "processors.toml"])  # the world's own processors, given explicitly
     for row in sample:
-        found = extract_identifiers(html[row["capture_id"]], base_url=row["url"])
+        found = extract_identifiers(html[row["capture_id"]], base_url=row["url"], processors=procs)
         pivots = {(i.kind, i.value) for i in found if KINDS[i.kind].pivot}
         assert pivots == {tuple(v) for v in row["values"] + row["decoys"]}, row["capture_id"]
         raw_emails |= {i.raw for i in found if i.kind == "email"}
@@ -233,7 +235,7 @@ def test_pages_carry_exactly_the_identifiers_meant(which: str, request: pytest.F
     noid = [r for r in rows if not r["cover"] and not r["values"]]
     assert noid, "some pages show no identifier"
     for row in noid[:10]:
-        assert not [i for i in extract_identifiers(html[row["capture_id"]], base_url=row["url"]) if KINDS[i.kind].pivot]
+        assert not [i for i in extract_identifiers(html[row["capture_id"]], base_url=row["url"], processors=procs) if KINDS[i.kind].pivot]
 
 
 def test_twice_the_decoys(world: Path, busy_world: Path) -> None:
@@ -359,7 +361,7 @@ def test_the_pipeline_finds_the_worlds_brands_and_distributors(world: Path, tmp_
         ReportIngest(store, batch_size=20_000).run([world / "reports"])
         ingested = CaptureIngest(store).run([world / "captures" / "analyst-tool", world / "captures" / "crawler.warc.gz"])
         assert ingested.total("skipped_media") == truth["media_skipped"]
-        attribute_store(store)
+        attribute_store(store, processors=[world / "processors.toml"])
         got = store.con.execute("""SELECT c.capture_id, a.template_id, a.brand_id, a.distributor_id, a.cover
             FROM captures c JOIN capture_attribution a USING (capture_key)""").fetchall()  # fmt: skip
         stats = {p: brand_stats(store.engine, Period.parse(p)) for p in ("2012", "2009-06-01..2012-12-31")}
@@ -409,8 +411,9 @@ def test_a_namespace_gives_a_world_values_of_its_own(tmp_path: Path) -> None:
     assert not ids[0] & ids[1]
     # and the pages carry exactly those values (drama-range phones included)
     html = pages(tmp_path / "ns3")
+    procs = Processors.load([tmp_path / "ns3" / "processors.toml"])
     for row in _rows(tmp_path / "ns3"):
-        found = extract_identifiers(html[row["capture_id"]], base_url=row["url"])
+        found = extract_identifiers(html[row["capture_id"]], base_url=row["url"], processors=procs)
         assert {(i.kind, i.value) for i in found if KINDS[i.kind].pivot} == {tuple(v) for v in row["values"] + row["decoys"]}
     with pytest.raises(ConfigError, match="--namespace"):
         generate_world(tmp_path / "bad", namespace=500)
@@ -424,7 +427,7 @@ def _groups(db: Path, worlds: list[Path]) -> set[frozenset[str]]:
 
     with Store(db) as store:
         CaptureIngest(store).run([p for w in worlds for p in (w / "captures" / "analyst-tool", w / "captures" / "crawler.warc.gz")])
-        attribute_store(store)
+        attribute_store(store, processors=[worlds[0] / "processors.toml"])  # every world writes the same file
         got = store.con.execute("""SELECT c.capture_id, a.distributor_id FROM captures c
             JOIN capture_attribution a USING (capture_key) WHERE a.distributor_id IS NOT NULL""").fetchall()  # fmt: skip
     groups: dict[str, set[str]] = {}

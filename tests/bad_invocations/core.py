@@ -67,6 +67,9 @@ CASES: list[Case] = [
     Case("stats payments", ("--period", "2012", "--trend-periods", "0", "--db", "{db}"), "--trend-periods"),
     Case("stats payments", ("--period", "2012", "--format", "pdf", "--db", "{db}"), "--format"),
     Case("stats payments", ("--period", "2012", "--out", "{file}/tables", "--db", "{db}"), _UNDER_FILE),
+    Case("stats payments", ("--period", "2012", "--processors", "{missing}", "--db", "{db}"), "cannot read processors file"),
+    Case("stats payments", ("--period", "2012", "--processors", "{bad_toml}", "--db", "{db}"), "bad.toml: not valid TOML"),
+    Case("stats payments", ("--period", "2012", "--db", "{db}"), "not valid TOML", covers=("--processors",), env={"VIGIL_PROCESSORS": "{bad_toml}"}),
     Case("stats estimates", ("--k", "0", "--db", "{db}"), "--k"),
     Case("stats estimates", ("--format", "tsv", "--db", "{db}"), "--format"),
     Case("stats search", ("--from", "someday", "--to", "2012-12", "--lexicon", "{bad_csv}", "--db", "{db}"), "--from"),
@@ -93,6 +96,8 @@ CASES: list[Case] = [
     Case("report", ("--period", "2012Q4", "--format", "md", "--commentary", "{not_utf8}", "--out", "{tmp}/r", "--db", "{db}"), "UTF-8", no_output=("{tmp}/r",)),
     Case("report", ("--period", "2012Q4", "--format", "md", "--lexicon", "{bad_csv}", "--out", "{tmp}/r", "--db", "{db}"), "header", no_output=("{tmp}/r",)),
     Case("report", ("--period", "2012Q4", "--search-from", "soon", "--out", "{tmp}/r", "--db", "{db}"), "--search-from", no_output=("{tmp}/r",)),
+    Case("report", ("--period", "2012Q4", "--format", "md", "--processors", "{missing}", "--out", "{tmp}/r", "--db", "{db}"), "cannot read processors file", no_output=("{tmp}/r",)),
+    Case("report", ("--period", "2012Q4", "--format", "md", "--processors", "{bad_toml}", "--out", "{tmp}/r", "--db", "{db}"), "bad.toml: not valid TOML", no_output=("{tmp}/r",)),
     # quarantine, store, demo
     Case("quarantine", ("--limit", "-1", "--db", "{db}"), "--limit"),
     Case("quarantine", ("--format", "html", "--db", "{db}"), "--format"),

@@ -26,6 +26,8 @@ CASES: list[Case] = [
     Case("takedown sync", ("--marking", "PURPLE", "--db", "{db}"), _NOT_A_MARKING),
     Case("takedown sync", ("--org", " ", "--db", "{db}"), "--org"),
     Case("takedown sync", ("--format", "xml", "--db", "{db}"), "--format"),
+    Case("takedown sync", ("--processors", "{missing}", "--db", "{db}"), "cannot read processors file"),
+    Case("takedown sync", ("--processors", "{bad_toml}", "--db", "{db}"), "bad.toml: not valid TOML"),
     # takedown history / recheck / outcomes
     Case("takedown history", ("{missing}", "--db", "{db}"), "missing.csv", covers=("PATH",)),
     Case("takedown history", ("{not_utf8}", "--db", "{db}"), "latin1.txt: not UTF-8", covers=("PATH",)),
@@ -62,6 +64,8 @@ CASES: list[Case] = [
     Case("notices send", ("--contacts", "{missing}", *_SEND), "missing.csv: cannot read the contacts file", no_output=("{tmp}/outbox",)),
     Case("notices send", ("--contacts", "{bad_toml}", *_SEND), "bad.toml: cannot read the contacts file", no_output=("{tmp}/outbox",)),
     Case("notices send", (*_SEND,), "bad.toml: cannot read the contacts file", covers=("--contacts",), env={"VIGIL_CONTACTS": "{bad_toml}"}),
+    Case("notices send", ("--processors", "{missing}", *_SEND), "cannot read processors file", no_output=("{tmp}/outbox",)),
+    Case("notices send", ("--processors", "{bad_toml}", *_SEND), "bad.toml: not valid TOML", no_output=("{tmp}/outbox",)),
     Case("notices send", ("--policy", "{missing}", *_SEND), "missing.csv: cannot read the escalation policy", no_output=("{tmp}/outbox",)),
     Case("notices send", ("--policy", "{bad_toml}", *_SEND), "bad.toml: cannot read the escalation policy", no_output=("{tmp}/outbox",)),
     Case("notices send", ("--rdap-cache", "{file}", *_SEND), "--rdap-cache", no_output=("{tmp}/outbox",)),

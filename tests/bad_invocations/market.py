@@ -11,6 +11,8 @@ CASES: list[Case] = [
     Case("stats offers", ("--period", "2012Q4", "--rates", "{bad_csv}", "--db", "{db}"), "bad.csv, line 1"),
     Case("stats offers", ("--period", "2012Q4", "--rates", "{not_utf8}", "--db", "{db}"), "latin1.txt: not UTF-8"),
     Case("stats offers", ("--period", "2012Q4", "--db", "{db}"), "missing.csv", covers=("--rates",), env={"VIGIL_RATES": "{missing}"}),
+    Case("stats offers", ("--period", "2012Q4", "--processors", "{missing}", "--db", "{db}"), "cannot read processors file"),
+    Case("stats offers", ("--period", "2012Q4", "--processors", "{bad_toml}", "--db", "{db}"), "bad.toml: not valid TOML"),
     Case("stats offers", ("--period", "2012Q4", "--format", "xml", "--db", "{db}"), "--format"),
     Case("stats offers", ("--period", "2012Q4", "--out", "{file}/tables", "--db", "{db}"), "is a file, not a folder"),
     Case("stats channels", ("--from", "someday", "--to", "2012Q4", "--db", "{db}"), "--from"),

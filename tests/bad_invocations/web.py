@@ -11,5 +11,7 @@ CASES: list[Case] = [
     Case("serve", ("--port", "-1", "--db", "{db}"), "--port"),
     Case("serve", ("--host", "not a host!", "--db", "{db}"), "--host"),
     Case("serve", ("--host", "", "--db", "{db}"), "--host"),
+    Case("serve", ("--processors", "{missing}", "--db", "{db}"), "cannot read processors file"),
+    Case("serve", ("--processors", "{bad_toml}", "--db", "{db}"), "bad.toml: not valid TOML"),
     Case("serve", ("--demo", "--out", "{file}/demo", "--db", "{tmp}/d.duckdb"), "is a file, not a folder", covers=("--out",), no_output=("{tmp}/d.duckdb",)),
 ]

@@ -1,10 +1,12 @@
 """Payment processors and page-identifier patterns, read from TOML (docs/identifiers.md).
 
-The bundled ``data/processors.toml`` holds generic field names (merchant, card and
-affiliate fields), analytics-ID patterns and a few fictional processors under
-``.example``/``.test``. A hotline or a payment provider lists the processors it
-knows in its own file; :meth:`Processors.load` reads those first (their processors
-are matched before the bundled ones) and adds their field names and patterns.
+The bundled ``data/processors.toml`` holds generic entries only: field names in common
+use (merchant, card and affiliate fields) and the documented formats of common
+analytics IDs. It lists no processor: a hotline or a payment provider lists the
+processors it knows in its own file (a synthetic world brings its own
+``processors.toml``), given with ``--processors``; :meth:`Processors.load` reads those
+first (their processors are matched before any bundled one) and adds their field
+names and patterns.
 """
 
 from __future__ import annotations
@@ -172,7 +174,7 @@ _NO_FIELDS: Final = _FieldNames(())
 
 @lru_cache(maxsize=1)
 def default_processors() -> Processors:
-    """The bundled processors file, read once."""
+    """The bundled processors file alone, read once: generic field names and analytics patterns, no processor."""
     return Processors.load()
 
 

@@ -175,6 +175,19 @@ def _env_paths(name: str, given: list[Path] | None) -> list[Path]:
     return paths + list(given or [])
 
 
+ProcessorsOption = Annotated[
+    Optional[list[Path]],
+    typer.Option("--processors", help="Payment-processor TOML: yours, or a synthetic world's processors.toml (repeatable; also VIGIL_PROCESSORS). The bundled file lists no processor."),
+]
+
+
+def _processors(given: list[Path] | None) -> Any:
+    """The processors from ``--processors`` and VIGIL_PROCESSORS, then the bundled file (a bad file: ConfigError)."""
+    from vigil.attribute.processors import Processors
+
+    return Processors.load(_env_paths("VIGIL_PROCESSORS", given))
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
     """One clear line on any error, with a non-zero exit; the traceback only with --debug.
@@ -575,7 +588,7 @@ def attribute(
     altered_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = 0.5,
     max_groups: Annotated[int, typer.Option(min=2, help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = 3,
     min_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = 0.5,
-    processors: Annotated[Optional[list[Path]], typer.Option("--processors", help="Extra payment-processor TOML (repeatable; also VIGIL_PROCESSORS).")] = None,
+    processors: ProcessorsOption = None,
     warninglist: Annotated[Optional[list[Path]], typer.Option("--warninglist", help="Extra MISP-format warning list JSON (repeatable; also VIGIL_WARNINGLISTS).")] = None,
     full: Annotated[bool, typer.Option("--full", help="Rebuild everything instead of only what new captures touch (the result is the same).")] = False,
 ) -> None:
@@ -654,6 +667,7 @@ def stats_payments(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
     db: DbOption = Path("vigil.duckdb"),
     trend_periods: Annotated[int, typer.Option(min=1, help="How many periods of equal length the trend covers.")] = 4,
+    processors: ProcessorsOption = None,
     fmt: FormatOption = "table",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
 ) -> None:
@@ -663,8 +677,10 @@ def stats_payments(
     from vigil.publish.tables import write_outputs
 
     _check_out(out_dir)
+    with _errors():
+        chosen = _processors(processors)  # a bad processors file stops the run before the store is opened
     with _errors(), _open(db, read_only=True) as store:
-        stats = payment_stats(store.engine, Period.parse(period), trend_periods=trend_periods)
+        stats = payment_stats(store.engine, Period.parse(period), trend_periods=trend_periods, processors=chosen)
         _print_stats(stats, fmt)
         if out_dir:
             written = write_outputs(stats, out_dir, name=f"payments-{stats['period']}", title=f"Payments, {stats['period']}")
@@ -773,16 +789,19 @@ def report(
     lexicon: Annotated[Optional[Path], typer.Option(help="Lexicon CSV for search-term trends (kept outside the repository).", envvar="VIGIL_LEXICON")] = None,
     search_from: Annotated[Optional[str], typer.Option(callback=_period, help="First period of the search-term trend.")] = None,
     rates: Annotated[Optional[Path], typer.Option(help="Exchange rates to EUR for the §2.2 prices (CSV: date,currency,eur; docs/market.md).", envvar="VIGIL_RATES")] = None,
+    processors: ProcessorsOption = None,
 ) -> None:
     """The strategic assessment for a period, generated from the data: HTML, PDF and Markdown, with charts."""
     from vigil.periods import Period
     from vigil.publish.report import render_report
 
     _check_out(out_dir)
+    with _errors():
+        chosen = _processors(processors)  # a bad processors file stops the run before the store is opened
     with _errors(), _open(db, read_only=True) as store:
         formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
         written = render_report(store, Period.parse(period), out=out_dir, formats=formats, commentary=commentary,
-                                lexicon=lexicon, search_from=search_from, rates=rates)  # fmt: skip
+                                lexicon=lexicon, search_from=search_from, rates=rates, processors=chosen)  # fmt: skip
         for kind, path in written.items():
             out.print(f"{kind}: {path}", highlight=False)
 
@@ -877,7 +896,8 @@ def demo(
     enrich(db=db, ip_db=world / "iptoasn.tsv", shared_services=[world / "shared_services.csv"], site_type_rules=None, dns=False)
     stats_hosting(period=period, db=db, all_urls=False, fmt="table", out_dir=out_dir / "tables")
     ingest_captures(paths=[world / "captures"], db=db, source=None, max_page_bytes=5_000_000, batch_size=2000, as_json=False)
-    attribute(db=db, same_threshold=0.8, altered_threshold=0.5, max_groups=3, min_strength=0.5, processors=None, warninglist=None)
+    attribute(db=db, same_threshold=0.8, altered_threshold=0.5, max_groups=3, min_strength=0.5, processors=[p for p in (world / "processors.toml",) if p.exists()],  # absent in worlds of older versions
+              warninglist=None)
     year = period[:4]
     stats_brands(period=year, db=db, fmt="table", out_dir=out_dir / "tables")
     out.print(f"§3 tables for {period} and §4 tables for {year}: {out_dir / 'tables'} (JSON, one CSV per table, HTML summaries)")

@@ -24,9 +24,11 @@ from rich.text import Text
 from vigil.cli.core import (
     DbOption,
     FormatOption,
+    ProcessorsOption,
     _check_out,
     _nonblank,
     _period,
+    _processors,
     app,
     err,
     errors,
@@ -140,16 +142,18 @@ def takedown_sync(
     db: DbOption = Path("vigil.duckdb"),
     org: OrgOption = "hotline",
     marking: Annotated[str, typer.Option(help="Marking of the cases (the store's reports carry none yet).")] = "TLP:AMBER",
+    processors: ProcessorsOption = None,
     fmt: FormatOption = "table",
 ) -> None:
     """Build takedown cases from the evidence store: reports, hosting (enrich), brands (attribute), identifiers."""
-    from vigil.attribute.processors import Processors
     from vigil.disrupt import workflow
     from vigil.disrupt.markings import marking as check_marking
     from vigil.disrupt.sync import sync_cases
 
+    with errors():
+        chosen = _processors(processors)  # a bad processors file stops the run before the store is opened
     with errors(), _store(db) as store:
-        counts = sync_cases(store.con, owner_org=org, marking=check_marking(marking), processors=Processors.load())
+        counts = sync_cases(store.con, owner_org=org, marking=check_marking(marking), processors=chosen)
         counts["reappearances"] = workflow.link(store.con)
         _summary(workflow.Summary(counts), fmt)
 
@@ -293,6 +297,7 @@ def notices_send(
     sender: Annotated[str, typer.Option("--from", envvar="VIGIL_NOTICE_FROM", help='Sender, "Org <address>".')] = "Hotline <notices@hotline.example>",
     org: OrgOption = "hotline",
     contacts: ContactsOption = None,
+    processors: ProcessorsOption = None,
     rdap_cache: Annotated[Optional[Path], typer.Option(envvar="VIGIL_RDAP_CACHE", help="Recorded RDAP answers (the offline cache).")] = None,
     rdap_network: Annotated[bool, typer.Option(help="Ask RDAP over the network on a cache miss (off by default).")] = False,
     policy: Annotated[Optional[Path], typer.Option(help="Escalation policy (TOML; docs/disruption.md).")] = None,
@@ -301,7 +306,6 @@ def notices_send(
     fmt: FormatOption = "table",
 ) -> None:
     """Send every notice due now: first notices, re-sends and escalations, deduplicated against what was sent."""
-    from vigil.attribute.processors import Processors
     from vigil.disrupt import casestore, workflow
     from vigil.disrupt.escalation import Policy
     from vigil.disrupt.markings import marking
@@ -331,7 +335,7 @@ def notices_send(
         if rdap_cache is not None or rdap_network:
             cache = CacheRdap(rdap_cache or Path(".vigil-rdap"))
             rdap = CachingRdap(cache, HttpRdap() if rdap_network else None)
-        resolver = Resolver(contacts=Contacts.load(_contacts(contacts)), rdap=rdap, processors=Processors.load(),
+        resolver = Resolver(contacts=Contacts.load(_contacts(contacts)), rdap=rdap, processors=_processors(processors),
                             unreliable=casestore.unreliable(store.con))  # fmt: skip
         if transport == "smtp":
             if not smtp:

@@ -10,9 +10,11 @@ import typer
 from vigil.cli.core import (
     DbOption,
     FormatOption,
+    ProcessorsOption,
     _check_out,
     _period,
     _print_stats,
+    _processors,
     err,
     errors,
     open_store,
@@ -27,6 +29,7 @@ def stats_offers(
     db: DbOption = Path("vigil.duckdb"),
     rates: Annotated[Path | None, typer.Option(help="Exchange rates to EUR (CSV: date,currency,eur), yours; never fetched.", envvar="VIGIL_RATES")] = None,
     trend_periods: Annotated[int, typer.Option(min=1, help="How many periods the virtual-currency share covers.")] = 8,
+    processors: ProcessorsOption = None,
     fmt: FormatOption = "table",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
 ) -> None:
@@ -42,8 +45,9 @@ def stats_offers(
             table = load_rates(rates)  # a bad rates file stops the run before the store is opened
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{rates}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        chosen = _processors(processors)
     with errors(), open_store(db, read_only=True) as store:
-        stats = offer_stats(store.engine, Period.parse(period), rates=table, trend_periods=trend_periods)
+        stats = offer_stats(store.engine, Period.parse(period), rates=table, trend_periods=trend_periods, processors=chosen)
         _print_stats(stats, fmt)
         if out_dir:
             written = write_outputs(stats, out_dir, name=f"offers-{stats['period']}", title=f"Offers, {stats['period']}")

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli.core import DbOption, app, err, errors, open_store, out
+from vigil.cli.core import (
+    DbOption,
+    ProcessorsOption,
+    _env_paths,
+    app,
+    err,
+    errors,
+    open_store,
+    out,
+)
 
 
 def _host(value: str) -> str:
@@ -33,6 +42,7 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Build the demo store as `vigil demo` does (when --db holds none yet), mark its sources and create one account per role, printed once.")] = False,
     out_dir: Annotated[Path, typer.Option("--out", help="With --demo: where the demo world and tables go.")] = Path("vigil-out"),
     insecure_cookies: Annotated[bool, typer.Option("--insecure-cookies", help="Send the session cookie without the Secure flag (plain HTTP on a name browsers do not trust).")] = False,
+    processors: ProcessorsOption = None,
 ) -> None:
     """The web application: search, entity, brand and distributor pages, dashboards, submissions; JSON at /api/v1."""
     import uvicorn
@@ -40,8 +50,14 @@ def serve(
     from vigil.web import create_app
 
     with errors():
+        from vigil.attribute.processors import Processors
+
+        files = _env_paths("VIGIL_PROCESSORS", processors)
+        Processors.load(files)  # a bad processors file stops here, before the store is opened
         if demo:
             _demo_store(db, out_dir)
+            if not files and (out_dir / "world" / "processors.toml").exists():
+                files = [out_dir / "world" / "processors.toml"]  # the demo world's own, as `vigil demo` gives it
         store = open_store(db)
         if demo:
             from vigil.access.audit import audit
@@ -52,7 +68,7 @@ def serve(
             out.print("demo accounts (shown once; `vigil serve --demo` again gives new passwords):")
             for a in accounts:
                 out.print(f"  {a['username']:<10} {a['password']}  {a['role']} of {a['org']}, TLP:{a['clearance']}", highlight=False)
-        application = create_app(db, secure_cookies=not insecure_cookies, store=store)
+        application = create_app(db, secure_cookies=not insecure_cookies, store=store, processors=files)
     out.print(f"Vigil on http://{host}:{port}/  (API description at /api/v1/openapi.json; Ctrl-C stops)", highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 

@@ -30,6 +30,7 @@ from vigil.analyse.payments import CONCENTRATION, payment_stats
 from vigil.analyse.rates import load_rates
 from vigil.analyse.search import ALPHA, search_stats
 from vigil.atomic import atomic_path, make_dir, write_bytes, write_text
+from vigil.attribute.processors import Processors
 from vigil.attribute.templates import TemplateSettings
 from vigil.errors import ConfigError
 from vigil.periods import Period
@@ -246,13 +247,17 @@ def gather(
     lexicon: Path | None = None,
     search_from: str | None = None,
     rates: Path | None = None,
+    processors: Processors | None = None,
 ) -> dict[str, Any]:
-    """Every statistics object the report shows, keyed as the ``vigil stats`` commands name them."""
+    """Every statistics object the report shows, keyed as the ``vigil stats`` commands name them.
+
+    ``processors``: the payment processors for §5 and §2.2 (default: the bundled file, which
+    lists none; give the user's or a synthetic world's file)."""
     engine = store.engine
     h = hosting_stats(engine, period)
     b = brand_stats(engine, period)
     b_prev = brand_stats(engine, period.previous())
-    p = payment_stats(engine, period, trend_periods=TREND_PERIODS)
+    p = payment_stats(engine, period, trend_periods=TREND_PERIODS, processors=processors)
     e = estimate_stats(engine)
     search = None
     if lexicon is not None:
@@ -276,7 +281,7 @@ def gather(
     activity = engine.rows(
         "brand activity per quarter", _SQL_ACTIVITY, {"end": params["end"]}
     )
-    o = offer_stats(engine, period, rates=load_rates(rates), trend_periods=MARKET_PERIODS)
+    o = offer_stats(engine, period, rates=load_rates(rates), trend_periods=MARKET_PERIODS, processors=processors)
     c = None
     if period.kind != "range":
         first = period
@@ -336,9 +341,11 @@ def render_report(
     search_from: str | None = None,
     generated: datetime | None = None,
     rates: Path | None = None,
+    processors: Processors | None = None,
 ) -> dict[str, Path]:
     """Write ``report-PERIOD.{html,md,pdf}`` (and the Markdown's chart PNGs) under ``out``.
 
+    ``processors`` as for :func:`gather`.
     Returns format → path, plus ``charts`` → the chart directory when Markdown is written.
     Raises ConfigError for an unknown format or a bad commentary or lexicon file.
     """
@@ -348,7 +355,7 @@ def render_report(
             f"unknown report format {', '.join(unknown)}: use {', '.join(FORMATS)}"
         )
     notes = read_commentary(commentary) if commentary else {}
-    stats = gather(store, period, lexicon=lexicon, search_from=search_from, rates=rates)
+    stats = gather(store, period, lexicon=lexicon, search_from=search_from, rates=rates, processors=processors)
     sections = build_sections(stats, store, period, lexicon=lexicon, commentary=notes, rates=rates)
     images = _charts(
         stats["hosting"], stats["payments"], stats["activity"], stats["search"]

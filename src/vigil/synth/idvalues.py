@@ -1,7 +1,7 @@
 """Fictional key identifiers for synthetic distributors, and how a page shows them.
 
 Every value is invented and reserved: merchant accounts in hidden fields of forms that post
-to the bundled example processors (``data/processors.toml``) or to an operator's own
+to the world's fictional processors (its ``processors.toml``, :mod:`vigil.synth.procfile`) or to an operator's own
 payment host under ``.test``; e-mail addresses under ``.test``/``.example`` (some at one
 webmail domain, ``mailbox.example``, where only the whole address identifies anyone);
 phone numbers from the ranges reserved for fiction (+44 20 7946 0xxx, +1 NXX 555-01xx);
@@ -32,13 +32,13 @@ from vigil.attribute.crypto import b58check_encode, eth_checksum_address, segwit
 
 Value = tuple[str, str]  # (kind, normalised value)
 
-#: Listed processors (data/processors.toml): form action, merchant field, scope slug.
+#: Listed processors (the world's processors.toml): form action, merchant field, scope slug.
 PROCESSORS: dict[str, tuple[str, str, str]] = {
     "cardgate": ("https://pay.cardgate.test/checkout", "gw_merchant", "example-card-gateway"),
     "wallet": ("https://wallet.example/send", "wallet_account", "example-wallet"),
     "sms": ("https://smsbill.example/start", "service_id", "example-sms-billing"),
 }
-#: A public checkout of a processor that is *not* in processors.toml: every merchant posts
+#: A public checkout of a processor that is in no processors file: every merchant posts
 #: here, so its URL is a decoy that only the over-matching guard can stop.
 DECOY_CHECKOUT = "https://checkout.paycorner.test/pay"
 #: A common counter that unrelated sites paste from the same tutorial.

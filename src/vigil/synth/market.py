@@ -363,7 +363,8 @@ def generate_market(out: Path, *, seed: int) -> WorldSummary:
     (out / "truth" / "market.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     (out / "README.txt").write_text(
         "A synthetic Vigil world (profile market): reports/ (with channels), captures/ (sales pages with offers),\n"
-        "rates.csv (fictional exchange rates to EUR), iptoasn.tsv, shared_services.csv. Ground truth in truth/market.json.\n"
+        "rates.csv (fictional exchange rates to EUR), iptoasn.tsv, shared_services.csv, processors.toml (give it\n"
+        "to --processors). Ground truth in truth/market.json.\n"
         "Fictional names only; no media; see docs/market.md.\n", encoding="utf-8")  # fmt: skip
     rows = len(run.reports) + 1
     return WorldSummary(out, out / "reports", out / "iptoasn.tsv", out / "shared_services.csv", out / "truth",

@@ -9,6 +9,7 @@ from typing import Any
 
 from vigil.errors import ConfigError
 from vigil.synth.capworld import CaptureSummary
+from vigil.synth.procfile import PROCESSORS_FILE
 from vigil.synth.readme import README
 from vigil.synth.sink import ReportSink
 
@@ -35,6 +36,11 @@ class WorldSummary:
     captures: int = 0  # HTML captures written (cover pages included)
     media: int = 0  # fake media entries among them, to be skipped unread
     profile: str = "s3"
+
+    @property
+    def processors(self) -> Path:
+        """The world's processors.toml: give it to every command that reads processors."""
+        return self.out / PROCESSORS_FILE
 
 
 def prepare_out(out: Path) -> None:

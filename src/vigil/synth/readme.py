@@ -38,6 +38,10 @@ iptoasn.tsv          the world's IP database (iptoasn format: range_start, range
                      Give it to `vigil enrich --ip-db`.
 shared_services.csv  the world's free subdomain registrars and free hosts
                      (header service,kind,note). Give it to the enrich step too.
+processors.toml      the world's fictional payment processors (hosts, merchant fields,
+                     payment types). Give it to every command that reads processors:
+                     vigil attribute / stats payments / stats offers / report
+                     --processors processors.toml
 truth/               the ground truth; the pipeline never reads it:
   hosting.json       the expected `vigil stats hosting --format json` objects, keyed by
                      invocation: "2012Q4", "2012Q4 --all", "2012Q3", "2012", "2012 --all"

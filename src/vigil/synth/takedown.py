@@ -13,6 +13,7 @@ Files written (``out/``)::
     replies/*.eml      a bounce for each notice to the network whose mailbox is dead
     rdap/…             recorded RDAP answers (ip/, autnum/, domain/) — the offline cache
     contacts.toml      the user's contacts file (upstreams, registries, processors, wallets)
+    processors.toml    the processors its cases name (give it to --processors)
     truth/takedown.json  league tables for every grouping, reappearance links, live URLs
 
 The truth is computed from the plan, not from the files: the pipeline must find it again.
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from vigil.synth.procfile import write_processors
 
 START = datetime(2012, 1, 2, 8, 0)
 SUFFIXES = ("test", "example", "invalid")
@@ -192,6 +195,7 @@ def generate(out: Path, *, seed: int = 14, brands: int = 36) -> dict[str, Any]:
     out = Path(out)
     for sub in ("rdap/ip", "rdap/autnum", "rdap/domain", "replies", "truth"):
         (out / sub).mkdir(parents=True, exist_ok=True)
+    write_processors(out)  # the processors its cases name, for --processors
     with open(out / "cases.jsonl", "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps({
                 "url": u.url, "host": u.host, "domain": u.domain, "suffix": u.suffix, "ip": u.ip, "asn": u.net.asn,

@@ -43,6 +43,7 @@ from vigil.synth.outputs import (
     summary,
     write_common,
 )
+from vigil.synth.procfile import write_processors
 from vigil.synth.readme import world_description
 from vigil.synth.sink import ReportSink
 from vigil.synth.truth import NO_ORG, FamilyView, HostingTruth, Rec, quarter_usage
@@ -294,6 +295,7 @@ def generate_world(
     orgs = build_orgs()
     write_iptoasn(out / "iptoasn.tsv", orgs)
     write_shared_services(out / "shared_services.csv")
+    write_processors(out)
     if profile == "market":
         from vigil.synth.market import generate_market
 

@@ -18,6 +18,7 @@ import inspect
 import threading
 import typing
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Final
@@ -105,8 +106,12 @@ class _Main:
 
 
 class WebState:
-    def __init__(self, store: Store, *, secure_cookies: bool) -> None:
+    def __init__(self, store: Store, *, secure_cookies: bool, processors: Sequence[Path] = ()) -> None:
+        from vigil.attribute.processors import Processors
+
         self.store = store
+        self.processor_files = tuple(processors)  # `vigil serve --processors`: for attribution re-runs
+        self.processors = Processors.load(list(self.processor_files))  # ... and for §5 and the report
         self.secure_cookies = secure_cookies
         self.write_lock = threading.Lock()
         self.limiter = LoginLimiter()
@@ -158,7 +163,7 @@ def _serve(state: WebState, request: Request, page: Page, kwargs: dict[str, Any]
             return _error(state, request, 403, "your role does not allow this page", who)
         try:
             with state.pool.scoped(who.actor) as view:
-                data = page.view(views.View(who.actor, view, main), **kwargs)
+                data = page.view(views.View(who.actor, view, main, state.processors), **kwargs)
         except views.NotFound:
             return _error(state, request, 404, "nothing here that you may see", who)
         except (views.BadRequest, VigilError) as exc:
@@ -212,9 +217,13 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
-def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | None = None) -> FastAPI:
-    """The application on the store file ``db`` (opened for writing: the app owns it)."""
-    state = WebState(store or Store(db), secure_cookies=secure_cookies)
+def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | None = None,
+               processors: Sequence[Path] = ()) -> FastAPI:  # fmt: skip
+    """The application on the store file ``db`` (opened for writing: the app owns it).
+
+    ``processors``: the user's processors files (docs/identifiers.md), for the payments
+    dashboard, the report library and attribution re-runs after a judgement."""
+    state = WebState(store or Store(db), secure_cookies=secure_cookies, processors=processors)
     app = FastAPI(title="Vigil", version=__version__, docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
                   description="The analysts' workbench: every page's data as JSON, scoped to what the caller may see.")  # fmt: skip
     app.state.vigil = state
@@ -481,7 +490,8 @@ def _start_report(state: WebState, actor: Actor, period: Any) -> Job:
 
     def run() -> None:
         try:
-            job.detail["files"] = generate(state.store, actor, period, stamp=utcnow().strftime("%Y%m%dT%H%M%S"))
+            job.detail["files"] = generate(state.store, actor, period, stamp=utcnow().strftime("%Y%m%dT%H%M%S"),
+                                           processors=state.processors)  # fmt: skip
             job.state = "done"
         except Exception as exc:  # the job reports its failure; the server goes on
             job.state, job.detail["error"] = "failed", str(exc)[:500]
@@ -501,7 +511,7 @@ def _start_attribution(state: WebState, actor: Actor, judgement_id: str) -> Job:
         writer = _Main(state.store)
         try:
             with state.write_lock:
-                summary = attribute_store(writer)
+                summary = attribute_store(writer, processors=state.processor_files)
             state.pool.rebuilt()
             job.detail.update(brands=summary.brands, distributors=summary.distributors)
             job.state = "done"

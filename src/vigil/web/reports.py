@@ -43,12 +43,14 @@ def library_file(store: Any, actor: Actor, name: str) -> Path | None:
     return path if path.is_file() and root in path.parents else None
 
 
-def generate(store: Any, actor: Actor, period: Period, *, stamp: str) -> dict[str, str]:
-    """Write the assessment for ``period`` from what ``actor`` may see; returns format → file name."""
+def generate(store: Any, actor: Actor, period: Period, *, stamp: str, processors: Any = None) -> dict[str, str]:
+    """Write the assessment for ``period`` from what ``actor`` may see; returns format → file name.
+
+    ``processors``: as for :func:`vigil.publish.report.render_report`."""
     out = library_dir(store, actor) / f"{period}-{stamp}"
     view: Any = ScopedStore(store.con, actor, path=store.path)  # store-like: con, engine, path
     try:
-        written = render_report(view, period, out=out, formats=FORMATS)
+        written = render_report(view, period, out=out, formats=FORMATS, processors=processors)
     finally:
         view.close()
     root = library_dir(store, actor)

@@ -38,6 +38,7 @@ class View:
     actor: Actor
     store: ScopedStore
     main: Any  # the application's own store: only for the audit log's own view
+    processors: Any = None  # the Processors of `vigil serve --processors` (payments dashboard)
 
 
 def _found(value: dict[str, Any] | None) -> dict[str, Any]:
@@ -92,9 +93,9 @@ def graph_page(v: View, distributor_id: str, kinds: str = "") -> dict[str, Any]:
 
 
 DASHBOARD_SECTIONS: Final[dict[str, Callable[..., dict[str, Any]]]] = {
-    "hosting": lambda engine, period: hosting_stats(engine, period),
-    "brands": lambda engine, period: brand_stats(engine, period),
-    "payments": lambda engine, period: payment_stats(engine, period),
+    "hosting": lambda engine, period, processors: hosting_stats(engine, period),
+    "brands": lambda engine, period, processors: brand_stats(engine, period),
+    "payments": lambda engine, period, processors: payment_stats(engine, period, processors=processors),
 }
 
 
@@ -105,8 +106,8 @@ def dashboard_page(v: View, period: str = "2012Q4", section: str = "hosting") ->
         chosen = Period.parse(period)
     except VigilError as exc:
         raise BadRequest(str(exc)) from None
-    current = DASHBOARD_SECTIONS[section](v.store.engine, chosen)
-    before = DASHBOARD_SECTIONS[section](v.store.engine, chosen.previous())
+    current = DASHBOARD_SECTIONS[section](v.store.engine, chosen, v.processors)
+    before = DASHBOARD_SECTIONS[section](v.store.engine, chosen.previous(), v.processors)
     scalars = {k: val for k, val in current.items() if not isinstance(val, (list, dict))}
     previous = {k: val for k, val in before.items() if not isinstance(val, (list, dict))}
     comparison = [{"figure": k, "this_period": val, "previous_period": previous.get(k)} for k, val in scalars.items()
