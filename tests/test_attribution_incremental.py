@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
+from worlds import World
 
 import test_attribution
 import test_attribution_kits
@@ -143,18 +145,16 @@ def test_a_changed_setting_makes_the_next_run_full(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_s4_world_in_batches_equals_a_full_rerun(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from vigil.synth import generate_world
-
+def test_the_s4_world_in_batches_equals_a_full_rerun(synth_world: Callable[..., World], tmp_path_factory: pytest.TempPathFactory) -> None:
     root = tmp_path_factory.mktemp("s4batches")
-    generate_world(root / "world", profile="s4")
-    _ingest(root / "world" / "captures", root / "all.duckdb")
+    _ingest(synth_world(profile="s4").path / "captures", root / "all.duckdb")  # the shared world (tests/conftest.py)
     batches = batches_by_time(root / "all.duckdb", [0.7, 0.1, 0.1, 0.1], held_back=20)
     summaries = replay(root / "all.duckdb", root, batches)
     assert sum(not s.full for s in summaries) >= 2, [s.why_full for s in summaries]
 
 
 @pytest.mark.slow
+@pytest.mark.spark
 def test_incremental_on_spark_equals_a_full_run_on_duckdb(tmp_path: Path) -> None:
     pytest.importorskip("pyspark", reason="the Spark engine is the optional extra vigil[spark]")
     from vigil.store.spark import SparkStore, copy_store

@@ -8,11 +8,13 @@ generator's, computed from its own labels, never from Vigil's attribution code.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
+from worlds import World
 
 from vigil.analyse.brands import brand_stats
 from vigil.attribute.evaluate import evaluate
@@ -22,19 +24,19 @@ from vigil.ingest.captures import CaptureIngest
 from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period
 from vigil.store import Store
-from vigil.synth import generate_world
 
 pytestmark = pytest.mark.slow
 
 
-def _build(root: Path, **knobs: float) -> dict[str, Any]:
-    world = root / "world"
-    generate_world(world, profile="s4", **knobs)  # type: ignore[arg-type]
-    db = root / "v.duckdb"
-    with Store(db) as store:
-        ReportIngest(store).run([world / "reports"])
-        captured = CaptureIngest(store).run([world / "captures"])
-        attribute_store(store, processors=[world / "processors.toml"])  # the world's own, as --processors
+def _build(world: Path, db: Path, captured: Any = None) -> dict[str, Any]:
+    """The world through report and capture ingest and attribution into ``db``, then read back;
+    a ``captured`` summary means the store is already built (read only)."""
+    if captured is None:
+        with Store(db) as store:
+            ReportIngest(store).run([world / "reports"])
+            captured = CaptureIngest(store).run([world / "captures"])
+            attribute_store(store, processors=[world / "processors.toml"])  # the world's own, as --processors
+    with Store(db, read_only=True) as store:
         scores = evaluate(store, world / "truth" / "captures.jsonl")
         ours = dict(store.con.execute("""SELECT c.capture_id, a.brand_id || ' ' || coalesce(a.distributor_id, '-')
             FROM captures c JOIN capture_attribution a USING (capture_key) WHERE NOT a.cover""").fetchall())  # fmt: skip
@@ -47,13 +49,14 @@ def _build(root: Path, **knobs: float) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def s4(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return _build(tmp_path_factory.mktemp("s4"))
+def s4(s4_attributed: dict[str, Any]) -> dict[str, Any]:
+    """The shared §4 store (tests/conftest.py): the same ingest and attribution as ``_build``."""
+    return _build(s4_attributed["world"], s4_attributed["db"], s4_attributed["captured"])
 
 
 @pytest.fixture(scope="module")
-def hard(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return _build(tmp_path_factory.mktemp("hard"), decoys=2.0, mutations=2.0)
+def hard(synth_world: Callable[..., World], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _build(synth_world(profile="s4", decoys=2.0, mutations=2.0).path, tmp_path_factory.mktemp("hard") / "v.duckdb")
 
 
 def _mapping(result: dict[str, Any]) -> dict[str, str]:

@@ -4,7 +4,9 @@ Every stage runs through the command line on each engine, from the raw files of 
 world, and the outputs users script against (stats JSON, the attribution export, ingest
 summaries) are compared byte for byte. The DuckDB outputs are themselves checked against
 the worlds' ground truth elsewhere (test_end_to_end.py, test_attribution_world.py). One Spark
-session serves the whole test run.
+session serves the whole test run. The worlds, and the §4 world's DuckDB store, are the ones
+the whole test run shares (tests/conftest.py); each engine's run is made when a test first
+asks for it, so the DuckDB tests run without Spark (``-m "not spark"``).
 """
 
 from __future__ import annotations
@@ -12,48 +14,42 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from worlds import World, cli_summary, s4_load, vigil_cli
 
-from vigil.cli import app
 from vigil.store.spark import bind, literal
-from vigil.synth import generate_world
 
 pytestmark = pytest.mark.slow
 
-ENGINES = ("duckdb", "spark")
+ENGINES = ("duckdb", pytest.param("spark", marks=pytest.mark.spark))
+_vigil, _summary = vigil_cli, cli_summary
 
 
-def _vigil(engine: str, where: Path, *args: str) -> str:
-    """Run one command on an engine; the store is ``where`` (a DuckDB file or a data directory)."""
-    if engine == "spark":
-        argv = ["--engine", "spark", "--data", str(where), *args]
-    else:
-        argv = ["--engine", "duckdb", *args, "--db", str(where)]
-    result = CliRunner().invoke(app, argv)
-    assert result.exit_code == 0, f"{engine}: vigil {' '.join(args)} failed:\n{result.output}"
-    return result.stdout
+class _PerEngine(dict[str, Any]):
+    """An engine's outputs, made the first time a test asks for them."""
 
+    def __init__(self, make: Callable[[str], dict[str, Any]], **known: Any) -> None:
+        super().__init__(known)
+        self._make = make
 
-def _summary(text: str) -> dict[str, Any]:
-    got = json.loads(text)
-    got.pop("batch_id")
-    return dict(got)
+    def __missing__(self, engine: str) -> dict[str, Any]:
+        self[engine] = got = self._make(engine)
+        return got
 
 
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """The default (§3-calibrated) world through ingest, enrich and §3 on both engines."""
+def s3(synth_world: Callable[..., World], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The default (§3-calibrated) world through ingest, enrich and §3 on each engine."""
     base = tmp_path_factory.mktemp("engines-s3")
-    world = base / "world"
-    generate_world(world, seed=2012)
+    world = synth_world(seed=2012).path
     truth = json.loads((world / "truth" / "hosting.json").read_text())
-    out: dict[str, dict[str, Any]] = {"truth": truth, "ingest truth": json.loads((world / "truth" / "ingest.json").read_text())}
-    for engine in ENGINES:
+
+    def run(engine: str) -> dict[str, Any]:
         where = base / ("v.duckdb" if engine == "duckdb" else "data")
         got: dict[str, Any] = {"ingest": _summary(_vigil(engine, where, "ingest", "reports", str(world / "reports"), "--json"))}
         _vigil(engine, where, "enrich", "--ip-db", str(world / "iptoasn.tsv"), "--shared-services", str(world / "shared_services.csv"))
@@ -62,29 +58,26 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
         held = json.loads(_vigil(engine, where, "quarantine", "--limit", "0", "--format", "json"))
         got["quarantine"] = [{k: v for k, v in row.items() if k != "ingested_at"} for row in held]  # when, not what
         got["again"] = _summary(_vigil(engine, where, "ingest", "reports", str(world / "reports"), "--json"))
-        out[engine] = got
-    return out
+        return got
+
+    return _PerEngine(run, truth=truth, **{"ingest truth": json.loads((world / "truth" / "ingest.json").read_text())})
 
 
 @pytest.fixture(scope="module")
-def s4(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """The §4-calibrated world through capture ingest, attribution and §4 on both engines."""
+def s4(s4_loaded: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The §4-calibrated world through every ingest, enrich, attribution and §4 on each engine.
+
+    On DuckDB the loading is the shared store's (tests/conftest.py), which ran the same commands."""
     base = tmp_path_factory.mktemp("engines-s4")
-    world = base / "world"
-    generate_world(world, seed=2012, profile="s4")
-    out: dict[str, dict[str, Any]] = {}
-    for engine in ENGINES:
-        where = base / ("v.duckdb" if engine == "duckdb" else "data")
-        got: dict[str, Any] = {
-            "reports": _summary(_vigil(engine, where, "ingest", "reports", str(world / "reports"), "--json")),
-            "captures": _summary(_vigil(engine, where, "ingest", "captures", str(world / "captures"), "--json")),
-        }
-        for kind, path in (("purchases", world / "purchases"), ("estimates", world / "estimates"),
-                           ("search", world / "search" / "volumes.csv")):  # fmt: skip
-            got[f"ingest {kind}"] = _summary(_vigil(engine, where, "ingest", kind, str(path), "--json"))
-        _vigil(engine, where, "enrich", "--ip-db", str(world / "iptoasn.tsv"), "--shared-services", str(world / "shared_services.csv"))
+    world = s4_loaded["world"]
+
+    def run(engine: str) -> dict[str, Any]:
+        if engine == "duckdb":
+            where, got = s4_loaded["db"], dict(s4_loaded["ingest"])
+        else:
+            where = base / "data"
+            got = s4_load(engine, world, where)
         procs = str(world / "processors.toml")  # the world's own processors, given explicitly
-        _vigil(engine, where, "attribute", "--processors", procs)
         got["payments 2012Q4"] = _vigil(engine, where, "stats", "payments", "--period", "2012Q4", "--processors", procs, "--format", "json")
         got["estimates"] = _vigil(engine, where, "stats", "estimates", "--format", "json")
         got["search"] = _vigil(engine, where, "stats", "search", "--lexicon", str(world / "search" / "lexicon.csv"),
@@ -96,8 +89,9 @@ def s4(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
         _vigil(engine, where, "export", "attribution", "--format", "jsonl", "--output", str(export))
         got["export"] = export.read_bytes()
         got["eval"] = _vigil(engine, where, "eval", "--truth", str(world / "truth" / "captures.jsonl"), "--json")
-        out[engine] = got
-    return out
+        return got
+
+    return _PerEngine(run)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -109,6 +103,7 @@ def test_section3_tables_equal_the_ground_truth_on_each_engine(s3: dict[str, dic
     assert {k: got["ingest"][k] for k in s3["ingest truth"]} == s3["ingest truth"]
 
 
+@pytest.mark.spark
 def test_section3_outputs_are_byte_identical_on_both_engines(s3: dict[str, dict[str, Any]]) -> None:
     duck, spark = s3["duckdb"], s3["spark"]
     assert duck.keys() == spark.keys()
@@ -118,6 +113,7 @@ def test_section3_outputs_are_byte_identical_on_both_engines(s3: dict[str, dict[
     assert duck["again"]["stored"] == 0  # re-ingesting the same files stores nothing, on both engines
 
 
+@pytest.mark.spark
 def test_attribution_outputs_are_byte_identical_on_both_engines(s4: dict[str, dict[str, Any]]) -> None:
     duck, spark = s4["duckdb"], s4["spark"]
     for key in duck:

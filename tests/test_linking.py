@@ -18,7 +18,7 @@ from vigil.attribute.linking import components, link
 from vigil.attribute.warninglists import WarningLists
 from vigil.store.engine import DuckDBEngine, Engine
 
-ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.slow)]
+ENGINES = ["duckdb", pytest.param("spark", marks=[pytest.mark.slow, pytest.mark.spark])]
 
 
 @pytest.fixture(params=ENGINES)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
+from worlds import World
 
 from vigil.analyse.search import mann_kendall
 from vigil.cli import app
 from vigil.store import Store
-from vigil.synth import generate_world
 
 ENGINES = ("duckdb", "spark")
 
@@ -45,11 +46,11 @@ def _pipeline(engine: str, world: Path, where: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def market(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def market(synth_world: Callable[..., World], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("market")
-    generate_world(base / "world", seed=2012, profile="market")
-    truth = json.loads((base / "world" / "truth" / "market.json").read_text())
-    got = _pipeline("duckdb", base / "world", base / "v.duckdb")
+    world = synth_world(seed=2012, profile="market").path  # shared with the whole test run (tests/conftest.py)
+    truth = json.loads((world / "truth" / "market.json").read_text())
+    got = _pipeline("duckdb", world, base / "v.duckdb")
     with Store(base / "v.duckdb", read_only=True) as store:
         rows = store.con.execute("""
             SELECT c.capture_id, o.offer_type, o.period_days, o.amount, o.currency FROM captures c
@@ -61,7 +62,7 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         if offer[0] is not None:
             offers[capture_id].append(offer)
     got["captures"] = offers
-    return {"base": base, "truth": truth, "got": got}
+    return {"base": base, "world": world, "truth": truth, "got": got}
 
 
 def test_every_offer_on_every_capture_equals_the_truth(market: dict[str, Any]) -> None:
@@ -112,16 +113,17 @@ def test_stats_channels_equal_the_truth_and_flag_hidden_services(market: dict[st
 
 
 @pytest.mark.slow
+@pytest.mark.spark
 def test_market_outputs_are_byte_identical_on_spark(market: dict[str, Any]) -> None:
     base = market["base"]
-    spark = _pipeline("spark", base / "world", base / "data")
+    spark = _pipeline("spark", market["world"], base / "data")
     for key in ("ingest", "offers 2012Q4", "offers 2012Q3", "channels"):
         assert spark[key] == market["got"][key], f"{key} differs between DuckDB and Spark"
 
 
 def test_the_market_world_uses_reserved_names_only(market: dict[str, Any]) -> None:
     hosts: set[str] = set()
-    for path in (market["base"] / "world").rglob("*"):
+    for path in market["world"].rglob("*"):
         if path.is_file() and path.suffix in (".csv", ".jsonl", ".html", ".json"):
             text = path.read_text(encoding="utf-8")
             assert ".onion" not in text
@@ -158,8 +160,8 @@ def test_the_report_shows_the_market_and_channels_as_the_stats_say(market: dict[
 
     base = market["base"]
     with Store(base / "v.duckdb", read_only=True) as store:
-        written = render_report(store, Period.parse("2012Q4"), out=base / "report", formats=("md",), rates=base / "world" / "rates.csv",
-                                processors=Processors.load([base / "world" / "processors.toml"]))  # fmt: skip
+        written = render_report(store, Period.parse("2012Q4"), out=base / "report", formats=("md",), rates=market["world"] / "rates.csv",
+                                processors=Processors.load([market["world"] / "processors.toml"]))  # fmt: skip
     text = written["md"].read_text(encoding="utf-8")
     o, c = json.loads(market["got"]["offers 2012Q4"]), json.loads(market["got"]["channels"])
     parts = sections(text)

@@ -6,6 +6,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from reportmd import pct, sections, tables
@@ -14,19 +15,10 @@ from vigil.analyse.estimates import estimate_stats
 from vigil.analyse.payments import payment_stats
 from vigil.analyse.search import search_stats
 from vigil.attribute.processors import Processors
-from vigil.attribute.run import attribute_store
-from vigil.enrich.network import open_ip_provider
-from vigil.enrich.run import enrich_store
-from vigil.ingest.captures import CaptureIngest
-from vigil.ingest.estimates import ingest_estimates
-from vigil.ingest.purchases import PurchaseIngest
-from vigil.ingest.reports import ReportIngest
-from vigil.ingest.search import ingest_search_volumes
 from vigil.periods import Period
 from vigil.publish.names import payment_type_name
 from vigil.publish.report import TREND_PERIODS, render_report
 from vigil.store import Store
-from vigil.synth import generate_world
 
 pytestmark = pytest.mark.slow
 
@@ -35,32 +27,19 @@ SEARCH_FROM = "2011-01"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("inputs") / "world"
-    generate_world(out, seed=2012, profile="s4")
-    return out
+def world(s4_loaded: dict[str, Any]) -> Path:
+    return Path(s4_loaded["world"])
 
 
 @pytest.fixture(scope="module")
-def store(world: Path) -> Iterator[Store]:
-    path = world.parent / "v.duckdb"
-    with Store(path) as writable:
-        ReportIngest(writable).run([world / "reports"])
-        CaptureIngest(writable).run([world / "captures"])
-        assert (
-            PurchaseIngest(writable).run([world / "purchases"]).total("stored") == 200
-        )
-        assert ingest_estimates(writable, [world / "estimates"]).total("stored") == 7
-        assert (
-            ingest_search_volumes(writable, [world / "search" / "volumes.csv"]).total(
-                "stored"
-            )
-            > 0
-        )
-        enrich_store(writable, provider=open_ip_provider(world / "iptoasn.tsv"),
-                     shared_services=[world / "shared_services.csv"])  # fmt: skip
-        attribute_store(writable, processors=[world / "processors.toml"])  # the world's own, as --processors
-    with Store(path, read_only=True) as readonly:
+def store(s4_loaded: dict[str, Any]) -> Iterator[Store]:
+    """The shared §4 store (tests/conftest.py): reports, captures, purchases, estimates and
+    search volumes ingested, then enriched with the world's IP data, then attributed."""
+    ingested = s4_loaded["ingest"]
+    assert ingested["ingest purchases"]["stored"] == 200
+    assert ingested["ingest estimates"]["stored"] == 7
+    assert ingested["ingest search"]["stored"] > 0
+    with Store(s4_loaded["db"], read_only=True) as readonly:
         yield readonly
 
 

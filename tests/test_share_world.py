@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 from stix2validator import ValidationOptions, validate_parsed_json
+from worlds import copy_duckdb
 
-from vigil.attribute.run import attribute_store
-from vigil.ingest.captures import CaptureIngest
-from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period
 from vigil.share.facts import Scope
 from vigil.share.imports import import_files
@@ -20,21 +18,17 @@ from vigil.share.marks import set_source_marking
 from vigil.share.stix import write_stix
 from vigil.share.stix_import import read_stix
 from vigil.store import Store
-from vigil.synth import generate_world
 
 pytestmark = pytest.mark.slow
 SAMPLE = 60  # objects validated per (type, relationship type); every SDO and fixed object is validated
 
 
 @pytest.fixture(scope="module")
-def s4(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def s4(s4_attributed: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("s4share")
-    generate_world(root / "world", profile="s4")
-    db = root / "v.duckdb"
+    # the shared §4 store (reports and captures ingested, attributed), copied: markings change it
+    db = copy_duckdb(s4_attributed["db"], root / "v.duckdb")
     with Store(db) as store:
-        ReportIngest(store).run([root / "world" / "reports"])
-        CaptureIngest(store).run([root / "world" / "captures"])
-        attribute_store(store, processors=[root / "world" / "processors.toml"])
         set_source_marking(store, "HL-A", "GREEN")
         set_source_marking(store, "PARTNER-Y", "AMBER+STRICT")
     p = Period.parse("2012Q4")

@@ -17,13 +17,14 @@ import random
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import product
 from pathlib import Path
 from typing import Any
 
 import pytest
+from worlds import World
 
 import vigil.synth
 from vigil.errors import ConfigError
@@ -43,20 +44,17 @@ _BOOLS = {"true", "false", "yes", "no", "1", "0", ""}
 
 
 @pytest.fixture(scope="session")
-def default_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("default") / "world"
-    calls: list[int] = []
-    summary = generate_world(out, progress=calls.append)
+def default_world(synth_world: Callable[..., World]) -> Path:
+    built = synth_world()  # the shared default world (tests/conftest.py)
+    summary, calls = built.summary, built.progress
     assert summary.rows == DEFAULT_REPORTS and calls and calls[-1] == summary.rows
-    assert calls == sorted(calls)
-    return out
+    assert list(calls) == sorted(calls)
+    return built.path
 
 
 @pytest.fixture(scope="session")
-def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("small") / "world"
-    generate_world(out, seed=5, reports=1500)
-    return out
+def small_world(synth_world: Callable[..., World]) -> Path:
+    return synth_world(seed=5, reports=1500).path
 
 
 @pytest.fixture(scope="session")

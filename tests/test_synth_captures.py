@@ -17,12 +17,14 @@ import json
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
+from worlds import World
 
 from vigil.attribute.fingerprint import Template, fingerprint
 from vigil.attribute.identifiers import KINDS, extract_identifiers
@@ -46,18 +48,14 @@ MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"\x00\x00\x00\x18ftyp")
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("captures") / "world"
-    generate_world(out)
-    return out
+def world(synth_world: Callable[..., World]) -> Path:
+    return synth_world().path  # the shared default world (tests/conftest.py)
 
 
 @pytest.fixture(scope="session")
-def busy_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def busy_world(synth_world: Callable[..., World]) -> Path:
     """Twice the decoys and twice the per-capture rotations."""
-    out = tmp_path_factory.mktemp("busy") / "world"
-    generate_world(out, seed=11, reports=8000, decoys=2.0, mutations=2.0)
-    return out
+    return synth_world(seed=11, reports=8000, decoys=2.0, mutations=2.0).path
 
 
 def _truth(world: Path, name: str) -> Any:
@@ -325,9 +323,10 @@ def test_iban_and_slot_markup() -> None:
 
 
 @pytest.mark.slow
-def test_the_s4_world_is_calibrated_to_the_assessment(tmp_path: Path) -> None:
-    summary = generate_world(tmp_path / "s4", profile="s4")
-    truth = _truth(tmp_path / "s4", "attribution.json")
+def test_the_s4_world_is_calibrated_to_the_assessment(synth_world: Callable[..., World]) -> None:
+    built = synth_world(profile="s4")
+    summary, s4 = built.summary, built.path
+    truth = _truth(s4, "attribution.json")
     y, all_time = truth["2012"], truth["2009-06-01..2012-12-31"]
     assert (y["reports"], y["urls_actioned"], y["commercial_urls"], round(100 * y["commercial_share"])) == (39211, 9550, 2588, 27)
     assert (all_time["templates"], all_time["distributors_active"]) == (1292, 13)
@@ -335,12 +334,12 @@ def test_the_s4_world_is_calibrated_to_the_assessment(tmp_path: Path) -> None:
     assert round(100 * y["top10_share"], 2) == 15.26 and {b["distributor_id"] for b in y["top_brands"]} == {"D01"}
     assert [d["brands"] for d in y["top30_by_distributor"]] == [16, 9, 5] and truth["label_dependent"]["2012"] == []
     assert y["top30_by_distributor"][0]["distributor_id"] == "D01"
-    rows = _rows(tmp_path / "s4")
+    rows = _rows(s4)
     d13 = sorted(r["captured_at"] for r in rows if r["distributor"] == "D13")
     late = [c for c in d13 if c >= "2012-06"]  # two incidents (maybe captured twice), September and November
     assert d13[0] >= "2012-01" and 2 <= len(late) <= 4 and late[0] >= "2012-09"
     assert 2500 < summary.captures < 6000 and summary.rows > 50_000
-    size = sum(p.stat().st_size for p in (tmp_path / "s4").rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in s4.rglob("*") if p.is_file())
     assert size < 40_000_000
     assert Counter(r["distributor"] for r in rows if r["decoys"]).keys() >= {f"D{i:02d}" for i in (1, 2, 3)}
 

@@ -10,13 +10,13 @@ import html
 import ipaddress
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from worlds import World
 
-from vigil.synth import generate_world
 from vigil.synth.hosting import RESERVED_NETWORKS
 from vigil.synth.idvalues import UK_DRAMA
 
@@ -72,10 +72,8 @@ def _asns(value: Any) -> Iterator[int]:
 
 
 @pytest.fixture(scope="module", params=sorted(WORLDS))
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("safety") / "world"
-    generate_world(out, **WORLDS[request.param])
-    return out
+def world(request: pytest.FixtureRequest, synth_world: Callable[..., World]) -> Path:
+    return synth_world(**WORLDS[request.param]).path  # the s4 world is the one other tests share
 
 
 @pytest.mark.slow
