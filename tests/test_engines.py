@@ -168,6 +168,7 @@ def test_vigil_and_every_duckdb_command_work_without_pyspark(tmp_path: Path) -> 
     assert "pip install 'vigil[spark]'" in message and "Traceback" not in done.stdout + done.stderr
 
 
+@pytest.mark.spark
 def test_a_failed_local_checkpoint_falls_back_to_scratch_parquet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """In CI a long-lived session once lost a local checkpoint mid-attribution; the rows must survive."""
     from vigil.store.spark import SparkStore
@@ -185,6 +186,25 @@ def test_a_failed_local_checkpoint_falls_back_to_scratch_parquet(tmp_path: Path,
     assert (tmp_path / "data" / "_scratch").is_dir()
     store.close()
     assert not (tmp_path / "data" / "_scratch").exists()
+
+
+@pytest.mark.spark
+def test_checkpoint_blocks_go_when_a_view_is_replaced_and_when_the_store_closes(tmp_path: Path) -> None:
+    """A local run once failed a broadcast: every earlier store's checkpoint blocks were still held."""
+    from vigil.store.spark import SparkStore
+
+    store = SparkStore(tmp_path / "data")
+    held = store.engine._persistent_rdds
+    start = held()
+    store.engine.materialise("_t", "SELECT id AS n FROM range(100)")
+    first = held() - start
+    assert first, "a materialised view is backed by checkpoint blocks"
+    store.engine.materialise("_t", "SELECT n + 1 AS n FROM _t")  # built from the old rows, then replaces them
+    assert store.engine.rows("read", "SELECT sum(n) AS total FROM _t") == [{"total": sum(range(1, 101))}]
+    assert not (held() & first), "the replaced view's blocks were released"
+    assert held() - start, "the new view's blocks are still there"
+    store.close()
+    assert not (held() - start), "closing the store releases everything it checkpointed"
 
 
 def test_spark_errors_keep_the_java_cause_on_one_line() -> None:

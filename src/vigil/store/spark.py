@@ -190,6 +190,7 @@ class SparkEngine(Engine):
         self.schemas, self.views = store_schemas()
         self._spark_schemas: dict[str, Any] = {}
         self._scratch_n = 0
+        self._held: dict[str, set[int]] = {}  # view -> ids of the checkpoint RDDs behind it
         for table in self.schemas:
             self._register(table)
         for view, sql in self.views.items():
@@ -235,13 +236,39 @@ class SparkEngine(Engine):
         which survives whatever the block manager drops; the folder is removed when the
         store closes.
         """
+        before = self._persistent_rdds()
         try:
             df.localCheckpoint(eager=True).createOrReplaceTempView(name)
+            fresh = self._persistent_rdds() - before
+            self._release(name)  # only now: the new rows may have been computed from the old ones
+            self._held[name] = fresh
         except Exception:  # Py4JJavaError: lost checkpoint blocks, memory pressure
             self._scratch_n += 1
             folder = self.data / "_scratch" / f"{name}-{self._scratch_n}"
             df.write.mode("overwrite").parquet(str(folder))
             self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
+            self._release(name)
+
+    def _persistent_rdds(self) -> set[int]:
+        return {int(k) for k in self.spark.sparkContext._jsc.getPersistentRDDs().keys()}
+
+    def _release(self, name: str | None = None) -> None:
+        """Drop the checkpoint blocks behind view ``name`` (or behind every view, if None).
+
+        The session outlives a store (tests and the web server share one); blocks left behind
+        by finished stages would otherwise pile up in the driver's memory until a later
+        broadcast or checkpoint fails for want of it.
+        """
+        names = [name] if name is not None else list(self._held)
+        rdds = self.spark.sparkContext._jsc.getPersistentRDDs()
+        for view in names:
+            for rdd_id in self._held.pop(view, set()):
+                rdd = rdds.get(rdd_id)
+                if rdd is not None:
+                    try:
+                        rdd.unpersist(False)
+                    except Exception:  # already gone with its context: nothing to release
+                        pass
 
     # -- the Engine surface ---------------------------------------------------------------
     def rows(self, step: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -360,7 +387,8 @@ class SparkStore:
         return int(json.loads((self.path / "_vigil.json").read_text()).get("schema", 0))
 
     def close(self) -> None:
-        """The session is shared by the process; only the scratch copies go (see ``_checkpoint``)."""
+        """The session is shared by the process; this store's checkpoint blocks and scratch copies go."""
+        self.engine._release()
         shutil.rmtree(self.path / "_scratch", ignore_errors=True)
 
     def __enter__(self) -> SparkStore:
