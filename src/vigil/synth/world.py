@@ -52,7 +52,7 @@ NOISE_SHARE = 0.11  # share of rows from families never reported as commercial
 Key = tuple[int, str, str]  # (quarter index, site type, country)
 #: Periods of truth/attribution.json (`vigil stats brands --period P`).
 BRAND_PERIODS = ("2012", "2011", "2009-06-01..2012-12-31")
-PROFILES = ("s3", "s4", "market")
+PROFILES = ("s3", "s4", "market", "noisy")
 
 
 class Quotas:
@@ -260,6 +260,7 @@ def generate_world(
     decoys: float = 1.0,
     mutations: float = 1.0,
     namespace: int | None = None,
+    spellings: frozenset[str] | None = None,
 ) -> WorldSummary:
     """Write a synthetic world to ``out`` (which must be empty or absent); same arguments, same bytes.
 
@@ -275,7 +276,10 @@ def generate_world(
     different namespaces share no value but the deliberate decoys and can be loaded side by
     side (load tests); without it, worlds of different seeds draw from the same small
     fictional pools and collide. ``progress`` is called now and then with the number of
-    report rows written so far, and once at the end with the total.
+    report rows written so far, and once at the end with the total. ``profile="noisy"`` is a
+    small, hard world of a thousand captures (:mod:`vigil.synth.noisy`); ``spellings`` picks
+    which identifier spellings its pages use (default: all of
+    :data:`vigil.synth.noisyload.ALL_SPELLINGS`; other profiles take none).
     """
     out = Path(out)
     if profile not in PROFILES:
@@ -286,8 +290,10 @@ def generate_world(
         raise ConfigError(f"--namespace must be from 0 to {NAMESPACES - 1}, not {namespace}")
     if profile == "s4" and reports is not None:
         raise ConfigError("the s4 world has the calibrated size of assessment §4; leave --reports out")
-    if profile == "market" and reports is not None:
-        raise ConfigError("the market world has a fixed, small size; leave --reports out")
+    if profile in ("market", "noisy") and reports is not None:
+        raise ConfigError(f"the {profile} world has a fixed, small size; leave --reports out")
+    if spellings is not None and profile != "noisy":
+        raise ConfigError("only the noisy world takes spellings")
     rows = DEFAULT_REPORTS if reports is None else reports
     if rows < 1:
         raise ConfigError(f"--reports must be at least 1, not {rows}")
@@ -300,6 +306,11 @@ def generate_world(
         from vigil.synth.market import generate_market
 
         return generate_market(out, seed=seed)
+    if profile == "noisy":
+        from vigil.synth.noisy import generate_noisy
+
+        return generate_noisy(out, seed=seed, progress=progress, decoys=decoys, mutations=mutations, namespace=namespace,
+                              spellings=spellings)  # fmt: skip
     if profile == "s4":
         from vigil.synth.s4 import generate_s4
 
