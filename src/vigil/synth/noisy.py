@@ -115,7 +115,7 @@ def build_noisy_captures(out: Path, run: _S4Run, demands: list[Demand], distribu
     all_decoys: set[Value] = {v for s in shots for v in s.decoys} | set(placed)
     attribution = write_truth(out / "truth", shots, BrandTruth(shots, commercial, run.counts), periods=PERIODS,
                               media=files.media, decoys=sorted(all_decoys))  # fmt: skip
-    group_label = {}
+    group_label: dict[int, str] = {}
     for i, group in linking.group_of.items():
         brand = shots[i].brand
         assert brand is not None

@@ -110,14 +110,16 @@ def plan_load(shot: Shot, rng: random.Random, spellings: Collection[str], *, dec
     if slots is None or shot.brand is None:
         return load
     kinds = {kind: value for kind, value in shot.values}
-    if "email" in kinds and slots.contact_href != "#join":
+    if "email" in kinds:
         how = rng.choice(_enabled(spellings, "email"))
         load.spelled["email"] = how
-        slots = replace(slots, **dict(zip(("contact_label", "contact_href", "contact_text"), _email(kinds["email"], how))))
+        label, href, text = _email(kinds["email"], how)
+        slots = replace(slots, contact_label=label, contact_href=href, contact_text=text)
     if "phone" in kinds:
         how = rng.choice(_enabled(spellings, "phone"))
         load.spelled["phone"] = how
-        slots = replace(slots, **dict(zip(("contact_label", "contact_href", "contact_text"), _phone(kinds["phone"], how))))
+        label, href, text = _phone(kinds["phone"], how)
+        slots = replace(slots, contact_label=label, contact_href=href, contact_text=text)
     pay = slots.pay
     shared = {action for action, _, _ in PROCESSORS.values()}
     if pay.account and pay.action in shared:
