@@ -50,10 +50,6 @@ ALLOWED_PRIVATE: set[tuple[str, str]] = {
     ("vigil.cli.share", "vigil.cli.core._nonblank"),
     ("vigil.cli.share", "vigil.cli.core._period"),
     ("vigil.cli.web", "vigil.cli.core._env_paths"),
-    # enrich/iptoasn.py borrows enrich/network.py's helpers: the next commit splits them.
-    *{("vigil.enrich.iptoasn", f"vigil.enrich.network.{n}") for n in (
-        "_MAX_ASN", "_NO_COUNTRY", "_Provider", "_V4_SPACE", "_address", "_clean_asn",
-        "_clean_country", "_clean_organisation", "_parse_ip")},
 }
 # Not measured here: ingest/distributed.py calls ``taker._take`` on a CaptureIngest object
 # (a private method through an instance, which this module-level check cannot see); it goes
@@ -67,7 +63,6 @@ ALLOWED_DEFERRED_CYCLES: set[frozenset[str]] = {
     # attribute/run.py calls incremental attribution, which calls back into run's stages;
     # run.py is being reworked on another branch (issue 12 item 3).
     frozenset({"vigil.attribute.incremental", "vigil.attribute.run"}),
-    frozenset({"vigil.enrich.iptoasn", "vigil.enrich.network"}),  # the next commit splits them
 }
 
 
