@@ -29,7 +29,6 @@ from worlds import World
 from vigil.attribute.fingerprint import Template, fingerprint
 from vigil.attribute.identifiers import KINDS, extract_identifiers
 from vigil.attribute.processors import Processors
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import ConfigError
 from vigil.synth import generate_world
 from vigil.synth.attrtruth import ReportCounts, link_distributors
@@ -38,6 +37,7 @@ from vigil.synth.idvalues import DECOY_CHECKOUT, iban_gb
 from vigil.synth.pages import Layout, PayForm, Slots, render
 from vigil.synth.shots import Shot
 from vigil.synth.truth import HostInfo, Rec
+from vigil.urls import canonicalize_url
 
 STATS_KEYS = {
     "period", "start", "end", "reports", "urls_actioned", "commercial_urls", "commercial_share", "templates",

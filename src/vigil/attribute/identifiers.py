@@ -63,8 +63,8 @@ from vigil.attribute.textscan import (
     find_phones,
 )
 from vigil.enrich.accounts import PLACEHOLDER, clean_account, clean_email
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
+from vigil.urls import canonicalize_url
 
 __all__ = [
     "KINDS",
@@ -151,7 +151,7 @@ class PaymentForm(IdentifierKind):
     specificity = 0.9
     payment = Payment(processor="host")
     finders = (PageFinder("form_action"),)
-    value = "the canonical action URL (`vigil.enrich.urls`), http(s), without query or fragment"
+    value = "the canonical action URL (`vigil.urls`), http(s), without query or fragment"
     found_in = ("forms that post to a processor *without* a shared checkout, that ask for a card, "
                 "or that post off-site with a hidden merchant field")  # fmt: skip
 

@@ -41,8 +41,8 @@ from vigil.attribute.kindspec import (
 )
 from vigil.attribute.markup import Element, PageView, decode_html, field_name, read_page
 from vigil.attribute.processors import Processor, Processors
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
+from vigil.urls import canonicalize_url
 
 __all__ = ["MAX_CANDIDATES", "Candidate", "scan_page"]
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InputError, InvalidRecord
 from vigil.ingest.capture_sources import (
     DEFAULT_MAX_PAGE,
@@ -44,6 +43,7 @@ from vigil.ingest.readers import excerpt
 from vigil.ingest.validate import parse_timestamp
 from vigil.model import QuarantineReason
 from vigil.store import Store, utcnow
+from vigil.urls import canonicalize_url
 
 _CAPTURE_SCHEMA = pa.schema(
     [
