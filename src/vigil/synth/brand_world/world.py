@@ -1,6 +1,6 @@
 """The §4 world: June 2009 - December 2012, calibrated to the IWF brands research.
 
-Brands and their captured URLs come from :mod:`vigil.synth.plan4`. This module writes the
+Brands and their captured URLs come from :mod:`vigil.synth.brand_world.plan`. This module writes the
 reports around them, one site at a time: every captured URL is a commercial site's page,
 reported (and actioned) a little before it was captured; other sites fill each year with
 commercial URLs nobody captured, URLs actioned for other reasons and URLs not actioned. In
@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vigil.synth import names
-from vigil.synth.attrtruth import ReportCounts
-from vigil.synth.brands import Brand, Demand
-from vigil.synth.capworld import build_captures
+from vigil.synth.brand_world.inputs import write_inputs
+from vigil.synth.brand_world.plan import COMMERCIAL_2012, Y2012, month_start, plan
+from vigil.synth.captures.brands import Brand, Demand
+from vigil.synth.captures.build import build_captures
+from vigil.synth.captures.truth import ReportCounts
 from vigil.synth.files import FILES_S4, S4_FILES, SOURCE_SINCE
 from vigil.synth.hosting import (
     SERVICES,
@@ -32,9 +34,7 @@ from vigil.synth.hosting import (
     pick_ip,
     pick_unknown_ip,
 )
-from vigil.synth.inputs import write_inputs
 from vigil.synth.outputs import WorldSummary, capture_description, summary, write_common
-from vigil.synth.plan4 import COMMERCIAL_2012, Y2012, month_start, plan
 from vigil.synth.sink import ReportSink
 from vigil.synth.truth import NO_ORG, FamilyView, HostInfo, HostingTruth, Rec
 
@@ -224,7 +224,7 @@ class _S4Run:
             self.commit(recs[: target - self.year_reports[year]], "plain")
 
 
-def generate_s4(out: Path, *, seed: int, progress: Callable[[int], None] | None, decoys: float,
+def generate_brand_world(out: Path, *, seed: int, progress: Callable[[int], None] | None, decoys: float,
                 mutations: float, namespace: int | None = None) -> WorldSummary:  # fmt: skip
     run = _S4Run(out, seed, progress)
     the_plan = plan(random.Random(f"{seed}:plan"))
