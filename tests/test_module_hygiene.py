@@ -16,13 +16,15 @@ Read with ``ast`` from ``src/vigil`` (nothing is imported or run):
   that is a module, else at ``vigil.a``. The implicit loading of parent packages is not an
   edge (every submodule would otherwise "import" its package's ``__init__``).
 
-``python tests/test_module_hygiene.py`` prints which package imports which (the layer list in
-docs/architecture.md is checked against it).
+``python tests/test_module_hygiene.py`` prints which package imports which. The layer table of
+docs/architecture.md is checked against it: every package in one row, no import pointing up
+the table, and each row's "imports" column exactly what the row imports.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
@@ -310,6 +312,54 @@ def test_imports_inside_functions_hide_no_new_cycle() -> None:
     assert not unexpected, f"cycles through imports inside functions: {unexpected}"
     stale = sorted(sorted(c) for c in ALLOWED_DEFERRED_CYCLES - cycles)
     assert not stale, f"allow-list entries no longer needed (remove them): {stale}"
+
+
+_CORE_NOTE = "the core packages, in the rows below vigil.store, are left out of the third column"
+
+
+def _layer_rows() -> list[tuple[list[str], set[str]]]:
+    """The layer table of docs/architecture.md, top row first: (packages, imports listed)."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    section = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        if not line.startswith("| `vigil"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        packages = re.findall(r"`(vigil[\w.]*)`", cells[0])
+        rows.append((packages, set(re.findall(r"`(vigil[\w.]*)`", cells[-1]))))
+    return rows
+
+
+def test_architecture_layers_are_the_measured_imports() -> None:
+    """docs/architecture.md lists every package once, imports point down the list only, and
+    each row's third column is what that row imports from the non-core rows below it."""
+    rows = _layer_rows()
+    assert len(rows) > 10, "the layer table of docs/architecture.md was not found"
+    row_of: dict[str, int] = {}
+    for i, (packages, _) in enumerate(rows):
+        for package in packages:
+            assert package not in row_of, f"{package} is in two rows of the layer table"
+            row_of[package] = i
+    imports, _ = analyse()
+    missing = sorted({package_of(m) for m in modules()} - set(row_of))
+    assert not missing, f"packages missing from the layer table of docs/architecture.md: {missing}"
+    upward = sorted(
+        f"{a} imports {b} ({items[0].source}:{items[0].line})"
+        for (a, b), items in package_edges(imports).items()
+        if row_of[a] > row_of[b]
+    )
+    assert not upward, "imports pointing up the layer list:\n" + "\n".join(upward)
+    core = {p for packages, _ in rows[row_of["vigil.store"] + 1 :] for p in packages}
+    measured: dict[int, set[str]] = defaultdict(set)
+    for a, b in package_edges(imports):
+        if row_of[a] != row_of[b] and b not in core:
+            measured[row_of[a]].add(b)
+    for i, (packages, listed) in enumerate(rows):
+        assert listed == measured[i], (
+            f"docs/architecture.md, row {packages}: lists {sorted(listed)}, "
+            f"imports {sorted(measured[i])} ({_CORE_NOTE})"
+        )
 
 
 if __name__ == "__main__":
