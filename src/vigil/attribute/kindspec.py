@@ -53,8 +53,9 @@ ROLES: Final = {
     "form_action": "the action URL of a payment form not posting to a shared checkout",
     "shared_checkout": "the action URL of a form posting to a processor's shared checkout",
     "processor": "the name of a listed processor a form posts to or a link, script or frame loads from",
-    "merchant": "``scope/value`` of a merchant field of a payment form or of a processor link",
-    "merchant_field": "the value of a hidden merchant field of a payment form, as written",
+    "merchant": ("``scope/value`` of a merchant field of a payment form (hidden input or action query) or of a "
+                 "processor link, or of the path segment after a ``merchant_path`` segment of a processor URL"),
+    "merchant_field": "the value of a hidden merchant field of a payment form or of its action's query, as written",
     "affiliate": "``host/param=value`` of an affiliate parameter on an outbound link",
     "analytics": "an ID matched by an analytics pattern of the processors files",
 }

@@ -7,9 +7,11 @@ the finders the kinds declare (:mod:`~vigil.attribute.kindspec`); no kind is nam
   form when its action host is a known processor, when it asks for a card (field names
   or ``autocomplete="cc-*"``), or when it posts off-site with a hidden merchant field.
   Its action URL is a ``form_action`` (a ``shared_checkout`` for a processor's shared
-  checkout), a known processor a ``processor``, and its hidden merchant fields are
-  ``merchant`` (scoped by processor slug or action host) and ``merchant_field`` (as written);
-* **links and embeds** — processor hosts and their merchant parameters, affiliate
+  checkout), a known processor a ``processor``, and its hidden merchant fields and the
+  same fields in its action's query are ``merchant`` (scoped by processor slug or action
+  host) and ``merchant_field`` (as written); on a processor's host, the path segment after
+  a ``merchant_path`` segment (``/m/AB12345/checkout``) is a ``merchant`` too;
+* **links and embeds** — processor hosts and their merchant parameters and path accounts, affiliate
   parameters on outbound links, analytics IDs in ``src``/``href`` URLs (roles again);
   URIs of a scheme a :class:`~vigil.attribute.kindspec.LinkFinder` reads (``mailto:``,
   ``tel:``, ``bitcoin:``...), ``where`` labelled by the scheme (``a[href=sms]``);
