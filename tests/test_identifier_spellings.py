@@ -263,6 +263,19 @@ def test_phone_raw_is_as_written(processors: Processors) -> None:
     assert [(i.value, i.raw) for i in found] == [(PHONE, "00 44 20 7946 0123")]
 
 
+def test_every_number_after_one_cue_is_read(processors: Processors) -> None:
+    """ "Call A or B": both numbers follow the one cue word, within its 60 characters."""
+    html = "<p>Call +44 20 7946 0123 or 0044 20 7946 0124, or +44 20 7946 0125</p>"
+    found = {i.value for i in extract_identifiers(html, base_url=SHOP, processors=processors) if i.kind == "phone"}
+    assert found == {PHONE, "+442079460124", "+442079460125"}
+
+
+def test_a_number_far_after_the_cue_is_not_read(processors: Processors) -> None:
+    html = "<p>Call +44 20 7946 0123. " + "Unrelated words follow here. " * 4 + "Order 0044 20 7946 0124</p>"
+    found = {i.value for i in extract_identifiers(html, base_url=SHOP, processors=processors) if i.kind == "phone"}
+    assert found == {PHONE}
+
+
 PHONE_HOSTILE = [
     ("no cue", "<p>Order 0044 20 7946 0123</p>", SHOP),
     ("inside a longer number", "<p>Call 10044 20 7946 0123</p>", SHOP),

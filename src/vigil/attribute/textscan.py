@@ -71,6 +71,8 @@ _PHONE_CUE: Final = re.compile(
     r"(?i)\b(?:sms|text|call|calls|tel|telephone|phone|mobile|whatsapp|viber|hotline|fax|ring)\b"
 )
 _PHONE_WINDOW: Final = 60
+# What may stand between two numbers of one list after a single cue: "A or B", "A, B", "A / B".
+_PHONE_JOINER: Final = re.compile(r"[\s,;/|&(){}\[\]-]{0,6}(?:(?:or|and|oder|ou|o|y|et|und)[\s,;/|&:-]{1,6})?", re.IGNORECASE)
 _NUMBER_RUN: Final = re.compile(r"[+0-9(][0-9 ()./-]{5,24}[0-9]")
 # "00" as the international prefix: "0044 20...", "00 44 20...", "00-1-202-..." (not inside
 # another number). Rewritten to "+ " (same length, so offsets still point into the text).
@@ -178,15 +180,19 @@ def find_phones(text: str, *, region: str | None, limit: int) -> Found:
     """
     count = 0
     done = -1  # text before this offset has been given to the matcher
+    listed = -1  # end of the last window that gave a number: "Call 020 ... or 020 ..." reads both
     for run in _NUMBER_RUN.finditer(text):
         if run.end() <= done or sum(c.isdigit() for c in run.group(0)) < 7:
             continue
         cue = None
         for cue in _PHONE_CUE.finditer(text, max(0, run.start() - _PHONE_WINDOW, done), run.start()):
             pass
-        if cue is None:
+        if cue is not None:
+            window = text[cue.end() : run.end()]
+        elif listed == done and _PHONE_JOINER.fullmatch(text, done, run.start()):
+            window = text[done : run.end()]  # the next number of a list after one cue
+        else:
             continue
-        window = text[cue.end() : run.end()]
         done = run.end()
         # With a country, as written first (its own international prefix, e.g. "0011 44..."
         # in AU, is read by phonenumbers); then, and without one, "00" read as "+".
@@ -198,6 +204,7 @@ def find_phones(text: str, *, region: str | None, limit: int) -> Found:
             if _DATE_LIKE.match(raw):
                 continue
             count += 1
+            listed = done
             yield phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164), raw
             if count >= limit:
                 return
