@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from worlds import World
 
+from vigil.synth.captures.identifiers import UK_DRAMA
 from vigil.synth.hosting import RESERVED_NETWORKS
-from vigil.synth.idvalues import UK_DRAMA
 
 RESERVED_TLDS = (".test", ".example", ".invalid")
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606

@@ -505,7 +505,7 @@ def enrich(
     dns: Annotated[bool, typer.Option("--dns", help="Resolve hosts with DNS (network; off by default).")] = False,
 ) -> None:
     """Derive hosts and domains, IP country/ASN/organisation and site types from the evidence."""
-    from vigil.enrich.network import open_ip_provider
+    from vigil.enrich.ip import open_ip_provider
     from vigil.enrich.run import enrich_store
 
     with _errors(), _open(db) as store:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from vigil.periods import Period
-from vigil.synth.idvalues import WEBMAIL, Value
-from vigil.synth.shots import Shot
+from vigil.synth.captures.identifiers import WEBMAIL, Value
+from vigil.synth.captures.schedule import Shot
 from vigil.synth.truth import Rec, epoch, iso
 
 MAX_GROUPS = 3

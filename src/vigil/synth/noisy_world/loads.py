@@ -6,13 +6,13 @@ attribute order. :func:`plan_load` decides, per capture, what the generator must
 the truth is computed: how the page spells its key identifiers (:data:`SPELLINGS`, each
 family behind a switch) and which decoy blocks it shows (an ad network's tracker ID, a
 hosting company's abuse address: values that many unrelated sites share). :func:`render_load`
-then writes the page: :func:`vigil.synth.pages.render` with the spelled slots, then the
+then writes the page: :func:`vigil.synth.captures.pages.render` with the spelled slots, then the
 load's changes applied to its blocks. Nothing here changes which values a page carries:
 the truth (``Shot.values`` and ``Shot.decoys``) is exactly what a reader of every enabled
 spelling finds.
 
 Everything is fictional and reserved: hosts under ``.example``, the phone numbers the
-identifier factory drew from the ranges kept for fiction (:mod:`vigil.synth.idvalues`).
+identifier factory drew from the ranges kept for fiction (:mod:`vigil.synth.captures.identifiers`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field, replace
 
 import phonenumbers
 
-from vigil.synth.idvalues import PROCESSORS, Value
-from vigil.synth.pages import PayForm, Slots, render
-from vigil.synth.shots import Shot
+from vigil.synth.captures.identifiers import PROCESSORS, Value
+from vigil.synth.captures.pages import PayForm, render
+from vigil.synth.captures.schedule import Shot
 
 #: Every spelling family, by identifier kind. E-mail: ``mailto`` (a mailto: link),
 #: ``brackets`` (``name [at] host [dot] test``), ``parens`` (``name(at)host(dot)test``),
@@ -193,7 +193,7 @@ def render_load(shot: Shot, load: Load, rng: random.Random, *, mutations: float)
     tiers, grid, join, pay = main
     if load.link:
         pay += f'\n<p class="{c["pay"]}-link"><a href="{load.link}">Pay by card</a></p>'
-    m = min(1.0, mutations)
+    m = mutations
     blocks = [tiers, grid, join, pay]
     if rng.random() < DROP * m:  # membership tiers left out of this load
         blocks.remove(tiers)

@@ -1,18 +1,19 @@
 """The noisy world: a small §4-style world that is hard in the ways real pages are.
 
-Built on the §4 machinery (reports around the captured sites from :mod:`vigil.synth.s4`,
-shots, identifiers and truth from :mod:`vigil.synth.shots` and :mod:`vigil.synth.attrtruth`),
+Built on the §4 machinery (reports around the captured sites from
+:mod:`vigil.synth.brand_world.world`; shots, identifiers and truth from
+:mod:`vigil.synth.captures`),
 2011-2012, about a thousand captures:
 
 * **loads that differ** — every capture of a page is another load: advertisements and
   trackers come and go, a cookie banner, blocks left out or in another order, whitespace
-  and attribute order (:mod:`vigil.synth.noisyload`); URLs are captured again more often;
+  and attribute order (:mod:`vigil.synth.noisy_world.loads`); URLs are captured again more often;
 * **brands altered** from an operator's base layout: most families have redesigns;
 * **kits sold to several operators**: three kits, each run by two or three distributors,
   whose pages without identifiers cannot be told apart — the truth leaves them
   unattributed (``distributor`` null, the template's ``candidates`` and the real
   ``operator`` recorded apart) as docs/attribution.md's rules must;
-* **every identifier spelling** of :data:`~vigil.synth.noisyload.SPELLINGS`, each family
+* **every identifier spelling** of :data:`~vigil.synth.noisy_world.loads.SPELLINGS`, each family
   behind a switch (``spellings``; default all), recorded per page in ``truth/loads.jsonl``;
 * **heavy decoys**: three times the s4 world's shared checkouts and counters, ad-network
   trackers and a hosting company's abuse address on many unrelated sites;
@@ -28,18 +29,30 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from vigil.errors import ConfigError
-from vigil.synth.attrtruth import BrandTruth, ReportCounts, link_distributors, write_truth
-from vigil.synth.brands import Brand, Demand, Distributor, Template, TemplateBook, new_brand
-from vigil.synth.capfiles import write_captures
-from vigil.synth.capworld import CaptureSummary, label_templates
+from vigil.synth.brand_world.inputs import write_inputs
+from vigil.synth.brand_world.plan import month_start
+from vigil.synth.brand_world.world import BrandRun, year_bounds
+from vigil.synth.captures.brands import (
+    Brand,
+    Demand,
+    Distributor,
+    Template,
+    TemplateBook,
+    new_brand,
+)
+from vigil.synth.captures.build import CaptureSummary, label_templates
+from vigil.synth.captures.files import write_captures
+from vigil.synth.captures.identifiers import IdentifierFactory, Value
+from vigil.synth.captures.schedule import Shot, assign_identifiers, schedule
+from vigil.synth.captures.truth import (
+    BrandTruth,
+    ReportCounts,
+    link_distributors,
+    write_truth,
+)
 from vigil.synth.files import FILES_S4
-from vigil.synth.idvalues import IdentifierFactory, Value
-from vigil.synth.inputs import write_inputs
-from vigil.synth.noisyload import ALL_SPELLINGS, Load, plan_load, render_load
+from vigil.synth.noisy_world.loads import ALL_SPELLINGS, Load, plan_load, render_load
 from vigil.synth.outputs import WorldSummary, capture_description, summary, write_common
-from vigil.synth.plan4 import month_start
-from vigil.synth.s4 import _S4Run, _year
-from vigil.synth.shots import Shot, assign_identifiers, schedule
 
 PERIODS = ("2012", "2011", "2011-01-01..2012-12-31")
 FIRST, LAST = 19, 42  # January 2011 - December 2012 (months from June 2009)
@@ -83,7 +96,7 @@ def _plan(rng: random.Random) -> tuple[list[Distributor], list[tuple[Brand, int]
     return dists, sorted(urls, key=lambda u: (u[1], u[0].distributor.index, u[0].template.family, u[0].template.version))
 
 
-def build_noisy_captures(out: Path, run: _S4Run, demands: list[Demand], distributors: list[Distributor], *, seed: int,
+def build_noisy_captures(out: Path, run: BrandRun, demands: list[Demand], distributors: list[Distributor], *, seed: int,
                          decoys: float, mutations: float, spellings: Collection[str],
                          namespace: int | None) -> tuple[CaptureSummary, dict[int, list[str]], Counter[str]]:  # fmt: skip
     """Shots, identifiers, spellings and decoy blocks, the truth check, then the pages and truth files."""
@@ -150,18 +163,18 @@ def _rewrite_truth(truth: Path, shots: Sequence[Shot], undecided: dict[int, list
                                      "ad_network": load.network, "host_badge": load.badge}) + "\n")  # fmt: skip
 
 
-def generate_noisy(out: Path, *, seed: int, progress: Callable[[int], None] | None, decoys: float, mutations: float,
+def generate_noisy_world(out: Path, *, seed: int, progress: Callable[[int], None] | None, decoys: float, mutations: float,
                    namespace: int | None = None, spellings: Collection[str] | None = None) -> WorldSummary:  # fmt: skip
     enabled = frozenset(ALL_SPELLINGS if spellings is None else spellings)
     unknown = enabled - ALL_SPELLINGS
     if unknown:
         raise ConfigError(f"unknown spellings {sorted(unknown)}; known: {sorted(ALL_SPELLINGS)}")
-    run = _S4Run(out, seed, progress)
+    run = BrandRun(out, seed, progress)
     run.counts = ReportCounts(PERIODS)  # the noisy world's own periods
     dists, urls = _plan(random.Random(f"{seed}:noisy-plan"))
     demands = run.brand_sites(urls)
     for year in (2011, 2012):
-        start, end = _year(year)
+        start, end = year_bounds(year)
         run.background("commercial", 150, start, end)
         run.background("actioned", 250, start, end)
         run.fill_reports(year, run.year_reports[year] + 600)

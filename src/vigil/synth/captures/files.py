@@ -23,8 +23,8 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from vigil.synth.pages import render, render_cover
-from vigil.synth.shots import Shot
+from vigil.synth.captures.pages import render, render_cover
+from vigil.synth.captures.schedule import Shot
 from vigil.synth.truth import iso
 
 FOLDER = "analyst-tool"
