@@ -144,6 +144,24 @@ def test_brands_on_the_noisy_world_reach_the_issue_bound(noisy_attributed: Calla
     assert _scored(noisy_attributed())["scores"]["brands"]["bcubed_f1"] >= 0.99
 
 
+def test_decoys_are_flagged_generic_and_evidence_chains_are_complete(noisy_attributed: Callable[..., dict[str, Any]]) -> None:
+    built = noisy_attributed()
+    expected = json.loads((built["world"] / "truth" / "attribution.json").read_text())
+    with Store(built["db"], read_only=True) as store:
+        generic = set(store.con.execute("SELECT kind, value FROM identifier_values WHERE status = 'generic'").fetchall())
+        rows = store.con.execute("SELECT brand_id, distributor_id, evidence FROM brands WHERE distributor_id IS NOT NULL").fetchall()
+        firsts = dict(store.con.execute("""SELECT distributor_id, arg_min(brand_id, (first_seen, brand_id)) FROM brands
+            WHERE distributor_id IS NOT NULL GROUP BY distributor_id""").fetchall())  # fmt: skip
+    decoys = {(d["kind"], d["value"]) for d in expected["decoys"]}
+    assert len(decoys) >= 6 and decoys <= generic, sorted(decoys - generic)  # every value many unrelated sites share
+    assert rows
+    for brand, distributor, evidence in rows:
+        path = json.loads(evidence)
+        assert path[0]["brand"] == firsts[distributor] and path[-1]["brand"] == brand
+        for step in path[1:]:
+            assert step["value"] and step["seen_on_previous"] and step["seen_on_brand"], (brand, step)
+
+
 def _no_cover_and_no_kit_guess(got: dict[str, Any]) -> None:
     truth, ours = got["truth"], got["got"]
     assert got["covers"] == set(got["expected"]["disguised"])
