@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Final, NamedTuple
+from typing import Final, TypeAlias
 
 __all__ = ["RAW_TEXT", "TAG", "VOID", "Tag", "attributes", "opens", "raw_text_end", "tags"]
 
@@ -64,15 +64,11 @@ def raw_text_end(name: str, text: str, pos: int) -> int:
     return stop.start() if stop else len(text)
 
 
-class Tag(NamedTuple):
-    """A start or end tag: its span in the page, name (lower-case) and attribute text."""
-
-    start: int
-    end: int
-    closing: bool
-    name: str
-    attr_text: str
-    opens: bool  # a start tag that opens an element (see :func:`opens`)
+#: A start or end tag: ``(start, end, closing, name, attr_text, opens)`` — its span in the
+#: page, whether it is an end tag, its name (lower-case), its attribute text, and for a
+#: start tag whether it opens an element (see :func:`opens`). A plain tuple: one is made
+#: for every tag of a page.
+Tag: TypeAlias = tuple[int, int, bool, str, str, bool]
 
 
 def tags(text: str) -> Iterator[Tag]:
@@ -80,22 +76,38 @@ def tags(text: str) -> Iterator[Tag]:
     instructions are skipped, and so is the body of every raw-text element that opens."""
     pos, end = 0, len(text)
     finditer = TAG.finditer
+    known: dict[str, tuple[bool, str, str, bool] | None] = {}  # a page's tags recur: each read once
     while pos < end:
         for m in finditer(text, pos):
-            closing, name, attr_text = m.group(1, 2, 3)
-            if name is None:
-                continue
-            name = name.lower()
-            if closing:
-                yield Tag(m.start(), m.end(), True, name, attr_text, False)
-                continue
-            opening = opens(name, attr_text)
-            yield Tag(m.start(), m.end(), False, name, attr_text, opening)
-            if opening and name in RAW_TEXT:
-                pos = raw_text_end(name, text, m.end())
+            key = m[0]
+            if key in known:
+                meaning = known[key]
+            else:
+                meaning = _meaning(*m.group(1, 2, 3))
+                if len(key) <= _KNOWN_LENGTH and len(known) < _KNOWN_MAX:
+                    known[key] = meaning
+            if meaning is None:
+                continue  # comment, doctype, processing instruction
+            yield m.span() + meaning
+            if meaning[3] and meaning[1] in RAW_TEXT:
+                pos = raw_text_end(meaning[1], text, m.end())
                 break  # go on after the body
         else:
             break  # no more tokens
+
+
+_KNOWN_LENGTH: Final = 512  # longer tags are read each time
+_KNOWN_MAX: Final = 32_768  # distinct tags remembered per page
+
+
+def _meaning(closing: str | None, name: str | None, attr_text: str | None) -> tuple[bool, str, str, bool] | None:
+    """``(closing, name, attr_text, opens)`` of a token, or ``None`` for a comment, doctype..."""
+    if name is None or attr_text is None:
+        return None
+    name = name.lower()
+    if closing:
+        return (True, name, attr_text, False)
+    return (False, name, attr_text, opens(name, attr_text))
 
 
 def attributes(text: str, *, max_attrs: int, max_chars: int) -> dict[str, str]:
