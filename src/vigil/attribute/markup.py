@@ -154,6 +154,7 @@ def bound_depth(text: str, *, max_depth: int = MAX_DEPTH) -> str:
     if text.count("<") <= max_depth:
         return text
     stack: list[str] = []
+    opened: dict[str, int] = {}  # name -> how many are on the stack: end tags close in O(1) amortised
     dropped: dict[str, int] = {}
     cuts: list[tuple[int, int]] = []
     for start, end, closing, name, _, opening in tags(text):
@@ -161,8 +162,12 @@ def bound_depth(text: str, *, max_depth: int = MAX_DEPTH) -> str:
             if dropped.get(name):
                 dropped[name] -= 1
                 cuts.append((start, end))
-            elif name in stack:
-                del stack[len(stack) - 1 - stack[::-1].index(name) :]
+            elif opened.get(name):
+                while True:
+                    top = stack.pop()
+                    opened[top] -= 1
+                    if top == name:
+                        break
         elif not opening:
             continue
         elif len(stack) >= max_depth:
@@ -170,6 +175,7 @@ def bound_depth(text: str, *, max_depth: int = MAX_DEPTH) -> str:
             cuts.append((start, end))
         else:
             stack.append(name)
+            opened[name] = opened.get(name, 0) + 1
     if not cuts:
         return text
     parts: list[str] = []

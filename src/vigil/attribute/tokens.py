@@ -80,9 +80,8 @@ def tags(text: str) -> Iterator[Tag]:
     while pos < end:
         for m in finditer(text, pos):
             key = m[0]
-            if key in known:
-                meaning = known[key]
-            else:
+            meaning = known.get(key, _UNKNOWN)
+            if meaning is _UNKNOWN:
                 meaning = _meaning(*m.group(1, 2, 3))
                 if len(key) <= _KNOWN_LENGTH and len(known) < _KNOWN_MAX:
                     known[key] = meaning
@@ -96,6 +95,7 @@ def tags(text: str) -> Iterator[Tag]:
             break  # no more tokens
 
 
+_UNKNOWN: Final = (False, "", "", False)  # a sentinel: not read yet
 _KNOWN_LENGTH: Final = 512  # longer tags are read each time
 _KNOWN_MAX: Final = 32_768  # distinct tags remembered per page
 
