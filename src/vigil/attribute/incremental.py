@@ -38,17 +38,16 @@ from vigil.attribute.linking import LISTED_SCHEMA, Listed, components
 from vigil.attribute.templates import (
     BAND_SCHEMA,
     SQL_LINEAGE,
-    SQL_PARENTS,
     BandKeys,
     TemplateSettings,
     candidate_pairs,
-    settle_roots,
+    join_templates,
 )
 from vigil.attribute.warninglists import WarningLists
 from vigil.store.engine import Engine
 
 #: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
-ALGORITHM = 1
+ALGORITHM = 2  # 2: a skeleton joins the oldest template among its near-identical candidates
 
 # the components of the run's scope: templates tied by a value that is not generic, or a same judgement
 _SQL_COMPONENT_EDGES = """
@@ -221,14 +220,12 @@ def _new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     if reason:
         return reason
     candidate_pairs(engine, "_inc_buckets", settings.window)
-    engine.materialise("_links", f"""
-        SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({SQL_PARENTS}) p
-        WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)
-        UNION ALL
+    engine.materialise("_inc_roots", """
+        SELECT skeleton_id, first_seen FROM _inc_fresh
+        UNION ALL SELECT skeleton_id, first_seen FROM skeleton_links WHERE parent_id IS NULL""")  # fmt: skip
+    join_templates(engine, settings.same, choose="_inc_fresh", roots="_inc_roots", known="""
         SELECT skeleton_id, parent_id, similarity, first_seen, template_id FROM skeleton_links
-        WHERE skeleton_id IN (SELECT b FROM _pairs WHERE a IN (SELECT skeleton_id FROM _inc_fresh))""",
-        {"same": settings.same})  # fmt: skip
-    settle_roots(engine)
+        WHERE skeleton_id IN (SELECT b FROM _pairs WHERE a IN (SELECT skeleton_id FROM _inc_fresh))""")  # fmt: skip
     engine.materialise("_inc_links", "SELECT * FROM _links WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)")
     engine.map_batches("_inc_fbands", """SELECT f.skeleton_id, f.minhash FROM _inc_fresh f
         JOIN _inc_links l ON l.skeleton_id = f.skeleton_id WHERE l.parent_id IS NULL""",

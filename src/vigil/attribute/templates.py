@@ -4,8 +4,11 @@
 2. candidates: within each LSH bucket, each skeleton meets the ``window`` skeletons seen
    just before it (SQL window functions: no pairwise blow-up in big buckets);
 3. similarities of candidate pairs from the MinHash signatures (vectorised numpy);
-4. parent = the most similar earlier candidate at or above ``same``; roots by pointer
-   jumping (SQL, a few rounds), so a template is a tree named by its founding skeleton;
+4. parent = an earlier candidate at or above ``same`` in the oldest template such candidates
+   belong to (the most similar of those); roots by pointer jumping (SQL, a few rounds), so a
+   template is a tree named by its founding skeleton. A choice depends on the templates of
+   earlier skeletons only, so choosing every parent again from the last round's roots until
+   no parent changes settles, earliest skeletons first, on the one time-ordered answer;
 5. lineage of each founder: steps 1-3 again over founders only, with an LSH tuned to
    ``altered``, keeping the most similar earlier founder in ``[altered, same)``.
 """
@@ -48,13 +51,17 @@ FROM ranked later JOIN ranked earlier
  AND earlier.pos < later.pos AND earlier.pos >= later.pos - $window
 """
 
+# a skeleton's parent: among its earlier candidates at or above ``same``, one in the oldest
+# template (by its founder's first seen, then id) they reach, the most similar of those
 SQL_PARENTS = """
 SELECT s.skeleton_id, p.b AS parent_id, p.similarity, s.first_seen
-FROM _skeletons s LEFT JOIN (
+FROM $choose s LEFT JOIN (
     SELECT a, b, similarity FROM (
         SELECT c.a, c.b, c.similarity,
-               row_number() OVER (PARTITION BY c.a ORDER BY c.similarity DESC, e.first_seen, c.b) AS rank
+               row_number() OVER (PARTITION BY c.a
+                                  ORDER BY r.first_seen, l.root_id, c.similarity DESC, e.first_seen, c.b) AS rank
         FROM _pairs c JOIN _skeletons e ON e.skeleton_id = c.b
+        JOIN _links l ON l.skeleton_id = c.b JOIN $roots r ON r.skeleton_id = l.root_id
         WHERE c.similarity >= $same
     ) WHERE rank = 1
 ) p ON p.a = s.skeleton_id
@@ -151,6 +158,32 @@ def settle_roots(engine: Engine) -> None:
             break
 
 
+def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", roots: str = "_skeletons",
+                   known: str | None = None) -> None:
+    """``_links`` for the skeletons of table ``choose``: parents by :data:`SQL_PARENTS`, roots.
+
+    Needs ``_pairs`` and ``_skeletons``; ``roots`` holds the first seen of every skeleton that
+    may found a template, ``known`` (SQL, the columns of ``_links``) skeletons whose parents and
+    roots are settled already (an incremental run's known candidates). Every skeleton starts
+    as its own root; each round chooses every parent from the roots of the round before and
+    settles the roots again, until no parent changes. Every round settles at least the
+    earliest skeleton not yet settled, and a settled one never changes again (its candidates
+    are earlier), so this ends, in practice in a few rounds.
+    """
+    also = f" UNION ALL {known}" if known else ""
+    engine.materialise("_links", f"SELECT skeleton_id, CAST(NULL AS STRING) AS parent_id, CAST(NULL AS DOUBLE) AS similarity, "
+                       f"first_seen, skeleton_id AS root_id FROM {choose}{also}")  # fmt: skip
+    sql = SQL_PARENTS.replace("$choose", choose).replace("$roots", roots)
+    while True:
+        engine.materialise("_links_next", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({sql}) p{also}", {"same": same})
+        changed = engine.rows("parents", """SELECT count(*) AS n FROM _links_next n JOIN _links l USING (skeleton_id)
+            WHERE coalesce(n.parent_id, '') <> coalesce(l.parent_id, '')""")[0]["n"]  # fmt: skip
+        engine.materialise("_links", "SELECT * FROM _links_next")
+        settle_roots(engine)
+        if not changed:
+            break
+
+
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 
@@ -163,8 +196,7 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
     engine.map_batches("_bands", "SELECT skeleton_id, minhash FROM _skeletons",
                        BandKeys(settings.same, settings.recall), BAND_SCHEMA)  # fmt: skip
     candidate_pairs(engine, "_bands", settings.window)
-    engine.materialise("_links", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({SQL_PARENTS})", {"same": settings.same})
-    settle_roots(engine)
+    join_templates(engine, settings.same)
     engine.map_batches("_founder_bands", "SELECT s.skeleton_id, s.minhash FROM _skeletons s "
                        "JOIN _links l ON l.skeleton_id = s.skeleton_id WHERE l.parent_id IS NULL",
                        BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
