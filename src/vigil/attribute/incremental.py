@@ -219,7 +219,7 @@ def _new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     reason = _tails(engine, 0, "_inc_bands")
     if reason:
         return reason
-    candidate_pairs(engine, "_inc_buckets", settings.window)
+    candidate_pairs(engine, "_inc_buckets", settings.window, settings.same)
     engine.materialise("_inc_roots", """
         SELECT skeleton_id, first_seen FROM _inc_fresh
         UNION ALL SELECT skeleton_id, first_seen FROM skeleton_links WHERE parent_id IS NULL""")  # fmt: skip
@@ -233,7 +233,7 @@ def _new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     reason = _tails(engine, 1, "_inc_fbands")
     if reason:
         return reason
-    candidate_pairs(engine, "_inc_buckets", settings.window * 5)
+    candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same)
     engine.materialise("_links", "SELECT * FROM _inc_links")  # SQL_LINEAGE: the new founders only
     engine.materialise("_inc_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
     return None
