@@ -37,6 +37,7 @@ from vigil.access.rules import (
     table_rules,
     visible_levels,
 )
+from vigil.defaults import STORE_PATH
 from vigil.store.engine import DuckDBEngine
 
 __all__ = ["READ_ACTIONS", "ScopeKey", "ScopePool", "ScopedStore", "scope_key", "scoped", "visible_sources"]
@@ -77,7 +78,7 @@ class ScopedStore:
 
     def __init__(self, con: Any, actor: Actor, *, path: Path | None = None, key: ScopeKey | None = None) -> None:
         self.actor = actor
-        self.path = path or Path("vigil.duckdb")
+        self.path = path or STORE_PATH
         self.key = key or scope_key(con, actor)
         self.con = con.cursor()
         db = self.con.execute("SELECT current_database()").fetchall()[0][0]

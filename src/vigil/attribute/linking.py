@@ -41,6 +41,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from vigil.attribute.warninglists import WarningLists
+from vigil.defaults import MAX_GROUPS
 from vigil.store.engine import Engine
 
 # a level's graph up to this many edges is solved on the driver (≈ 100 bytes an edge)
@@ -240,7 +241,7 @@ def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | No
 def link(
     engine: Engine,
     *,
-    max_groups: int = 3,
+    max_groups: int = MAX_GROUPS,
     warnings: WarningLists | None = None,
     not_same: Sequence[tuple[str, str]] = (),
     same: Sequence[tuple[str, str, str]] = (),

@@ -24,6 +24,7 @@ from vigil.attribute.linking import link
 from vigil.attribute.pages import analyse_pages
 from vigil.attribute.templates import TemplateSettings, build_templates
 from vigil.attribute.warninglists import WarningLists
+from vigil.defaults import MAX_GROUPS, MIN_STRENGTH
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ def attribute_store(
     store: Any,
     *,
     settings: TemplateSettings = TemplateSettings(),
-    max_groups: int = 3,
-    min_strength: float = 0.5,
+    max_groups: int = MAX_GROUPS,
+    min_strength: float = MIN_STRENGTH,
     processors: Sequence[Path] = (),
     warninglists: Sequence[Path] = (),
     progress: Callable[[str, int, int], None] | None = None,

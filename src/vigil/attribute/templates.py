@@ -18,13 +18,14 @@ import numpy as np
 import pyarrow as pa
 
 from vigil.attribute.minhash import LshIndex, from_bytes, similarities
+from vigil.defaults import ALTERED_THRESHOLD, SAME_THRESHOLD
 from vigil.store.engine import Engine
 
 
 @dataclass(frozen=True)
 class TemplateSettings:
-    same: float = 0.8
-    altered: float = 0.5
+    same: float = SAME_THRESHOLD
+    altered: float = ALTERED_THRESHOLD
     window: int = 10
     recall: float = 0.95
 

@@ -30,7 +30,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from vigil import __version__, settings
+from vigil import __version__, defaults, settings
+from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError, StoreError, VigilError
 
 
@@ -99,7 +100,7 @@ app.add_typer(explain_app, name="explain")
 
 out = Console()
 err = Console(stderr=True)
-_state: dict[str, Any] = {"debug": False, "engine": "duckdb", "data": Path("vigil-data"), "master": "local[*]", "conf": []}
+_state: dict[str, Any] = {"debug": False, "engine": defaults.ENGINE, "data": defaults.DATA_DIR, "master": defaults.SPARK_MASTER, "conf": []}
 
 DbOption = Annotated[
     Path,
@@ -337,9 +338,9 @@ def _print_version(value: bool) -> None:
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on error.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
-    engine: Annotated[str, typer.Option("--engine", envvar="VIGIL_ENGINE", help="duckdb (embedded, the --db file) or spark (Parquet tables in --data).")] = "duckdb",
-    data: Annotated[Path, typer.Option("--data", envvar="VIGIL_DATA", help="Spark engine: the data directory (docs/scaling.md).")] = Path("vigil-data"),
-    spark_master: Annotated[str, typer.Option("--spark-master", envvar="VIGIL_SPARK_MASTER", help="Spark engine: the master URL.")] = "local[*]",
+    engine: Annotated[str, typer.Option("--engine", envvar="VIGIL_ENGINE", help="duckdb (embedded, the --db file) or spark (Parquet tables in --data).")] = defaults.ENGINE,
+    data: Annotated[Path, typer.Option("--data", envvar="VIGIL_DATA", help="Spark engine: the data directory (docs/scaling.md).")] = defaults.DATA_DIR,
+    spark_master: Annotated[str, typer.Option("--spark-master", envvar="VIGIL_SPARK_MASTER", help="Spark engine: the master URL.")] = defaults.SPARK_MASTER,
     spark_conf: Annotated[Optional[list[str]], typer.Option("--spark-conf", help="Spark engine: KEY=VALUE configuration (repeatable).")] = None,
 ) -> None:
     _state["debug"] = debug
@@ -386,9 +387,9 @@ def synth(
 @ingest_app.command("reports")
 def ingest_reports(
     paths: Annotated[list[Path], typer.Argument(help="CSV / JSON Lines files (plain or .gz), or folders of them.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     source: Annotated[Optional[str], typer.Option(callback=_nonblank, help="Source code for rows that have none.")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Rows per committed batch.")] = 50_000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per committed batch.")] = defaults.ROW_BATCH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest hotline reports; bad rows go to quarantine with a reason. Re-ingesting changes nothing."""
@@ -415,10 +416,10 @@ def ingest_reports(
 @ingest_app.command("captures")
 def ingest_captures(
     paths: Annotated[list[Path], typer.Argument(help="Folders or zips with manifest.csv/.jsonl, or WARC files (.warc, .warc.gz).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     source: Annotated[Optional[str], typer.Option(callback=_nonblank, help="Source code for captures that have none.")] = None,
-    max_page_bytes: Annotated[int, typer.Option(min=1024, help="Larger pages are quarantined.")] = 5_000_000,
-    batch_size: Annotated[int, typer.Option(min=1, help="Captures per committed batch.")] = 2000,
+    max_page_bytes: Annotated[int, typer.Option(min=1024, help="Larger pages are quarantined.")] = defaults.MAX_PAGE_BYTES,
+    batch_size: Annotated[int, typer.Option(min=1, help="Captures per committed batch.")] = defaults.CAPTURE_BATCH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest captured pages (HTML only; media is skipped unread and counted). Re-ingesting changes nothing."""
@@ -459,7 +460,7 @@ def _ingest_summary(summary: Any, as_json: bool, keys: tuple[str, ...]) -> None:
 @ingest_app.command("purchases")
 def ingest_purchases(
     paths: Annotated[list[Path], typer.Argument(help="Test-purchase records: CSV / JSON Lines (plain or .gz), or folders of them.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest payment providers' test-purchase records (docs/payments.md)."""
@@ -473,7 +474,7 @@ def ingest_purchases(
 @ingest_app.command("estimates")
 def ingest_estimates_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Expert answers: question, respondent, value, unit (CSV / JSON Lines).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest structured expert estimates (docs/assessment-inputs.md)."""
@@ -486,7 +487,7 @@ def ingest_estimates_cmd(
 @ingest_app.command("search")
 def ingest_search_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Aggregated search volumes: period, country, term, volume (CSV / JSON Lines).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest aggregated search-volume exports (docs/assessment-inputs.md)."""
@@ -498,7 +499,7 @@ def ingest_search_cmd(
 
 @app.command()
 def enrich(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     ip_db: Annotated[Optional[Path], typer.Option("--ip-db", envvar="VIGIL_IP_DB", help="MaxMind .mmdb or iptoasn .tsv[.gz]; default: the database bundled with geoip2fast.")] = None,
     shared_services: Annotated[Optional[list[Path]], typer.Option("--shared-services", help="Extra shared-services CSV (repeatable; also VIGIL_SHARED_SERVICES).")] = None,
     site_type_rules: Annotated[Optional[list[Path]], typer.Option("--site-type-rules", help="Extra site-type rules TOML (repeatable; also VIGIL_SITE_TYPE_RULES).")] = None,
@@ -562,7 +563,7 @@ def _print_stats(stats: dict[str, Any], fmt: str) -> None:
 @stats_app.command("hosting")
 def stats_hosting(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     all_urls: Annotated[bool, typer.Option("--all", help="Count every URL, not only commercial ones.")] = False,
     fmt: FormatOption = "table",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
@@ -583,11 +584,11 @@ def stats_hosting(
 
 @app.command()
 def attribute(
-    db: DbOption = Path("vigil.duckdb"),
-    same_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a page skeleton joins an earlier template.")] = 0.8,
-    altered_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = 0.5,
-    max_groups: Annotated[int, typer.Option(min=2, help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = 3,
-    min_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = 0.5,
+    db: DbOption = STORE_PATH,
+    same_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a page skeleton joins an earlier template.")] = defaults.SAME_THRESHOLD,
+    altered_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = defaults.ALTERED_THRESHOLD,
+    max_groups: Annotated[int, typer.Option(min=2, help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = defaults.MAX_GROUPS,
+    min_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = defaults.MIN_STRENGTH,
     processors: ProcessorsOption = None,
     warninglist: Annotated[Optional[list[Path]], typer.Option("--warninglist", help="Extra MISP-format warning list JSON (repeatable; also VIGIL_WARNINGLISTS).")] = None,
     full: Annotated[bool, typer.Option("--full", help="Rebuild everything instead of only what new captures touch (the result is the same).")] = False,
@@ -631,7 +632,7 @@ def judge(
     verdict: Annotated[str, typer.Option(callback=_verdict, help="same or not_same.")],
     analyst: Annotated[str, typer.Option(callback=_nonblank, help="Who judges (kept with the judgement).")],
     note: Annotated[Optional[str], typer.Option(help="Why.")] = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Record an analyst's judgement that two brands are (not) the same operator; it overrides automatic links on every rerun."""
     from vigil.attribute.judgements import record_judgement
@@ -644,7 +645,7 @@ def judge(
 @stats_app.command("brands")
 def stats_brands(
     period: Annotated[str, typer.Option(callback=_period, help="2012, 2012Q4, 2012-10 or 2009-06-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
 ) -> None:
@@ -665,7 +666,7 @@ def stats_brands(
 @stats_app.command("payments")
 def stats_payments(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     trend_periods: Annotated[int, typer.Option(min=1, help="How many periods of equal length the trend covers.")] = 4,
     processors: ProcessorsOption = None,
     fmt: FormatOption = "table",
@@ -689,7 +690,7 @@ def stats_payments(
 
 @stats_app.command("estimates")
 def stats_estimates(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     k: Annotated[float, typer.Option(callback=_open_range(0.0), help="Tukey fence multiplier for outliers.")] = 1.5,
     fmt: FormatOption = "table",
 ) -> None:
@@ -706,7 +707,7 @@ def stats_search(
     end: Annotated[str, typer.Option("--to", callback=_period, help="Last period, of the same kind.")],
     lexicon: Annotated[Path, typer.Option(help="Your lexicon CSV (pattern,category), kept outside the repository.", envvar="VIGIL_LEXICON")],
     regions: Annotated[Optional[Path], typer.Option(help="Country → region CSV (default: the bundled table).")] = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
     """Search-term trends by category (Mann-Kendall and regression slope) and growth by region."""
@@ -718,7 +719,7 @@ def stats_search(
 
 @export_app.command("attribution")
 def export_attribution(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: Annotated[str, typer.Option("--format", callback=_choice("jsonl", "csv"), help="jsonl or csv.")] = "jsonl",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
 ) -> None:
@@ -738,7 +739,7 @@ def export_attribution(
 
 
 @explain_app.command("brand")
-def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, e.g. B-1a2b3c4d5e.")], db: DbOption = Path("vigil.duckdb")) -> None:
+def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, e.g. B-1a2b3c4d5e.")], db: DbOption = STORE_PATH) -> None:
     """Why these captures are one brand, and how it is tied to its distributor."""
     from vigil.publish.explain import explain_brand
 
@@ -748,7 +749,7 @@ def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, 
 
 
 @explain_app.command("distributor")
-def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="A distributor ID, e.g. D-1a2b3c4d5e.")], db: DbOption = Path("vigil.duckdb")) -> None:
+def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="A distributor ID, e.g. D-1a2b3c4d5e.")], db: DbOption = STORE_PATH) -> None:
     """Which identifiers tie a distributor's brands together, with the evidence chain for every brand."""
     from vigil.publish.explain import explain_distributor
 
@@ -760,7 +761,7 @@ def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="
 @app.command("eval")
 def evaluate_cmd(
     truth: Annotated[list[Path], typer.Option("--truth", help="A synthetic world's truth/captures.jsonl; repeat it for worlds loaded side by side (each written with its own --namespace).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Score the attribution against a synthetic world's truth (pairwise and B-cubed), beside a naive baseline."""
@@ -782,7 +783,7 @@ def evaluate_cmd(
 @app.command()
 def report(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: Annotated[str, typer.Option("--format", callback=_report_formats, help="html, pdf or md; comma-separated for several.")] = "html,md,pdf",
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("vigil-report"),
     commentary: Annotated[Optional[Path], typer.Option(help="Analyst's Markdown, '## section-id' headings (docs/report.md).")] = None,
@@ -808,7 +809,7 @@ def report(
 
 @app.command()
 def quarantine(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     limit: Annotated[int, typer.Option(min=0, help="At most this many rows (0: all).")] = 100,
     fmt: FormatOption = "table",
 ) -> None:
@@ -832,7 +833,7 @@ def quarantine(
 
 @app.command()
 def status(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What the store holds: schema version, every table users care about, and when the last ingest, enrichment and attribution finished."""
@@ -858,7 +859,7 @@ app.add_typer(store_app, name="store")
 @store_app.command("to-parquet")
 def store_to_parquet(
     data: Annotated[Path, typer.Argument(help="The data directory to write (the Spark engine's --data).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Copy every table of a DuckDB store into a Parquet data directory for the Spark engine."""
     from vigil.store.spark import copy_store
@@ -873,7 +874,7 @@ def store_to_parquet(
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where the world and the tables go.")] = Path("vigil-out"),
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     seed: Annotated[int, typer.Option(help="Synthetic world seed.")] = 2012,
     period: Annotated[str, typer.Option(callback=_period, help="Period for the §3 tables.")] = "2012Q4",
 ) -> None:
@@ -892,11 +893,11 @@ def demo(
         out.print(f"using the synthetic world already in {world}")
     else:
         synth(out_dir=world, seed=seed, reports=None, profile="s3", decoys=1.0, mutations=1.0)
-    ingest_reports(paths=[world / "reports"], db=db, source=None, batch_size=50_000, as_json=False)
+    ingest_reports(paths=[world / "reports"], db=db, source=None, batch_size=defaults.ROW_BATCH, as_json=False)
     enrich(db=db, ip_db=world / "iptoasn.tsv", shared_services=[world / "shared_services.csv"], site_type_rules=None, dns=False)
     stats_hosting(period=period, db=db, all_urls=False, fmt="table", out_dir=out_dir / "tables")
-    ingest_captures(paths=[world / "captures"], db=db, source=None, max_page_bytes=5_000_000, batch_size=2000, as_json=False)
-    attribute(db=db, same_threshold=0.8, altered_threshold=0.5, max_groups=3, min_strength=0.5, processors=[p for p in (world / "processors.toml",) if p.exists()],  # absent in worlds of older versions
+    ingest_captures(paths=[world / "captures"], db=db, source=None, max_page_bytes=defaults.MAX_PAGE_BYTES, batch_size=defaults.CAPTURE_BATCH, as_json=False)
+    attribute(db=db, same_threshold=defaults.SAME_THRESHOLD, altered_threshold=defaults.ALTERED_THRESHOLD, max_groups=defaults.MAX_GROUPS, min_strength=defaults.MIN_STRENGTH, processors=[p for p in (world / "processors.toml",) if p.exists()],  # absent in worlds of older versions
               warninglist=None)
     year = period[:4]
     stats_brands(period=year, db=db, fmt="table", out_dir=out_dir / "tables")

@@ -37,6 +37,7 @@ from vigil.cli.core import (
     out,
     stats_app,
 )
+from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError, VigilError
 
 takedown_app = typer.Typer(help="Takedown cases and their clock: import, history, re-checks, outcomes, the delivery log and its check.", no_args_is_help=True)
@@ -122,7 +123,7 @@ def takedown_synth(
 @takedown_app.command("import")
 def takedown_import(
     path: Annotated[Path, typer.Argument(help="Cases, JSON Lines (docs/disruption.md).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     org: OrgOption = "hotline",
     marking: Annotated[str, typer.Option(help="Marking for cases that carry none.")] = "TLP:AMBER",
     fmt: FormatOption = "table",
@@ -139,7 +140,7 @@ def takedown_import(
 
 @takedown_app.command("sync")
 def takedown_sync(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     org: OrgOption = "hotline",
     marking: Annotated[str, typer.Option(help="Marking of the cases (the store's reports carry none yet).")] = "TLP:AMBER",
     processors: ProcessorsOption = None,
@@ -160,7 +161,7 @@ def takedown_sync(
 
 @takedown_app.command("history")
 def takedown_history(path: Annotated[Path, typer.Argument(help="CSV url,stage,at,source,recipient,detail.")],
-                     db: DbOption = Path("vigil.duckdb"), fmt: FormatOption = "table") -> None:  # fmt: skip
+                     db: DbOption = STORE_PATH, fmt: FormatOption = "table") -> None:  # fmt: skip
     """Import takedown history (stages with times and sources), e.g. from a hotline's case system."""
     from vigil.disrupt import workflow
 
@@ -172,7 +173,7 @@ def takedown_history(path: Annotated[Path, typer.Argument(help="CSV url,stage,at
 
 @takedown_app.command("recheck")
 def takedown_recheck(path: Annotated[Path, typer.Argument(help="CSV url,checked_at,status,analyst (online|offline).")],
-                     db: DbOption = Path("vigil.duckdb"), fmt: FormatOption = "table") -> None:  # fmt: skip
+                     db: DbOption = STORE_PATH, fmt: FormatOption = "table") -> None:  # fmt: skip
     """Import analysts' re-checks: the first offline after a notice is the removal time."""
     from vigil.disrupt import workflow
 
@@ -192,7 +193,7 @@ def _http_urls(values: list[str] | None) -> list[str] | None:
 
 @takedown_app.command("check")
 def takedown_check(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     url: Annotated[Optional[list[str]], typer.Option(callback=_http_urls, help="Only this case's URL (repeatable; default: every noticed URL not yet removed).")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Check at most N URLs.")] = None,
     timeout: Annotated[float, typer.Option(min=0.5, max=120, help="Seconds to wait for one answer's headers.")] = 10.0,
@@ -213,7 +214,7 @@ def takedown_check(
 def takedown_outcomes(
     path: Annotated[Path, typer.Argument(help="CSV item,outcome,at (account closed | not ours | investigating | removed).")],
     partner: Annotated[str, typer.Option(callback=_nonblank, help="The partner reporting these outcomes.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
     """Import a partner's outcome per feed item; they feed the league tables."""
@@ -226,7 +227,7 @@ def takedown_outcomes(
 
 
 @takedown_app.command("show")
-def takedown_show(url: Annotated[str, typer.Argument(help="A case's URL.")], db: DbOption = Path("vigil.duckdb")) -> None:
+def takedown_show(url: Annotated[str, typer.Argument(help="A case's URL.")], db: DbOption = STORE_PATH) -> None:
     """One URL's takedown record: every stage with its time and source, and reappearances."""
     from vigil.disrupt import casestore
 
@@ -241,7 +242,7 @@ def takedown_show(url: Annotated[str, typer.Argument(help="A case's URL.")], db:
 
 
 @takedown_app.command("audit")
-def takedown_audit(db: DbOption = Path("vigil.duckdb"), fmt: FormatOption = "table") -> None:
+def takedown_audit(db: DbOption = STORE_PATH, fmt: FormatOption = "table") -> None:
     """What was sent to whom, when and under which marking (notices and feeds), and contact statuses."""
     from vigil.disrupt import casestore
 
@@ -269,7 +270,7 @@ def _head(value: str | None) -> str | None:
 
 @takedown_app.command("verify-log")
 def takedown_verify_log(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     head: Annotated[Optional[str], typer.Option(callback=_head, help="A head hash kept elsewhere (printed by an earlier verify-log): detects deleted last entries.")] = None,
 ) -> None:
     """Check the hash-chained delivery log (notices and feeds sent); name every broken entry. Exit 1 when any."""
@@ -287,7 +288,7 @@ def takedown_verify_log(
 
 @notices_app.command("send")
 def notices_send(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     now: Annotated[Optional[str], typer.Option(help="The clock (ISO time; default: now, UTC).")] = None,
     transport: Annotated[str, typer.Option(help="outbox (dry run: .eml files) or smtp.")] = "outbox",
     outbox: Annotated[Path, typer.Option(help="Folder for the dry-run outbox.")] = Path("outbox"),
@@ -356,7 +357,7 @@ def notices_send(
 @notices_app.command("replies")
 def notices_replies(
     path: Annotated[Path, typer.Argument(help="A folder of .eml files, a Maildir, an mbox file or one .eml.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
     """Read replies back: bounces and auto-replies mark the contact unreliable; answers acknowledge."""
@@ -370,7 +371,7 @@ def notices_replies(
 def stats_takedown(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31 (by first notice).")],
     by: Annotated[str, typer.Option(help="host, asn, country, registrar or processor.")] = "host",
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_of: AsOfOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -413,7 +414,7 @@ def pct(value: float | None) -> str:
 def feed(
     name: Annotated[str, typer.Argument(help="url-list, domain-alerts, tld-hopping, payment-alerts, crypto-alerts, or all.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the feed into.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     recipient: Annotated[str, typer.Option(callback=_nonblank, help="The receiving organisation (need-to-know is checked for it).")] = "partners",
     clearance: Annotated[str, typer.Option(help="The strictest marking the recipient may receive.")] = "TLP:AMBER",
     partner: Annotated[Optional[str], typer.Option(callback=_nonblank, help="domain-alerts / payment-alerts: one registrar, registry or payment provider (default: a file per partner).")] = None,

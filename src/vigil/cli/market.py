@@ -20,13 +20,14 @@ from vigil.cli.core import (
     open_store,
     stats_app,
 )
+from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError
 
 
 @stats_app.command("offers")
 def stats_offers(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     rates: Annotated[Path | None, typer.Option(help="Exchange rates to EUR (CSV: date,currency,eur), yours; never fetched.", envvar="VIGIL_RATES")] = None,
     trend_periods: Annotated[int, typer.Option(min=1, help="How many periods the virtual-currency share covers.")] = 8,
     processors: ProcessorsOption = None,
@@ -58,7 +59,7 @@ def stats_offers(
 def stats_channels(
     start: Annotated[str, typer.Option("--from", callback=_period, help="First period (2011Q1, 2011-01 or 2011).")],
     end: Annotated[str, typer.Option("--to", callback=_period, help="Last period, of the same kind.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
     """§2.3 channels: URLs and commercial share per channel and period, Mann-Kendall trends, emerging issues."""

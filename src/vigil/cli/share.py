@@ -29,6 +29,7 @@ from vigil.cli.core import (
     open_store,
     out,
 )
+from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError
 
 share_app = typer.Typer(help="Markings that decide what may be shared (docs/sharing.md).", no_args_is_help=True)
@@ -74,7 +75,7 @@ def export_stix(
     distributor: DistributorOption = None,
     org: Annotated[str, typer.Option("--org", help="The producing organisation named in the bundle.")] = "Vigil",
     output: OutputOption = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """A STIX 2.1 bundle: URLs, hosts, IPs, ASNs, brands, distributors and their evidence, TLP-marked."""
     from vigil.share.stix import write_stix
@@ -97,7 +98,7 @@ def export_misp(
     feed: Annotated[Path | None, typer.Option("--feed", help="Write a MISP feed directory (manifest.json + events).")] = None,
     org: Annotated[str, typer.Option("--org", help="The creating organisation (Orgc).")] = "Vigil",
     output: OutputOption = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """MISP events (PyMISP's model; no server needed), or a feed directory a MISP instance subscribes to."""
     from vigil.periods import Period
@@ -126,7 +127,7 @@ def export_ftm(
     marking: MarkingOption,
     distributor: DistributorOption = None,
     output: OutputOption = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """FollowTheMoney entities (JSON lines) for Aleph: distributors, brands, wallets, accounts, test payments."""
     from vigil.share.ftm import write_ftm
@@ -177,7 +178,7 @@ def ingest_stix(
     marking: ImportMarking = "AMBER",
     clearance: Clearance = "AMBER",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Import partners' STIX 2.1 bundles: URL/domain indicators become reports; every object is kept."""
     _import(paths, db, kind="stix", source=source, marking=marking, clearance=clearance, as_json=as_json)
@@ -190,7 +191,7 @@ def ingest_misp(
     marking: ImportMarking = "AMBER",
     clearance: Clearance = "AMBER",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Import partners' MISP events: url/domain attributes become reports; every attribute is kept."""
     _import(paths, db, kind="misp", source=source, marking=marking, clearance=clearance, as_json=as_json)
@@ -201,7 +202,7 @@ def mark_source(
     source: Annotated[str, typer.Argument(callback=_nonblank, help="A report or capture source code (e.g. HL-A).")],
     marking: Annotated[str, typer.Option("--marking", help="Its TLP level.")],
     org: Annotated[str | None, typer.Option("--org", help="The organisation that owns it.")] = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Set the TLP marking every record of a source inherits (unmarked sources are TLP:AMBER)."""
     from vigil.share.marks import set_source_marking
@@ -213,7 +214,7 @@ def mark_source(
 
 
 @share_app.command("markings")
-def list_markings(db: DbOption = Path("vigil.duckdb")) -> None:
+def list_markings(db: DbOption = STORE_PATH) -> None:
     """Sources and their markings, with how many reports and captures each marks."""
     from vigil.share.marks import source_markings
 
@@ -229,7 +230,7 @@ PartnerOption = Annotated[str, typer.Option("--partner", callback=_nonblank, hel
 
 
 @match_app.command("create-key")
-def match_create_key(partner: PartnerOption, db: DbOption = Path("vigil.duckdb")) -> None:
+def match_create_key(partner: PartnerOption, db: DbOption = STORE_PATH) -> None:
     """Make a key for a partner; the secret is printed once, for the partner's hashing script."""
     from vigil.share.matching import create_key
 
@@ -241,7 +242,7 @@ def match_create_key(partner: PartnerOption, db: DbOption = Path("vigil.duckdb")
 
 
 @match_app.command("rotate-key")
-def match_rotate_key(partner: PartnerOption, db: DbOption = Path("vigil.duckdb")) -> None:
+def match_rotate_key(partner: PartnerOption, db: DbOption = STORE_PATH) -> None:
     """Retire the partner's active key and make a new one (files hashed under the old key are refused)."""
     from vigil.share.matching import rotate_key
 
@@ -255,7 +256,7 @@ def match_rotate_key(partner: PartnerOption, db: DbOption = Path("vigil.duckdb")
 def match_revoke_key(
     partner: PartnerOption,
     key_id: Annotated[str | None, typer.Option("--key-id", callback=_nonblank, help="Only this key (default: every key of the partner).")] = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Revoke a partner's key(s)."""
     from vigil.share.matching import revoke_key
@@ -267,7 +268,7 @@ def match_revoke_key(
 
 @match_app.command("keys")
 def match_keys(partner: Annotated[str | None, typer.Option("--partner", callback=_nonblank, help="Only this partner.")] = None,
-               db: DbOption = Path("vigil.duckdb")) -> None:  # fmt: skip
+               db: DbOption = STORE_PATH) -> None:  # fmt: skip
     """Partners' keys (never their secrets): created, retired, revoked."""
     from vigil.share.matching import keys
 
@@ -284,7 +285,7 @@ def match_run(
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Most digests one run may hold.")] = 2_000_000,
     max_runs: Annotated[int, typer.Option("--max-runs", min=1, help="Most runs a partner may have in 24 hours.")] = 24,
     output: OutputOption = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Match a partner's hashed identifiers; one JSON line per match with the evidence it may see. Audited."""
     from vigil.share.markings import parse_marking
@@ -306,7 +307,7 @@ def match_run(
 @match_app.command("log")
 def match_log_cmd(
     verify: Annotated[bool, typer.Option("--verify", help="Check the hash chain; exit 1 naming what was altered.")] = False,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Every match run (done or refused), hash-chained."""
     from vigil.share.matching import match_log, verify_log

@@ -18,6 +18,7 @@ from vigil.cli.core import (
     open_store,
     out,
 )
+from vigil.defaults import STORE_PATH
 
 
 def _host(value: str) -> str:
@@ -36,7 +37,7 @@ def _host(value: str) -> str:
 
 @app.command()
 def serve(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     host: Annotated[str, typer.Option(callback=_host, help="Address to listen on (loopback by default; put a TLS proxy in front for more).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Build the demo store as `vigil demo` does (when --db holds none yet), mark its sources and create one account per role, printed once.")] = False,

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
+from vigil.defaults import ROW_BATCH
 from vigil.enrich.accounts import clean_account
 from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidRecord
@@ -45,7 +46,7 @@ PURCHASE_FIELDS: tuple[str, ...] = (
     "merchant_account", "amount", "currency", "outcome",
 )  # fmt: skip
 
-DEFAULT_BATCH = 50_000
+DEFAULT_BATCH = ROW_BATCH
 MAX_TEXT_CHARS = 256
 _JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CURRENCY = re.compile(r"[A-Z]{3}")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from vigil.defaults import ROW_BATCH
 from vigil.errors import InputError, InvalidRecord
 from vigil.ingest.checkpoint import (
     FileSummary,
@@ -32,7 +33,7 @@ from vigil.ingest.validate import parse_report
 from vigil.model import QuarantineReason, Report
 from vigil.store import Store, utcnow
 
-DEFAULT_BATCH = 50_000
+DEFAULT_BATCH = ROW_BATCH
 INPUT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".gz")
 
 _REPORT_SCHEMA = pa.schema(

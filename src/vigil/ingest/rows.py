@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil.defaults import ROW_BATCH
 from vigil.errors import InputError, InvalidRecord
 from vigil.ingest.checkpoint import (
     FileSummary,
@@ -31,7 +32,7 @@ from vigil.ingest.reports import expand_inputs
 from vigil.model import QuarantineReason
 from vigil.store import Store, utcnow
 
-DEFAULT_BATCH = 50_000
+DEFAULT_BATCH = ROW_BATCH
 
 
 def open_table(path: Path, *, required: Sequence[str]) -> RecordSource:

@@ -29,11 +29,12 @@ from typing import Any
 import pyarrow as pa
 
 from vigil import settings as vigil_settings
+from vigil.defaults import SPARK_MASTER
 from vigil.errors import ConfigError, StoreError
 from vigil.store.engine import BatchFn, Dialect, Engine
 
 LAYOUT_VERSION = 1
-DEFAULT_MASTER = "local[*]"
+DEFAULT_MASTER = SPARK_MASTER
 
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 
