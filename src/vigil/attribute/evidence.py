@@ -15,9 +15,10 @@ that step.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pyarrow as pa
+
+from vigil.store.handle import StoreHandle
 
 _SHOW = 3  # captures named per side of a step
 
@@ -100,7 +101,7 @@ def step_json(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict({"brand": batch.column("brand"), "step": pa.array(steps, pa.string())}, schema=_STEP)
 
 
-def evidence_paths(store: Any) -> None:
+def evidence_paths(store: StoreHandle) -> None:
     """``_ev_path(brand, evidence)``; needs ``link``'s ``_linked`` and ``_judged``, ``_attr`` and ``_brand_rows``."""
     engine = store.engine
     engine.materialise("_ev_carriers", _SQL_CARRIERS)

@@ -32,20 +32,20 @@ import hashlib
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from vigil.attribute.linking import _LISTED, Listed, components
 from vigil.attribute.templates import (
+    _BAND_SCHEMA,
     _SQL_LINEAGE,
     _SQL_PARENTS,
     BandKeys,
     TemplateSettings,
-    _BAND_SCHEMA,
     candidate_pairs,
     settle_roots,
 )
 from vigil.attribute.warninglists import WarningLists
 from vigil.store.engine import Engine
+from vigil.store.handle import StoreHandle
 
 #: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
 ALGORITHM = 1
@@ -82,7 +82,7 @@ GROUP BY r.kind, r.value
 """
 
 
-def config_digest(store: Any, *, settings: TemplateSettings, max_groups: int, min_strength: float,
+def config_digest(store: StoreHandle, *, settings: TemplateSettings, max_groups: int, min_strength: float,
                   warninglists: Sequence[Path]) -> str:  # fmt: skip
     """Everything besides the captures that a run's result depends on, as one digest."""
     engine = store.engine
@@ -142,7 +142,7 @@ def _count(engine: Engine, step: str, sql: str) -> int:
 
 
 def attribute_increment(
-    store: Any,
+    store: StoreHandle,
     *,
     digest: str,
     settings: TemplateSettings,

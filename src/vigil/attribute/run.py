@@ -25,6 +25,7 @@ from vigil.attribute.pages import analyse_pages
 from vigil.attribute.templates import TemplateSettings, build_templates
 from vigil.attribute.warninglists import WarningLists
 from vigil.defaults import MAX_GROUPS, MIN_STRENGTH
+from vigil.store.handle import StoreHandle
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def _short(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:10]
 
 
-def covers(store: Any, altered: float, *, urls: str | None = None) -> None:
+def covers(store: StoreHandle, altered: float, *, urls: str | None = None) -> None:
     """Disguised URLs: no-referrer captures unlike every with-referrer capture of the URL.
 
     Materialises ``_cover(capture_key)`` and ``_disguised`` (rows of ``disguised_urls``), for
@@ -79,7 +80,7 @@ def covers(store: Any, altered: float, *, urls: str | None = None) -> None:
 
 
 def attribute_store(
-    store: Any,
+    store: StoreHandle,
     *,
     settings: TemplateSettings = TemplateSettings(),
     max_groups: int = MAX_GROUPS,
@@ -138,7 +139,7 @@ def pivots(engine: Any, min_strength: float) -> None:
         {"strong": strong_kinds(min_strength)})  # fmt: skip
 
 
-def derive(store: Any, *, max_groups: int, warnings: WarningLists, tick: Callable[[str, int, int], None],
+def derive(store: StoreHandle, *, max_groups: int, warnings: WarningLists, tick: Callable[[str, int, int], None],
            outside: bool = False) -> None:  # fmt: skip
     """From ``pivots``' tables and ``_lineage``: link, then the derived rows as temporary tables
     (``_attr``, ``_brand_rows``, ``_dist_rows``, ``_values``) and the evidence paths
@@ -222,7 +223,7 @@ FROM (
 """
 
 
-def _derive_rows(store: Any) -> None:
+def _derive_rows(store: StoreHandle) -> None:
     """Captures → groups → distributors → brands, from ``link``'s ``_page_groups`` and ``_decisions``."""
     engine = store.engine
     engine.materialise("_capture_groups", _SQL_CAPTURE_GROUPS)
@@ -263,7 +264,7 @@ def _derive_rows(store: Any) -> None:
         LEFT JOIN _lineage g ON g.template_id = b.template_id""")  # fmt: skip
 
 
-def _store_full(store: Any, digest: str) -> None:
+def _store_full(store: StoreHandle, digest: str) -> None:
     """Rebuild every stored attribution table from the derived rows, with the bookkeeping for the next run."""
     engine = store.engine
     with engine.transaction():

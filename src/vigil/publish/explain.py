@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from vigil.errors import VigilError
-from vigil.store import Store
+from vigil.store.handle import StoreHandle
 
 
 def _when(value: Any) -> str:
@@ -21,7 +21,7 @@ def _seen(items: list[dict[str, Any]]) -> str:
     return "; ".join(f"capture {c['capture_id']} of {c['url']} on {_when(c['captured_at'])} UTC" for c in items)
 
 
-def explain_brand(store: Store, brand_id: str) -> list[str]:
+def explain_brand(store: StoreHandle, brand_id: str) -> list[str]:
     rows = store.engine.rows("brand", "SELECT * FROM brands WHERE brand_id = $id", {"id": brand_id})
     if not rows:
         raise VigilError(f"no brand {brand_id!r}: list brands with `vigil stats brands` or `vigil export attribution`")
@@ -67,7 +67,7 @@ def explain_brand(store: Store, brand_id: str) -> list[str]:
     return lines
 
 
-def explain_distributor(store: Store, distributor_id: str) -> list[str]:
+def explain_distributor(store: StoreHandle, distributor_id: str) -> list[str]:
     rows = store.engine.rows("distributor", "SELECT * FROM distributors WHERE distributor_id = $id", {"id": distributor_id})
     if not rows:
         raise VigilError(f"no distributor {distributor_id!r}: see `vigil stats brands` or `vigil export attribution`")

@@ -1,0 +1,87 @@
+"""Every store class satisfies the protocols that functions ask for (vigil/store/handle.py).
+
+At run time through ``isinstance`` on the runtime-checkable protocols (which sees only that
+the members exist), and statically through ``mypy --strict`` on assignments of each class
+to the protocols it must satisfy (which checks the members' types too).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vigil.access.policy import Actor
+from vigil.access.scope import scoped
+from vigil.store.engine import Engine
+from vigil.store.handle import DuckStoreHandle, MigratedStore, StoreHandle
+from vigil.store.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN = Actor("U-admin", "admin", "hotline", "admin", "RED")
+
+
+def test_the_duckdb_store_is_every_kind_of_handle(tmp_path: Path) -> None:
+    with Store(tmp_path / "v.duckdb") as store:
+        assert isinstance(store, StoreHandle) and isinstance(store, MigratedStore) and isinstance(store, DuckStoreHandle)
+        assert isinstance(store.engine, Engine) and store.path == tmp_path / "v.duckdb"
+
+
+def test_a_scoped_view_is_a_duckdb_handle_but_owns_no_schema(tmp_path: Path) -> None:
+    with Store(tmp_path / "v.duckdb") as store, scoped(store, ADMIN) as view:
+        assert isinstance(view, StoreHandle) and isinstance(view, DuckStoreHandle)
+        assert not isinstance(view, MigratedStore)
+        assert view.path == store.path
+
+
+def test_something_without_an_engine_is_no_handle() -> None:
+    class Bare:
+        path = Path("x")
+
+        def close(self) -> None:
+            pass
+
+    assert not isinstance(Bare(), StoreHandle)
+
+
+_STATIC = """
+from vigil.access.scope import ScopedStore
+from vigil.store.handle import DuckStoreHandle, MigratedStore, StoreHandle
+from vigil.store.spark import SparkStore
+from vigil.store.store import Store
+
+def check(duck: Store, spark: SparkStore, view: ScopedStore) -> None:
+    handles: list[StoreHandle] = [duck, spark, view]
+    migrated: list[MigratedStore] = [duck, spark]
+    duckdb_only: list[DuckStoreHandle] = [duck, view]
+
+def refuse(spark: SparkStore, view: ScopedStore) -> None:
+    a: DuckStoreHandle = spark  # E: no con
+    b: MigratedStore = view  # E: no version()
+"""
+
+
+def test_mypy_sees_each_class_satisfy_its_protocols(tmp_path: Path) -> None:
+    snippet = tmp_path / "handles.py"
+    snippet.write_text(_STATIC)
+    env = {**os.environ, "MYPYPATH": str(ROOT / "src")}  # this checkout's vigil, not an installed one
+    done = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary", "--show-error-codes", str(snippet)],
+                          cwd=ROOT, capture_output=True, text=True, env=env)  # fmt: skip
+    errors = [line for line in done.stdout.splitlines() if ": error:" in line]
+    assert [line.split(":")[1] for line in errors] == ["13", "14"], done.stdout + done.stderr
+    assert '"SparkStore"' in errors[0] and '"ScopedStore"' in errors[1], done.stdout
+    assert [line.split("note:")[1].strip() for line in done.stdout.splitlines() if "note:     " in line] == ["con", "version"]
+
+
+@pytest.mark.spark
+def test_the_spark_store_is_a_handle_without_duckdb(tmp_path: Path) -> None:
+    from vigil.store.spark import SparkStore
+
+    with SparkStore(tmp_path / "data") as store:
+        assert isinstance(store, StoreHandle) and isinstance(store, MigratedStore)
+        assert not isinstance(store, DuckStoreHandle)
+        assert isinstance(store.engine, Engine) and store.path == tmp_path / "data"
+
