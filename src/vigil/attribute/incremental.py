@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
-from vigil.attribute.linking import _LISTED, Listed, components
+from vigil.attribute.linking import _LISTED, COMPONENT_SCRATCH, Listed, components
 from vigil.attribute.templates import (
     _BAND_SCHEMA,
     _SQL_LINEAGE,
@@ -46,6 +46,7 @@ from vigil.attribute.templates import (
 from vigil.attribute.warninglists import WarningLists
 from vigil.store.engine import Engine
 from vigil.store.handle import StoreHandle
+from vigil.store.stages import stage
 
 #: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
 ALGORITHM = 1
@@ -97,6 +98,7 @@ def config_digest(store: StoreHandle, *, settings: TemplateSettings, max_groups:
     return digest.hexdigest()
 
 
+@stage(reads=("_decisions", "_judged", "_lk_live", "_lk_pages"), writes=("_comp_rows",), maybe=("_inc_cc", *COMPONENT_SCRATCH))
 def component_rows(engine: Engine) -> None:
     """``_comp_rows(template_id, component)`` for the templates of the run's scope (after ``link``)."""
     components(engine, _SQL_COMPONENT_EDGES, "_inc_cc")

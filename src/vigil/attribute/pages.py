@@ -30,6 +30,7 @@ from vigil.attribute.fingerprint import FINGERPRINT_VERSION, fingerprint
 from vigil.attribute.identifiers import KINDS, IdentifierKind, extract_identifiers
 from vigil.attribute.processors import Processors
 from vigil.store.handle import StoreHandle
+from vigil.store.stages import stage
 
 _BATCH = 500
 
@@ -78,6 +79,7 @@ _WORK_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
+@stage(reads=("captures", "pages", "page_skeletons", "page_cache"), writes=("_page_urls", "_page_work"))
 def analyse_pages(store: StoreHandle, *, processors: Sequence[Path] = (), progress: Callable[[int, int], None] | None = None) -> int:
     """Fingerprint and extract identifiers from every page not yet analysed; returns how many."""
     tick = progress or (lambda done, total: None)

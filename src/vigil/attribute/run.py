@@ -25,7 +25,9 @@ from vigil.attribute.pages import analyse_pages
 from vigil.attribute.templates import TemplateSettings, build_templates
 from vigil.attribute.warninglists import WarningLists
 from vigil.defaults import MAX_GROUPS, MIN_STRENGTH
+from vigil.store.engine import Engine
 from vigil.store.handle import StoreHandle
+from vigil.store.stages import stage
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ def _short(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:10]
 
 
+@stage(reads=("captures", "page_skeletons"), writes=("_cover", "_disguised"))
 def covers(store: StoreHandle, altered: float, *, urls: str | None = None) -> None:
     """Disguised URLs: no-referrer captures unlike every with-referrer capture of the URL.
 
@@ -107,11 +110,7 @@ def attribute_store(
         tick("templates", 1, 2)
         build_templates(engine, settings)
         tick("templates", 2, 2)
-        engine.materialise("_attr_captures", """
-            SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.root_id AS template_id
-            FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
-            JOIN _links l ON l.skeleton_id = s.skeleton_id
-            WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
+        template_captures(engine)
         pivots(engine, min_strength)
         derive(store, max_groups=max_groups, warnings=warnings, tick=tick)
         _store_full(store, digest)
@@ -125,12 +124,23 @@ def attribute_store(
                             recomputed_templates=c if reason else int(outcome))  # fmt: skip
 
 
+@stage(reads=("captures", "page_skeletons", "_links", "_cover"), writes=("_attr_captures",))
+def template_captures(engine: Engine) -> None:
+    """``_attr_captures``: every capture that is not a cover page, with its skeleton and template."""
+    engine.materialise("_attr_captures", """
+        SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.root_id AS template_id
+        FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
+        JOIN _links l ON l.skeleton_id = s.skeleton_id
+        WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
+
+
 def strong_kinds(min_strength: float) -> list[str]:
     """The pivot kinds strong enough to link."""
     return sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
 
 
-def pivots(engine: Any, min_strength: float) -> None:
+@stage(reads=("_attr_captures", "page_identifiers"), writes=("_lk_pages", "_lk_pivots"))
+def pivots(engine: Engine, min_strength: float) -> None:
     """``_lk_pages`` (page → template) and ``_lk_pivots`` (their linkable values) from ``_attr_captures``."""
     engine.materialise("_lk_pages", "SELECT DISTINCT page_sha256 AS page, template_id FROM _attr_captures")
     engine.materialise("_lk_pivots", """
@@ -223,6 +233,9 @@ FROM (
 """
 
 
+@stage(reads=("captures", "_attr_captures", "_page_groups", "_decisions", "_lineage"),
+       writes=("_capture_groups", "_distributor_ids", "_capture_distributors", "_brand_ids", "_attr", "_page_distributor",
+               "_values", "_dist_rows", "_brand_rows"))  # fmt: skip
 def _derive_rows(store: StoreHandle) -> None:
     """Captures → groups → distributors → brands, from ``link``'s ``_page_groups`` and ``_decisions``."""
     engine = store.engine
@@ -264,6 +277,9 @@ def _derive_rows(store: StoreHandle) -> None:
         LEFT JOIN _lineage g ON g.template_id = b.template_id""")  # fmt: skip
 
 
+@stage(reads=("captures", "page_skeletons", "attribution_state", "_attr", "_cover", "_disguised", "_links", "_lineage",
+              "_dist_rows", "_brand_rows", "_ev_path", "_values", "_bands", "_founder_bands", "_skeletons", "_comp_rows",
+              "_lk_hist", "_lk_pages"))  # fmt: skip
 def _store_full(store: StoreHandle, digest: str) -> None:
     """Rebuild every stored attribution table from the derived rows, with the bookkeeping for the next run."""
     engine = store.engine
@@ -283,3 +299,12 @@ def _store_full(store: StoreHandle, digest: str) -> None:
         engine.replace("identifier_values", "SELECT * FROM _values")
         engine.replace("disguised_urls", "SELECT * FROM _disguised")
         incremental.record_full(engine, digest)
+
+
+#: A full run's stages in the order ``attribute_store`` runs them (``derive`` is link, the
+#: derived rows, the evidence paths and the components); tests/test_stages.py checks that each
+#: reads only what an earlier one wrote, and that a run leaves exactly the declared tables.
+FULL_RUN: tuple[Callable[..., Any], ...] = (
+    analyse_pages, covers, build_templates, template_captures, pivots, link, _derive_rows, evidence_paths,
+    incremental.component_rows, _store_full,
+)  # fmt: skip

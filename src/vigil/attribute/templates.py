@@ -20,6 +20,7 @@ import pyarrow as pa
 from vigil.attribute.minhash import LshIndex, from_bytes, similarities
 from vigil.defaults import ALTERED_THRESHOLD, SAME_THRESHOLD
 from vigil.store.engine import Engine
+from vigil.store.stages import stage
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ def settle_roots(engine: Engine) -> None:
             break
 
 
+@stage(reads=("captures", "page_skeletons", "_cover"),
+       writes=("_skeletons", "_bands", "_candidates", "_pairs", "_links", "_links_next", "_founder_bands", "_lineage"))
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 
