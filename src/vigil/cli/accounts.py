@@ -13,8 +13,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vigil.cli.core import DbOption, _nonblank, app, err, errors, open_store, out
+from vigil.cli.core import DbOption, _nonblank, app, err, errors, open_duck, out
 from vigil.defaults import STORE_PATH
+
+_ACCOUNTS = "accounts, markings and the audit log live"  # on the DuckDB store only
 
 users_app = typer.Typer(help="Accounts of the web application (vigil serve).", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations: who owns records and who accounts work for.", no_args_is_help=True)
@@ -48,7 +50,7 @@ def _table(rows: list[dict[str, Any]], title: str) -> None:
 def _write(db: Path, action: str, resource: str, fn: Any, **detail: Any) -> Any:
     from vigil.access.audit import audit
 
-    with open_store(db) as store:
+    with open_duck(db, what=_ACCOUNTS) as store:
         result = fn(store.con)
         audit(store.con, _who(), action, resource, **detail)
         return result
@@ -74,7 +76,7 @@ def orgs_list(db: DbOption = STORE_PATH) -> None:
     """List organisations."""
     from vigil.accounts import list_orgs
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         _table(list_orgs(store.con), "organisations")
 
 
@@ -102,7 +104,7 @@ def users_list(db: DbOption = STORE_PATH) -> None:
     """List accounts."""
     from vigil.accounts import list_users
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         _table(list_users(store.con), "users")
 
 
@@ -149,7 +151,7 @@ def tokens_list(db: DbOption = STORE_PATH) -> None:
     """List API tokens (never the tokens themselves)."""
     from vigil.accounts import list_tokens
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         _table(list_tokens(store.con), "API tokens")
 
 
@@ -213,7 +215,7 @@ def markings_list(db: DbOption = STORE_PATH) -> None:
     """Every source with its marking; unmarked sources are seen by no one."""
     from vigil.access.markings import marking_list
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         _table(marking_list(store.con), "source markings")
 
 
@@ -228,7 +230,7 @@ def audit_list(
     """The latest audit entries: who saw or did what, when."""
     from vigil.access.audit import audit_entries
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         rows = audit_entries(store.con, limit=limit, actor=actor, action=action)
         if as_json:
             sys.stdout.write(json.dumps(rows, default=str, indent=1) + "\n")
@@ -251,7 +253,7 @@ def audit_verify(
     """Check the hash chain; name every edited, deleted or reordered entry. Exit 1 when any."""
     from vigil.access.audit import audit_head, verify_audit
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         problems = verify_audit(store.con, head=head)
         count, _ = audit_head(store.con)
     for problem in problems:
@@ -266,6 +268,6 @@ def audit_head_cmd(db: DbOption = STORE_PATH) -> None:
     """The last entry's number and hash: keep it elsewhere, pass it to `vigil audit verify --head`."""
     from vigil.access.audit import audit_head
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         seq, digest = audit_head(store.con)
     sys.stdout.write(f"{seq} {digest}\n")

@@ -30,9 +30,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+import vigil.store.open as store_open
 from vigil import __version__, defaults, settings
 from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError, StoreError, VigilError
+from vigil.store.handle import MigratedStore
+from vigil.store.open import StoreOptions
+from vigil.store.store import Store
 
 
 def _one_line(text: str) -> str:
@@ -100,7 +104,7 @@ app.add_typer(explain_app, name="explain")
 
 out = Console()
 err = Console(stderr=True)
-_state: dict[str, Any] = {"debug": False, "engine": defaults.ENGINE, "data": defaults.DATA_DIR, "master": defaults.SPARK_MASTER, "conf": []}
+_state: dict[str, Any] = {"debug": False, "store": StoreOptions()}  # the global options, set by _main
 
 DbOption = Annotated[
     Path,
@@ -239,19 +243,14 @@ def _check_out(path: Path | None, *, folder: bool = True) -> None:
             check_writable(path, folder=folder)
 
 
-def _open(db: Path, *, read_only: bool = False) -> Any:
+def _open(db: Path, *, read_only: bool = False) -> MigratedStore:
     """The store the global options ask for: the DuckDB file ``db``, or the Spark data directory."""
-    if _state["engine"] == "spark":
-        from vigil.store.spark import SparkStore, parse_conf
-
-        return SparkStore(_state["data"], master=_state["master"], conf=parse_conf(_state["conf"]), read_only=read_only)
-    from vigil.store.store import Store
-
-    return Store(db, read_only=read_only)
+    return store_open.open_store(db, options=_state["store"], read_only=read_only)
 
 
-def _spark() -> bool:
-    return bool(_state["engine"] == "spark")
+def _open_duck(db: Path, *, what: str, read_only: bool = False) -> Store:
+    """The DuckDB store ``db`` for DuckDB-only work; ``--engine spark`` is refused in one line."""
+    return store_open.open_duck_store(db, options=_state["store"], read_only=read_only, what=what)
 
 
 class _LogProgress:
@@ -344,15 +343,11 @@ def _main(
     spark_conf: Annotated[Optional[list[str]], typer.Option("--spark-conf", help="Spark engine: KEY=VALUE configuration (repeatable).")] = None,
 ) -> None:
     _state["debug"] = debug
-    if engine not in settings.ENGINES:
-        raise _fail(f"--engine (or VIGIL_ENGINE) must be duckdb or spark, not {engine!r}")
+    options = StoreOptions(engine=engine, data=data, master=spark_master, conf=tuple(spark_conf or ()))
     with _errors():
+        options.check()
         settings.check_environment()  # a bad VIGIL_* value stops here, before any work
-        if spark_conf:
-            from vigil.store.spark import parse_conf
-
-            parse_conf(list(spark_conf))
-    _state.update(engine=engine, data=data, master=spark_master, conf=list(spark_conf or []))
+    _state["store"] = options
 
 
 @app.command()
@@ -393,23 +388,14 @@ def ingest_reports(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest hotline reports; bad rows go to quarantine with a reason. Re-ingesting changes nothing."""
-    from vigil.ingest.reports import ReportIngest, expand_inputs
+    from vigil.ingest.run import ingest_reports as run_ingest
+    from vigil.ingest.run import report_files
 
     with _errors(), _open(db) as store:
-        files = expand_inputs(paths)
-        if not files:
-            raise VigilError(f"no input files in {', '.join(map(str, paths))}")
-        size = sum(p.stat().st_size for p in files if p.exists())
+        files, size = report_files(paths)
         with _progress() as bar:
             task = bar.add_task("ingest reports", total=size)
-            if _spark():
-                from vigil.ingest.distributed import ingest_reports_distributed
-
-                summary = ingest_reports_distributed(store, files, default_source=source)
-                bar.update(task, completed=size)
-            else:
-                summary = ReportIngest(store, default_source=source, batch_size=batch_size,
-                                       progress=lambda n: bar.advance(task, n)).run(files)  # fmt: skip
+            summary = run_ingest(store, files, default_source=source, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
 
@@ -423,18 +409,13 @@ def ingest_captures(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest captured pages (HTML only; media is skipped unread and counted). Re-ingesting changes nothing."""
-    from vigil.ingest.captures import CaptureIngest
+    from vigil.ingest.run import ingest_captures as run_ingest
 
     with _errors(), _open(db) as store:
         with _progress() as bar:
             task = bar.add_task("ingest captures", total=None)
-            if _spark():
-                from vigil.ingest.distributed import ingest_captures_distributed
-
-                summary = ingest_captures_distributed(store, paths, default_source=source, max_page_bytes=max_page_bytes)
-            else:
-                summary = CaptureIngest(store, default_source=source, batch_size=batch_size, max_page_bytes=max_page_bytes,
-                                        progress=lambda n: bar.advance(task, n)).run(paths)  # fmt: skip
+            summary = run_ingest(store, paths, default_source=source, batch_size=batch_size, max_page_bytes=max_page_bytes,
+                                 progress=lambda n: bar.advance(task, n))  # fmt: skip
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined", "skipped_media"))
 
 
@@ -839,13 +820,14 @@ def status(
     """What the store holds: schema version, every table users care about, and when the last ingest, enrichment and attribution finished."""
     from vigil.store.status import TABLES, store_status
 
+    options: StoreOptions = _state["store"]
+    where = options.location(db)
     with _errors(), _open(db, read_only=True) as store:
-        where = store.path if _spark() else db
         got = store_status(store)
     if as_json:
-        sys.stdout.write(json.dumps({"store": str(where), "engine": _state["engine"], **got}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({"store": str(where), "engine": options.engine, **got}, indent=2) + "\n")
         return
-    out.print(f"store {where} ({_state['engine']}): schema v{got['schema']}", highlight=False)
+    out.print(f"store {where} ({options.engine}): schema v{got['schema']}", highlight=False)
     for name, what in TABLES:
         out.print(f"  {name}: {got['tables'][name]:,} {what}", highlight=False)
     for step, when in got["last"].items():
@@ -880,12 +862,7 @@ def demo(
 ) -> None:
     """The main job on a fresh clone: make the default world, ingest, enrich, print and write §3; then captures → §4."""
     with _errors():  # the store's folder and the output folder must be writable before any work
-        from vigil.atomic import make_dir
-
-        if not _spark():
-            if db.exists() and not db.is_file():
-                raise ConfigError(f"--db {db}: not a file")
-            make_dir(db.parent if str(db.parent) else Path("."))
+        _state["store"].prepare(db)
         if out_dir.exists() and not out_dir.is_dir():
             raise ConfigError(f"cannot write to {out_dir}: {out_dir} is a file, not a folder")
     world = out_dir / "world"
@@ -912,6 +889,6 @@ def main() -> None:
 state = _state
 errors = _errors
 open_store = _open
-is_spark = _spark
+open_duck = _open_duck
 progress = _progress
 stages = _stages

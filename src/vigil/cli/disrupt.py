@@ -32,13 +32,13 @@ from vigil.cli.core import (
     app,
     err,
     errors,
-    is_spark,
-    open_store,
+    open_duck,
     out,
     stats_app,
 )
 from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError, VigilError
+from vigil.store.store import Store
 
 takedown_app = typer.Typer(help="Takedown cases and their clock: import, history, re-checks, outcomes, the delivery log and its check.", no_args_is_help=True)
 notices_app = typer.Typer(help="Notices to hosting providers, registrars, registries and payment providers.", no_args_is_help=True)
@@ -50,10 +50,8 @@ AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="ISO time the
 ContactsOption = Annotated[Optional[list[Path]], typer.Option("--contacts", help="Contacts file (TOML; repeatable; also VIGIL_CONTACTS).")]
 
 
-def _store(db: Path, *, read_only: bool = False) -> Any:
-    if is_spark():
-        raise ConfigError("disruption commands run on the DuckDB store (--db), not on --engine spark")
-    return open_store(db, read_only=read_only)
+def _store(db: Path, *, read_only: bool = False) -> Store:
+    return open_duck(db, read_only=read_only, what="disruption commands run")
 
 
 def _time(raw: str | None, *, default_now: bool = False) -> datetime | None:

@@ -25,8 +25,7 @@ from vigil.cli.core import (
     errors,
     export_app,
     ingest_app,
-    is_spark,
-    open_store,
+    open_duck,
     out,
 )
 from vigil.defaults import STORE_PATH
@@ -41,10 +40,7 @@ DistributorOption = Annotated[str | None, typer.Option("--distributor", callback
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")]
 
 
-def _duckdb_only() -> None:
-    if is_spark():
-        raise ConfigError("sharing runs on the DuckDB engine: move the data with `vigil store to-parquet` the other way, "
-                          "or run without --engine spark")  # fmt: skip
+_SHARING = "sharing runs"  # on the DuckDB store only: open_duck refuses --engine spark in one line
 
 
 def _scope(period: str, marking: str, distributor: str | None) -> Any:
@@ -80,8 +76,7 @@ def export_stix(
     """A STIX 2.1 bundle: URLs, hosts, IPs, ASNs, brands, distributors and their evidence, TLP-marked."""
     from vigil.share.stix import write_stix
 
-    with errors(), open_store(db, read_only=True) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, read_only=True, what=_SHARING) as store:
         scope = _scope(period, marking, distributor)
         with _sink(output) as sink:
             summary = write_stix(store, scope, sink, org=org)
@@ -104,8 +99,7 @@ def export_misp(
     from vigil.periods import Period
     from vigil.share.misp import event_json, misp_events, write_feed
 
-    with errors(), open_store(db, read_only=True) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, read_only=True, what=_SHARING) as store:
         if per not in ("period", "distributor"):
             raise ConfigError(f"--per {per!r}: say period or distributor")
         scope = _scope(period, marking, distributor)
@@ -132,8 +126,7 @@ def export_ftm(
     """FollowTheMoney entities (JSON lines) for Aleph: distributors, brands, wallets, accounts, test payments."""
     from vigil.share.ftm import write_ftm
 
-    with errors(), open_store(db, read_only=True) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, read_only=True, what=_SHARING) as store:
         scope = _scope(period, marking, distributor)
         with _sink(output) as sink:
             n = write_ftm(store, scope, sink)
@@ -148,8 +141,7 @@ def _import(paths: list[Path], db: Path, *, kind: str, source: str | None, marki
     from vigil.share.stix_import import read_stix
 
     reader = read_stix if kind == "stix" else read_misp
-    with errors(), open_store(db) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, what=_SHARING) as store:
         files = [p for path in paths for p in (sorted(path.rglob("*.json")) if path.is_dir() else [path])]
         summary = import_files(store, files, kind=kind, reader=reader, source=source,
                                marking=parse_marking(marking), clearance=parse_marking(clearance))  # fmt: skip
@@ -207,8 +199,7 @@ def mark_source(
     """Set the TLP marking every record of a source inherits (unmarked sources are TLP:AMBER)."""
     from vigil.share.marks import set_source_marking
 
-    with errors(), open_store(db) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, what=_SHARING) as store:
         level = set_source_marking(store, source, marking, organisation=org)
         out.print(f"{source}: TLP:{level}", highlight=False)
 
@@ -218,8 +209,7 @@ def list_markings(db: DbOption = STORE_PATH) -> None:
     """Sources and their markings, with how many reports and captures each marks."""
     from vigil.share.marks import source_markings
 
-    with errors(), open_store(db, read_only=True) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, read_only=True, what=_SHARING) as store:
         out.print_json(json.dumps(source_markings(store), default=str))
 
 
@@ -234,8 +224,7 @@ def match_create_key(partner: PartnerOption, db: DbOption = STORE_PATH) -> None:
     """Make a key for a partner; the secret is printed once, for the partner's hashing script."""
     from vigil.share.matching import create_key
 
-    with errors(), open_store(db) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, what=_SHARING) as store:
         key_id, secret = create_key(store, partner)
         out.print(f"key_id: {key_id}\nsecret: {secret}", highlight=False)
         err.print("give both to the partner over a secure channel; the secret is not shown again")
@@ -246,8 +235,7 @@ def match_rotate_key(partner: PartnerOption, db: DbOption = STORE_PATH) -> None:
     """Retire the partner's active key and make a new one (files hashed under the old key are refused)."""
     from vigil.share.matching import rotate_key
 
-    with errors(), open_store(db) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, what=_SHARING) as store:
         key_id, secret = rotate_key(store, partner)
         out.print(f"key_id: {key_id}\nsecret: {secret}", highlight=False)
 
@@ -261,8 +249,7 @@ def match_revoke_key(
     """Revoke a partner's key(s)."""
     from vigil.share.matching import revoke_key
 
-    with errors(), open_store(db) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, what=_SHARING) as store:
         out.print(f"revoked: {revoke_key(store, partner, key_id)}")
 
 
@@ -272,8 +259,7 @@ def match_keys(partner: Annotated[str | None, typer.Option("--partner", callback
     """Partners' keys (never their secrets): created, retired, revoked."""
     from vigil.share.matching import keys
 
-    with errors(), open_store(db, read_only=True) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, read_only=True, what=_SHARING) as store:
         out.print_json(json.dumps(keys(store, partner), default=str))
 
 
@@ -291,8 +277,7 @@ def match_run(
     from vigil.share.markings import parse_marking
     from vigil.share.matching import run_match
 
-    with errors(), open_store(db) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, what=_SHARING) as store:
         result = run_match(store, partner, file, marking=parse_marking(marking), max_rows=max_rows, max_runs=max_runs)
         if output:
             with open(output, "w", encoding="utf-8") as handle:
@@ -312,8 +297,7 @@ def match_log_cmd(
     """Every match run (done or refused), hash-chained."""
     from vigil.share.matching import match_log, verify_log
 
-    with errors(), open_store(db, read_only=True) as store:
-        _duckdb_only()
+    with errors(), open_duck(db, read_only=True, what=_SHARING) as store:
         if verify:
             problems = verify_log(store)
             for problem in problems:

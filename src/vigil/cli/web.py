@@ -15,10 +15,11 @@ from vigil.cli.core import (
     app,
     err,
     errors,
-    open_store,
+    open_duck,
     out,
 )
 from vigil.defaults import STORE_PATH
+from vigil.store.status import table_rows
 
 
 def _host(value: str) -> str:
@@ -59,7 +60,7 @@ def serve(
             _demo_store(db, out_dir)
             if not files and (out_dir / "world" / "processors.toml").exists():
                 files = [out_dir / "world" / "processors.toml"]  # the demo world's own, as `vigil demo` gives it
-        store = open_store(db)
+        store = open_duck(db, what="the web application runs")
         if demo:
             from vigil.access.audit import audit
             from vigil.accounts.demo import setup_demo
@@ -78,8 +79,8 @@ def _demo_store(db: Path, out_dir: Path) -> None:
     from vigil.cli.core import demo as demo_cmd
 
     if db.exists():
-        with open_store(db, read_only=True) as store:
-            ready = store.scalar("SELECT count(*) FROM brands") if hasattr(store, "scalar") else 0
+        with open_duck(db, read_only=True, what="the web application runs") as store:
+            ready = table_rows(store, "brands")
         if ready:
             err.print(f"using the demo store already in {db}")
             return

@@ -36,7 +36,7 @@ from vigil.ingest.checkpoint import IngestSummary
 from vigil.ingest.rows import RowIngest, RowSpec
 from vigil.ingest.validate import MAX_URL_CHARS, parse_payment_types, parse_timestamp
 from vigil.model import QuarantineReason
-from vigil.store import Store
+from vigil.store.handle import StoreHandle
 
 __all__ = ["PURCHASE_FIELDS", "Purchase", "PurchaseIngest", "parse_purchase"]
 
@@ -185,7 +185,7 @@ PURCHASES = RowSpec(
 class PurchaseIngest:
     """Ingests test-purchase files into a store; one instance per command run."""
 
-    def __init__(self, store: Store, *, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(self, store: StoreHandle, *, batch_size: int = DEFAULT_BATCH) -> None:
         self._rows = RowIngest(store, PURCHASES, batch_size=batch_size)
         self.batch_id = self._rows.batch_id
 

@@ -7,7 +7,7 @@ actor may see). They share no base class; these protocols name what a function m
 the store it is given, so that ``mypy --strict`` checks each call::
 
     StoreHandle        every store: ``engine`` (set steps), ``path``, ``close()``
-    ├── MigratedStore  a store that owns its schema: ``version()``   (Store, SparkStore)
+    ├── MigratedStore  a store that owns its schema: ``version()``, ``with``   (Store, SparkStore)
     └── DuckStoreHandle  DuckDB only: ``con``, the connection   (Store, ScopedStore)
 
 Set logic written once for both engines takes a :class:`StoreHandle` and talks to
@@ -19,7 +19,7 @@ so ``isinstance(store, DuckStoreHandle)`` tells a DuckDB store from a Spark one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from vigil.store.engine import Engine
 
@@ -49,6 +49,10 @@ class MigratedStore(StoreHandle, Protocol):
 
     def version(self) -> int:
         """The schema version the store is at."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 @runtime_checkable

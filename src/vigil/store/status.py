@@ -49,10 +49,15 @@ def _when(value: Any) -> str | None:
     return value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else None
 
 
+def table_rows(store: StoreHandle, table: str) -> int:
+    """How many rows stored table ``table`` holds."""
+    return int(store.engine.scalar(table, f"SELECT count(*) FROM {table}"))
+
+
 def store_status(store: MigratedStore) -> dict[str, Any]:
     """``{"schema", "tables": {name: rows}, "last": {"ingest", "ingest_<kind>", "enrich", "attribute"}}`` (UTC)."""
     engine = store.engine
-    tables = {name: int(engine.scalar(name, f"SELECT count(*) FROM {name}")) for name, _ in TABLES}
+    tables = {name: table_rows(store, name) for name, _ in TABLES}
     last: dict[str, str | None] = {
         "ingest": _when(engine.scalar("last ingest", "SELECT max(updated_at) FROM ingest_files WHERE completed")),
     }
@@ -63,4 +68,4 @@ def store_status(store: MigratedStore) -> dict[str, Any]:
     return {"schema": store.version(), "tables": tables, "last": last}
 
 
-__all__ = ["TABLES", "record_run", "store_status"]
+__all__ = ["TABLES", "record_run", "store_status", "table_rows"]
