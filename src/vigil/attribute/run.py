@@ -308,3 +308,10 @@ FULL_RUN: tuple[Callable[..., Any], ...] = (
     analyse_pages, covers, build_templates, template_captures, pivots, link, _derive_rows, evidence_paths,
     incremental.component_rows, _store_full,
 )  # fmt: skip
+
+#: An incremental run's stages, in order (when no check sends it back to a full run).
+INCREMENTAL_RUN: tuple[Callable[..., Any], ...] = (
+    analyse_pages, incremental.new_captures, incremental.new_urls, covers, incremental.new_skeletons, incremental.scope,
+    incremental.scope_captures, pivots, incremental.outside, link, _derive_rows, evidence_paths, incremental.component_rows,
+    incremental.store_increment,
+)  # fmt: skip
