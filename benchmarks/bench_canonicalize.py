@@ -35,7 +35,7 @@ except ImportError:  # run from a checkout without installing
 from url_normalize import url_normalize
 from w3lib.url import canonicalize_url as w3lib_canonicalize_url
 
-from vigil.enrich import urls
+from vigil import urls
 from vigil.errors import InvalidURL
 
 WORDS = ["shop", "media", "files", "portal", "static", "img", "gallery", "members", "cdn", "free", "host", "site"]

@@ -21,7 +21,7 @@ STAGES = r"""
 import json, resource, sys, time
 from pathlib import Path
 from vigil.analyse.hosting import hosting_stats
-from vigil.enrich.network import open_ip_provider
+from vigil.enrich.ip import open_ip_provider
 from vigil.enrich.run import enrich_store
 from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period

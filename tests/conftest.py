@@ -92,3 +92,28 @@ def s4_loaded(synth_world: Callable[..., World], tmp_path_factory: pytest.TempPa
     world = synth_world(profile="s4").path
     db = tmp_path_factory.mktemp("s4-loaded") / "v.duckdb"
     return {"world": world, "db": db, "ingest": s4_load("duckdb", world, db)}
+
+
+@pytest.fixture(scope="session")
+def noisy_attributed(synth_world: Callable[..., World], tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, Any]]:
+    """``noisy_attributed(**knobs)``: the noisy world (``profile="noisy"`` and ``knobs``) with its
+    captures ingested and attributed on DuckDB, built once per test run for each knobs.
+    Returns ``{"world", "db", "captured"}``; read-only, as above."""
+    from vigil.attribute.run import attribute_store
+    from vigil.ingest.captures import CaptureIngest
+    from vigil.store import Store
+
+    built: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+
+    def get(**knobs: Any) -> dict[str, Any]:
+        key = world_key(profile="noisy", **knobs)
+        if key not in built:
+            world = synth_world(profile="noisy", **knobs).path
+            db = tmp_path_factory.mktemp("noisy-attributed") / "v.duckdb"
+            with Store(db) as store:
+                captured = CaptureIngest(store).run([world / "captures"])
+                attribute_store(store, processors=[world / "processors.toml"])
+            built[key] = {"world": world, "db": db, "captured": captured}
+        return built[key]
+
+    return get

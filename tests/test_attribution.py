@@ -12,12 +12,13 @@ import json
 import random
 from pathlib import Path
 
+from test_fingerprint import Family
 from typer.testing import CliRunner
 
-from test_fingerprint import Family
 from vigil.attribute.run import attribute_store
 from vigil.cli import app
 from vigil.ingest.captures import CaptureIngest
+from vigil.publish.explain import explain_brand, explain_brands_of
 from vigil.store import Store
 
 OPERATORS = {  # operator -> (merchant accounts over time, contact e-mail), brands (family seeds)
@@ -88,6 +89,12 @@ def test_brands_and_distributors_are_recovered_and_explained(tmp_path: Path) -> 
         words = runner.invoke(app, ["explain", "brand", brand, "--db", str(db)]).output
         assert distributor in words
         assert "chain of evidence" in words or "first brand" in words
+    # the distributor's explanation reads its brands in one query: the same text as asking brand by brand
+    with Store(db) as store:
+        members = [r[0] for r in store.con.execute(
+            "SELECT brand_id FROM brands WHERE distributor_id = ? ORDER BY first_seen, brand_id", [distributor]).fetchall()]  # fmt: skip
+        assert explain_brands_of(store, distributor) == [explain_brand(store, b) for b in members] and len(members) == 3
+        assert explain_brands_of(store, distributor, limit=2) == [explain_brand(store, b) for b in members[:2]]
     exported = runner.invoke(app, ["export", "attribution", "--db", str(db), "--format", "jsonl"]).output.splitlines()
     assert len(exported) == len(truth) and set(json.loads(exported[0])) >= {"capture_id", "url", "template_id", "brand_id", "distributor_id"}
 

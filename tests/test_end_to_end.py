@@ -16,7 +16,7 @@ from worlds import World
 
 from vigil.analyse.hosting import hosting_stats
 from vigil.cli import app
-from vigil.enrich.network import open_ip_provider
+from vigil.enrich.ip import open_ip_provider
 from vigil.enrich.run import enrich_store
 from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_fingerprint import Family
 
-from vigil.analyse.payments import _SQL_PAGE_PAYMENTS, _mapping_tables, kind_payments
+from vigil.analyse.payments import SQL_PAGE_PAYMENTS, mapping_tables, kind_payments
 from vigil.attribute.identifiers import (
     KINDS,
     Identifier,
@@ -122,8 +122,8 @@ def test_a_declared_kind_is_stored_and_links_brands_and_a_cached_store_picks_it_
         ).fetchall()
         got = dict(store.con.execute("""SELECT c.capture_id, a.brand_id || ' ' || a.distributor_id
             FROM captures c JOIN capture_attribution a USING (capture_key)""").fetchall())  # fmt: skip
-        _mapping_tables(store.engine, default_processors())
-        store.engine.materialise("_page_payments", _SQL_PAGE_PAYMENTS)
+        mapping_tables(store.engine, default_processors())
+        store.engine.materialise("_page_payments", SQL_PAGE_PAYMENTS)
         types = store.con.execute("SELECT DISTINCT payment_type FROM _page_payments").fetchall()
     assert stored == [
         ("pay_code", code, where, True) for code in ("PC-1111-2222", "PC-3333-4444") for where in ("a[href=paycode]", "text")

@@ -24,12 +24,12 @@ from vigil.analyse.search import mann_kendall
 from vigil.cli import app
 from vigil.enrich.channels import decide_channels
 from vigil.enrich.market_pages import scan_market_pages
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import ConfigError
 from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period
 from vigil.store import Store
 from vigil.synth.procfile import world_processors
+from vigil.urls import canonicalize_url
 
 REPORTS = [
     # report_id, reported_at, url, commercial, channel

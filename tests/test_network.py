@@ -22,16 +22,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.enrich import network
 from vigil.enrich.dns import DnspythonResolver, RecordedResolver
-from vigil.enrich.iptoasn import IptoasnTsvProvider
-from vigil.enrich.network import (
+from vigil.enrich.ip import (
     GeoIP2FastProvider,
     IpInfo,
     IpProvider,
+    IptoasnTsvProvider,
     MmdbProvider,
     open_ip_provider,
 )
+from vigil.enrich.ip.bundled import BUNDLED_FILE
 from vigil.errors import ConfigError, InvalidRecord
 
 
@@ -334,7 +334,7 @@ def test_bundled_agrees_with_geoip2fast_itself(
         monkeypatch.setenv(name, os.environ.get(name, ""))
     from geoip2fast import GeoIP2Fast  # type: ignore[import-untyped]
 
-    upstream = GeoIP2Fast(geoip2fast_data_file=network.BUNDLED_FILE)
+    upstream = GeoIP2Fast(geoip2fast_data_file=BUNDLED_FILE)
     rng = random.Random(2013)
     ips = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(3000)]
     ips += [str(ipaddress.IPv6Address((0x2 << 124) | rng.getrandbits(124))) for _ in range(1000)]

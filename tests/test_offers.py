@@ -47,6 +47,13 @@ CORPUS = [
      [("subscription", 30, 29.95, "USD"), ("lifetime", None, 99.0, "USD")]),
     # split by inline markup
     ('<p><span class="cur">€</span><b>7.50</b> weekly</p>', [("subscription", 7, 7.5, "EUR")]),
+    # a price right after another block's price: the blocks' text once ran together
+    # ("49,00 EURUSD 19.99"), so the look-behinds dropped the second price
+    ("<p>49,00 EUR<br>USD 19.99/month</p>", [("unknown", None, 49.0, "EUR"), ("subscription", 30, 19.99, "USD")]),
+    ("<ul><li>49,00 EUR</li><li>USD 19.99/month</li></ul>",
+     [("unknown", None, 49.0, "EUR"), ("subscription", 30, 19.99, "USD")]),
+    ("<ul><li>Set 9.95</li><li>19.99 EUR monthly</li></ul>", [("subscription", 30, 19.99, "EUR")]),
+    ("<p>49,00 EUR USD 19.99/month</p>", [("unknown", None, 49.0, "EUR"), ("subscription", 30, 19.99, "USD")]),
 ]
 
 DECOYS = [
@@ -80,6 +87,9 @@ def test_spans_are_offsets_into_the_html() -> None:
     first, second = extract_offers(html)
     assert html[first.start:first.end] == "USD 19.99/month"
     assert html[second.start:second.end] == "&euro;9.95"
+    html = "<ul><li>49,00 EUR</li><li>USD 19.99/month</li></ul>"
+    first, second = extract_offers(html)
+    assert (html[first.start:first.end], html[second.start:second.end]) == ("49,00 EUR", "USD 19.99/month")
 
 
 @pytest.mark.parametrize(("text", "want"), [

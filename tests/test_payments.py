@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from vigil.analyse.payments import carriers_for, payment_stats
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidRecord
 from vigil.ingest.purchases import PURCHASE_FIELDS, PurchaseIngest, parse_purchase
 from vigil.ingest.reports import ReportIngest
 from vigil.periods import Period
 from vigil.store import Store
 from vigil.synth.procfile import world_processors
+from vigil.urls import canonicalize_url
 
 ALPHA, BETA, GAMMA, DELTA = "http://alpha.test/join", "http://beta.test/", "http://gamma.test/", "http://delta.test/"
 ZETA, UNREPORTED = "http://zeta.test/", "http://unreported.test/buy"

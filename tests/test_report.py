@@ -15,7 +15,7 @@ from reportmd import pct, sections, tables
 from vigil.analyse.brands import brand_stats
 from vigil.analyse.hosting import hosting_stats
 from vigil.attribute.run import attribute_store
-from vigil.enrich.network import open_ip_provider
+from vigil.enrich.ip import open_ip_provider
 from vigil.enrich.run import enrich_store
 from vigil.errors import ConfigError
 from vigil.ingest.captures import CaptureIngest

@@ -105,7 +105,7 @@ def test_purchases_are_bought_on_the_worlds_commercial_pages(world: Path) -> Non
 
 
 def test_search_volumes_are_deterministic(world: Path) -> None:
-    from vigil.synth.inputs import search_rows
+    from vigil.synth.brand_world.inputs import search_rows
 
     again = search_rows(2012)
     text = (

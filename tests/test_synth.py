@@ -405,7 +405,7 @@ def test_labels_never_repeat() -> None:
 
 
 def test_spellings_canonicalise_back_with_the_pipelines_canonicaliser() -> None:
-    urls_module = pytest.importorskip("vigil.enrich.urls")
+    urls_module = pytest.importorskip("vigil.urls")
     rng = random.Random(1)
     cases = [
         ("http://www.oakridge1.test/", None),

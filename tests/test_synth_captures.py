@@ -29,15 +29,16 @@ from worlds import World
 from vigil.attribute.fingerprint import Template, fingerprint
 from vigil.attribute.identifiers import KINDS, extract_identifiers
 from vigil.attribute.processors import Processors
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import ConfigError
 from vigil.synth import generate_world
-from vigil.synth.attrtruth import ReportCounts, link_distributors
-from vigil.synth.brands import Brand, Distributor, Template as SynthTemplate
-from vigil.synth.idvalues import DECOY_CHECKOUT, iban_gb
-from vigil.synth.pages import Layout, PayForm, Slots, render
-from vigil.synth.shots import Shot
+from vigil.synth.captures.brands import Brand, Distributor
+from vigil.synth.captures.brands import Template as SynthTemplate
+from vigil.synth.captures.identifiers import DECOY_CHECKOUT, iban_gb
+from vigil.synth.captures.pages import Layout, PayForm, Slots, render
+from vigil.synth.captures.schedule import Shot
+from vigil.synth.captures.truth import ReportCounts, link_distributors
 from vigil.synth.truth import HostInfo, Rec
+from vigil.urls import canonicalize_url
 
 STATS_KEYS = {
     "period", "start", "end", "reports", "urls_actioned", "commercial_urls", "commercial_share", "templates",
@@ -476,7 +477,12 @@ def test_truth_files_must_be_rows_of_distinct_captures(tmp_path: Path) -> None:
 def test_the_fictional_phone_numbers_are_valid_distinct_and_shared_out() -> None:
     import phonenumbers
 
-    from vigil.synth.idvalues import _DRAMA_NUMBERS, NAMESPACES, UK_DRAMA, _drama_number
+    from vigil.synth.captures.identifiers import (
+        _DRAMA_NUMBERS,
+        NAMESPACES,
+        UK_DRAMA,
+        _drama_number,
+    )
 
     numbers = [_drama_number(i) for i in range(_DRAMA_NUMBERS)]
     assert len(set(numbers)) == len(numbers) >= 100 * NAMESPACES  # each namespace gets 100 or more

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from worlds import World
 
+from vigil.synth.captures.identifiers import UK_DRAMA
 from vigil.synth.hosting import RESERVED_NETWORKS
-from vigil.synth.idvalues import UK_DRAMA
 
 RESERVED_TLDS = (".test", ".example", ".invalid")
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606
@@ -29,6 +29,7 @@ WORLDS = {
     "s3 in namespace 499": {"seed": 7, "reports": 2000, "namespace": 499},
     "s4": {"profile": "s4", "seed": 2012},
     "s4 in namespace 0 with twice the decoys and mutations": {"profile": "s4", "seed": 3, "namespace": 0, "decoys": 2.0, "mutations": 2.0},
+    "noisy, every spelling": {"profile": "noisy", "seed": 2012},
 }
 
 _URL_HOST = re.compile(r"(?:https?|ftp|wss?)://(?:[^/?#\s\"'<>@]*@)?(\[[^\]]*\]|[^/?#\s\"'<>:,)]+)", re.IGNORECASE)
@@ -46,7 +47,7 @@ def _reserved(domain: str) -> bool:
 
 
 def _fictional_phone(number: str) -> bool:
-    digits = "+" + re.sub(r"\D", "", number)
+    digits = "+" + re.sub(r"\D", "", number.replace("(0)", ""))  # +44 (0)20 ...: the trunk 0 is not dialled
     return digits[:-3] in UK_DRAMA or bool(re.fullmatch(r"\+1[2-9]\d{2}55501\d{2}", digits))
 
 

@@ -21,9 +21,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from vigil.enrich.urls import CanonicalURL, canonicalize_url
-from vigil.enrich.urls import _canonicalize as general_path
 from vigil.errors import InvalidRecord, InvalidURL
+from vigil.urls import CanonicalURL, canonicalize_url
+from vigil.urls import _canonicalize as general_path
 
 Score = Callable[[str, int, int], None]
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "urls.md"

@@ -21,7 +21,7 @@ from test_attribution import build
 from vigil.access.markings import mark_record, mark_source, share_source
 from vigil.accounts import add_org, add_user
 from vigil.attribute.run import attribute_store
-from vigil.enrich.network import open_ip_provider
+from vigil.enrich.ip import open_ip_provider
 from vigil.enrich.run import enrich_store
 from vigil.ingest.captures import CaptureIngest
 from vigil.ingest.reports import ReportIngest

@@ -19,7 +19,7 @@ SELECT
 """
 
 # A URL's brand: the brand of its earliest non-cover capture, at any time.
-_SQL_URL_BRANDS = """
+SQL_URL_BRANDS = """
 SELECT url, brand_id, distributor_id FROM (
     SELECT c.url, a.brand_id, a.distributor_id,
            row_number() OVER (PARTITION BY c.url ORDER BY c.captured_at, c.capture_key) AS rank
@@ -76,7 +76,7 @@ def brand_stats(engine: Engine, period: Period) -> dict[str, Any]:
     out["commercial_share"] = out["commercial_urls"] / out["urls_actioned"] if out["urls_actioned"] else 0.0
     out.update(engine.rows("active templates, brands, distributors", _SQL_ACTIVE, params)[0])
     out.update(engine.rows("new brands and distributors", _SQL_NEW, params)[0])
-    engine.materialise("_url_brands", _SQL_URL_BRANDS)
+    engine.materialise("_url_brands", SQL_URL_BRANDS)
     ranked = engine.rows("brands by commercial URLs", _SQL_BRAND_URLS, params)
     commercial = out["commercial_urls"]
     out["top_brands"] = ranked[:10]

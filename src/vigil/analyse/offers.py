@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from vigil.analyse.payments import _SQL_PAGE_PAYMENTS, _mapping_tables
+from vigil.analyse.payments import SQL_PAGE_PAYMENTS, mapping_tables
 from vigil.analyse.rates import Rates
 from vigil.analyse.search import ALPHA, mann_kendall
 from vigil.attribute.processors import Processors, default_processors
@@ -124,8 +124,8 @@ def _trend(series: list[float]) -> dict[str, Any] | None:
 def offer_stats(engine: Engine, period: Period, *, rates: Rates, trend_periods: int = 8,
                 processors: Processors | None = None) -> dict[str, Any]:  # fmt: skip
     """The §2.2 object for one period (keys in docs/market.md)."""
-    _mapping_tables(engine, processors if processors is not None else default_processors())
-    engine.materialise("_page_payments", _SQL_PAGE_PAYMENTS)
+    mapping_tables(engine, processors if processors is not None else default_processors())
+    engine.materialise("_page_payments", SQL_PAGE_PAYMENTS)
     chain = [period]
     while len(chain) < max(1, trend_periods):
         chain.append(chain[-1].previous())

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from vigil.analyse.brands import _SQL_URL_BRANDS
+from vigil.analyse.brands import SQL_URL_BRANDS
 from vigil.attribute.identifiers import KINDS, IdentifierKind
 from vigil.attribute.processors import Processors, default_processors, slug
 from vigil.periods import Period
@@ -39,7 +39,7 @@ CONCENTRATION = 0.95
 # ``_pay_kinds(kind, rule, label, payment_type)`` is the kinds' declared ``payment``:
 # rule ``name``/``scope``/``host`` (the value names a processor), ``fixed`` (a payment
 # type) or ``link`` (the type for an identifier found in a link labelled ``label``).
-_SQL_PAGE_PAYMENTS = """
+SQL_PAGE_PAYMENTS = """
 SELECT i.page_sha256, p.processor, p.payment_type
 FROM page_identifiers i JOIN _pay_kinds k ON k.kind = i.kind AND k.rule = 'name'
 JOIN _pay_processors p ON i.value = p.processor
@@ -161,7 +161,7 @@ def _params(period: Period) -> dict[str, Any]:
 
 
 def kind_payments(kinds: Iterable[IdentifierKind]) -> dict[str, list[str | None]]:
-    """The ``_pay_kinds`` columns from the kinds' declared ``payment`` (see _SQL_PAGE_PAYMENTS)."""
+    """The ``_pay_kinds`` columns from the kinds' declared ``payment`` (see SQL_PAGE_PAYMENTS)."""
     rows: dict[str, list[str | None]] = {"kind": [], "rule": [], "label": [], "payment_type": []}
     for kind in kinds:
         if kind.payment is None:
@@ -175,7 +175,7 @@ def kind_payments(kinds: Iterable[IdentifierKind]) -> dict[str, list[str | None]
     return rows
 
 
-def _mapping_tables(engine: Engine, processors: Processors) -> None:
+def mapping_tables(engine: Engine, processors: Processors) -> None:
     """Kinds, processor slugs, form URLs and purchase processor names → processor and payment type."""
     engine.put_arrow(
         "_pay_kinds",
@@ -241,9 +241,9 @@ def payment_stats(
     """The §5 object for one period (keys in docs/payments.md)."""
     chosen = processors if processors is not None else default_processors()
     out: dict[str, Any] = {"period": period.label, "start": period.start.isoformat(), "end": period.end.isoformat()}
-    _mapping_tables(engine, chosen)
-    engine.materialise("_page_payments", _SQL_PAGE_PAYMENTS)
-    engine.materialise("_url_brands", _SQL_URL_BRANDS)
+    mapping_tables(engine, chosen)
+    engine.materialise("_page_payments", SQL_PAGE_PAYMENTS)
+    engine.materialise("_url_brands", SQL_URL_BRANDS)
     trend = _trend(engine, period, max(1, trend_periods))
     by_type = _period_steps(engine, period)  # last, so the period's tables stay for the steps below
     params = _params(period)

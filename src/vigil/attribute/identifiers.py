@@ -61,10 +61,11 @@ from vigil.attribute.textscan import (
     find_ibans,
     find_obfuscated_emails,
     find_phones,
+    find_worded_emails,
 )
 from vigil.enrich.accounts import PLACEHOLDER, clean_account, clean_email
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
+from vigil.urls import canonicalize_url
 
 __all__ = [
     "KINDS",
@@ -131,9 +132,12 @@ class MerchantAccount(IdentifierKind):
     specificity = 0.95
     payment = Payment(processor="scope")
     finders = (PageFinder("merchant"),)
+    version = 2  # 2: merchant fields in a form action's query; accounts in a processor URL's path
     value = ("`scope/ACCOUNT`: scope is the processor's slug, else the form's action host; the account "
              "without spaces, upper-cased (an e-mail lower-cased)")  # fmt: skip
-    found_in = "hidden inputs of a payment form whose names are merchant fields; merchant parameters of links to a processor"
+    found_in = ("hidden inputs of a payment form whose names are merchant fields, and such fields in its action's "
+                "query; merchant parameters of links to a processor; the path segment after a `merchant_path` "
+                "segment of a processor's URL (`/m/AB12345/checkout`)")  # fmt: skip
 
     def clean(self, raw: str) -> str | None:
         scope, sep, account = raw.strip().partition("/")
@@ -151,7 +155,7 @@ class PaymentForm(IdentifierKind):
     specificity = 0.9
     payment = Payment(processor="host")
     finders = (PageFinder("form_action"),)
-    value = "the canonical action URL (`vigil.enrich.urls`), http(s), without query or fragment"
+    value = "the canonical action URL (`vigil.urls`), http(s), without query or fragment"
     found_in = ("forms that post to a processor *without* a shared checkout, that ask for a card, "
                 "or that post off-site with a hidden merchant field")  # fmt: skip
 
@@ -197,11 +201,14 @@ class Email(IdentifierKind):
     finders = (
         TextFinder(find_emails, _EVERYWHERE),
         TextFinder(find_obfuscated_emails, ("text", "comment")),
+        TextFinder(find_worded_emails, ("text", "comment")),
         LinkFinder((("mailto", "mailto"),), mailto_addresses),
         PageFinder("merchant_field"),
     )
+    version = 2  # 2: worded after a cue ("at", "dot", " @ "), [@], &commat;; merchant fields of action queries
     value = "`local@domain` lower-cased, the domain as IDNA"
-    found_in = "text, `mailto:` links (with `to`/`cc`/`bcc`), merchant fields, comments, scripts, attributes"
+    found_in = ("text (also written to defeat scrapers), `mailto:` links (with `to`/`cc`/`bcc`), merchant fields, "
+                "comments, scripts, attributes")  # fmt: skip
 
     def clean(self, raw: str) -> str | None:
         return clean_email(raw.strip())
@@ -245,6 +252,7 @@ class Phone(IdentifierKind):
         TextFinder(find_phones, ("text", "comment"), regional=True),
         LinkFinder((("tel", "tel"), ("callto", "tel"), ("sms", "sms"), ("smsto", "sms")), tel_numbers),
     )
+    version = 2  # 2: "00 44…" and "0044…" on any country's page and in tel: links; no local-only numbers
     value = "E.164 `+…`"
     found_in = "`tel:`/`sms:`/`callto:` links; text and comments after a cue word"
 
@@ -358,7 +366,10 @@ def _e164(text: str, region: str | None, *, valid: bool) -> str | None:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    ok = phonenumbers.is_valid_number(number) if valid else phonenumbers.is_possible_number(number)
+    if valid:
+        ok = phonenumbers.is_valid_number(number)
+    else:  # possible as a whole number, not merely locally (without its area code)
+        ok = phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if ok else None
 
 

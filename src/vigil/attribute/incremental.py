@@ -33,11 +33,11 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
-from vigil.attribute.linking import _LISTED, COMPONENT_SCRATCH, Listed, components
+from vigil.attribute.linking import COMPONENT_SCRATCH, LISTED_SCHEMA, Listed, components
 from vigil.attribute.templates import (
-    _BAND_SCHEMA,
-    _SQL_LINEAGE,
-    _SQL_PARENTS,
+    BAND_SCHEMA,
+    SQL_LINEAGE,
+    SQL_PARENTS,
     BandKeys,
     TemplateSettings,
     candidate_pairs,
@@ -240,13 +240,13 @@ def new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
             WHERE n.first_seen < l.first_seen"""):  # fmt: skip
         return "a known page skeleton was captured earlier than its first capture so far"
     engine.materialise("_inc_fresh", "SELECT * FROM _inc_seen WHERE skeleton_id NOT IN (SELECT skeleton_id FROM skeleton_links)")
-    engine.map_batches("_inc_bands", "SELECT skeleton_id, minhash FROM _inc_fresh", BandKeys(settings.same, settings.recall), _BAND_SCHEMA)
+    engine.map_batches("_inc_bands", "SELECT skeleton_id, minhash FROM _inc_fresh", BandKeys(settings.same, settings.recall), BAND_SCHEMA)
     reason = _tails(engine, 0, "_inc_bands")
     if reason:
         return reason
     candidate_pairs(engine, "_inc_buckets", settings.window)
     engine.materialise("_links", f"""
-        SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({_SQL_PARENTS}) p
+        SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({SQL_PARENTS}) p
         WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)
         UNION ALL
         SELECT skeleton_id, parent_id, similarity, first_seen, template_id FROM skeleton_links
@@ -256,13 +256,13 @@ def new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     engine.materialise("_inc_links", "SELECT * FROM _links WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)")
     engine.map_batches("_inc_fbands", """SELECT f.skeleton_id, f.minhash FROM _inc_fresh f
         JOIN _inc_links l ON l.skeleton_id = f.skeleton_id WHERE l.parent_id IS NULL""",
-        BandKeys(settings.altered, settings.recall), _BAND_SCHEMA)  # fmt: skip
+        BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
     reason = _tails(engine, 1, "_inc_fbands")
     if reason:
         return reason
     candidate_pairs(engine, "_inc_buckets", settings.window * 5)
-    engine.materialise("_links", "SELECT * FROM _inc_links")  # _SQL_LINEAGE: the new founders only
-    engine.materialise("_inc_lineage", _SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
+    engine.materialise("_links", "SELECT * FROM _inc_links")  # SQL_LINEAGE: the new founders only
+    engine.materialise("_inc_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
     return None
 
 
@@ -313,7 +313,7 @@ def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
         SELECT DISTINCT kind, value FROM page_identifiers
         WHERE is_pivot AND array_contains($strong, kind) AND page_sha256 IN (SELECT page_sha256 FROM _inc_caps)""",
         {"strong": strong})  # fmt: skip
-    engine.map_batches("_inc_listed", "SELECT kind, value FROM _inc_values", Listed(warnings), _LISTED)
+    engine.map_batches("_inc_listed", "SELECT kind, value FROM _inc_values", Listed(warnings), LISTED_SCHEMA)
     engine.materialise("_inc_touched", """
         SELECT DISTINCT template_id FROM _inc_caps
         UNION

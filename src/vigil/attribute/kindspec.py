@@ -38,6 +38,7 @@ __all__ = [
     "TextFinder",
     "bitcoin_address",
     "ethereum_addresses",
+    "full_number",
     "mailto_addresses",
     "tel_numbers",
 ]
@@ -52,8 +53,9 @@ ROLES: Final = {
     "form_action": "the action URL of a payment form not posting to a shared checkout",
     "shared_checkout": "the action URL of a form posting to a processor's shared checkout",
     "processor": "the name of a listed processor a form posts to or a link, script or frame loads from",
-    "merchant": "``scope/value`` of a merchant field of a payment form or of a processor link",
-    "merchant_field": "the value of a hidden merchant field of a payment form, as written",
+    "merchant": ("``scope/value`` of a merchant field of a payment form (hidden input or action query) or of a "
+                 "processor link, or of the path segment after a ``merchant_path`` segment of a processor URL"),
+    "merchant_field": "the value of a hidden merchant field of a payment form or of its action's query, as written",
     "affiliate": "``host/param=value`` of an affiliate parameter on an outbound link",
     "analytics": "an ID matched by an analytics pattern of the processors files",
 }
@@ -164,15 +166,35 @@ def mailto_addresses(ref: str, region: str | None = None) -> Found:
 
 
 def tel_numbers(ref: str, region: str | None) -> Found:
-    """The possible numbers (E.164) of a ``tel:``/``sms:`` URI; national ones in ``region``."""
+    """The possible numbers (E.164) of a ``tel:``/``sms:`` URI; national ones in ``region``.
+
+    ``00`` before a country code is read as ``+`` (``tel:0044...``) when the number is not
+    already possible as written in ``region``; a number possible only locally (no area
+    code: ``tel:+44 7946 0123``) is not a number anyone else can call, and is dropped.
+    """
     body = unquote(ref.split(":", 1)[1]).split("?", 1)[0].split(";", 1)[0]
     for number in body.split(",")[:5]:
-        try:
-            parsed = phonenumbers.parse(number.strip()[:64], region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(parsed):
-            yield phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ref
+        number = number.strip()[:64]
+        found = full_number(number, region)
+        if found is None and _IDD_00.match(number):
+            found = full_number("+" + _IDD_00.sub("", number, count=1), None)
+        if found is not None:
+            yield found, ref
+
+
+_IDD_00: Final = re.compile(r"00[ .\-]?(?=[1-9])")
+
+
+def full_number(text: str, region: str | None) -> str | None:
+    """E.164 of ``text`` when ``phonenumbers`` finds it possible as a whole number (not
+    merely a local one, without its area code), else ``None``."""
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def bitcoin_address(ref: str, region: str | None = None) -> Found:

@@ -48,7 +48,7 @@ from vigil.store.stages import stage
 # a level's graph up to this many edges is solved on the driver (≈ 100 bytes an edge)
 LOCAL_EDGES: Final = 100_000
 
-_LISTED = pa.schema([("kind", pa.string()), ("value", pa.string()), ("listed", pa.string())])
+LISTED_SCHEMA = pa.schema([("kind", pa.string()), ("value", pa.string()), ("listed", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Listed:
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         names = [self.lists.match(v) for v in batch.column("value").to_pylist()]
         return pa.RecordBatch.from_pydict({"kind": batch.column("kind"), "value": batch.column("value"),
-                                           "listed": pa.array(names, pa.string())}, schema=_LISTED)  # fmt: skip
+                                           "listed": pa.array(names, pa.string())}, schema=LISTED_SCHEMA)  # fmt: skip
 
 
 # _lk_outside: what lies beyond the pages in hand, for values an incremental run only sees
@@ -269,7 +269,7 @@ def link(
         engine.put_arrow("_lk_outside", _OUTSIDE.empty_table())
     engine.put_arrow("_lk_hist", _HISTORY.empty_table())
     engine.materialise("_lk_values_raw", _SQL_VALUES)
-    engine.map_batches("_lk_listed", "SELECT kind, value FROM _lk_values_raw", Listed(warnings or WarningLists()), _LISTED)
+    engine.map_batches("_lk_listed", "SELECT kind, value FROM _lk_values_raw", Listed(warnings or WarningLists()), LISTED_SCHEMA)
     engine.materialise("_lk_values", """
         SELECT v.kind, v.value, v.spread, v.first_page, l.listed
         FROM _lk_values_raw v LEFT JOIN _lk_listed l ON l.kind = v.kind AND l.value = v.value""")  # fmt: skip

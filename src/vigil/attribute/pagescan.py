@@ -7,9 +7,11 @@ the finders the kinds declare (:mod:`~vigil.attribute.kindspec`); no kind is nam
   form when its action host is a known processor, when it asks for a card (field names
   or ``autocomplete="cc-*"``), or when it posts off-site with a hidden merchant field.
   Its action URL is a ``form_action`` (a ``shared_checkout`` for a processor's shared
-  checkout), a known processor a ``processor``, and its hidden merchant fields are
-  ``merchant`` (scoped by processor slug or action host) and ``merchant_field`` (as written);
-* **links and embeds** — processor hosts and their merchant parameters, affiliate
+  checkout), a known processor a ``processor``, and its hidden merchant fields and the
+  same fields in its action's query are ``merchant`` (scoped by processor slug or action
+  host) and ``merchant_field`` (as written); on a processor's host, the path segment after
+  a ``merchant_path`` segment (``/m/AB12345/checkout``) is a ``merchant`` too;
+* **links and embeds** — processor hosts and their merchant parameters and path accounts, affiliate
   parameters on outbound links, analytics IDs in ``src``/``href`` URLs (roles again);
   URIs of a scheme a :class:`~vigil.attribute.kindspec.LinkFinder` reads (``mailto:``,
   ``tel:``, ``bitcoin:``...), ``where`` labelled by the scheme (``a[href=sms]``);
@@ -23,12 +25,13 @@ Nothing is validated here: the kinds' ``clean`` decides. Each finder stops after
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 import phonenumbers
 
@@ -41,8 +44,8 @@ from vigil.attribute.kindspec import (
 )
 from vigil.attribute.markup import Element, PageView, decode_html, field_name, read_page
 from vigil.attribute.processors import Processor, Processors
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidURL
+from vigil.urls import canonicalize_url
 
 __all__ = ["MAX_CANDIDATES", "Candidate", "scan_page"]
 
@@ -195,8 +198,10 @@ def _forms(view: PageView, page: _Page) -> Iterator[Candidate]:
             and e.attrs.get("name")
             and procs.is_merchant_field(e.attrs["name"].strip(), proc)
         ]
+        # The action's own query carries merchant fields as a GET form's hidden inputs would.
+        in_query = [(n, v) for n, v in _query(target) if procs.is_merchant_field(n, proc)] if target else []
         offsite = host is not None and page.is_outbound(host)
-        if not (proc or card or (merchant and offsite)):
+        if not (proc or card or ((merchant or in_query) and offsite)):
             continue
         if target:
             role = "shared_checkout" if proc and proc.shared_checkout else "form_action"
@@ -208,6 +213,12 @@ def _forms(view: PageView, page: _Page) -> Iterator[Candidate]:
             where = f"input[name={field_name(name)}]"
             yield "merchant", f"{scope}/{value}", where, value
             yield "merchant_field", value, where, value
+        for name, value in in_query:
+            yield "merchant", f"{scope}/{value}", "form[action]", f"{name}={value}"
+            yield "merchant_field", value, "form[action]", f"{name}={value}"
+        if proc and target:
+            for account, raw in _path_accounts(target, procs.merchant_path):
+                yield "merchant", f"{scope}/{account}", "form[action]", raw
 
 
 def _link_refs(view: PageView) -> Iterator[tuple[str, str, str, str]]:
@@ -244,17 +255,54 @@ def _web_link(tag: str, ref: str, where: str, page: _Page) -> Iterator[Candidate
     proc: Processor | None = page.processor(host)
     if proc is None and not (tag in _PAGE_TAGS and page.is_outbound(host)):
         return
-    query = urlsplit(target).query if "?" in target else ""
-    params = parse_qsl(query, keep_blank_values=False)[:100] if query else []
+    params = _query(target)
     if proc:
         yield "processor", proc.name, where, ref
         for name, value in params:
             if page.processors.is_merchant_field(name, proc):
                 yield "merchant", f"{proc.slug}/{value}", where, f"{name}={value}"
+        for account, raw in _path_accounts(target, page.processors.merchant_path):
+            yield "merchant", f"{proc.slug}/{account}", where, raw
     elif tag in _PAGE_TAGS and page.is_outbound(host):
         for name, value in params:
             if name in page.processors.affiliate_params:
                 yield "affiliate", f"{host.removeprefix('www.')}/{name}={value}", where, ref
+
+
+def _query(url: str) -> list[tuple[str, str]]:
+    """The first 100 non-blank parameters of ``url``'s query."""
+    if "?" not in url:
+        return []
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return []
+    return parse_qsl(query, keep_blank_values=False)[:100] if query else []
+
+
+#: A merchant account in a processor's URL path: 3-64 letters, digits, ".", "_", "-" with
+#: at least 3 digits (``AB12345``); a word (``checkout``, ``pay``) is not an account.
+_PATH_ACCOUNT: Final = re.compile(r"(?=(?:[^0-9]*[0-9]){3})[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
+
+
+def _path_accounts(url: str, markers: frozenset[str]) -> Iterator[tuple[str, str]]:
+    """``(account, raw)`` for each path segment of ``url`` that follows a ``merchant_path``
+    segment (``/m/AB12345/checkout`` -> ``AB12345``), percent-decoded; at most 4."""
+    if not markers:
+        return
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return
+    segments = path.split("/")[1:40]
+    found = 0
+    for before, segment in itertools.pairwise(segments):
+        value = unquote(segment)
+        if before.lower() in markers and _PATH_ACCOUNT.fullmatch(value):
+            yield value, f"{before}/{value}"
+            found += 1
+            if found >= 4:
+                return
 
 
 # --------------------------------------------------------------------------- free text

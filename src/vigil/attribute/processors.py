@@ -28,7 +28,7 @@ __all__ = ["AnalyticsPattern", "Processor", "Processors", "slug"]
 
 _BUNDLED: Final = "data/processors.toml"
 _PROCESSOR_KEYS: Final = frozenset({"name", "hosts", "merchant_fields", "payment_type", "shared_checkout"})
-_FIELD_KEYS: Final = frozenset({"merchant", "card", "card_autocomplete", "affiliate"})
+_FIELD_KEYS: Final = frozenset({"merchant", "merchant_path", "card", "card_autocomplete", "affiliate"})
 _ANALYTICS_KEYS: Final = frozenset({"name", "pattern", "prefix"})
 _SLUG: Final = re.compile(r"[^a-z0-9]+")
 
@@ -98,6 +98,7 @@ class Processors:
         card_autocomplete: Iterable[str] = (),
         affiliate_params: Iterable[str] = (),
         analytics: Iterable[AnalyticsPattern] = (),
+        merchant_path: Iterable[str] = (),
     ) -> None:
         self.processors: tuple[Processor, ...] = tuple(processors)
         self.merchant_fields = _FieldNames(merchant_fields)
@@ -105,6 +106,9 @@ class Processors:
         self.card_autocomplete = frozenset(t.lower() for t in card_autocomplete)
         self.affiliate_params = _FieldNames(affiliate_params)
         self.analytics: tuple[AnalyticsPattern, ...] = tuple(analytics)
+        #: Path segments of a processor URL whose next segment is the merchant's account
+        #: (``/m/AB12345/checkout``), lower case.
+        self.merchant_path = frozenset(s.lower() for s in merchant_path)
         self._own_fields = {p.name: _FieldNames(p.merchant_fields) for p in self.processors}
 
     @classmethod
@@ -149,6 +153,7 @@ class Processors:
             card_autocomplete=fields["card_autocomplete"],
             affiliate_params=fields["affiliate"],
             analytics=analytics,
+            merchant_path=fields["merchant_path"],
         )
 
     def match_host(self, host: str) -> Processor | None:

@@ -50,7 +50,7 @@ FROM ranked later JOIN ranked earlier
  AND earlier.pos < later.pos AND earlier.pos >= later.pos - $window
 """
 
-_SQL_PARENTS = """
+SQL_PARENTS = """
 SELECT s.skeleton_id, p.b AS parent_id, p.similarity, s.first_seen
 FROM _skeletons s LEFT JOIN (
     SELECT a, b, similarity FROM (
@@ -68,7 +68,7 @@ SELECT l.skeleton_id, l.parent_id, l.similarity, l.first_seen,
 FROM _links l LEFT JOIN _links r ON r.skeleton_id = l.root_id
 """
 
-_SQL_LINEAGE = """
+SQL_LINEAGE = """
 SELECT a AS template_id, b AS lineage_skeleton, similarity AS lineage_similarity FROM (
     SELECT c.a, c.b, c.similarity,
            row_number() OVER (PARTITION BY c.a ORDER BY c.similarity DESC, e.first_seen, c.b) AS rank
@@ -79,7 +79,7 @@ SELECT a AS template_id, b AS lineage_skeleton, similarity AS lineage_similarity
 """
 
 
-_BAND_SCHEMA = pa.schema([("skeleton_id", pa.string()), ("band", pa.int32()), ("key", pa.int64())])
+BAND_SCHEMA = pa.schema([("skeleton_id", pa.string()), ("band", pa.int32()), ("key", pa.int64())])
 _PAIR_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("similarity", pa.float64())])
 
 
@@ -121,7 +121,7 @@ class BandKeys:
             "skeleton_id": [n for n, ks in zip(names, keys) for _ in ks],
             "band": [i for ks in keys for i in range(len(ks))],
             "key": [k for ks in keys for k in ks],
-        }, schema=_BAND_SCHEMA)  # fmt: skip
+        }, schema=BAND_SCHEMA)  # fmt: skip
 
 
 def pair_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -165,12 +165,12 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
     """
     engine.materialise("_skeletons", _SQL_SKELETONS)
     engine.map_batches("_bands", "SELECT skeleton_id, minhash FROM _skeletons",
-                       BandKeys(settings.same, settings.recall), _BAND_SCHEMA)  # fmt: skip
+                       BandKeys(settings.same, settings.recall), BAND_SCHEMA)  # fmt: skip
     candidate_pairs(engine, "_bands", settings.window)
-    engine.materialise("_links", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({_SQL_PARENTS})", {"same": settings.same})
+    engine.materialise("_links", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({SQL_PARENTS})", {"same": settings.same})
     settle_roots(engine)
     engine.map_batches("_founder_bands", "SELECT s.skeleton_id, s.minhash FROM _skeletons s "
                        "JOIN _links l ON l.skeleton_id = s.skeleton_id WHERE l.parent_id IS NULL",
-                       BandKeys(settings.altered, settings.recall), _BAND_SCHEMA)  # fmt: skip
+                       BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
     candidate_pairs(engine, "_founder_bands", settings.window * 5)
-    engine.materialise("_lineage", _SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
+    engine.materialise("_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})

@@ -355,7 +355,7 @@ def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")] = Path("world"),
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 2012,
     reports: Annotated[Optional[int], typer.Option(min=1, help="About how many report rows to write (s3 only; default: the calibrated world).")] = None,
-    profile: Annotated[str, typer.Option(callback=_choice("s3", "s4", "market"), help="s3: calibrated to §3 hosting (default); s4: calibrated to §4 brands and distributors; market: offers and channels (§2.2, §2.3).")] = "s3",
+    profile: Annotated[str, typer.Option(callback=_choice("s3", "s4", "market", "noisy"), help="s3: calibrated to §3 hosting (default); s4: calibrated to §4 brands and distributors; market: offers and channels (§2.2, §2.3); noisy: a small §4 world whose pages differ from load to load, with shared kits, every identifier spelling, heavy decoys and disguised sites.")] = "s3",
     decoys: Annotated[float, typer.Option(min=0.0, help="Multiply the decoy identifiers shared by unrelated brands.")] = 1.0,
     mutations: Annotated[float, typer.Option(min=0.0, help="Multiply the per-capture page changes.")] = 1.0,
     namespace: Annotated[Optional[int], typer.Option(min=0, max=499, help="0-499: give the world's key identifiers and capture IDs a space of their own, so that worlds of different namespaces can be loaded side by side without sharing values (load tests).")] = None,
@@ -365,9 +365,9 @@ def synth(
     from vigil.synth import DEFAULT_REPORTS, generate_world
 
     with _errors():
-        if profile in ("s4", "market") and reports is not None:
+        if profile in ("s4", "market", "noisy") and reports is not None:
             raise ConfigError(f"the {profile} world has a fixed size; leave --reports out")
-        total = None if profile in ("s4", "market") else (reports if reports is not None else DEFAULT_REPORTS)
+        total = None if profile in ("s4", "market", "noisy") else (reports if reports is not None else DEFAULT_REPORTS)
         with _progress() as bar, atomic_dir(out_dir) as building:  # the world appears whole or not at all
             task = bar.add_task("synth reports", total=total or 56_312)
             summary = generate_world(building, seed=seed, reports=total, profile=profile, decoys=decoys, mutations=mutations,
@@ -487,7 +487,7 @@ def enrich(
     dns: Annotated[bool, typer.Option("--dns", help="Resolve hosts with DNS (network; off by default).")] = False,
 ) -> None:
     """Derive hosts and domains, IP country/ASN/organisation and site types from the evidence."""
-    from vigil.enrich.network import open_ip_provider
+    from vigil.enrich.ip import open_ip_provider
     from vigil.enrich.run import enrich_store
 
     with _errors(), _open(db) as store:

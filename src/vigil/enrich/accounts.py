@@ -3,7 +3,7 @@
 A merchant account found on a page (``attribute.identifiers``, kind ``merchant_account``)
 and one a test purchase names (``ingest.purchases``) must agree character for character,
 or the payment statistics cannot join them. Both go through :func:`clean_account` here,
-as URLs from every source go through :func:`vigil.enrich.urls.canonicalize_url`.
+as URLs from every source go through :func:`vigil.urls.canonicalize_url`.
 Every function returns ``None`` to reject and never raises.
 """
 

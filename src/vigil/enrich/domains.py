@@ -9,7 +9,7 @@ service** (a free subdomain registrar or free host, listed in ``shared_services.
 and the user's own files), where it is the label directly below the service plus the
 service: ``a.b.name.cu.cc`` → ``name.cu.cc``. See docs/domains.md and docs/analysis.md.
 
-Hosts are expected canonical (``vigil.enrich.urls``): lower-case, punycode, no trailing
+Hosts are expected canonical (``vigil.urls``): lower-case, punycode, no trailing
 dot. Nothing here canonicalises; every domain returned is a literal suffix of the host
 given, and junk gets ``None`` fields, never an exception.
 """

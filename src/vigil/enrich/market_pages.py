@@ -24,7 +24,7 @@ from vigil.store.handle import StoreHandle
 
 __all__ = ["MARKET_VERSION", "ScanMarketPages", "scan_market_pages", "scan_page"]
 
-MARKET_VERSION = 1
+MARKET_VERSION = 2  # 2: a price right after a block boundary (49,00 EUR<br>USD 19.99) is read
 
 _SCHEMA = pa.schema([
     ("page_sha256", pa.string()), ("what", pa.string()), ("offer_no", pa.int32()), ("offer_type", pa.string()),

@@ -121,9 +121,14 @@ class _Text:
     def space(self, at: int) -> None:
         self._segment(" ", at, at, False)
 
-    def brk(self) -> None:
+    def brk(self, at: int | None = None) -> None:
+        """End the current block; a block ended at HTML offset ``at`` is followed by a
+        newline of no width, so that no pattern's look-behind or look-ahead reads one
+        block's last character beside the next block's first (``49,00 EUR`` then ``USD 19.99``)."""
         if self.size > self._block_start:
             self.blocks.append((self._block_start, self.size))
+            if at is not None:
+                self._segment("\n", at, at, False)
         self._block_start = self.size
 
     def start_of(self, t: int) -> int:
@@ -162,7 +167,7 @@ def _scan(html: str) -> _Text:
             pos = n if close < 0 else close
             continue
         if name in _BLOCK:
-            text.brk()
+            text.brk(lt)
         elif name in _CELL:
             text.space(lt)
     text.brk()

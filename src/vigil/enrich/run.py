@@ -21,13 +21,12 @@ import vigil
 from vigil.enrich.channels import decide_channels
 from vigil.enrich.dns import DnsResolver
 from vigil.enrich.domains import DomainClassifier, load_shared_services
+from vigil.enrich.ip import IpProvider, open_ip_provider
 from vigil.enrich.market_pages import scan_market_pages
-from vigil.enrich.network import IpProvider, open_ip_provider
 from vigil.enrich.sitetypes import SiteTypeRules
 from vigil.errors import InvalidRecord
 from vigil.store import utcnow
 from vigil.store.handle import StoreHandle
-
 
 @dataclass(frozen=True)
 class EnrichSummary:

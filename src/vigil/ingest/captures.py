@@ -20,7 +20,6 @@ from typing import Any
 import pyarrow as pa
 
 from vigil.defaults import CAPTURE_BATCH
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InputError, InvalidRecord
 from vigil.ingest.capture_sources import (
     DEFAULT_MAX_PAGE,
@@ -45,6 +44,7 @@ from vigil.ingest.readers import excerpt
 from vigil.ingest.validate import parse_timestamp
 from vigil.model import QuarantineReason
 from vigil.store import Store, utcnow
+from vigil.urls import canonicalize_url
 
 _CAPTURE_SCHEMA = pa.schema(
     [
@@ -73,7 +73,7 @@ def referrer_chain(value: Any) -> str | None:
 
 
 @dataclass
-class _Batch:
+class CaptureBatch:
     pages: dict[str, tuple[bytes, int, int]] = field(default_factory=dict)
     captures: dict[str, list[Any]] = field(default_factory=dict)
     quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)
@@ -136,7 +136,7 @@ class CaptureIngest:
         if skip is None:
             return result
         consumed = 0
-        batch = _Batch()
+        batch = CaptureBatch()
         try:
             items: Iterator[CaptureItem]
             if kind == "folder":
@@ -154,7 +154,7 @@ class CaptureIngest:
                 if batch.records >= self.batch_size:
                     self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=False)
                     self.progress(batch.records)
-                    batch = _Batch()
+                    batch = CaptureBatch()
         except InputError as exc:
             result.status, result.error = "error", str(exc)
             batch.quarantine.append((1, QuarantineReason.BAD_FILE.value, str(exc), ""))
@@ -162,7 +162,7 @@ class CaptureIngest:
         self.progress(batch.records)
         return result
 
-    def _take(self, item: CaptureItem, batch: _Batch) -> None:
+    def _take(self, item: CaptureItem, batch: CaptureBatch) -> None:
         if item.media:
             batch.skipped_media += 1
             return
@@ -204,7 +204,7 @@ class CaptureIngest:
             referrer_chain(fields.get("referrer")), "", "", item.record, "", "", None,
         ]  # fmt: skip
 
-    def _commit(self, batch: _Batch, *, path: str, sha: str, consumed: int, result: FileSummary,
+    def _commit(self, batch: CaptureBatch, *, path: str, sha: str, consumed: int, result: FileSummary,
                 completed: bool) -> None:  # fmt: skip
         con = self.store.con
         now = utcnow()

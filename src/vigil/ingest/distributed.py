@@ -33,7 +33,7 @@ from vigil.ingest.capture_sources import (
 )
 from vigil.ingest.checkpoint import FileSummary, IngestSummary, file_sha256
 from vigil.ingest.readers import excerpt, open_records
-from vigil.ingest.reports import _REPORT_SCHEMA, expand_inputs
+from vigil.ingest.reports import REPORT_SCHEMA, expand_inputs
 from vigil.ingest.validate import parse_report
 from vigil.model import QuarantineReason, Report
 from vigil.store import utcnow
@@ -42,7 +42,7 @@ from vigil.store.handle import StoreHandle
 _INPUTS = pa.schema([("file_index", pa.int32()), ("kind", pa.string()), ("path", pa.string()), ("sha", pa.string())])
 _QUARANTINE = [("q_line", pa.int64()), ("q_code", pa.string()), ("q_reason", pa.string()), ("q_excerpt", pa.string())]
 _REPORT_ROWS = pa.schema([("file_index", pa.int32()), ("row_kind", pa.string()),
-                          *[f for f in _REPORT_SCHEMA if f.name not in ("source_file", "file_sha256", "batch_id", "ingested_at")],
+                          *[f for f in REPORT_SCHEMA if f.name not in ("source_file", "file_sha256", "batch_id", "ingested_at")],
                           *_QUARANTINE, ("error", pa.string())])  # fmt: skip
 _CAPTURE_FIELDS = [("capture_key", pa.string()), ("capture_id", pa.string()), ("source", pa.string()),
                    ("captured_at", pa.timestamp("us")), ("url_original", pa.string()), ("url", pa.string()),
@@ -109,12 +109,12 @@ class ParseCaptureInputs:
     max_page_bytes: int = DEFAULT_MAX_PAGE
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        from vigil.ingest.captures import CaptureIngest, _Batch
+        from vigil.ingest.captures import CaptureBatch, CaptureIngest
 
         taker = CaptureIngest(None, default_source=self.default_source, max_page_bytes=self.max_page_bytes)  # type: ignore[arg-type]
         out: list[dict[str, Any]] = []
         for index, kind, path in zip(*(batch.column(n).to_pylist() for n in ("file_index", "kind", "path"))):
-            got = _Batch()
+            got = CaptureBatch()
             error = None
             try:
                 items: Any
@@ -233,7 +233,7 @@ def ingest_reports_distributed(store: StoreHandle, paths: Sequence[Path], *, def
         _inputs_table(engine, todo)
         engine.map_batches("_parsed", "SELECT * FROM _ingest_inputs", ParseReportFiles(default_source), _REPORT_ROWS, batch_rows=1)
         params = {"batch": batch_id, "now": utcnow()}
-        columns = ", ".join(f"p.{f.name}" for f in _REPORT_SCHEMA if f.name not in ("source_file", "file_sha256", "batch_id", "ingested_at", "actioned", "source_line"))
+        columns = ", ".join(f"p.{f.name}" for f in REPORT_SCHEMA if f.name not in ("source_file", "file_sha256", "batch_id", "ingested_at", "actioned", "source_line"))
         engine.materialise("_new_reports", f"""
             SELECT {columns}, i.path AS source_file, p.source_line, i.sha AS file_sha256, $batch AS batch_id,
                    $now AS ingested_at, p.actioned, p.file_index
@@ -242,7 +242,7 @@ def ingest_reports_distributed(store: StoreHandle, paths: Sequence[Path], *, def
             JOIN _ingest_inputs i ON i.file_index = p.file_index
             WHERE p.k = 1 AND p.report_key NOT IN (SELECT report_key FROM reports)""", params)  # fmt: skip
         counts = _file_counts(engine, "report", "_new_reports")
-        engine.insert("reports", "SELECT " + ", ".join(f.name for f in _REPORT_SCHEMA) + " FROM _new_reports")
+        engine.insert("reports", "SELECT " + ", ".join(f.name for f in REPORT_SCHEMA) + " FROM _new_reports")
         _quarantine(engine, "report", params)
     else:
         counts = []

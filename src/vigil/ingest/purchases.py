@@ -30,13 +30,13 @@ import pyarrow as pa
 
 from vigil.defaults import ROW_BATCH
 from vigil.enrich.accounts import clean_account
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidRecord
 from vigil.ingest.checkpoint import IngestSummary
 from vigil.ingest.rows import RowIngest, RowSpec
 from vigil.ingest.validate import MAX_URL_CHARS, parse_payment_types, parse_timestamp
 from vigil.model import QuarantineReason
 from vigil.store.handle import StoreHandle
+from vigil.urls import canonicalize_url
 
 __all__ = ["PURCHASE_FIELDS", "Purchase", "PurchaseIngest", "parse_purchase"]
 

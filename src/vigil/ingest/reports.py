@@ -37,7 +37,7 @@ from vigil.store.handle import DuckStoreHandle
 DEFAULT_BATCH = ROW_BATCH
 INPUT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".gz")
 
-_REPORT_SCHEMA = pa.schema(
+REPORT_SCHEMA = pa.schema(
     [
         ("report_key", pa.string()), ("report_id", pa.string()), ("source", pa.string()),
         ("reported_at", pa.timestamp("us")), ("url_original", pa.string()), ("url", pa.string()),
@@ -86,7 +86,7 @@ def _report_table(batch: _Batch, *, path: str, sha: str, batch_id: str) -> pa.Ta
     cols["file_sha256"] = [sha] * n
     cols["batch_id"] = [batch_id] * n
     cols["ingested_at"] = [now] * n
-    return pa.Table.from_pydict(cols, schema=_REPORT_SCHEMA)
+    return pa.Table.from_pydict(cols, schema=REPORT_SCHEMA)
 
 
 class ReportIngest:

@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidRecord
 from vigil.model import CHANNELS, PAYMENT_TYPES, SITE_TYPES, QuarantineReason, Report
+from vigil.urls import canonicalize_url
 
 MAX_URL_CHARS = 8192
 MAX_FIELD_CHARS = 65536

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from vigil.attribute.fingerprint import skeleton
 from vigil.attribute.identifiers import KINDS
-from vigil.publish.explain import explain_brand, explain_distributor
+from vigil.publish.explain import explain_brand, explain_brands_of, explain_distributor
 from vigil.store.handle import DuckStoreHandle
 
 LIMIT: Final = 200
@@ -139,7 +139,7 @@ def distributor_record(store: DuckStoreHandle, distributor_id: str, *, complete:
     if complete and len(brands) <= EXPLAIN_BRANDS:
         explanation = explain_distributor(store, distributor_id)
     elif complete:  # a big distributor: the chains of its first brands; every brand page has its own
-        for b in brands[:EXPLAIN_BRANDS]:
-            explanation += [*explain_brand(store, b["brand_id"]), ""]
+        for chain in explain_brands_of(store, distributor_id, limit=EXPLAIN_BRANDS):
+            explanation += [*chain, ""]
         explanation.append(f"… and {len(brands) - EXPLAIN_BRANDS} more brands: each brand's page gives its chain.")
     return {"distributor": d, "brands": brands, "shared_identifiers": shared, "explanation": explanation, "complete": complete}

@@ -21,16 +21,33 @@ def _seen(items: list[dict[str, Any]]) -> str:
     return "; ".join(f"capture {c['capture_id']} of {c['url']} on {_when(c['captured_at'])} UTC" for c in items)
 
 
+#: A brand's row with its template's skeleton count: all that its explanation reads, in one query.
+_BRAND_ROWS = """SELECT b.*, t.skeletons AS template_skeletons FROM brands b LEFT JOIN templates t ON t.template_id = b.template_id"""
+
+
 def explain_brand(store: StoreHandle, brand_id: str) -> list[str]:
-    rows = store.engine.rows("brand", "SELECT * FROM brands WHERE brand_id = $id", {"id": brand_id})
+    rows = store.engine.rows("brand", _BRAND_ROWS + " WHERE b.brand_id = $id", {"id": brand_id})
     if not rows:
         raise VigilError(f"no brand {brand_id!r}: list brands with `vigil stats brands` or `vigil export attribution`")
-    b = rows[0]
-    t = store.engine.rows("template", "SELECT * FROM templates WHERE template_id = $t", {"t": b["template_id"]})[0]
+    return _explain(store, rows[0])
+
+
+def explain_brands_of(store: StoreHandle, distributor_id: str, *, limit: int | None = None) -> list[list[str]]:
+    """Each brand's explanation for a distributor's brands (first seen first; the first ``limit``):
+    one query for all of them, where asking brand by brand took two each (a page of 25 chains
+    cost 50 queries)."""
+    top = f" LIMIT {int(limit)}" if limit is not None else ""
+    rows = store.engine.rows("members", _BRAND_ROWS + " WHERE b.distributor_id = $id ORDER BY b.first_seen, b.brand_id" + top,
+                             {"id": distributor_id})  # fmt: skip
+    return [_explain(store, b) for b in rows]
+
+
+def _explain(store: StoreHandle, b: dict[str, Any]) -> list[str]:
+    brand_id = b["brand_id"]
     lines = [
         f"Brand {brand_id} is recognised by its page template {b['template_id'][:10]}: "
         f"{b['captures']} captures between {_when(b['first_seen'])} and {_when(b['last_seen'])} UTC share that page "
-        f"structure ({t['skeletons']} near-identical page skeletons, each at least as similar as the 'same template' "
+        f"structure ({b['template_skeletons']} near-identical page skeletons, each at least as similar as the 'same template' "
         "threshold to an earlier one). Page text, names and prices are ignored: only structure counts.",
     ]
     if b["lineage_brand"]:
@@ -85,7 +102,6 @@ def explain_distributor(store: StoreHandle, distributor_id: str) -> list[str]:
         ORDER BY spread DESC, kind, value""", {"id": distributor_id})  # fmt: skip
     lines += [f"  - {v['kind'].replace('_', ' ')} {v['value']!r}, on pages of {v['spread']} templates" for v in values] or ["  - (none)"]
     lines.append("Its brands, each with its chain of evidence:")
-    for b in store.engine.rows("members", "SELECT brand_id FROM brands WHERE distributor_id = $id ORDER BY first_seen, brand_id",
-                               {"id": distributor_id}):  # fmt: skip
-        lines += ["", *explain_brand(store, b["brand_id"])]
+    for brand in explain_brands_of(store, distributor_id):
+        lines += ["", *brand]
     return lines

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from vigil.attribute.identifiers import KINDS
-from vigil.enrich.urls import canonicalize_url
 from vigil.errors import InvalidRecord
 from vigil.store.handle import DuckStoreHandle
+from vigil.urls import canonicalize_url
 
 _ASN: Final = re.compile(r"(?:AS|ASN)\s?(\d{1,10})", re.IGNORECASE)
 _BRAND: Final = re.compile(r"B-[0-9a-f]{6,32}")

@@ -42,7 +42,6 @@ from vigil.publish.market_sections import (
 )
 from vigil.publish.names import country_name, payment_type_name
 from vigil.publish.report_commentary import SECTION_IDS, read_commentary
-from vigil.publish.report_takedown import takedown_charts, takedown_report_stats, takedown_section
 from vigil.publish.report_sections import (
     Section,
     Table,
@@ -52,6 +51,11 @@ from vigil.publish.report_sections import (
     hosting_section,
     n,
     payments_section,
+)
+from vigil.publish.report_takedown import (
+    takedown_charts,
+    takedown_report_stats,
+    takedown_section,
 )
 from vigil.store.handle import StoreHandle
 

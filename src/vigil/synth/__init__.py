@@ -6,7 +6,8 @@ IP database and shared-services file, and the expected results under ``truth/``
 under .test/.example/.invalid, documentation and reserved IP ranges, private ASNs.
 """
 
-from vigil.synth.calibration import DEFAULT_REPORTS
-from vigil.synth.world import WorldSummary, generate_world
+from vigil.synth.generate import generate_world
+from vigil.synth.hosting_world.calibration import DEFAULT_REPORTS
+from vigil.synth.outputs import WorldSummary
 
 __all__ = ["DEFAULT_REPORTS", "WorldSummary", "generate_world"]

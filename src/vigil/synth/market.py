@@ -37,9 +37,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from vigil.synth.idvalues import IdentifierFactory
+from vigil.synth.captures.identifiers import IdentifierFactory
+from vigil.synth.captures.pages import TEXT, TIERS, WORDS, prefix_for
 from vigil.synth.outputs import WorldSummary
-from vigil.synth.pages import TEXT, TIERS, WORDS, prefix_for
 
 QUARTERS = 8  # 2011Q1 .. 2012Q4
 BRANDS = 10

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.errors import ConfigError
-from vigil.synth.capworld import CaptureSummary
+from vigil.synth.captures.build import CaptureSummary
 from vigil.synth.procfile import PROCESSORS_FILE
 from vigil.synth.readme import README
 from vigil.synth.sink import ReportSink

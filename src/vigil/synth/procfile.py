@@ -7,8 +7,8 @@ as the §3 world's IP table is given to ``vigil enrich --ip-db``. The bundled pr
 file holds generic entries only, so no score measured on a world depends on defaults
 written for this generator.
 
-The four processors are the ones :mod:`vigil.synth.idvalues` (form actions and merchant
-fields), :mod:`vigil.synth.market`, :mod:`vigil.synth.inputs` (test purchases) and
+The four processors are the ones :mod:`vigil.synth.captures.identifiers` (form actions and merchant
+fields), :mod:`vigil.synth.market`, :mod:`vigil.synth.brand_world.inputs` (test purchases) and
 :mod:`vigil.synth.takedown` name. Hosts are reserved (``.example``/``.test``).
 """
 

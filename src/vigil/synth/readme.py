@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil.synth.calibration import CALIBRATED_QUARTER, DEFAULT_REPORTS, QUARTERS
 from vigil.synth.dirt import REASONS
 from vigil.synth.hosting import SERVICES
+from vigil.synth.hosting_world.calibration import (
+    CALIBRATED_QUARTER,
+    DEFAULT_REPORTS,
+    QUARTERS,
+)
 
 README = """\
 Vigil synthetic world

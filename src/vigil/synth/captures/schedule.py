@@ -26,9 +26,21 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vigil.synth.brands import FIRST_CONTACT, FIRST_PAY, Brand, Demand, Distributor
-from vigil.synth.idvalues import DECOY_COUNTER, Contact, IdentifierFactory, Pay, Value
-from vigil.synth.pages import PayForm, Slots
+from vigil.synth.captures.brands import (
+    FIRST_CONTACT,
+    FIRST_PAY,
+    Brand,
+    Demand,
+    Distributor,
+)
+from vigil.synth.captures.identifiers import (
+    DECOY_COUNTER,
+    Contact,
+    IdentifierFactory,
+    Pay,
+    Value,
+)
+from vigil.synth.captures.pages import PayForm, Slots
 
 HOUR = 3_600
 DAY = 86_400

@@ -1,6 +1,6 @@
 """The world behind the captures: distributors, template families and their versions, brands.
 
-A **template** is a page layout (:class:`~vigil.synth.pages.Layout`); a **family** is a
+A **template** is a page layout (:class:`~vigil.synth.captures.pages.Layout`); a **family** is a
 template and its structural redesigns (versions 2, 3, ...), each of which is a new template
 by the definitions of docs/attribution.md. A **brand** is a template used by one
 distributor: a kit sold to two distributors is two brands. These are the generator's own
@@ -8,7 +8,7 @@ labels, from which the truth is computed (never from the pipeline).
 
 :func:`assign_brands` gives each captured URL of the §3 world a brand, one URL at a time in
 time order (distributors come and go, brands are founded, redesigned and sold on). The §4
-world plans its brands instead (:mod:`vigil.synth.plan4`).
+world plans its brands instead (:mod:`vigil.synth.brand_world.plan`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from vigil.synth.pages import Layout, prefix_for
+from vigil.synth.captures.pages import Layout, prefix_for
 
 DAY = 86_400
 #: Invented operator words, used in distributors' own hosts (``pay7.kestro.test``).

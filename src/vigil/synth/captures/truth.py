@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from vigil.periods import Period
-from vigil.synth.idvalues import WEBMAIL, Value
-from vigil.synth.shots import Shot
+from vigil.synth.captures.identifiers import WEBMAIL, Value
+from vigil.synth.captures.schedule import Shot
 from vigil.synth.truth import Rec, epoch, iso
 
 MAX_GROUPS = 3
@@ -66,6 +66,9 @@ class Linking:
     group_of: dict[int, int] = field(default_factory=dict)  # shot index -> group (a shot index)
     generic: list[Value] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: shot index -> candidate groups: a bare page of a template several groups use (a kit
+    #: sold to several operators), left unattributed by the rules (never guessed)
+    undecided: dict[int, list[int]] = field(default_factory=dict)
 
 
 def link_distributors(shots: Sequence[Shot]) -> Linking:
@@ -109,6 +112,8 @@ def link_distributors(shots: Sequence[Shot]) -> Linking:
         anchors = {find(j) for j in timeline.get(label, [])}
         if len(anchors) == 1:  # a template of several groups leaves it unattributed
             result.group_of[i] = anchors.pop()
+        elif anchors:
+            result.undecided[i] = sorted(anchors)
     _check(shots, result)
     return result
 
@@ -125,7 +130,8 @@ def _check(shots: Sequence[Shot], result: Linking) -> None:
     split = Counter(label for m in members.values() for label in m)
     if any(n > 1 for n in split.values()):
         result.problems.append(f"distributors split: {sorted(k for k, n in split.items() if n > 1)}")
-    unattributed = sum(1 for i, s in enumerate(shots) if s.brand is not None and i not in result.group_of)
+    unattributed = sum(1 for i, s in enumerate(shots) if s.brand is not None and i not in result.group_of
+                       and i not in result.undecided)  # fmt: skip
     if unattributed:
         result.problems.append(f"{unattributed} captures unattributed")
     decoys = {v for s in shots for v in s.decoys}

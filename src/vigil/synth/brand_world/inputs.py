@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vigil.synth.shots import Shot
+from vigil.synth.captures.schedule import Shot
 
 HOUR = 3_600
 DAY = 86_400

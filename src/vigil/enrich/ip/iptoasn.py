@@ -15,24 +15,21 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-from vigil.enrich.network import (
+from vigil.enrich.ip.base import (
+    MAX_ASN,
+    NO_COUNTRY,
+    V4_SPACE,
+    BaseProvider,
     IpInfo,
-    _address,
-    _clean_asn,
-    _clean_country,
-    _clean_organisation,
-    _parse_ip,
-    _Provider,
-    _MAX_ASN,
-    _NO_COUNTRY,
-    _V4_SPACE,
+    address_key,
+    clean_asn,
+    clean_country,
+    clean_organisation,
+    parse_ip,
 )
 from vigil.errors import ConfigError
 
 __all__ = ["IptoasnTsvProvider"]
-
-
-# --- iptoasn.com TSV ----------------------------------------------------------
 
 
 class _RangeTable:
@@ -99,10 +96,10 @@ def _open_text(path: Path) -> IO[str]:
 
 def _range_bound(field: str) -> tuple[int, int]:
     if field.isascii() and field.isdigit():  # ip2asn-v4-u32.tsv
-        if int(field) < _V4_SPACE:
+        if int(field) < V4_SPACE:
             return 4, int(field)
         raise ValueError(f"{field} is beyond the IPv4 space")
-    return _parse_ip(field)
+    return parse_ip(field)
 
 
 def _parse_row(line: str) -> tuple[int, int, int, int | None, str | None, str | None]:
@@ -120,16 +117,16 @@ def _parse_row(line: str) -> tuple[int, int, int, int | None, str | None, str | 
     if start > end:
         raise ValueError("range_start is after range_end")
     number = fields[2].strip()
-    if not (number.isascii() and number.isdigit()) or int(number) > _MAX_ASN:
-        raise ValueError(f"AS_number {number!r} is not a number from 0 to {_MAX_ASN}")
-    country = _clean_country(fields[3])
-    if country is None and fields[3].strip().upper() not in _NO_COUNTRY:
+    if not (number.isascii() and number.isdigit()) or int(number) > MAX_ASN:
+        raise ValueError(f"AS_number {number!r} is not a number from 0 to {MAX_ASN}")
+    country = clean_country(fields[3])
+    if country is None and fields[3].strip().upper() not in NO_COUNTRY:
         raise ValueError(f"country_code {fields[3].strip()!r} is not two letters or 'None'")
-    organisation = _clean_organisation(fields[4]) if len(fields) == 5 else None
-    return version, start, end, _clean_asn(int(number)), country, organisation
+    organisation = clean_organisation(fields[4]) if len(fields) == 5 else None
+    return version, start, end, clean_asn(int(number)), country, organisation
 
 
-class IptoasnTsvProvider(_Provider):
+class IptoasnTsvProvider(BaseProvider):
     """An iptoasn.com file: ``range_start  range_end  AS_number  country  AS_description``.
 
     Tab-separated, no header, plain or gzip, IPv4 and IPv6 rows in any order (``#``
@@ -172,7 +169,7 @@ class IptoasnTsvProvider(_Provider):
                 start = from_bytes(pton(family, first), "big")
                 end = from_bytes(pton(family, last), "big")
                 asn = int(asn_text) if asn_text.isascii() and asn_text.isdigit() else -1
-                if not 0 <= asn <= _MAX_ASN or start > end:
+                if not 0 <= asn <= MAX_ASN or start > end:
                     raise ValueError
                 country_id, org_id = raw_countries[raw_country], raw_orgs[raw_org]
             except (ValueError, OSError, KeyError):
@@ -193,7 +190,7 @@ class IptoasnTsvProvider(_Provider):
             add[family](start, end, asn, country_id, org_id, number)
 
     def lookup(self, ip: str) -> IpInfo:
-        version, value = _address(ip)
+        version, value = address_key(ip)
         table = self._tables[version]
         i = table.find(value)
         if i is None:

@@ -1,6 +1,6 @@
 """The §4 world: June 2009 - December 2012, calibrated to the IWF brands research.
 
-Brands and their captured URLs come from :mod:`vigil.synth.plan4`. This module writes the
+Brands and their captured URLs come from :mod:`vigil.synth.brand_world.plan`. This module writes the
 reports around them, one site at a time: every captured URL is a commercial site's page,
 reported (and actioned) a little before it was captured; other sites fill each year with
 commercial URLs nobody captured, URLs actioned for other reasons and URLs not actioned. In
@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vigil.synth import names
-from vigil.synth.attrtruth import ReportCounts
-from vigil.synth.brands import Brand, Demand
-from vigil.synth.capworld import build_captures
+from vigil.synth.brand_world.inputs import write_inputs
+from vigil.synth.brand_world.plan import COMMERCIAL_2012, Y2012, month_start, plan
+from vigil.synth.captures.brands import Brand, Demand
+from vigil.synth.captures.build import build_captures
+from vigil.synth.captures.truth import ReportCounts
 from vigil.synth.files import FILES_S4, S4_FILES, SOURCE_SINCE
 from vigil.synth.hosting import (
     SERVICES,
@@ -32,9 +34,7 @@ from vigil.synth.hosting import (
     pick_ip,
     pick_unknown_ip,
 )
-from vigil.synth.inputs import write_inputs
 from vigil.synth.outputs import WorldSummary, capture_description, summary, write_common
-from vigil.synth.plan4 import COMMERCIAL_2012, Y2012, month_start, plan
 from vigil.synth.sink import ReportSink
 from vigil.synth.truth import NO_ORG, FamilyView, HostInfo, HostingTruth, Rec
 
@@ -57,7 +57,7 @@ _HOTLINES = ("HL-A", "HL-B", "HL-C")
 _PAYMENTS = ("credit_card", "digital_wallet", "sms", "premium_call", "virtual_currency", "money_transfer", "mobile_payment")
 
 
-def _year(year: int) -> tuple[int, int]:
+def year_bounds(year: int) -> tuple[int, int]:
     start = month_start(0) if year == 2009 else int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
     return start, int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
 
@@ -133,7 +133,10 @@ class _Sites:
                    payments, note, date_only, actioned)  # fmt: skip
 
 
-class _S4Run:
+class BrandRun:
+    """One §4-style generation: its sites, report writer, hosting truth and report counts
+    (the noisy world, :mod:`vigil.synth.noisy_world`, writes its reports with it too)."""
+
     def __init__(self, out: Path, seed: int, progress: Callable[[int], None] | None) -> None:
         self.out, self.seed = out, seed
         self.orgs = build_orgs()
@@ -214,7 +217,7 @@ class _S4Run:
 
     def fill_reports(self, year: int, target: int) -> None:
         """Sites never actioned, until ``year`` holds exactly ``target`` reports."""
-        start, end = _year(year)
+        start, end = year_bounds(year)
         while self.year_reports[year] < target:
             k = 1 + int(self.rng.expovariate(1 / 2.0))
             site_type = self.rng.choices(*zip(*_TYPES["plain"]))[0]
@@ -224,18 +227,18 @@ class _S4Run:
             self.commit(recs[: target - self.year_reports[year]], "plain")
 
 
-def generate_s4(out: Path, *, seed: int, progress: Callable[[int], None] | None, decoys: float,
+def generate_brand_world(out: Path, *, seed: int, progress: Callable[[int], None] | None, decoys: float,
                 mutations: float, namespace: int | None = None) -> WorldSummary:  # fmt: skip
-    run = _S4Run(out, seed, progress)
+    run = BrandRun(out, seed, progress)
     the_plan = plan(random.Random(f"{seed}:plan"))
     demands = run.brand_sites(the_plan.urls)
-    brand_2012 = sum(1 for d in demands if d.ts >= _year(2012)[0])
+    brand_2012 = sum(1 for d in demands if d.ts >= year_bounds(2012)[0])
     for year, reports in EARLIER.items():
-        start, end = _year(year)
+        start, end = year_bounds(year)
         run.background("commercial", reports // 14, start, end)
         run.background("actioned", reports // 5, start, end)
         run.fill_reports(year, reports)
-    start, end = _year(2012)
+    start, end = year_bounds(2012)
     run.background("commercial", COMMERCIAL_2012 - brand_2012, start, end)
     run.background("actioned", ACTIONED_2012 - COMMERCIAL_2012, start, end)
     run.fill_reports(2012, REPORTS_2012)

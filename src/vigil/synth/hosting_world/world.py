@@ -16,34 +16,28 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from vigil.errors import ConfigError
-from vigil.synth import calibration
-from vigil.synth.attrtruth import ReportCounts
-from vigil.synth.brands import TemplateBook, assign_brands, s3_distributors
-from vigil.synth.calibration import (
+from vigil.synth.captures.brands import TemplateBook, assign_brands, s3_distributors
+from vigil.synth.captures.build import UrlSampler, build_captures
+from vigil.synth.captures.truth import ReportCounts
+from vigil.synth.files import FILES, S3_FILES
+from vigil.synth.hosting import (
+    build_orgs,
+    orgs_by_country,
+)
+from vigil.synth.hosting_world import calibration
+from vigil.synth.hosting_world.calibration import (
     CALIBRATED_QUARTER,
     DEFAULT_REPORTS,
     QUARTER_TOTALS,
     QUARTERS,
 )
-from vigil.synth.capworld import UrlSampler, build_captures
-from vigil.synth.families import FamilyFactory
-from vigil.synth.files import FILES, S3_FILES
-from vigil.synth.hosting import (
-    build_orgs,
-    orgs_by_country,
-    write_iptoasn,
-    write_shared_services,
-)
-from vigil.synth.idvalues import NAMESPACES
+from vigil.synth.hosting_world.families import FamilyFactory
 from vigil.synth.outputs import (
     WorldSummary,
     capture_description,
-    prepare_out,
     summary,
     write_common,
 )
-from vigil.synth.procfile import write_processors
 from vigil.synth.readme import world_description
 from vigil.synth.sink import ReportSink
 from vigil.synth.truth import NO_ORG, FamilyView, HostingTruth, Rec, quarter_usage
@@ -52,7 +46,6 @@ NOISE_SHARE = 0.11  # share of rows from families never reported as commercial
 Key = tuple[int, str, str]  # (quarter index, site type, country)
 #: Periods of truth/attribution.json (`vigil stats brands --period P`).
 BRAND_PERIODS = ("2012", "2011", "2009-06-01..2012-12-31")
-PROFILES = ("s3", "s4", "market")
 
 
 class Quotas:
@@ -250,63 +243,13 @@ def captured_urls(reports: int) -> int:
     return max(24, min(400, reports // 50))
 
 
-def generate_world(
-    out: Path,
-    *,
-    seed: int = 2012,
-    reports: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    profile: str = "s3",
-    decoys: float = 1.0,
-    mutations: float = 1.0,
-    namespace: int | None = None,
-) -> WorldSummary:
-    """Write a synthetic world to ``out`` (which must be empty or absent); same arguments, same bytes.
-
-    ``profile="s3"`` (default) is the world calibrated to §3 (hosting), with a small set of
-    captures; ``reports`` is the number of rows written under ``reports/`` (default
-    ``DEFAULT_REPORTS``; exactly, unless the calibrated commercial URLs alone need more,
-    which happens only for tiny worlds). ``profile="s4"`` is the larger world calibrated
-    to §4 (brands and distributors, June 2009 - December 2012) with a few thousand
-    captures; its size is fixed by the calibration, so it takes no ``reports``.
-    ``decoys`` and ``mutations`` multiply the decoy identifiers and the per-capture
-    rotations (0 turns them off). ``namespace`` (0 to 499) gives the world's key
-    identifiers and folder capture IDs a space of their own, so that worlds written with
-    different namespaces share no value but the deliberate decoys and can be loaded side by
-    side (load tests); without it, worlds of different seeds draw from the same small
-    fictional pools and collide. ``progress`` is called now and then with the number of
-    report rows written so far, and once at the end with the total.
-    """
-    out = Path(out)
-    if profile not in PROFILES:
-        raise ConfigError(f"--profile must be one of {', '.join(PROFILES)}, not {profile!r}")
-    if decoys < 0 or mutations < 0:
-        raise ConfigError("--decoys and --mutations must not be negative")
-    if namespace is not None and not 0 <= namespace < NAMESPACES:
-        raise ConfigError(f"--namespace must be from 0 to {NAMESPACES - 1}, not {namespace}")
-    if profile == "s4" and reports is not None:
-        raise ConfigError("the s4 world has the calibrated size of assessment §4; leave --reports out")
-    if profile == "market" and reports is not None:
-        raise ConfigError("the market world has a fixed, small size; leave --reports out")
-    rows = DEFAULT_REPORTS if reports is None else reports
-    if rows < 1:
-        raise ConfigError(f"--reports must be at least 1, not {rows}")
-    prepare_out(out)
-    orgs = build_orgs()
-    write_iptoasn(out / "iptoasn.tsv", orgs)
-    write_shared_services(out / "shared_services.csv")
-    write_processors(out)
-    if profile == "market":
-        from vigil.synth.market import generate_market
-
-        return generate_market(out, seed=seed)
-    if profile == "s4":
-        from vigil.synth.s4 import generate_s4
-
-        return generate_s4(out, seed=seed, progress=progress, decoys=decoys, mutations=mutations, namespace=namespace)
+def generate_hosting_world(out: Path, *, seed: int, rows: int, progress: Callable[[int], None] | None,
+                           decoys: float, mutations: float, namespace: int | None) -> WorldSummary:  # fmt: skip
+    """Write the §3 world's reports, captures and truth into ``out`` (prepared by
+    :func:`~vigil.synth.generate_world`, which checks the arguments)."""
     run = _Run(out, seed, rows, progress)
     run.run()
     return run.finish(decoys=decoys, mutations=mutations, namespace=namespace)
 
 
-__all__ = ["DEFAULT_REPORTS", "WorldSummary", "generate_world"]
+__all__ = ["generate_hosting_world"]

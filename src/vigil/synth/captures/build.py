@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vigil.synth.attrtruth import (
+from vigil.synth.captures.brands import Demand, Distributor
+from vigil.synth.captures.files import write_captures
+from vigil.synth.captures.identifiers import IdentifierFactory
+from vigil.synth.captures.schedule import Shot, assign_identifiers, schedule
+from vigil.synth.captures.truth import (
     BrandTruth,
     ReportCounts,
     link_distributors,
     write_truth,
 )
-from vigil.synth.brands import Demand, Distributor
-from vigil.synth.capfiles import write_captures
-from vigil.synth.idvalues import IdentifierFactory
-from vigil.synth.shots import Shot, assign_identifiers, schedule
 from vigil.synth.truth import FamilyView
 
 DAY = 86_400

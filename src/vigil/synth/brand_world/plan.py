@@ -15,7 +15,13 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from vigil.synth.brands import Brand, Distributor, Template, TemplateBook, new_brand
+from vigil.synth.captures.brands import (
+    Brand,
+    Distributor,
+    Template,
+    TemplateBook,
+    new_brand,
+)
 
 #: Months are counted from June 2009 (0) to December 2012 (42); 2012 is months 31-42.
 Y2012 = 31

@@ -16,15 +16,15 @@ import io
 import json
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from vigil.synth.pages import render, render_cover
-from vigil.synth.shots import Shot
+from vigil.synth.captures.pages import render, render_cover
+from vigil.synth.captures.schedule import Shot
 from vigil.synth.truth import iso
 
 FOLDER = "analyst-tool"
@@ -92,10 +92,13 @@ class _Warc:
 
 
 def write_captures(out: Path, shots: Sequence[Shot], *, seed: int, mutations: float, namespace: int | None = None,
-                   folder_every: int = 4, media_every: int = 90) -> CaptureFiles:  # fmt: skip
+                   folder_every: int = 4, media_every: int = 90,
+                   render_page: Callable[[Shot, random.Random], str] | None = None) -> CaptureFiles:  # fmt: skip
     """Render and write every shot (setting its ``capture_id`` and ``source``); with a
     ``namespace``, folder capture IDs carry it (``AT-017-000001``) and WARC record IDs are drawn
-    from a stream of its own, so that worlds side by side keep their captures apart."""
+    from a stream of its own, so that worlds side by side keep their captures apart.
+    ``render_page(shot, rng)``, when given, writes each sales page instead of
+    :func:`~vigil.synth.pages.render` (the noisy world's loads, :mod:`vigil.synth.noisyload`)."""
     prefix = "AT-" if namespace is None else f"AT-{namespace:03d}-"
     root = out / "captures"
     folder = root / FOLDER
@@ -109,6 +112,8 @@ def write_captures(out: Path, shots: Sequence[Shot], *, seed: int, mutations: fl
         for i, shot in enumerate(shots):
             if shot.cover:
                 html = render_cover(shot.design, pages_rng, host=shot.host)
+            elif render_page is not None:
+                html = render_page(shot, pages_rng)
             else:
                 assert shot.slots is not None and shot.brand is not None
                 html = render(shot.brand.template.layout, shot.slots, pages_rng, host=shot.host, mutations=mutations)
