@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vigil.cli.core import DbOption, _nonblank, app, err, errors, open_duck, out
+from vigil.cli.core import DbOption, app, check_nonblank, err, errors, open_duck, out
 from vigil.defaults import STORE_PATH
 
 _ACCOUNTS = "accounts, markings and the audit log live"  # on the DuckDB store only
@@ -59,7 +59,7 @@ def _write(db: Path, action: str, resource: str, fn: Any, **detail: Any) -> Any:
 @orgs_app.command("add")
 def orgs_add(
     org_id: Annotated[str, typer.Argument(help="Short ID, e.g. hotline-nl.")],
-    name: Annotated[str, typer.Option(callback=_nonblank, help="Display name.")],
+    name: Annotated[str, typer.Option(callback=check_nonblank, help="Display name.")],
     kind: Annotated[str, typer.Option(help="hotline, law_enforcement, payment_provider, hosting_provider, registrar or operator.")],
     db: DbOption = STORE_PATH,
 ) -> None:
@@ -167,7 +167,7 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="Token ID, e.g. T
 
 @markings_app.command("set")
 def markings_set(
-    source: Annotated[str, typer.Argument(callback=_nonblank, help="A source code (as in reports and captures).")],
+    source: Annotated[str, typer.Argument(callback=check_nonblank, help="A source code (as in reports and captures).")],
     tlp: Annotated[str, typer.Option(help="CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")],
     org: Annotated[str, typer.Option(help="The organisation that owns the source's records.")],
     db: DbOption = STORE_PATH,
@@ -182,7 +182,7 @@ def markings_set(
 
 @markings_app.command("share")
 def markings_share(
-    source: Annotated[str, typer.Argument(callback=_nonblank, help="A source code.")],
+    source: Annotated[str, typer.Argument(callback=check_nonblank, help="A source code.")],
     org: Annotated[str, typer.Option(help="The organisation that may also see its TLP:AMBER records.")],
     db: DbOption = STORE_PATH,
 ) -> None:
@@ -197,7 +197,7 @@ def markings_share(
 @markings_app.command("record")
 def markings_record(
     kind: Annotated[str, typer.Argument(help="report or capture.")],
-    key: Annotated[str, typer.Argument(callback=_nonblank, help="The record's key (report_key or capture_key).")],
+    key: Annotated[str, typer.Argument(callback=check_nonblank, help="The record's key (report_key or capture_key).")],
     tlp: Annotated[str, typer.Option(help="CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")],
     org: Annotated[str, typer.Option(help="The owning organisation.")],
     db: DbOption = STORE_PATH,

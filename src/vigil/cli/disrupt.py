@@ -25,13 +25,13 @@ from vigil.cli.core import (
     DbOption,
     FormatOption,
     ProcessorsOption,
-    _check_out,
-    _nonblank,
-    _period,
-    _processors,
     app,
+    check_nonblank,
+    check_out,
+    check_period,
     err,
     errors,
+    load_processors,
     open_duck,
     out,
     stats_app,
@@ -45,7 +45,7 @@ notices_app = typer.Typer(help="Notices to hosting providers, registrars, regist
 app.add_typer(takedown_app, name="takedown")
 app.add_typer(notices_app, name="notices")
 
-OrgOption = Annotated[str, typer.Option("--org", envvar="VIGIL_ORG", callback=_nonblank, help="Our organisation (owner of the evidence we send).")]
+OrgOption = Annotated[str, typer.Option("--org", envvar="VIGIL_ORG", callback=check_nonblank, help="Our organisation (owner of the evidence we send).")]
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="ISO time the figures are for (default: the latest event).")]
 ContactsOption = Annotated[Optional[list[Path]], typer.Option("--contacts", help="Contacts file (TOML; repeatable; also VIGIL_CONTACTS).")]
 
@@ -150,7 +150,7 @@ def takedown_sync(
     from vigil.disrupt.sync import sync_cases
 
     with errors():
-        chosen = _processors(processors)  # a bad processors file stops the run before the store is opened
+        chosen = load_processors(processors)  # a bad processors file stops the run before the store is opened
     with errors(), _store(db) as store:
         counts = sync_cases(store.con, owner_org=org, marking=check_marking(marking), processors=chosen)
         counts["reappearances"] = workflow.link(store.con)
@@ -211,7 +211,7 @@ def takedown_check(
 @takedown_app.command("outcomes")
 def takedown_outcomes(
     path: Annotated[Path, typer.Argument(help="CSV item,outcome,at (account closed | not ours | investigating | removed).")],
-    partner: Annotated[str, typer.Option(callback=_nonblank, help="The partner reporting these outcomes.")],
+    partner: Annotated[str, typer.Option(callback=check_nonblank, help="The partner reporting these outcomes.")],
     db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
@@ -314,7 +314,7 @@ def notices_send(
     from vigil.disrupt.xarf import CLASSIFICATIONS, Sender
 
     if transport == "outbox":
-        _check_out(outbox)
+        check_out(outbox)
     if rdap_cache is not None and rdap_cache.exists() and not rdap_cache.is_dir():
         with errors():
             raise ConfigError(f"--rdap-cache {rdap_cache}: not a folder (the cache is a folder of recorded RDAP answers)")
@@ -334,7 +334,7 @@ def notices_send(
         if rdap_cache is not None or rdap_network:
             cache = CacheRdap(rdap_cache or Path(".vigil-rdap"))
             rdap = CachingRdap(cache, HttpRdap() if rdap_network else None)
-        resolver = Resolver(contacts=Contacts.load(_contacts(contacts)), rdap=rdap, processors=_processors(processors),
+        resolver = Resolver(contacts=Contacts.load(_contacts(contacts)), rdap=rdap, processors=load_processors(processors),
                             unreliable=casestore.unreliable(store.con))  # fmt: skip
         if transport == "smtp":
             if not smtp:
@@ -367,7 +367,7 @@ def notices_replies(
 
 @stats_app.command("takedown")
 def stats_takedown(
-    period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31 (by first notice).")],
+    period: Annotated[str, typer.Option(callback=check_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31 (by first notice).")],
     by: Annotated[str, typer.Option(help="host, asn, country, registrar or processor.")] = "host",
     db: DbOption = STORE_PATH,
     as_of: AsOfOption = None,
@@ -413,9 +413,9 @@ def feed(
     name: Annotated[str, typer.Argument(help="url-list, domain-alerts, tld-hopping, payment-alerts, crypto-alerts, or all.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the feed into.")],
     db: DbOption = STORE_PATH,
-    recipient: Annotated[str, typer.Option(callback=_nonblank, help="The receiving organisation (need-to-know is checked for it).")] = "partners",
+    recipient: Annotated[str, typer.Option(callback=check_nonblank, help="The receiving organisation (need-to-know is checked for it).")] = "partners",
     clearance: Annotated[str, typer.Option(help="The strictest marking the recipient may receive.")] = "TLP:AMBER",
-    partner: Annotated[Optional[str], typer.Option(callback=_nonblank, help="domain-alerts / payment-alerts: one registrar, registry or payment provider (default: a file per partner).")] = None,
+    partner: Annotated[Optional[str], typer.Option(callback=check_nonblank, help="domain-alerts / payment-alerts: one registrar, registry or payment provider (default: a file per partner).")] = None,
     org: OrgOption = "hotline",
     contacts: ContactsOption = None,
     as_of: AsOfOption = None,
@@ -426,7 +426,7 @@ def feed(
     from vigil.disrupt.markings import Audience, marking
     from vigil.disrupt.recipients import Contacts
 
-    _check_out(out_dir)
+    check_out(out_dir)
     with errors(), _store(db) as store:
         if name not in (*FEEDS, "all"):
             raise ConfigError(f"unknown feed {name!r} (one of {', '.join(FEEDS)}, or all)")

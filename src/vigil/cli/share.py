@@ -17,10 +17,10 @@ from rich.markup import escape
 
 from vigil.cli.core import (
     DbOption,
-    _choice,
-    _nonblank,
-    _period,
     app,
+    check_choice,
+    check_nonblank,
+    check_period,
     err,
     errors,
     export_app,
@@ -34,9 +34,9 @@ from vigil.errors import ConfigError
 share_app = typer.Typer(help="Markings that decide what may be shared (docs/sharing.md).", no_args_is_help=True)
 app.add_typer(share_app, name="share")
 
-PeriodOption = Annotated[str, typer.Option("--period", callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")]
+PeriodOption = Annotated[str, typer.Option("--period", callback=check_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")]
 MarkingOption = Annotated[str, typer.Option("--marking", help="TLP level of the export: CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")]
-DistributorOption = Annotated[str | None, typer.Option("--distributor", callback=_nonblank, help="Only this distributor (D-…).")]
+DistributorOption = Annotated[str | None, typer.Option("--distributor", callback=check_nonblank, help="Only this distributor (D-…).")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")]
 
 
@@ -89,7 +89,7 @@ def export_misp(
     period: PeriodOption,
     marking: MarkingOption,
     distributor: DistributorOption = None,
-    per: Annotated[str, typer.Option("--per", callback=_choice("period", "distributor"), help="One event per 'period' or per 'distributor'.")] = "period",
+    per: Annotated[str, typer.Option("--per", callback=check_choice("period", "distributor"), help="One event per 'period' or per 'distributor'.")] = "period",
     feed: Annotated[Path | None, typer.Option("--feed", help="Write a MISP feed directory (manifest.json + events).")] = None,
     org: Annotated[str, typer.Option("--org", help="The creating organisation (Orgc).")] = "Vigil",
     output: OutputOption = None,
@@ -166,7 +166,7 @@ Clearance = Annotated[str, typer.Option("--clearance", help="The strictest TLP l
 @ingest_app.command("stix")
 def ingest_stix(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="STIX 2.1 bundles (.json), or folders of them.")],
-    source: Annotated[str | None, typer.Option(callback=_nonblank, help="Source code for the reports (default: stix:<producer>).")] = None,
+    source: Annotated[str | None, typer.Option(callback=check_nonblank, help="Source code for the reports (default: stix:<producer>).")] = None,
     marking: ImportMarking = "AMBER",
     clearance: Clearance = "AMBER",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -179,7 +179,7 @@ def ingest_stix(
 @ingest_app.command("misp")
 def ingest_misp(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="MISP events (.json), or folders of them (e.g. a feed).")],
-    source: Annotated[str | None, typer.Option(callback=_nonblank, help="Source code for the reports (default: misp:<creator org>).")] = None,
+    source: Annotated[str | None, typer.Option(callback=check_nonblank, help="Source code for the reports (default: misp:<creator org>).")] = None,
     marking: ImportMarking = "AMBER",
     clearance: Clearance = "AMBER",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -191,7 +191,7 @@ def ingest_misp(
 
 @share_app.command("mark-source")
 def mark_source(
-    source: Annotated[str, typer.Argument(callback=_nonblank, help="A report or capture source code (e.g. HL-A).")],
+    source: Annotated[str, typer.Argument(callback=check_nonblank, help="A report or capture source code (e.g. HL-A).")],
     marking: Annotated[str, typer.Option("--marking", help="Its TLP level.")],
     org: Annotated[str | None, typer.Option("--org", help="The organisation that owns it.")] = None,
     db: DbOption = STORE_PATH,
@@ -216,7 +216,7 @@ def list_markings(db: DbOption = STORE_PATH) -> None:
 match_app = typer.Typer(help="Keyed matching for partners: hashed identifier lists, never raw values (docs/sharing.md).",
                         no_args_is_help=True)  # fmt: skip
 app.add_typer(match_app, name="match")
-PartnerOption = Annotated[str, typer.Option("--partner", callback=_nonblank, help="The partner organisation.")]
+PartnerOption = Annotated[str, typer.Option("--partner", callback=check_nonblank, help="The partner organisation.")]
 
 
 @match_app.command("create-key")
@@ -243,7 +243,7 @@ def match_rotate_key(partner: PartnerOption, db: DbOption = STORE_PATH) -> None:
 @match_app.command("revoke-key")
 def match_revoke_key(
     partner: PartnerOption,
-    key_id: Annotated[str | None, typer.Option("--key-id", callback=_nonblank, help="Only this key (default: every key of the partner).")] = None,
+    key_id: Annotated[str | None, typer.Option("--key-id", callback=check_nonblank, help="Only this key (default: every key of the partner).")] = None,
     db: DbOption = STORE_PATH,
 ) -> None:
     """Revoke a partner's key(s)."""
@@ -254,7 +254,7 @@ def match_revoke_key(
 
 
 @match_app.command("keys")
-def match_keys(partner: Annotated[str | None, typer.Option("--partner", callback=_nonblank, help="Only this partner.")] = None,
+def match_keys(partner: Annotated[str | None, typer.Option("--partner", callback=check_nonblank, help="Only this partner.")] = None,
                db: DbOption = STORE_PATH) -> None:  # fmt: skip
     """Partners' keys (never their secrets): created, retired, revoked."""
     from vigil.share.matching import keys

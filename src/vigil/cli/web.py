@@ -11,8 +11,8 @@ import typer
 from vigil.cli.core import (
     DbOption,
     ProcessorsOption,
-    _env_paths,
     app,
+    env_paths,
     err,
     errors,
     open_duck,
@@ -54,7 +54,7 @@ def serve(
     with errors():
         from vigil.attribute.processors import Processors
 
-        files = _env_paths("VIGIL_PROCESSORS", processors)
+        files = env_paths("VIGIL_PROCESSORS", processors)
         Processors.load(files)  # a bad processors file stops here, before the store is opened
         if demo:
             _demo_store(db, out_dir)
