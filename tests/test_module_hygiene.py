@@ -44,14 +44,9 @@ ALLOWED_PRIVATE: set[tuple[str, str]] = set()
 # Load-time cycles allowed: none.
 ALLOWED_CYCLES: set[frozenset[str]] = set()
 
-# Cycles that exist only through imports inside functions, each a frozenset of its modules.
-ALLOWED_DEFERRED_CYCLES: set[frozenset[str]] = {
-    # attribute/run.py imports incremental.py at load time; incremental.py imports run's
-    # stages (covers, derive, pivots, strong_kinds) inside functions. run.py is being
-    # reworked on another branch (issue 12 item 3): the shared stages belong in a module
-    # both import.
-    frozenset({"vigil.attribute.incremental", "vigil.attribute.run"}),
-}
+# Cycles that exist only through imports inside functions, each a frozenset of its modules:
+# none since the stages both attribution runs share live in attribute/derive.py.
+ALLOWED_DEFERRED_CYCLES: set[frozenset[str]] = set()
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
-from vigil.attribute.linking import COMPONENT_SCRATCH, LISTED_SCHEMA, Listed, components
+from vigil.attribute.derive import covers, derive, pivots, strong_kinds
+from vigil.attribute.linking import LISTED_SCHEMA, Listed
 from vigil.attribute.templates import (
     BAND_SCHEMA,
     SQL_LINEAGE,
@@ -50,18 +51,6 @@ from vigil.store.stages import stage
 
 #: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
 ALGORITHM = 1
-
-# the components of the run's scope: templates tied by a value that is not generic, or a same judgement
-_SQL_COMPONENT_EDGES = """
-WITH vt AS (SELECT DISTINCT v.kind, v.value, p.template_id FROM _lk_live v JOIN _lk_pages p ON p.page = v.page
-            JOIN _decisions d ON d.kind = v.kind AND d.value = v.value WHERE d.status IN ('link', 'single', 'blocked')),
-hub AS (SELECT kind, value, min(template_id) AS hub FROM vt GROUP BY kind, value)
-SELECT DISTINCT vt.template_id AS a, hub.hub AS b
-FROM vt JOIN hub ON hub.kind = vt.kind AND hub.value = vt.value WHERE vt.template_id <> hub.hub
-UNION
-SELECT template_a AS a, template_b AS b FROM _judged WHERE template_a <> template_b
-"""
-
 
 _SQL_MERGES = "SELECT h.spread, h.node, h.label, h.templates, p.template_id FROM _lk_hist h JOIN _lk_pages p ON p.page = h.label"
 
@@ -96,15 +85,6 @@ def config_digest(store: StoreHandle, *, settings: TemplateSettings, max_groups:
     for row in engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY judgement_id"):
         digest.update("|".join(row.values()).encode())
     return digest.hexdigest()
-
-
-@stage(reads=("_decisions", "_judged", "_lk_live", "_lk_pages"), writes=("_comp_rows",), maybe=("_inc_cc", *COMPONENT_SCRATCH))
-def component_rows(engine: Engine) -> None:
-    """``_comp_rows(template_id, component)`` for the templates of the run's scope (after ``link``)."""
-    components(engine, _SQL_COMPONENT_EDGES, "_inc_cc")
-    engine.materialise("_comp_rows", """
-        SELECT t.template_id, coalesce(c.label, t.template_id) AS component
-        FROM (SELECT DISTINCT template_id FROM _lk_pages) t LEFT JOIN _inc_cc c ON c.node = t.template_id""")  # fmt: skip
 
 
 def forget(engine: Engine) -> None:
@@ -155,8 +135,6 @@ def attribute_increment(
 ) -> str | int:
     """Attribute only what the captures of new batches touch; returns the number of templates
     recomputed, or why a full run is needed (then nothing has been written)."""
-    from vigil.attribute.run import covers, derive, pivots  # run.py imports this module
-
     engine = store.engine
     state = {r["name"]: r["value"] for r in engine.rows("attribution state", "SELECT name, value FROM attribution_state")}
     if "digest" not in state:
@@ -306,8 +284,6 @@ def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
         FROM _inc_new n JOIN page_skeletons s ON s.page_sha256 = n.page_sha256
         LEFT JOIN skeleton_links l ON l.skeleton_id = s.skeleton_id LEFT JOIN _inc_links f ON f.skeleton_id = s.skeleton_id
         WHERE n.capture_key NOT IN (SELECT capture_key FROM _cover) AND coalesce(l.template_id, f.root_id) IS NOT NULL""")  # fmt: skip
-    from vigil.attribute.run import strong_kinds
-
     strong = strong_kinds(min_strength)
     engine.materialise("_inc_values", """
         SELECT DISTINCT kind, value FROM page_identifiers
