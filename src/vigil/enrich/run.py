@@ -28,6 +28,7 @@ from vigil.errors import InvalidRecord
 from vigil.store import utcnow
 from vigil.store.handle import StoreHandle
 
+
 @dataclass(frozen=True)
 class EnrichSummary:
     hosts: int
