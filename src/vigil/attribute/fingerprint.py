@@ -1,7 +1,8 @@
 """Template fingerprints: a capture's skeleton with its content stripped (docs/fingerprint.md).
 
-A capture is hostile input, so it is read by a small linear tokenizer written here,
-never by a browser engine and never recursively:
+A capture is hostile input, so it is read by the project's linear HTML tokenizer
+(:mod:`vigil.attribute.tokens`: tags, void and raw-text elements, attributes), never by a
+browser engine and never recursively:
 
 * **size** — the page is cut to ``max_bytes`` (UTF-8) before anything else, by
   :func:`vigil.attribute.markup.decode_html`, the project's one decoding rule;
@@ -45,6 +46,7 @@ import xxhash
 
 from vigil.attribute.markup import decode_html
 from vigil.attribute.minhash import DEFAULT_NUM_PERM, jaccard, signature_of_hashes, to_bytes
+from vigil.attribute.tokens import RAW_TEXT, TAG, attributes, opens, raw_text_end
 
 __all__ = [
     "FINGERPRINT_VERSION",
@@ -75,19 +77,6 @@ _MAX_CODE: Final = 65_536  # inline script or style characters hashed
 _MAX_ATTR_TEXT: Final = 65_536  # attribute names are read from this much of a tag
 _TAGS_PER_ELEMENT: Final = 8  # start and end tags read at most: 8 * max_elements
 
-# One token at a "<": a tag (quotes count only after "=", the end of input ends it),
-# a comment, or a doctype / processing instruction / bogus comment. Possessive
-# quantifiers and "\Z" alternatives: every attempt succeeds without backtracking.
-_TOKEN: Final = re.compile(
-    r"<(?:(/?)([A-Za-z][^\t\n\f\r />]*+)((?:[^>\"'=]++|=\s*+\"[^\"]*+(?:\"|\Z)|=\s*+'[^']*+(?:'|\Z)|[=\"'])*+)(?:>|\Z)"
-    r"|!--(?:[^-]++|-(?!->))*+(?:-->|\Z)|[!?/][^>]*+(?:>|\Z))"
-)
-_ATTR: Final = re.compile(
-    r"([^\t\n\f\r />\"'=][^\t\n\f\r />=]*+)(?:\s*+=\s*+(?:\"([^\"]*+)\"?|'([^']*+)'?|([^\t\n\f\r >]*+)))?"
-)
-_RAW: Final = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
-_RAW_END: Final = {name: re.compile(rf"</{name}(?=[\t\n\f\r />]|\Z)", re.IGNORECASE) for name in _RAW}
-_VOID: Final = frozenset("area base br col embed hr img input keygen link meta param source track wbr frame".split())
 _ROOTS: Final = frozenset({"html", "head", "body"})
 _BLOCK: Final = (
     "address article aside blockquote details div dl fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 "
@@ -257,9 +246,9 @@ class _Token:
         self.closing = closing
         self.tag = tag
         self.attr_text = attr_text
-        self.opens = not closing and tag not in _VOID and not attr_text.endswith("/")
+        self.opens = not closing and opens(tag, attr_text)
         self.closes = None if closing else _CLOSES.get(tag)
-        self.raw = self.opens and tag in _RAW
+        self.raw = self.opens and tag in RAW_TEXT
         self.code = self.raw and (tag == "script" or tag == "style")
         self.label: str | None = None  # set with features by _element
         self.features: tuple[str, ...] = ()
@@ -291,7 +280,7 @@ def _walk(text: str, truncated: bool, *, max_depth: int, max_elements: int) -> S
     depth_limited = False
     budget = _TAGS_PER_ELEMENT * max_elements  # start and end tags, read or not
     tokens = _TOKENS
-    finditer = _TOKEN.finditer
+    finditer = TAG.finditer
     pos, end = 0, len(text)
     while pos < end:
         for m in finditer(text, pos):
@@ -349,8 +338,7 @@ def _walk(text: str, truncated: bool, *, max_depth: int, max_elements: int) -> S
                         opened[tag] = opened.get(tag, 0) + 1
             if token.raw:
                 pos = m.end()
-                stop = _RAW_END[tag].search(text, pos)
-                body_end = stop.start() if stop else end
+                body_end = raw_text_end(tag, text, pos)
                 if token.code and not overflow:
                     _code(tag, text[pos:body_end], add)
                 pos = body_end
@@ -370,7 +358,7 @@ def _long_path(path: str) -> str:
 def _element(token: _Token) -> str:
     """Fill in the label and features of a start tag (attribute names, classes, id...)."""
     tag, attr_text = token.tag, token.attr_text
-    attrs = _attributes(attr_text) if attr_text else _NO_ATTRS
+    attrs = attributes(attr_text, max_attrs=_MAX_ATTRS, max_chars=_MAX_ATTR_TEXT) if attr_text else _NO_ATTRS
     get = attrs.get
     # What the features depend on, with rotating parts of id and class squashed (which
     # _normalise turns into "#" anyway): tags of one template share it across pages.
@@ -507,24 +495,6 @@ def reference_name(url: str) -> str:
         path = path[2:].partition("/")[2]  # drop the host
     segments = [s for s in path.split("/") if s]
     return normalise_token(segments[-1]) if segments else "/"
-
-
-def _attributes(text: str) -> dict[str, str]:
-    """Attribute names (lower-case, first wins) and raw values, from the first 64 KB.
-
-    Only which names there are matters, not their order (features are a set).
-    """
-    found = _ATTR.findall(text[:_MAX_ATTR_TEXT])
-    if len(found) <= _MAX_ATTRS:  # no cap to apply; reversed, so that the first of a name wins
-        return {name.lower(): double or single or bare for name, double, single, bare in reversed(found)}
-    attrs: dict[str, str] = {}
-    for name, double, single, bare in found:
-        name = name.lower()
-        if name not in attrs:
-            attrs[name] = double or single or bare
-            if len(attrs) >= _MAX_ATTRS:
-                break
-    return attrs
 
 
 @lru_cache(maxsize=8192)

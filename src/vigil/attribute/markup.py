@@ -31,6 +31,8 @@ from typing import Final
 
 from lxml import etree
 
+from vigil.attribute.tokens import tags
+
 __all__ = ["MAX_DEPTH", "Element", "PageView", "bound_depth", "decode_html", "field_name", "read_page"]
 
 #: Start tags nested deeper than this are dropped before parsing (libxml2 stops at 256).
@@ -68,23 +70,8 @@ _BLOCK: Final = frozenset(
         "button", "input", "iframe", "img", "label",
     }
 )  # fmt: skip
-_VOID: Final = frozenset(
-    {
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-        "track", "wbr", "keygen", "frame", "basefont", "bgsound",
-    }
-)  # fmt: skip
-_RAW_TEXT: Final = frozenset({"script", "style", "xmp", "iframe", "noembed", "noframes", "textarea", "title"})
-_RAW_END: Final = {name: re.compile(rf"</{name}[\t\n\f\r />]", re.IGNORECASE) for name in _RAW_TEXT}
 _MAX_CHUNK: Final = 200_000  # one script or comment is read up to this many characters
 
-# A tag as the HTML tokenizer sees it: quotes count only after "=", and the end of
-# input ends a tag, so every match attempt succeeds and the scan stays linear.
-_TOKEN: Final = re.compile(
-    r"<(?:(/?)([A-Za-z][^\t\n\f\r />]*+)((?:[^>\"'=]++|=\s*+\"[^\"]*+(?:\"|\Z)|=\s*+'[^']*+(?:'|\Z)|[=\"'])*+)(?:>|\Z)"
-    r"|!--.*?(?:-->|\Z)|[!?][^>]*+(?:>|\Z))",
-    re.DOTALL,
-)
 _META_CHARSET: Final = re.compile(rb"<meta[^>]{0,512}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.IGNORECASE)
 _BAD_CODECS: Final = frozenset({"idna", "punycode", "utf-7", "unicode-escape", "raw-unicode-escape", "undefined"})
 
@@ -156,45 +143,39 @@ def _declared_encoding(head: bytes) -> str | None:
 def bound_depth(text: str, *, max_depth: int = MAX_DEPTH) -> str:
     """Drop start tags nested deeper than ``max_depth`` (and their end tags), keep all text.
 
-    The nesting is estimated with a stack of open tag names: void elements do not
-    nest, an end tag closes back to the nearest open tag of its name and is ignored
-    when there is none, raw-text elements (script, style, textarea...) are skipped
-    to their end tag. The estimate errs high on sloppy pages (unclosed ``<p>``),
-    which only means that a very deep page is flattened a little earlier.
+    The tags are those of :func:`vigil.attribute.tokens.tags`, the tokenizer the
+    fingerprint reads too, and the nesting is estimated with a stack of open tag names:
+    void and self-closing (``<div/>``) elements do not nest, an end tag closes back to
+    the nearest open tag of its name and is ignored when there is none, raw-text
+    elements (script, style, textarea...) are skipped to their end tag. The estimate
+    errs high on sloppy pages (unclosed ``<p>``), which only means that a very deep page
+    is flattened a little earlier.
     """
     if text.count("<") <= max_depth:
         return text
     stack: list[str] = []
+    opened: dict[str, int] = {}  # name -> how many are on the stack: end tags close in O(1) amortised
     dropped: dict[str, int] = {}
     cuts: list[tuple[int, int]] = []
-    pos = 0
-    search = _TOKEN.search
-    while True:
-        match = search(text, pos)
-        if match is None:
-            break
-        pos = match.end()
-        name = match.group(2)
-        if name is None:
-            continue  # comment, doctype, processing instruction
-        name = name.lower()
-        if match.group(1):  # end tag
+    for start, end, closing, name, _, opening in tags(text):
+        if closing:
             if dropped.get(name):
                 dropped[name] -= 1
-                cuts.append(match.span())
-            elif name in stack:
-                del stack[len(stack) - 1 - stack[::-1].index(name) :]
+                cuts.append((start, end))
+            elif opened.get(name):
+                while True:
+                    top = stack.pop()
+                    opened[top] -= 1
+                    if top == name:
+                        break
+        elif not opening:
             continue
-        if name in _RAW_TEXT:
-            end = _RAW_END[name].search(text, pos)
-            pos = end.start() if end else len(text)
-        if name in _VOID:
-            continue
-        if len(stack) >= max_depth:
+        elif len(stack) >= max_depth:
             dropped[name] = dropped.get(name, 0) + 1
-            cuts.append(match.span())
+            cuts.append((start, end))
         else:
             stack.append(name)
+            opened[name] = opened.get(name, 0) + 1
     if not cuts:
         return text
     parts: list[str] = []

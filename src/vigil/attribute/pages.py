@@ -38,7 +38,7 @@ _BATCH = 500
 _PAGE_CODE: Final = (
     "vigil.attribute.pages", "vigil.attribute.identifiers", "vigil.attribute.kindspec", "vigil.attribute.pagescan",
     "vigil.attribute.textscan",
-    "vigil.attribute.markup", "vigil.attribute.crypto", "vigil.attribute.processors",
+    "vigil.attribute.markup", "vigil.attribute.tokens", "vigil.attribute.crypto", "vigil.attribute.processors",
     "vigil.attribute.fingerprint", "vigil.attribute.minhash", "vigil.enrich.accounts", "vigil.urls",
 )  # fmt: skip
 _PAGE_LIBRARIES: Final = ("lxml", "phonenumbers", "schwifty", "idna")
