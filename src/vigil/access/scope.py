@@ -37,7 +37,9 @@ from vigil.access.rules import (
     table_rules,
     visible_levels,
 )
+from vigil.defaults import STORE_PATH
 from vigil.store.engine import DuckDBEngine
+from vigil.store.handle import DuckStoreHandle
 
 __all__ = ["READ_ACTIONS", "ScopeKey", "ScopePool", "ScopedStore", "scope_key", "scoped", "visible_sources"]
 
@@ -77,7 +79,7 @@ class ScopedStore:
 
     def __init__(self, con: Any, actor: Actor, *, path: Path | None = None, key: ScopeKey | None = None) -> None:
         self.actor = actor
-        self.path = path or Path("vigil.duckdb")
+        self.path = path or STORE_PATH
         self.key = key or scope_key(con, actor)
         self.con = con.cursor()
         db = self.con.execute("SELECT current_database()").fetchall()[0][0]
@@ -139,9 +141,9 @@ class ScopedStore:
         self.close()
 
 
-def scoped(store: Any, actor: Actor) -> ScopedStore:
+def scoped(store: DuckStoreHandle, actor: Actor) -> ScopedStore:
     """A read-only view of ``store`` for ``actor`` (close it, or use it as a context manager)."""
-    return ScopedStore(store.con, actor, path=getattr(store, "path", None))
+    return ScopedStore(store.con, actor, path=store.path)
 
 
 class ScopePool:
@@ -150,7 +152,7 @@ class ScopePool:
     (:class:`ScopeKey`) changes whenever a marking, a source or the actor's role does, so a
     kept connection never shows more than its key allows."""
 
-    def __init__(self, store: Any, *, per_key: int = 8, keys: int = 64) -> None:
+    def __init__(self, store: DuckStoreHandle, *, per_key: int = 8, keys: int = 64) -> None:
         self.store = store
         self.per_key, self.keys = per_key, keys
         self._idle: OrderedDict[ScopeKey, list[ScopedStore]] = OrderedDict()
@@ -177,7 +179,7 @@ class ScopePool:
             idle = self._idle.get(key)
             view = idle.pop() if idle else None
         if view is None:
-            view = ScopedStore(self.store.con, actor, path=getattr(self.store, "path", None), key=key)
+            view = ScopedStore(self.store.con, actor, path=self.store.path, key=key)
         view.actor = actor
         try:
             yield view

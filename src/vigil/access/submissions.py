@@ -21,6 +21,7 @@ from vigil.access.markings import mark_source
 from vigil.access.policy import Actor
 from vigil.errors import InvalidRecord
 from vigil.ingest.reports import ReportIngest
+from vigil.store.handle import DuckStoreHandle, StoreHandle
 from vigil.store.store import utcnow
 
 MAX_UPLOAD_BYTES = 20_000_000
@@ -30,7 +31,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 class _OwnSourceIngest(ReportIngest):
     """Ingest with every row's source forced to the submitter's; remembers each row's key."""
 
-    def __init__(self, store: Any, *, source: str) -> None:
+    def __init__(self, store: DuckStoreHandle, *, source: str) -> None:
         super().__init__(store, default_source=source)
         self.keys: dict[int, str] = {}
 
@@ -56,11 +57,11 @@ class SubmissionResult:
         return {"file_name": self.file_name, "status": self.status, "counts": self.counts, "rows": self.rows}
 
 
-def upload_dir(store: Any) -> Path:
+def upload_dir(store: StoreHandle) -> Path:
     return Path(str(store.path) + ".uploads")
 
 
-def submit_reports(store: Any, actor: Actor, *, file_name: str, data: bytes) -> SubmissionResult:
+def submit_reports(store: DuckStoreHandle, actor: Actor, *, file_name: str, data: bytes) -> SubmissionResult:
     """Ingest an uploaded CSV / JSON Lines file of reports for ``actor``'s organisation."""
     sha = hashlib.sha256(data).hexdigest()
     safe = _SAFE.sub("_", Path(file_name).name)[-80:] or "upload.csv"
@@ -94,14 +95,14 @@ def submit_reports(store: Any, actor: Actor, *, file_name: str, data: bytes) -> 
     return SubmissionResult(file_name, f.status if not f.error else f"error: {f.error}", rows, counts)
 
 
-def submit_url(store: Any, actor: Actor, *, url: str, reported_at: str, commercial: str = "", notes: str = "") -> SubmissionResult:
+def submit_url(store: DuckStoreHandle, actor: Actor, *, url: str, reported_at: str, commercial: str = "", notes: str = "") -> SubmissionResult:
     """One report typed into the form: ingested as a one-row JSON Lines file."""
     row = {"url": url, "reported_at": reported_at, "commercial": commercial or None, "notes": notes or None}
     data = (json.dumps({k: v for k, v in row.items() if v is not None}) + "\n").encode("utf-8")
     return submit_reports(store, actor, file_name="form.jsonl", data=data)
 
 
-def my_submissions(store: Any, actor: Actor) -> list[dict[str, Any]]:
+def my_submissions(store: DuckStoreHandle, actor: Actor) -> list[dict[str, Any]]:
     """The submissions of ``actor``'s organisation, with what became of them."""
     cur = store.con.execute(
         """SELECT s.file_name, s.submitted_at, s.file_sha256,

@@ -15,6 +15,7 @@ from typing import Any
 
 from vigil.attribute.linking import DisjointSets
 from vigil.errors import InputError
+from vigil.store.handle import StoreHandle
 
 
 def _pairs(n: int) -> int:
@@ -46,7 +47,7 @@ def scores(predicted: Mapping[str, object], truth: Mapping[str, object]) -> dict
     }  # fmt: skip
 
 
-def _naive(store: Any) -> tuple[dict[str, str], dict[str, str]]:
+def _naive(store: StoreHandle) -> tuple[dict[str, str], dict[str, str]]:
     rows = [tuple(r.values()) for r in store.engine.rows("captures", """SELECT c.capture_id, c.page_sha256, s.skeleton_id
         FROM captures c JOIN page_skeletons s USING (page_sha256)""")]  # fmt: skip
     sets = DisjointSets()
@@ -102,7 +103,7 @@ def read_truth(truth_files: Sequence[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def evaluate(store: Any, truth_files: Path | Sequence[Path]) -> dict[str, Any]:
+def evaluate(store: StoreHandle, truth_files: Path | Sequence[Path]) -> dict[str, Any]:
     """Scores of the store's attribution against the truth of one world, or of several side by side."""
     files = [truth_files] if isinstance(truth_files, Path) else list(truth_files)
     truth = read_truth(files)

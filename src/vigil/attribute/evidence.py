@@ -15,9 +15,11 @@ that step.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pyarrow as pa
+
+from vigil.store.handle import StoreHandle
+from vigil.store.stages import stage
 
 _SHOW = 3  # captures named per side of a step
 
@@ -100,7 +102,9 @@ def step_json(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict({"brand": batch.column("brand"), "step": pa.array(steps, pa.string())}, schema=_STEP)
 
 
-def evidence_paths(store: Any) -> None:
+@stage(reads=("captures", "_attr", "_linked", "_judged", "_brand_rows"),
+       writes=("_ev_carriers", "_ev_judged", "_ev_seen", "_ev_next", "_ev_steps", "_ev_path"))
+def evidence_paths(store: StoreHandle) -> None:
     """``_ev_path(brand, evidence)``; needs ``link``'s ``_linked`` and ``_judged``, ``_attr`` and ``_brand_rows``."""
     engine = store.engine
     engine.materialise("_ev_carriers", _SQL_CARRIERS)

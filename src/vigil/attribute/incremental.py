@@ -32,9 +32,9 @@ import hashlib
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from vigil.attribute.linking import LISTED_SCHEMA, Listed, components
+from vigil.attribute.derive import covers, derive, pivots, strong_kinds
+from vigil.attribute.linking import LISTED_SCHEMA, Listed
 from vigil.attribute.templates import (
     BAND_SCHEMA,
     SQL_LINEAGE,
@@ -45,21 +45,11 @@ from vigil.attribute.templates import (
 )
 from vigil.attribute.warninglists import WarningLists
 from vigil.store.engine import Engine
+from vigil.store.handle import StoreHandle
+from vigil.store.stages import stage
 
 #: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
 ALGORITHM = 2  # 2: a skeleton joins the oldest template among its near-identical candidates
-
-# the components of the run's scope: templates tied by a value that is not generic, or a same judgement
-_SQL_COMPONENT_EDGES = """
-WITH vt AS (SELECT DISTINCT v.kind, v.value, p.template_id FROM _lk_live v JOIN _lk_pages p ON p.page = v.page
-            JOIN _decisions d ON d.kind = v.kind AND d.value = v.value WHERE d.status IN ('link', 'single', 'blocked')),
-hub AS (SELECT kind, value, min(template_id) AS hub FROM vt GROUP BY kind, value)
-SELECT DISTINCT vt.template_id AS a, hub.hub AS b
-FROM vt JOIN hub ON hub.kind = vt.kind AND hub.value = vt.value WHERE vt.template_id <> hub.hub
-UNION
-SELECT template_a AS a, template_b AS b FROM _judged WHERE template_a <> template_b
-"""
-
 
 _SQL_MERGES = "SELECT h.spread, h.node, h.label, h.templates, p.template_id FROM _lk_hist h JOIN _lk_pages p ON p.page = h.label"
 
@@ -81,7 +71,7 @@ GROUP BY r.kind, r.value
 """
 
 
-def config_digest(store: Any, *, settings: TemplateSettings, max_groups: int, min_strength: float,
+def config_digest(store: StoreHandle, *, settings: TemplateSettings, max_groups: int, min_strength: float,
                   warninglists: Sequence[Path]) -> str:  # fmt: skip
     """Everything besides the captures that a run's result depends on, as one digest."""
     engine = store.engine
@@ -94,14 +84,6 @@ def config_digest(store: Any, *, settings: TemplateSettings, max_groups: int, mi
     for row in engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY judgement_id"):
         digest.update("|".join(row.values()).encode())
     return digest.hexdigest()
-
-
-def component_rows(engine: Engine) -> None:
-    """``_comp_rows(template_id, component)`` for the templates of the run's scope (after ``link``)."""
-    components(engine, _SQL_COMPONENT_EDGES, "_inc_cc")
-    engine.materialise("_comp_rows", """
-        SELECT t.template_id, coalesce(c.label, t.template_id) AS component
-        FROM (SELECT DISTINCT template_id FROM _lk_pages) t LEFT JOIN _inc_cc c ON c.node = t.template_id""")  # fmt: skip
 
 
 def forget(engine: Engine) -> None:
@@ -141,7 +123,7 @@ def _count(engine: Engine, step: str, sql: str) -> int:
 
 
 def attribute_increment(
-    store: Any,
+    store: StoreHandle,
     *,
     digest: str,
     settings: TemplateSettings,
@@ -152,36 +134,63 @@ def attribute_increment(
 ) -> str | int:
     """Attribute only what the captures of new batches touch; returns the number of templates
     recomputed, or why a full run is needed (then nothing has been written)."""
-    from vigil.attribute.run import covers, derive, pivots  # run.py imports this module
-
     engine = store.engine
     state = {r["name"]: r["value"] for r in engine.rows("attribution state", "SELECT name, value FROM attribution_state")}
     if "digest" not in state:
         return "no earlier run recorded for incremental attribution"
     if state["digest"] != digest:
         return "settings, data files, judgements or the fingerprint changed since the last run"
-    engine.materialise("_inc_new", """
-        SELECT capture_key, captured_at, url, page_sha256, batch_id FROM captures
-        WHERE batch_id NOT IN (SELECT batch_id FROM attribution_batches)""")  # fmt: skip
+    new_captures(engine)
     new = _count(engine, "new captures", "SELECT count(*) FROM _inc_new")
     if _count(engine, "captures", "SELECT count(*) FROM captures") - new != int(state.get("captures", -1)):
         return "captures arrived under a batch already attributed"
     if not new:
         return 0
     tick("templates", 0, 2)
-    engine.materialise("_inc_urls", "SELECT DISTINCT url FROM _inc_new")
+    new_urls(engine)
     covers(store, settings.altered, urls="_inc_urls")
     if _count(engine, "cover check", """
             SELECT count(*) FROM captures c LEFT JOIN capture_attribution a ON a.capture_key = c.capture_key
             WHERE c.url IN (SELECT url FROM _inc_urls) AND c.capture_key NOT IN (SELECT capture_key FROM _inc_new)
               AND coalesce(a.cover, false) <> (c.capture_key IN (SELECT capture_key FROM _cover))"""):  # fmt: skip
         return "a new capture changes whether an earlier capture of its URL is a cover page"
-    reason = _new_skeletons(engine, settings)
+    reason = new_skeletons(engine, settings)
     if reason:
         return reason
     tick("templates", 1, 2)
-    _scope(engine, min_strength, warnings)
+    scope(engine, min_strength, warnings)
     tick("templates", 2, 2)
+    scope_captures(engine)
+    pivots(engine, min_strength)
+    outside(engine)
+    derive(store, max_groups=max_groups, warnings=warnings, tick=tick, outside=True)
+    if _count(engine, "generic check", """
+            SELECT count(*) FROM _decisions d JOIN _lk_outside o ON o.kind = d.kind AND o.value = d.value
+            WHERE d.status <> 'generic'"""):  # fmt: skip
+        return "a value flagged generic would now link beyond the templates the batch touches"
+    store_increment(engine, digest)
+    tick("brands and evidence", 2, 2)
+    return _count(engine, "scope", "SELECT count(*) FROM _inc_scope")
+
+
+@stage(reads=("captures", "attribution_batches"), writes=("_inc_new",))
+def new_captures(engine: Engine) -> None:
+    """``_inc_new``: the captures of batches not attributed yet."""
+    engine.materialise("_inc_new", """
+        SELECT capture_key, captured_at, url, page_sha256, batch_id FROM captures
+        WHERE batch_id NOT IN (SELECT batch_id FROM attribution_batches)""")  # fmt: skip
+
+
+@stage(reads=("_inc_new",), writes=("_inc_urls",))
+def new_urls(engine: Engine) -> None:
+    """``_inc_urls``: the URLs the new captures were taken at (``covers`` looks at these only)."""
+    engine.materialise("_inc_urls", "SELECT DISTINCT url FROM _inc_new")
+
+
+@stage(reads=("captures", "page_skeletons", "templates", "_inc_all_links", "_inc_covers", "_inc_scope", "_inc_lineage"),
+       writes=("_attr_captures", "_lineage"))  # fmt: skip
+def scope_captures(engine: Engine) -> None:
+    """``_attr_captures`` and ``_lineage`` of the scope, as a full run's ``template_captures`` and ``build_templates`` give them."""
     engine.materialise("_attr_captures", """
         SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.template_id
         FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
@@ -191,19 +200,13 @@ def attribute_increment(
         SELECT template_id, lineage_skeleton, lineage_similarity FROM templates
         WHERE lineage_skeleton IS NOT NULL AND template_id IN (SELECT template_id FROM _inc_scope)
         UNION ALL SELECT template_id, lineage_skeleton, lineage_similarity FROM _inc_lineage""")  # fmt: skip
-    pivots(engine, min_strength)
-    _outside(engine)
-    derive(store, max_groups=max_groups, warnings=warnings, tick=tick, outside=True)
-    if _count(engine, "generic check", """
-            SELECT count(*) FROM _decisions d JOIN _lk_outside o ON o.kind = d.kind AND o.value = d.value
-            WHERE d.status <> 'generic'"""):  # fmt: skip
-        return "a value flagged generic would now link beyond the templates the batch touches"
-    _store(engine, digest)
-    tick("brands and evidence", 2, 2)
-    return _count(engine, "scope", "SELECT count(*) FROM _inc_scope")
 
 
-def _new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
+@stage(reads=("page_skeletons", "pages", "skeleton_links", "attribution_bands", "_inc_new", "_cover"),
+       writes=("_inc_seen", "_inc_fresh", "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_candidates", "_pairs",
+               "_exact", "_pairs_exact", "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_fbands",
+               "_inc_lineage"))  # fmt: skip
+def new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     """Parents, roots and lineage of the skeletons the batch brings (``_inc_links``, ``_inc_lineage``)."""
     engine.materialise("_inc_seen", """
         SELECT s.skeleton_id, min(n.captured_at) AS first_seen, any_value(s.minhash) AS minhash
@@ -261,12 +264,15 @@ def _tails(engine: Engine, lsh: int, bands: str) -> str | None:
     return None
 
 
-def _scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
+@stage(reads=("page_skeletons", "skeleton_links", "page_identifiers", "identifier_values", "attribution_components",
+              "capture_attribution", "_inc_new", "_cover", "_inc_links"),
+       writes=("_inc_covers", "_inc_caps", "_inc_values", "_inc_listed", "_inc_touched", "_inc_scope", "_inc_all_links"))  # fmt: skip
+def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
     """``_inc_scope``: the templates the batch touches and their whole components; with
     ``_inc_all_links`` (their skeletons) and ``_inc_covers`` (every cover capture).
 
     A template is touched when the batch brings captures of it, or carries a value the batch
-    brings that was not generic (a generic value reaches across components: ``_outside``).
+    brings that was not generic (a generic value reaches across components: ``outside``).
     """
     engine.materialise("_inc_covers", """
         SELECT capture_key FROM capture_attribution WHERE cover
@@ -276,8 +282,6 @@ def _scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
         FROM _inc_new n JOIN page_skeletons s ON s.page_sha256 = n.page_sha256
         LEFT JOIN skeleton_links l ON l.skeleton_id = s.skeleton_id LEFT JOIN _inc_links f ON f.skeleton_id = s.skeleton_id
         WHERE n.capture_key NOT IN (SELECT capture_key FROM _cover) AND coalesce(l.template_id, f.root_id) IS NOT NULL""")  # fmt: skip
-    from vigil.attribute.run import strong_kinds
-
     strong = strong_kinds(min_strength)
     engine.materialise("_inc_values", """
         SELECT DISTINCT kind, value FROM page_identifiers
@@ -303,7 +307,10 @@ def _scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
         UNION ALL SELECT skeleton_id, root_id FROM _inc_links""")  # fmt: skip
 
 
-def _outside(engine: Engine) -> None:
+@stage(reads=("captures", "page_identifiers", "identifier_values", "capture_attribution", "attribution_merges",
+              "_lk_pivots", "_lk_pages", "_inc_scope"),
+       writes=("_inc_cross", "_inc_out_pages", "_inc_out_templates", "_inc_walk", "_lk_outside"))  # fmt: skip
+def outside(engine: Engine) -> None:
     """``_lk_outside``: for each value of the scope that was generic and is also carried
     beyond it, its templates there and the groups it reaches there at its (new) level."""
     engine.materialise("_inc_cross", """
@@ -335,11 +342,16 @@ def _outside(engine: Engine) -> None:
     engine.materialise("_lk_outside", _SQL_OUTSIDE)
 
 
-def _store(engine: Engine, digest: str) -> None:
+@stage(reads=("captures", "page_skeletons", "page_identifiers", "skeleton_links", "capture_attribution", "attribution_state",
+              "_inc_scope", "_inc_links", "_inc_new", "_inc_urls", "_inc_bands", "_inc_fbands", "_inc_fresh", "_cover",
+              "_disguised", "_lineage", "_attr", "_dist_rows", "_brand_rows", "_ev_path", "_values", "_comp_rows",
+              "_lk_hist", "_lk_pages"),
+       writes=("_inc_old_distributors", "_inc_templates", "_inc_listed_spread"))  # fmt: skip
+def store_increment(engine: Engine, digest: str) -> None:
     """Replace the scope's stored rows by the derived ones, and keep the bookkeeping."""
-    scope = "template_id IN (SELECT template_id FROM _inc_scope)"
+    in_scope = "template_id IN (SELECT template_id FROM _inc_scope)"
     engine.materialise("_inc_old_distributors", f"""
-        SELECT DISTINCT distributor_id FROM capture_attribution WHERE {scope} AND distributor_id IS NOT NULL
+        SELECT DISTINCT distributor_id FROM capture_attribution WHERE {in_scope} AND distributor_id IS NOT NULL
         UNION SELECT distributor_id FROM _dist_rows""")  # fmt: skip
     engine.materialise("_inc_templates", """
         WITH l AS (
@@ -352,7 +364,7 @@ def _store(engine: Engine, digest: str) -> None:
         FROM l LEFT JOIN _lineage g ON g.template_id = l.template_id GROUP BY l.template_id""")  # fmt: skip
     with engine.transaction():
         forget(engine)
-        _delete(engine, "capture_attribution", scope)
+        _delete(engine, "capture_attribution", in_scope)
         engine.insert("capture_attribution", """
             SELECT * FROM _attr
             UNION ALL
@@ -363,7 +375,7 @@ def _store(engine: Engine, digest: str) -> None:
         engine.insert("templates", "SELECT * FROM _inc_templates")
         _delete(engine, "distributors", "distributor_id IN (SELECT distributor_id FROM _inc_old_distributors)")
         engine.insert("distributors", "SELECT * FROM _dist_rows")
-        _delete(engine, "brands", scope)
+        _delete(engine, "brands", in_scope)
         engine.insert("brands", "SELECT b.*, e.evidence FROM _brand_rows b LEFT JOIN _ev_path e ON e.brand = b.brand_id")
         # a warning-listed value's spread counts every template carrying it, in scope or not
         engine.materialise("_inc_listed_spread", """
@@ -379,9 +391,9 @@ def _store(engine: Engine, digest: str) -> None:
             FROM _values v LEFT JOIN _inc_listed_spread w ON w.kind = v.kind AND w.value = v.value""")  # fmt: skip
         _delete(engine, "disguised_urls", "url IN (SELECT url FROM _inc_urls)")
         engine.insert("disguised_urls", "SELECT * FROM _disguised")
-        _delete(engine, "attribution_components", scope)
+        _delete(engine, "attribution_components", in_scope)
         engine.insert("attribution_components", "SELECT template_id, component FROM _comp_rows")
-        _delete(engine, "attribution_merges", scope)
+        _delete(engine, "attribution_merges", in_scope)
         engine.insert("attribution_merges", _SQL_MERGES)
         engine.insert("attribution_bands", """
             SELECT 0, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_bands b JOIN _inc_fresh f ON f.skeleton_id = b.skeleton_id

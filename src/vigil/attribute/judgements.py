@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import pyarrow as pa
 
 from vigil.errors import ConfigError
 from vigil.store import utcnow
+from vigil.store.handle import StoreHandle
 
 VERDICTS = ("same", "not_same")
 
 
-def record_judgement(store: Any, brand_a: str, brand_b: str, *, verdict: str, analyst: str, note: str | None = None) -> str:
+def record_judgement(store: StoreHandle, brand_a: str, brand_b: str, *, verdict: str, analyst: str, note: str | None = None) -> str:
     """Store a judgement; it survives reruns and overrides automatic links (docs/attribution.md)."""
     verdict = verdict.strip().lower().replace("-", "_").replace(" ", "_")
     if verdict not in VERDICTS:

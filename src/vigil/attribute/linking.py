@@ -41,7 +41,9 @@ from typing import Any, Final
 import pyarrow as pa
 
 from vigil.attribute.warninglists import WarningLists
+from vigil.defaults import MAX_GROUPS
 from vigil.store.engine import Engine
+from vigil.store.stages import stage
 
 # a level's graph up to this many edges is solved on the driver (≈ 100 bytes an edge)
 LOCAL_EDGES: Final = 100_000
@@ -200,6 +202,10 @@ class DisjointSets:
             self.parent[max(a, b)] = min(a, b)
 
 
+#: What :func:`components` leaves behind when it solves a graph in SQL (too big for the driver).
+COMPONENT_SCRATCH = ("_cc_edges", "_cc_adj", "_cc_spread", "_cc_next")
+
+
 def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | None = None, *,
                local_limit: int = LOCAL_EDGES) -> int:  # fmt: skip
     """Connected components of the undirected graph of query ``edges`` (``a, b``) as table ``out(node, label)``.
@@ -237,10 +243,14 @@ def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | No
     raise RuntimeError("connected components did not settle in 200 rounds")
 
 
+@stage(reads=("_lk_pages", "_lk_pivots"),
+       writes=("_lk_hist", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_live", "_lk_forbid", "_lk_labels", "_lk_same",
+               "_judged", "_decisions", "_linked", "_page_groups"),
+       maybe=("_lk_outside", "_lk_level_*", "_lk_cc", *COMPONENT_SCRATCH, "_lk_watch", "_lk_late", "_lk_fixed"))  # fmt: skip
 def link(
     engine: Engine,
     *,
-    max_groups: int = 3,
+    max_groups: int = MAX_GROUPS,
     warnings: WarningLists | None = None,
     not_same: Sequence[tuple[str, str]] = (),
     same: Sequence[tuple[str, str, str]] = (),

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import pyarrow as pa
 
@@ -29,6 +29,8 @@ from vigil import settings
 from vigil.attribute.fingerprint import FINGERPRINT_VERSION, fingerprint
 from vigil.attribute.identifiers import KINDS, IdentifierKind, extract_identifiers
 from vigil.attribute.processors import Processors
+from vigil.store.handle import StoreHandle
+from vigil.store.stages import stage
 
 _BATCH = 500
 
@@ -77,7 +79,8 @@ _WORK_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def analyse_pages(store: Any, *, processors: Sequence[Path] = (), progress: Callable[[int, int], None] | None = None) -> int:
+@stage(reads=("captures", "pages", "page_skeletons", "page_cache"), writes=("_page_urls", "_page_work"))
+def analyse_pages(store: StoreHandle, *, processors: Sequence[Path] = (), progress: Callable[[int, int], None] | None = None) -> int:
     """Fingerprint and extract identifiers from every page not yet analysed; returns how many."""
     tick = progress or (lambda done, total: None)
     engine = store.engine

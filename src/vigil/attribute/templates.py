@@ -26,13 +26,15 @@ import pyarrow as pa
 
 from vigil.attribute.fingerprint import skeleton
 from vigil.attribute.minhash import LshIndex, from_bytes, similarities
+from vigil.defaults import ALTERED_THRESHOLD, SAME_THRESHOLD
 from vigil.store.engine import Engine
+from vigil.store.stages import stage
 
 
 @dataclass(frozen=True)
 class TemplateSettings:
-    same: float = 0.8
-    altered: float = 0.5
+    same: float = SAME_THRESHOLD
+    altered: float = ALTERED_THRESHOLD
     window: int = 10
     recall: float = 0.95
 
@@ -233,6 +235,9 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
             break
 
 
+@stage(reads=("captures", "page_skeletons", "pages", "_cover"),
+       writes=("_skeletons", "_bands", "_candidates", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
+               "_founder_bands", "_lineage"))
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 

@@ -13,7 +13,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vigil.cli.core import DbOption, _nonblank, app, err, errors, open_store, out
+from vigil.cli.core import DbOption, app, check_nonblank, err, errors, open_duck, out
+from vigil.defaults import STORE_PATH
+
+_ACCOUNTS = "accounts, markings and the audit log live"  # on the DuckDB store only
 
 users_app = typer.Typer(help="Accounts of the web application (vigil serve).", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations: who owns records and who accounts work for.", no_args_is_help=True)
@@ -47,7 +50,7 @@ def _table(rows: list[dict[str, Any]], title: str) -> None:
 def _write(db: Path, action: str, resource: str, fn: Any, **detail: Any) -> Any:
     from vigil.access.audit import audit
 
-    with open_store(db) as store:
+    with open_duck(db, what=_ACCOUNTS) as store:
         result = fn(store.con)
         audit(store.con, _who(), action, resource, **detail)
         return result
@@ -56,9 +59,9 @@ def _write(db: Path, action: str, resource: str, fn: Any, **detail: Any) -> Any:
 @orgs_app.command("add")
 def orgs_add(
     org_id: Annotated[str, typer.Argument(help="Short ID, e.g. hotline-nl.")],
-    name: Annotated[str, typer.Option(callback=_nonblank, help="Display name.")],
+    name: Annotated[str, typer.Option(callback=check_nonblank, help="Display name.")],
     kind: Annotated[str, typer.Option(help="hotline, law_enforcement, payment_provider, hosting_provider, registrar or operator.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Add an organisation."""
     from vigil.accounts import add_org
@@ -69,11 +72,11 @@ def orgs_add(
 
 
 @orgs_app.command("list")
-def orgs_list(db: DbOption = Path("vigil.duckdb")) -> None:
+def orgs_list(db: DbOption = STORE_PATH) -> None:
     """List organisations."""
     from vigil.accounts import list_orgs
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         _table(list_orgs(store.con), "organisations")
 
 
@@ -84,7 +87,7 @@ def users_add(
     role: Annotated[str, typer.Option(help="admin, analyst, hotline, partner or auditor.")],
     password: PasswordOption,
     clearance: Annotated[str, typer.Option(help="Highest TLP marking the user may see: CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")] = "AMBER",
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Add an account (its password stored as an Argon2id hash)."""
     from vigil.accounts import add_user
@@ -97,16 +100,16 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(db: DbOption = Path("vigil.duckdb")) -> None:
+def users_list(db: DbOption = STORE_PATH) -> None:
     """List accounts."""
     from vigil.accounts import list_users
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         _table(list_users(store.con), "users")
 
 
 @users_app.command("disable")
-def users_disable(username: Annotated[str, typer.Argument(help="Login name.")], db: DbOption = Path("vigil.duckdb")) -> None:
+def users_disable(username: Annotated[str, typer.Argument(help="Login name.")], db: DbOption = STORE_PATH) -> None:
     """Disable an account; its sessions end and its API tokens are revoked."""
     from vigil.accounts import disable_user
 
@@ -117,7 +120,7 @@ def users_disable(username: Annotated[str, typer.Argument(help="Login name.")], 
 
 @users_app.command("reset")
 def users_reset(username: Annotated[str, typer.Argument(help="Login name.")], password: PasswordOption,
-                db: DbOption = Path("vigil.duckdb")) -> None:  # fmt: skip
+                db: DbOption = STORE_PATH) -> None:  # fmt: skip
     """Set a new password (enables the account again; its sessions end)."""
     from vigil.accounts import reset_password
 
@@ -131,7 +134,7 @@ def tokens_create(
     username: Annotated[str, typer.Argument(help="The account the token acts for.")],
     scope: Annotated[list[str], typer.Option("--scope", help="An action the token may do (repeatable), e.g. search, view_entity.")],
     days: Annotated[int, typer.Option(min=1, max=366, help="Days until it expires (1-366).")] = 30,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Create a scoped API token (printed once; only its hash is kept). Send it as `Authorization: Bearer …`."""
     from vigil.accounts import create_token
@@ -144,16 +147,16 @@ def tokens_create(
 
 
 @tokens_app.command("list")
-def tokens_list(db: DbOption = Path("vigil.duckdb")) -> None:
+def tokens_list(db: DbOption = STORE_PATH) -> None:
     """List API tokens (never the tokens themselves)."""
     from vigil.accounts import list_tokens
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         _table(list_tokens(store.con), "API tokens")
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(token_id: Annotated[str, typer.Argument(help="Token ID, e.g. T-1a2b3c4d5e6f.")], db: DbOption = Path("vigil.duckdb")) -> None:
+def tokens_revoke(token_id: Annotated[str, typer.Argument(help="Token ID, e.g. T-1a2b3c4d5e6f.")], db: DbOption = STORE_PATH) -> None:
     """Revoke an API token."""
     from vigil.accounts import revoke_token
 
@@ -164,10 +167,10 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="Token ID, e.g. T
 
 @markings_app.command("set")
 def markings_set(
-    source: Annotated[str, typer.Argument(callback=_nonblank, help="A source code (as in reports and captures).")],
+    source: Annotated[str, typer.Argument(callback=check_nonblank, help="A source code (as in reports and captures).")],
     tlp: Annotated[str, typer.Option(help="CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")],
     org: Annotated[str, typer.Option(help="The organisation that owns the source's records.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Mark a source: its records (that have no marking of their own) carry this TLP and owner."""
     from vigil.access.markings import mark_source
@@ -179,9 +182,9 @@ def markings_set(
 
 @markings_app.command("share")
 def markings_share(
-    source: Annotated[str, typer.Argument(callback=_nonblank, help="A source code.")],
+    source: Annotated[str, typer.Argument(callback=check_nonblank, help="A source code.")],
     org: Annotated[str, typer.Option(help="The organisation that may also see its TLP:AMBER records.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Share a source's TLP:AMBER records with another organisation."""
     from vigil.access.markings import share_source
@@ -194,10 +197,10 @@ def markings_share(
 @markings_app.command("record")
 def markings_record(
     kind: Annotated[str, typer.Argument(help="report or capture.")],
-    key: Annotated[str, typer.Argument(callback=_nonblank, help="The record's key (report_key or capture_key).")],
+    key: Annotated[str, typer.Argument(callback=check_nonblank, help="The record's key (report_key or capture_key).")],
     tlp: Annotated[str, typer.Option(help="CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")],
     org: Annotated[str, typer.Option(help="The owning organisation.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Give one report or capture a marking of its own (it overrides its source's)."""
     from vigil.access.markings import mark_record
@@ -208,17 +211,17 @@ def markings_record(
 
 
 @markings_app.command("list")
-def markings_list(db: DbOption = Path("vigil.duckdb")) -> None:
+def markings_list(db: DbOption = STORE_PATH) -> None:
     """Every source with its marking; unmarked sources are seen by no one."""
     from vigil.access.markings import marking_list
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         _table(marking_list(store.con), "source markings")
 
 
 @audit_app.command("list")
 def audit_list(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     limit: Annotated[int, typer.Option(min=1, help="The latest N entries.")] = 50,
     actor: Annotated[Optional[str], typer.Option(help="Only this actor (user@org or cli:NAME).")] = None,
     action: Annotated[Optional[str], typer.Option(help="Only this action.")] = None,
@@ -227,7 +230,7 @@ def audit_list(
     """The latest audit entries: who saw or did what, when."""
     from vigil.access.audit import audit_entries
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         rows = audit_entries(store.con, limit=limit, actor=actor, action=action)
         if as_json:
             sys.stdout.write(json.dumps(rows, default=str, indent=1) + "\n")
@@ -244,13 +247,13 @@ def _hash(value: str | None) -> str | None:
 
 @audit_app.command("verify")
 def audit_verify(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     head: Annotated[Optional[str], typer.Option(callback=_hash, help="A head hash kept elsewhere (from `vigil audit head`): detects deleted last entries.")] = None,
 ) -> None:
     """Check the hash chain; name every edited, deleted or reordered entry. Exit 1 when any."""
     from vigil.access.audit import audit_head, verify_audit
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         problems = verify_audit(store.con, head=head)
         count, _ = audit_head(store.con)
     for problem in problems:
@@ -261,10 +264,10 @@ def audit_verify(
 
 
 @audit_app.command("head")
-def audit_head_cmd(db: DbOption = Path("vigil.duckdb")) -> None:
+def audit_head_cmd(db: DbOption = STORE_PATH) -> None:
     """The last entry's number and hash: keep it elsewhere, pass it to `vigil audit verify --head`."""
     from vigil.access.audit import audit_head
 
-    with errors(), open_store(db, read_only=True) as store:
+    with errors(), open_duck(db, read_only=True, what=_ACCOUNTS) as store:
         seq, digest = audit_head(store.con)
     sys.stdout.write(f"{seq} {digest}\n")

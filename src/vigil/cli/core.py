@@ -30,8 +30,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from vigil import __version__, settings
+import vigil.store.open as store_open
+from vigil import __version__, defaults, settings
+from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError, StoreError, VigilError
+from vigil.store.handle import MigratedStore
+from vigil.store.open import StoreOptions
+from vigil.store.store import Store
 
 
 def _one_line(text: str) -> str:
@@ -99,7 +104,7 @@ app.add_typer(explain_app, name="explain")
 
 out = Console()
 err = Console(stderr=True)
-_state: dict[str, Any] = {"debug": False, "engine": "duckdb", "data": Path("vigil-data"), "master": "local[*]", "conf": []}
+_state: dict[str, Any] = {"debug": False, "store": StoreOptions()}  # the global options, set by _main
 
 DbOption = Annotated[
     Path,
@@ -238,19 +243,14 @@ def _check_out(path: Path | None, *, folder: bool = True) -> None:
             check_writable(path, folder=folder)
 
 
-def _open(db: Path, *, read_only: bool = False) -> Any:
+def _open(db: Path, *, read_only: bool = False) -> MigratedStore:
     """The store the global options ask for: the DuckDB file ``db``, or the Spark data directory."""
-    if _state["engine"] == "spark":
-        from vigil.store.spark import SparkStore, parse_conf
-
-        return SparkStore(_state["data"], master=_state["master"], conf=parse_conf(_state["conf"]), read_only=read_only)
-    from vigil.store.store import Store
-
-    return Store(db, read_only=read_only)
+    return store_open.open_store(db, options=_state["store"], read_only=read_only)
 
 
-def _spark() -> bool:
-    return bool(_state["engine"] == "spark")
+def _open_duck(db: Path, *, what: str, read_only: bool = False) -> Store:
+    """The DuckDB store ``db`` for DuckDB-only work; ``--engine spark`` is refused in one line."""
+    return store_open.open_duck_store(db, options=_state["store"], read_only=read_only, what=what)
 
 
 class _LogProgress:
@@ -337,21 +337,17 @@ def _print_version(value: bool) -> None:
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on error.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
-    engine: Annotated[str, typer.Option("--engine", envvar="VIGIL_ENGINE", help="duckdb (embedded, the --db file) or spark (Parquet tables in --data).")] = "duckdb",
-    data: Annotated[Path, typer.Option("--data", envvar="VIGIL_DATA", help="Spark engine: the data directory (docs/scaling.md).")] = Path("vigil-data"),
-    spark_master: Annotated[str, typer.Option("--spark-master", envvar="VIGIL_SPARK_MASTER", help="Spark engine: the master URL.")] = "local[*]",
+    engine: Annotated[str, typer.Option("--engine", envvar="VIGIL_ENGINE", help="duckdb (embedded, the --db file) or spark (Parquet tables in --data).")] = defaults.ENGINE,
+    data: Annotated[Path, typer.Option("--data", envvar="VIGIL_DATA", help="Spark engine: the data directory (docs/scaling.md).")] = defaults.DATA_DIR,
+    spark_master: Annotated[str, typer.Option("--spark-master", envvar="VIGIL_SPARK_MASTER", help="Spark engine: the master URL.")] = defaults.SPARK_MASTER,
     spark_conf: Annotated[Optional[list[str]], typer.Option("--spark-conf", help="Spark engine: KEY=VALUE configuration (repeatable).")] = None,
 ) -> None:
     _state["debug"] = debug
-    if engine not in settings.ENGINES:
-        raise _fail(f"--engine (or VIGIL_ENGINE) must be duckdb or spark, not {engine!r}")
+    options = StoreOptions(engine=engine, data=data, master=spark_master, conf=tuple(spark_conf or ()))
     with _errors():
+        options.check()
         settings.check_environment()  # a bad VIGIL_* value stops here, before any work
-        if spark_conf:
-            from vigil.store.spark import parse_conf
-
-            parse_conf(list(spark_conf))
-    _state.update(engine=engine, data=data, master=spark_master, conf=list(spark_conf or []))
+    _state["store"] = options
 
 
 @app.command()
@@ -386,54 +382,40 @@ def synth(
 @ingest_app.command("reports")
 def ingest_reports(
     paths: Annotated[list[Path], typer.Argument(help="CSV / JSON Lines files (plain or .gz), or folders of them.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     source: Annotated[Optional[str], typer.Option(callback=_nonblank, help="Source code for rows that have none.")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Rows per committed batch.")] = 50_000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per committed batch.")] = defaults.ROW_BATCH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest hotline reports; bad rows go to quarantine with a reason. Re-ingesting changes nothing."""
-    from vigil.ingest.reports import ReportIngest, expand_inputs
+    from vigil.ingest.run import ingest_reports as run_ingest
+    from vigil.ingest.run import report_files
 
     with _errors(), _open(db) as store:
-        files = expand_inputs(paths)
-        if not files:
-            raise VigilError(f"no input files in {', '.join(map(str, paths))}")
-        size = sum(p.stat().st_size for p in files if p.exists())
+        files, size = report_files(paths)
         with _progress() as bar:
             task = bar.add_task("ingest reports", total=size)
-            if _spark():
-                from vigil.ingest.distributed import ingest_reports_distributed
-
-                summary = ingest_reports_distributed(store, files, default_source=source)
-                bar.update(task, completed=size)
-            else:
-                summary = ReportIngest(store, default_source=source, batch_size=batch_size,
-                                       progress=lambda n: bar.advance(task, n)).run(files)  # fmt: skip
+            summary = run_ingest(store, files, default_source=source, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined"))
 
 
 @ingest_app.command("captures")
 def ingest_captures(
     paths: Annotated[list[Path], typer.Argument(help="Folders or zips with manifest.csv/.jsonl, or WARC files (.warc, .warc.gz).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     source: Annotated[Optional[str], typer.Option(callback=_nonblank, help="Source code for captures that have none.")] = None,
-    max_page_bytes: Annotated[int, typer.Option(min=1024, help="Larger pages are quarantined.")] = 5_000_000,
-    batch_size: Annotated[int, typer.Option(min=1, help="Captures per committed batch.")] = 2000,
+    max_page_bytes: Annotated[int, typer.Option(min=1024, help="Larger pages are quarantined.")] = defaults.MAX_PAGE_BYTES,
+    batch_size: Annotated[int, typer.Option(min=1, help="Captures per committed batch.")] = defaults.CAPTURE_BATCH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest captured pages (HTML only; media is skipped unread and counted). Re-ingesting changes nothing."""
-    from vigil.ingest.captures import CaptureIngest
+    from vigil.ingest.run import ingest_captures as run_ingest
 
     with _errors(), _open(db) as store:
         with _progress() as bar:
             task = bar.add_task("ingest captures", total=None)
-            if _spark():
-                from vigil.ingest.distributed import ingest_captures_distributed
-
-                summary = ingest_captures_distributed(store, paths, default_source=source, max_page_bytes=max_page_bytes)
-            else:
-                summary = CaptureIngest(store, default_source=source, batch_size=batch_size, max_page_bytes=max_page_bytes,
-                                        progress=lambda n: bar.advance(task, n)).run(paths)  # fmt: skip
+            summary = run_ingest(store, paths, default_source=source, batch_size=batch_size, max_page_bytes=max_page_bytes,
+                                 progress=lambda n: bar.advance(task, n))  # fmt: skip
         _ingest_summary(summary, as_json, ("rows_read", "stored", "duplicates", "quarantined", "skipped_media"))
 
 
@@ -459,7 +441,7 @@ def _ingest_summary(summary: Any, as_json: bool, keys: tuple[str, ...]) -> None:
 @ingest_app.command("purchases")
 def ingest_purchases(
     paths: Annotated[list[Path], typer.Argument(help="Test-purchase records: CSV / JSON Lines (plain or .gz), or folders of them.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest payment providers' test-purchase records (docs/payments.md)."""
@@ -473,7 +455,7 @@ def ingest_purchases(
 @ingest_app.command("estimates")
 def ingest_estimates_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Expert answers: question, respondent, value, unit (CSV / JSON Lines).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest structured expert estimates (docs/assessment-inputs.md)."""
@@ -486,7 +468,7 @@ def ingest_estimates_cmd(
 @ingest_app.command("search")
 def ingest_search_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Aggregated search volumes: period, country, term, volume (CSV / JSON Lines).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest aggregated search-volume exports (docs/assessment-inputs.md)."""
@@ -498,7 +480,7 @@ def ingest_search_cmd(
 
 @app.command()
 def enrich(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     ip_db: Annotated[Optional[Path], typer.Option("--ip-db", envvar="VIGIL_IP_DB", help="MaxMind .mmdb or iptoasn .tsv[.gz]; default: the database bundled with geoip2fast.")] = None,
     shared_services: Annotated[Optional[list[Path]], typer.Option("--shared-services", help="Extra shared-services CSV (repeatable; also VIGIL_SHARED_SERVICES).")] = None,
     site_type_rules: Annotated[Optional[list[Path]], typer.Option("--site-type-rules", help="Extra site-type rules TOML (repeatable; also VIGIL_SITE_TYPE_RULES).")] = None,
@@ -562,7 +544,7 @@ def _print_stats(stats: dict[str, Any], fmt: str) -> None:
 @stats_app.command("hosting")
 def stats_hosting(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     all_urls: Annotated[bool, typer.Option("--all", help="Count every URL, not only commercial ones.")] = False,
     fmt: FormatOption = "table",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
@@ -583,11 +565,11 @@ def stats_hosting(
 
 @app.command()
 def attribute(
-    db: DbOption = Path("vigil.duckdb"),
-    same_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a page skeleton joins an earlier template.")] = 0.8,
-    altered_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = 0.5,
-    max_groups: Annotated[int, typer.Option(min=2, help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = 3,
-    min_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = 0.5,
+    db: DbOption = STORE_PATH,
+    same_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a page skeleton joins an earlier template.")] = defaults.SAME_THRESHOLD,
+    altered_threshold: Annotated[float, typer.Option(callback=_open_range(0.0, 1.0), help="Similarity at or above which a new template is an altered version of an earlier one (lineage).")] = defaults.ALTERED_THRESHOLD,
+    max_groups: Annotated[int, typer.Option(min=2, help="Over-matching guard: a value joining this many established groups is generic and links nothing.")] = defaults.MAX_GROUPS,
+    min_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="Identifier kinds whose strength (specificity, 0-1) is below this never link.")] = defaults.MIN_STRENGTH,
     processors: ProcessorsOption = None,
     warninglist: Annotated[Optional[list[Path]], typer.Option("--warninglist", help="Extra MISP-format warning list JSON (repeatable; also VIGIL_WARNINGLISTS).")] = None,
     full: Annotated[bool, typer.Option("--full", help="Rebuild everything instead of only what new captures touch (the result is the same).")] = False,
@@ -631,7 +613,7 @@ def judge(
     verdict: Annotated[str, typer.Option(callback=_verdict, help="same or not_same.")],
     analyst: Annotated[str, typer.Option(callback=_nonblank, help="Who judges (kept with the judgement).")],
     note: Annotated[Optional[str], typer.Option(help="Why.")] = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Record an analyst's judgement that two brands are (not) the same operator; it overrides automatic links on every rerun."""
     from vigil.attribute.judgements import record_judgement
@@ -644,7 +626,7 @@ def judge(
 @stats_app.command("brands")
 def stats_brands(
     period: Annotated[str, typer.Option(callback=_period, help="2012, 2012Q4, 2012-10 or 2009-06-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Also write JSON, CSV and HTML here.")] = None,
 ) -> None:
@@ -665,7 +647,7 @@ def stats_brands(
 @stats_app.command("payments")
 def stats_payments(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     trend_periods: Annotated[int, typer.Option(min=1, help="How many periods of equal length the trend covers.")] = 4,
     processors: ProcessorsOption = None,
     fmt: FormatOption = "table",
@@ -689,7 +671,7 @@ def stats_payments(
 
 @stats_app.command("estimates")
 def stats_estimates(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     k: Annotated[float, typer.Option(callback=_open_range(0.0), help="Tukey fence multiplier for outliers.")] = 1.5,
     fmt: FormatOption = "table",
 ) -> None:
@@ -706,7 +688,7 @@ def stats_search(
     end: Annotated[str, typer.Option("--to", callback=_period, help="Last period, of the same kind.")],
     lexicon: Annotated[Path, typer.Option(help="Your lexicon CSV (pattern,category), kept outside the repository.", envvar="VIGIL_LEXICON")],
     regions: Annotated[Optional[Path], typer.Option(help="Country → region CSV (default: the bundled table).")] = None,
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
     """Search-term trends by category (Mann-Kendall and regression slope) and growth by region."""
@@ -718,7 +700,7 @@ def stats_search(
 
 @export_app.command("attribution")
 def export_attribution(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: Annotated[str, typer.Option("--format", callback=_choice("jsonl", "csv"), help="jsonl or csv.")] = "jsonl",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
 ) -> None:
@@ -738,7 +720,7 @@ def export_attribution(
 
 
 @explain_app.command("brand")
-def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, e.g. B-1a2b3c4d5e.")], db: DbOption = Path("vigil.duckdb")) -> None:
+def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, e.g. B-1a2b3c4d5e.")], db: DbOption = STORE_PATH) -> None:
     """Why these captures are one brand, and how it is tied to its distributor."""
     from vigil.publish.explain import explain_brand
 
@@ -748,7 +730,7 @@ def explain_brand_cmd(brand_id: Annotated[str, typer.Argument(help="A brand ID, 
 
 
 @explain_app.command("distributor")
-def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="A distributor ID, e.g. D-1a2b3c4d5e.")], db: DbOption = Path("vigil.duckdb")) -> None:
+def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="A distributor ID, e.g. D-1a2b3c4d5e.")], db: DbOption = STORE_PATH) -> None:
     """Which identifiers tie a distributor's brands together, with the evidence chain for every brand."""
     from vigil.publish.explain import explain_distributor
 
@@ -760,7 +742,7 @@ def explain_distributor_cmd(distributor_id: Annotated[str, typer.Argument(help="
 @app.command("eval")
 def evaluate_cmd(
     truth: Annotated[list[Path], typer.Option("--truth", help="A synthetic world's truth/captures.jsonl; repeat it for worlds loaded side by side (each written with its own --namespace).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Score the attribution against a synthetic world's truth (pairwise and B-cubed), beside a naive baseline."""
@@ -782,7 +764,7 @@ def evaluate_cmd(
 @app.command()
 def report(
     period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: Annotated[str, typer.Option("--format", callback=_report_formats, help="html, pdf or md; comma-separated for several.")] = "html,md,pdf",
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("vigil-report"),
     commentary: Annotated[Optional[Path], typer.Option(help="Analyst's Markdown, '## section-id' headings (docs/report.md).")] = None,
@@ -808,7 +790,7 @@ def report(
 
 @app.command()
 def quarantine(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     limit: Annotated[int, typer.Option(min=0, help="At most this many rows (0: all).")] = 100,
     fmt: FormatOption = "table",
 ) -> None:
@@ -832,19 +814,20 @@ def quarantine(
 
 @app.command()
 def status(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What the store holds: schema version, every table users care about, and when the last ingest, enrichment and attribution finished."""
     from vigil.store.status import TABLES, store_status
 
+    options: StoreOptions = _state["store"]
+    where = options.location(db)
     with _errors(), _open(db, read_only=True) as store:
-        where = store.path if _spark() else db
         got = store_status(store)
     if as_json:
-        sys.stdout.write(json.dumps({"store": str(where), "engine": _state["engine"], **got}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({"store": str(where), "engine": options.engine, **got}, indent=2) + "\n")
         return
-    out.print(f"store {where} ({_state['engine']}): schema v{got['schema']}", highlight=False)
+    out.print(f"store {where} ({options.engine}): schema v{got['schema']}", highlight=False)
     for name, what in TABLES:
         out.print(f"  {name}: {got['tables'][name]:,} {what}", highlight=False)
     for step, when in got["last"].items():
@@ -858,7 +841,7 @@ app.add_typer(store_app, name="store")
 @store_app.command("to-parquet")
 def store_to_parquet(
     data: Annotated[Path, typer.Argument(help="The data directory to write (the Spark engine's --data).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
 ) -> None:
     """Copy every table of a DuckDB store into a Parquet data directory for the Spark engine."""
     from vigil.store.spark import copy_store
@@ -873,18 +856,13 @@ def store_to_parquet(
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where the world and the tables go.")] = Path("vigil-out"),
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     seed: Annotated[int, typer.Option(help="Synthetic world seed.")] = 2012,
     period: Annotated[str, typer.Option(callback=_period, help="Period for the §3 tables.")] = "2012Q4",
 ) -> None:
     """The main job on a fresh clone: make the default world, ingest, enrich, print and write §3; then captures → §4."""
     with _errors():  # the store's folder and the output folder must be writable before any work
-        from vigil.atomic import make_dir
-
-        if not _spark():
-            if db.exists() and not db.is_file():
-                raise ConfigError(f"--db {db}: not a file")
-            make_dir(db.parent if str(db.parent) else Path("."))
+        _state["store"].prepare(db)
         if out_dir.exists() and not out_dir.is_dir():
             raise ConfigError(f"cannot write to {out_dir}: {out_dir} is a file, not a folder")
     world = out_dir / "world"
@@ -892,11 +870,11 @@ def demo(
         out.print(f"using the synthetic world already in {world}")
     else:
         synth(out_dir=world, seed=seed, reports=None, profile="s3", decoys=1.0, mutations=1.0)
-    ingest_reports(paths=[world / "reports"], db=db, source=None, batch_size=50_000, as_json=False)
+    ingest_reports(paths=[world / "reports"], db=db, source=None, batch_size=defaults.ROW_BATCH, as_json=False)
     enrich(db=db, ip_db=world / "iptoasn.tsv", shared_services=[world / "shared_services.csv"], site_type_rules=None, dns=False)
     stats_hosting(period=period, db=db, all_urls=False, fmt="table", out_dir=out_dir / "tables")
-    ingest_captures(paths=[world / "captures"], db=db, source=None, max_page_bytes=5_000_000, batch_size=2000, as_json=False)
-    attribute(db=db, same_threshold=0.8, altered_threshold=0.5, max_groups=3, min_strength=0.5, processors=[p for p in (world / "processors.toml",) if p.exists()],  # absent in worlds of older versions
+    ingest_captures(paths=[world / "captures"], db=db, source=None, max_page_bytes=defaults.MAX_PAGE_BYTES, batch_size=defaults.CAPTURE_BATCH, as_json=False)
+    attribute(db=db, same_threshold=defaults.SAME_THRESHOLD, altered_threshold=defaults.ALTERED_THRESHOLD, max_groups=defaults.MAX_GROUPS, min_strength=defaults.MIN_STRENGTH, processors=[p for p in (world / "processors.toml",) if p.exists()],  # absent in worlds of older versions
               warninglist=None)
     year = period[:4]
     stats_brands(period=year, db=db, fmt="table", out_dir=out_dir / "tables")
@@ -911,6 +889,13 @@ def main() -> None:
 state = _state
 errors = _errors
 open_store = _open
-is_spark = _spark
+open_duck = _open_duck
+check_nonblank = _nonblank
+check_out = _check_out
+check_period = _period
+load_processors = _processors
+print_stats = _print_stats
+check_choice = _choice
+env_paths = _env_paths
 progress = _progress
 stages = _stages

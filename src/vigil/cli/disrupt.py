@@ -25,34 +25,33 @@ from vigil.cli.core import (
     DbOption,
     FormatOption,
     ProcessorsOption,
-    _check_out,
-    _nonblank,
-    _period,
-    _processors,
     app,
+    check_nonblank,
+    check_out,
+    check_period,
     err,
     errors,
-    is_spark,
-    open_store,
+    load_processors,
+    open_duck,
     out,
     stats_app,
 )
+from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError, VigilError
+from vigil.store.store import Store
 
 takedown_app = typer.Typer(help="Takedown cases and their clock: import, history, re-checks, outcomes, the delivery log and its check.", no_args_is_help=True)
 notices_app = typer.Typer(help="Notices to hosting providers, registrars, registries and payment providers.", no_args_is_help=True)
 app.add_typer(takedown_app, name="takedown")
 app.add_typer(notices_app, name="notices")
 
-OrgOption = Annotated[str, typer.Option("--org", envvar="VIGIL_ORG", callback=_nonblank, help="Our organisation (owner of the evidence we send).")]
+OrgOption = Annotated[str, typer.Option("--org", envvar="VIGIL_ORG", callback=check_nonblank, help="Our organisation (owner of the evidence we send).")]
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="ISO time the figures are for (default: the latest event).")]
 ContactsOption = Annotated[Optional[list[Path]], typer.Option("--contacts", help="Contacts file (TOML; repeatable; also VIGIL_CONTACTS).")]
 
 
-def _store(db: Path, *, read_only: bool = False) -> Any:
-    if is_spark():
-        raise ConfigError("disruption commands run on the DuckDB store (--db), not on --engine spark")
-    return open_store(db, read_only=read_only)
+def _store(db: Path, *, read_only: bool = False) -> Store:
+    return open_duck(db, read_only=read_only, what="disruption commands run")
 
 
 def _time(raw: str | None, *, default_now: bool = False) -> datetime | None:
@@ -122,7 +121,7 @@ def takedown_synth(
 @takedown_app.command("import")
 def takedown_import(
     path: Annotated[Path, typer.Argument(help="Cases, JSON Lines (docs/disruption.md).")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     org: OrgOption = "hotline",
     marking: Annotated[str, typer.Option(help="Marking for cases that carry none.")] = "TLP:AMBER",
     fmt: FormatOption = "table",
@@ -139,7 +138,7 @@ def takedown_import(
 
 @takedown_app.command("sync")
 def takedown_sync(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     org: OrgOption = "hotline",
     marking: Annotated[str, typer.Option(help="Marking of the cases (the store's reports carry none yet).")] = "TLP:AMBER",
     processors: ProcessorsOption = None,
@@ -151,7 +150,7 @@ def takedown_sync(
     from vigil.disrupt.sync import sync_cases
 
     with errors():
-        chosen = _processors(processors)  # a bad processors file stops the run before the store is opened
+        chosen = load_processors(processors)  # a bad processors file stops the run before the store is opened
     with errors(), _store(db) as store:
         counts = sync_cases(store.con, owner_org=org, marking=check_marking(marking), processors=chosen)
         counts["reappearances"] = workflow.link(store.con)
@@ -160,7 +159,7 @@ def takedown_sync(
 
 @takedown_app.command("history")
 def takedown_history(path: Annotated[Path, typer.Argument(help="CSV url,stage,at,source,recipient,detail.")],
-                     db: DbOption = Path("vigil.duckdb"), fmt: FormatOption = "table") -> None:  # fmt: skip
+                     db: DbOption = STORE_PATH, fmt: FormatOption = "table") -> None:  # fmt: skip
     """Import takedown history (stages with times and sources), e.g. from a hotline's case system."""
     from vigil.disrupt import workflow
 
@@ -172,7 +171,7 @@ def takedown_history(path: Annotated[Path, typer.Argument(help="CSV url,stage,at
 
 @takedown_app.command("recheck")
 def takedown_recheck(path: Annotated[Path, typer.Argument(help="CSV url,checked_at,status,analyst (online|offline).")],
-                     db: DbOption = Path("vigil.duckdb"), fmt: FormatOption = "table") -> None:  # fmt: skip
+                     db: DbOption = STORE_PATH, fmt: FormatOption = "table") -> None:  # fmt: skip
     """Import analysts' re-checks: the first offline after a notice is the removal time."""
     from vigil.disrupt import workflow
 
@@ -192,7 +191,7 @@ def _http_urls(values: list[str] | None) -> list[str] | None:
 
 @takedown_app.command("check")
 def takedown_check(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     url: Annotated[Optional[list[str]], typer.Option(callback=_http_urls, help="Only this case's URL (repeatable; default: every noticed URL not yet removed).")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Check at most N URLs.")] = None,
     timeout: Annotated[float, typer.Option(min=0.5, max=120, help="Seconds to wait for one answer's headers.")] = 10.0,
@@ -212,8 +211,8 @@ def takedown_check(
 @takedown_app.command("outcomes")
 def takedown_outcomes(
     path: Annotated[Path, typer.Argument(help="CSV item,outcome,at (account closed | not ours | investigating | removed).")],
-    partner: Annotated[str, typer.Option(callback=_nonblank, help="The partner reporting these outcomes.")],
-    db: DbOption = Path("vigil.duckdb"),
+    partner: Annotated[str, typer.Option(callback=check_nonblank, help="The partner reporting these outcomes.")],
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
     """Import a partner's outcome per feed item; they feed the league tables."""
@@ -226,7 +225,7 @@ def takedown_outcomes(
 
 
 @takedown_app.command("show")
-def takedown_show(url: Annotated[str, typer.Argument(help="A case's URL.")], db: DbOption = Path("vigil.duckdb")) -> None:
+def takedown_show(url: Annotated[str, typer.Argument(help="A case's URL.")], db: DbOption = STORE_PATH) -> None:
     """One URL's takedown record: every stage with its time and source, and reappearances."""
     from vigil.disrupt import casestore
 
@@ -241,7 +240,7 @@ def takedown_show(url: Annotated[str, typer.Argument(help="A case's URL.")], db:
 
 
 @takedown_app.command("audit")
-def takedown_audit(db: DbOption = Path("vigil.duckdb"), fmt: FormatOption = "table") -> None:
+def takedown_audit(db: DbOption = STORE_PATH, fmt: FormatOption = "table") -> None:
     """What was sent to whom, when and under which marking (notices and feeds), and contact statuses."""
     from vigil.disrupt import casestore
 
@@ -269,7 +268,7 @@ def _head(value: str | None) -> str | None:
 
 @takedown_app.command("verify-log")
 def takedown_verify_log(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     head: Annotated[Optional[str], typer.Option(callback=_head, help="A head hash kept elsewhere (printed by an earlier verify-log): detects deleted last entries.")] = None,
 ) -> None:
     """Check the hash-chained delivery log (notices and feeds sent); name every broken entry. Exit 1 when any."""
@@ -287,7 +286,7 @@ def takedown_verify_log(
 
 @notices_app.command("send")
 def notices_send(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     now: Annotated[Optional[str], typer.Option(help="The clock (ISO time; default: now, UTC).")] = None,
     transport: Annotated[str, typer.Option(help="outbox (dry run: .eml files) or smtp.")] = "outbox",
     outbox: Annotated[Path, typer.Option(help="Folder for the dry-run outbox.")] = Path("outbox"),
@@ -315,7 +314,7 @@ def notices_send(
     from vigil.disrupt.xarf import CLASSIFICATIONS, Sender
 
     if transport == "outbox":
-        _check_out(outbox)
+        check_out(outbox)
     if rdap_cache is not None and rdap_cache.exists() and not rdap_cache.is_dir():
         with errors():
             raise ConfigError(f"--rdap-cache {rdap_cache}: not a folder (the cache is a folder of recorded RDAP answers)")
@@ -335,7 +334,7 @@ def notices_send(
         if rdap_cache is not None or rdap_network:
             cache = CacheRdap(rdap_cache or Path(".vigil-rdap"))
             rdap = CachingRdap(cache, HttpRdap() if rdap_network else None)
-        resolver = Resolver(contacts=Contacts.load(_contacts(contacts)), rdap=rdap, processors=_processors(processors),
+        resolver = Resolver(contacts=Contacts.load(_contacts(contacts)), rdap=rdap, processors=load_processors(processors),
                             unreliable=casestore.unreliable(store.con))  # fmt: skip
         if transport == "smtp":
             if not smtp:
@@ -356,7 +355,7 @@ def notices_send(
 @notices_app.command("replies")
 def notices_replies(
     path: Annotated[Path, typer.Argument(help="A folder of .eml files, a Maildir, an mbox file or one .eml.")],
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
     """Read replies back: bounces and auto-replies mark the contact unreliable; answers acknowledge."""
@@ -368,9 +367,9 @@ def notices_replies(
 
 @stats_app.command("takedown")
 def stats_takedown(
-    period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31 (by first notice).")],
+    period: Annotated[str, typer.Option(callback=check_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31 (by first notice).")],
     by: Annotated[str, typer.Option(help="host, asn, country, registrar or processor.")] = "host",
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     as_of: AsOfOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -413,10 +412,10 @@ def pct(value: float | None) -> str:
 def feed(
     name: Annotated[str, typer.Argument(help="url-list, domain-alerts, tld-hopping, payment-alerts, crypto-alerts, or all.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the feed into.")],
-    db: DbOption = Path("vigil.duckdb"),
-    recipient: Annotated[str, typer.Option(callback=_nonblank, help="The receiving organisation (need-to-know is checked for it).")] = "partners",
+    db: DbOption = STORE_PATH,
+    recipient: Annotated[str, typer.Option(callback=check_nonblank, help="The receiving organisation (need-to-know is checked for it).")] = "partners",
     clearance: Annotated[str, typer.Option(help="The strictest marking the recipient may receive.")] = "TLP:AMBER",
-    partner: Annotated[Optional[str], typer.Option(callback=_nonblank, help="domain-alerts / payment-alerts: one registrar, registry or payment provider (default: a file per partner).")] = None,
+    partner: Annotated[Optional[str], typer.Option(callback=check_nonblank, help="domain-alerts / payment-alerts: one registrar, registry or payment provider (default: a file per partner).")] = None,
     org: OrgOption = "hotline",
     contacts: ContactsOption = None,
     as_of: AsOfOption = None,
@@ -427,7 +426,7 @@ def feed(
     from vigil.disrupt.markings import Audience, marking
     from vigil.disrupt.recipients import Contacts
 
-    _check_out(out_dir)
+    check_out(out_dir)
     with errors(), _store(db) as store:
         if name not in (*FEEDS, "all"):
             raise ConfigError(f"unknown feed {name!r} (one of {', '.join(FEEDS)}, or all)")

@@ -11,22 +11,23 @@ from vigil.cli.core import (
     DbOption,
     FormatOption,
     ProcessorsOption,
-    _check_out,
-    _period,
-    _print_stats,
-    _processors,
+    check_out,
+    check_period,
     err,
     errors,
+    load_processors,
     open_store,
+    print_stats,
     stats_app,
 )
+from vigil.defaults import STORE_PATH
 from vigil.errors import ConfigError
 
 
 @stats_app.command("offers")
 def stats_offers(
-    period: Annotated[str, typer.Option(callback=_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
-    db: DbOption = Path("vigil.duckdb"),
+    period: Annotated[str, typer.Option(callback=check_period, help="2012Q4, 2012, 2012-10 or 2012-10-01..2012-12-31.")],
+    db: DbOption = STORE_PATH,
     rates: Annotated[Path | None, typer.Option(help="Exchange rates to EUR (CSV: date,currency,eur), yours; never fetched.", envvar="VIGIL_RATES")] = None,
     trend_periods: Annotated[int, typer.Option(min=1, help="How many periods the virtual-currency share covers.")] = 8,
     processors: ProcessorsOption = None,
@@ -39,16 +40,16 @@ def stats_offers(
     from vigil.periods import Period
     from vigil.publish.tables import write_outputs
 
-    _check_out(out_dir)
+    check_out(out_dir)
     with errors():
         try:
             table = load_rates(rates)  # a bad rates file stops the run before the store is opened
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{rates}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        chosen = _processors(processors)
+        chosen = load_processors(processors)
     with errors(), open_store(db, read_only=True) as store:
         stats = offer_stats(store.engine, Period.parse(period), rates=table, trend_periods=trend_periods, processors=chosen)
-        _print_stats(stats, fmt)
+        print_stats(stats, fmt)
         if out_dir:
             written = write_outputs(stats, out_dir, name=f"offers-{stats['period']}", title=f"Offers, {stats['period']}")
             err.print(f"wrote {written['json']}, {written['html']} and {len(written) - 2} CSV files")
@@ -56,13 +57,13 @@ def stats_offers(
 
 @stats_app.command("channels")
 def stats_channels(
-    start: Annotated[str, typer.Option("--from", callback=_period, help="First period (2011Q1, 2011-01 or 2011).")],
-    end: Annotated[str, typer.Option("--to", callback=_period, help="Last period, of the same kind.")],
-    db: DbOption = Path("vigil.duckdb"),
+    start: Annotated[str, typer.Option("--from", callback=check_period, help="First period (2011Q1, 2011-01 or 2011).")],
+    end: Annotated[str, typer.Option("--to", callback=check_period, help="Last period, of the same kind.")],
+    db: DbOption = STORE_PATH,
     fmt: FormatOption = "table",
 ) -> None:
     """§2.3 channels: URLs and commercial share per channel and period, Mann-Kendall trends, emerging issues."""
     from vigil.analyse.channels import channel_stats
 
     with errors(), open_store(db, read_only=True) as store:
-        _print_stats(channel_stats(store.engine, start=start, end=end), fmt)
+        print_stats(channel_stats(store.engine, start=start, end=end), fmt)

@@ -11,13 +11,15 @@ import typer
 from vigil.cli.core import (
     DbOption,
     ProcessorsOption,
-    _env_paths,
     app,
+    env_paths,
     err,
     errors,
-    open_store,
+    open_duck,
     out,
 )
+from vigil.defaults import STORE_PATH
+from vigil.store.status import table_rows
 
 
 def _host(value: str) -> str:
@@ -36,7 +38,7 @@ def _host(value: str) -> str:
 
 @app.command()
 def serve(
-    db: DbOption = Path("vigil.duckdb"),
+    db: DbOption = STORE_PATH,
     host: Annotated[str, typer.Option(callback=_host, help="Address to listen on (loopback by default; put a TLS proxy in front for more).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Build the demo store as `vigil demo` does (when --db holds none yet), mark its sources and create one account per role, printed once.")] = False,
@@ -52,13 +54,13 @@ def serve(
     with errors():
         from vigil.attribute.processors import Processors
 
-        files = _env_paths("VIGIL_PROCESSORS", processors)
+        files = env_paths("VIGIL_PROCESSORS", processors)
         Processors.load(files)  # a bad processors file stops here, before the store is opened
         if demo:
             _demo_store(db, out_dir)
             if not files and (out_dir / "world" / "processors.toml").exists():
                 files = [out_dir / "world" / "processors.toml"]  # the demo world's own, as `vigil demo` gives it
-        store = open_store(db)
+        store = open_duck(db, what="the web application runs")
         if demo:
             from vigil.access.audit import audit
             from vigil.accounts.demo import setup_demo
@@ -77,8 +79,8 @@ def _demo_store(db: Path, out_dir: Path) -> None:
     from vigil.cli.core import demo as demo_cmd
 
     if db.exists():
-        with open_store(db, read_only=True) as store:
-            ready = store.scalar("SELECT count(*) FROM brands") if hasattr(store, "scalar") else 0
+        with open_duck(db, read_only=True, what="the web application runs") as store:
+            ready = table_rows(store, "brands")
         if ready:
             err.print(f"using the demo store already in {db}")
             return

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from vigil.enrich.channels import channel_signals
 from vigil.enrich.offers import MAX_HTML, extract_offers
+from vigil.store.handle import StoreHandle
 
 __all__ = ["MARKET_VERSION", "ScanMarketPages", "scan_market_pages", "scan_page"]
 
@@ -69,7 +70,7 @@ class ScanMarketPages:
         return pa.RecordBatch.from_pydict(cols, schema=_SCHEMA)
 
 
-def scan_market_pages(store: Any, *, progress: Callable[[int, int], None] | None = None) -> int:
+def scan_market_pages(store: StoreHandle, *, progress: Callable[[int, int], None] | None = None) -> int:
     """Read offers and channel signals from every page not yet read; returns how many were read."""
     tick = progress or (lambda done, total: None)
     engine = store.engine

@@ -26,6 +26,7 @@ from vigil.enrich.market_pages import scan_market_pages
 from vigil.enrich.sitetypes import SiteTypeRules
 from vigil.errors import InvalidRecord
 from vigil.store import utcnow
+from vigil.store.handle import StoreHandle
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class DecideSiteTypes:
 
 
 def enrich_store(
-    store: Any,
+    store: StoreHandle,
     *,
     provider: IpProvider | None = None,
     ip_db: Path | None = None,
@@ -175,7 +176,7 @@ FROM (
 """
 
 
-def _resolve(store: Any, dns: DnsResolver, run_id: str, tick: Callable[[str, int, int], None]) -> int:
+def _resolve(store: StoreHandle, dns: DnsResolver, run_id: str, tick: Callable[[str, int, int], None]) -> int:
     """Resolve every distinct non-IP host once and keep each answer as an observation."""
     hosts = [r["host"] for r in store.engine.rows("hosts to resolve", "SELECT DISTINCT host FROM reports ORDER BY host")]
     now = utcnow()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from vigil.defaults import MAX_PAGE_BYTES
 from vigil.errors import InputError, InvalidRecord
 from vigil.ingest.media import (
     SNIFF,
@@ -28,7 +29,7 @@ from vigil.ingest.readers import open_records
 from vigil.model import QuarantineReason
 
 MANIFESTS = ("manifest.csv", "manifest.jsonl", "manifest.csv.gz", "manifest.jsonl.gz")
-DEFAULT_MAX_PAGE = 5_000_000
+DEFAULT_MAX_PAGE = MAX_PAGE_BYTES
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil.defaults import CAPTURE_BATCH
 from vigil.errors import InputError, InvalidRecord
 from vigil.ingest.capture_sources import (
     DEFAULT_MAX_PAGE,
@@ -108,7 +109,7 @@ def capture_inputs(paths: Sequence[Path]) -> list[tuple[str, Path]]:
 class CaptureIngest:
     """Ingests capture inputs into a store; one instance per command run."""
 
-    def __init__(self, store: Store, *, default_source: str | None = None, batch_size: int = 2000,
+    def __init__(self, store: Store, *, default_source: str | None = None, batch_size: int = CAPTURE_BATCH,
                  max_page_bytes: int = DEFAULT_MAX_PAGE, progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.store = store
         self.default_source = default_source or ""

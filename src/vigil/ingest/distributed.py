@@ -37,6 +37,7 @@ from vigil.ingest.reports import REPORT_SCHEMA, expand_inputs
 from vigil.ingest.validate import parse_report
 from vigil.model import QuarantineReason, Report
 from vigil.store import utcnow
+from vigil.store.handle import StoreHandle
 
 _INPUTS = pa.schema([("file_index", pa.int32()), ("kind", pa.string()), ("path", pa.string()), ("sha", pa.string())])
 _QUARANTINE = [("q_line", pa.int64()), ("q_code", pa.string()), ("q_reason", pa.string()), ("q_excerpt", pa.string())]
@@ -223,7 +224,7 @@ def _quarantine(engine: Any, kind: str, params: dict[str, Any]) -> None:
         {**params, "kind": kind})  # fmt: skip
 
 
-def ingest_reports_distributed(store: Any, paths: Sequence[Path], *, default_source: str | None = None,
+def ingest_reports_distributed(store: StoreHandle, paths: Sequence[Path], *, default_source: str | None = None,
                                progress: Callable[[int], None] | None = None) -> IngestSummary:  # fmt: skip
     """``vigil ingest reports`` on the Spark engine."""
     engine, batch_id, started = store.engine, uuid.uuid4().hex[:16], utcnow()
@@ -250,7 +251,7 @@ def ingest_reports_distributed(store: Any, paths: Sequence[Path], *, default_sou
     return _finish(engine, "reports", batch_id, todo, summaries, counts, started, paths)
 
 
-def ingest_captures_distributed(store: Any, paths: Sequence[Path], *, default_source: str | None = None,
+def ingest_captures_distributed(store: StoreHandle, paths: Sequence[Path], *, default_source: str | None = None,
                                 max_page_bytes: int = DEFAULT_MAX_PAGE,
                                 progress: Callable[[int], None] | None = None) -> IngestSummary:  # fmt: skip
     """``vigil ingest captures`` on the Spark engine."""
@@ -320,7 +321,7 @@ class ParseRowFiles:
         return _rows(self.schema(), out)
 
 
-def ingest_rows_distributed(store: Any, spec: Any, paths: Sequence[Path]) -> IngestSummary:
+def ingest_rows_distributed(store: StoreHandle, spec: Any, paths: Sequence[Path]) -> IngestSummary:
     """``vigil ingest purchases|estimates|search`` on the Spark engine (see ``rows.py``)."""
     engine, batch_id, started = store.engine, uuid.uuid4().hex[:16], utcnow()
     summaries, todo = _plan(engine, [("file", p, p) for p in expand_inputs(paths)], spec.kind)

@@ -21,7 +21,7 @@ from vigil.errors import InvalidRecord
 from vigil.ingest.checkpoint import IngestSummary
 from vigil.ingest.rows import DEFAULT_BATCH, RowIngest, RowSpec
 from vigil.model import QuarantineReason
-from vigil.store import Store
+from vigil.store.handle import StoreHandle
 
 MAX_TEXT_CHARS = 500
 _SPACE = re.compile(r"\s+")
@@ -99,6 +99,6 @@ ESTIMATES = RowSpec(
 )
 
 
-def ingest_estimates(store: Store, paths: Sequence[Path], *, batch_size: int = DEFAULT_BATCH) -> IngestSummary:
+def ingest_estimates(store: StoreHandle, paths: Sequence[Path], *, batch_size: int = DEFAULT_BATCH) -> IngestSummary:
     """Ingest expert-estimate files (CSV/TSV/JSONL, plain or gzip) into ``expert_estimates``."""
     return RowIngest(store, ESTIMATES, batch_size=batch_size).run(paths)

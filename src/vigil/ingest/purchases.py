@@ -28,13 +28,14 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
+from vigil.defaults import ROW_BATCH
 from vigil.enrich.accounts import clean_account
 from vigil.errors import InvalidRecord
 from vigil.ingest.checkpoint import IngestSummary
 from vigil.ingest.rows import RowIngest, RowSpec
 from vigil.ingest.validate import MAX_URL_CHARS, parse_payment_types, parse_timestamp
 from vigil.model import QuarantineReason
-from vigil.store import Store
+from vigil.store.handle import StoreHandle
 from vigil.urls import canonicalize_url
 
 __all__ = ["PURCHASE_FIELDS", "Purchase", "PurchaseIngest", "parse_purchase"]
@@ -45,7 +46,7 @@ PURCHASE_FIELDS: tuple[str, ...] = (
     "merchant_account", "amount", "currency", "outcome",
 )  # fmt: skip
 
-DEFAULT_BATCH = 50_000
+DEFAULT_BATCH = ROW_BATCH
 MAX_TEXT_CHARS = 256
 _JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -184,7 +185,7 @@ PURCHASES = RowSpec(
 class PurchaseIngest:
     """Ingests test-purchase files into a store; one instance per command run."""
 
-    def __init__(self, store: Store, *, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(self, store: StoreHandle, *, batch_size: int = DEFAULT_BATCH) -> None:
         self._rows = RowIngest(store, PURCHASES, batch_size=batch_size)
         self.batch_id = self._rows.batch_id
 

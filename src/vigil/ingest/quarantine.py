@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil.store import Store
+from vigil.store.handle import StoreHandle
 
 
-def quarantined(store: Store, *, limit: int = 100) -> list[dict[str, Any]]:
+def quarantined(store: StoreHandle, *, limit: int = 100) -> list[dict[str, Any]]:
     """Quarantined records, oldest first: kind, file, line, reason code, reason, excerpt."""
     sql = (
         "SELECT kind, source_file, line, reason_code, reason, excerpt, ingested_at FROM quarantine "

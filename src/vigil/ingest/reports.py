@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from vigil.defaults import ROW_BATCH
 from vigil.errors import InputError, InvalidRecord
 from vigil.ingest.checkpoint import (
     FileSummary,
@@ -30,9 +31,10 @@ from vigil.ingest.checkpoint import (
 from vigil.ingest.readers import excerpt, open_records
 from vigil.ingest.validate import parse_report
 from vigil.model import QuarantineReason, Report
-from vigil.store import Store, utcnow
+from vigil.store import utcnow
+from vigil.store.handle import DuckStoreHandle
 
-DEFAULT_BATCH = 50_000
+DEFAULT_BATCH = ROW_BATCH
 INPUT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".gz")
 
 REPORT_SCHEMA = pa.schema(
@@ -90,7 +92,7 @@ def _report_table(batch: _Batch, *, path: str, sha: str, batch_id: str) -> pa.Ta
 class ReportIngest:
     """Ingests report files into a store; one instance per command run."""
 
-    def __init__(self, store: Store, *, default_source: str | None = None, batch_size: int = DEFAULT_BATCH,
+    def __init__(self, store: DuckStoreHandle, *, default_source: str | None = None, batch_size: int = DEFAULT_BATCH,
                  progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.store = store
         self.default_source = default_source

@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil.defaults import ROW_BATCH
 from vigil.errors import InputError, InvalidRecord
 from vigil.ingest.checkpoint import (
     FileSummary,
@@ -29,9 +30,10 @@ from vigil.ingest.checkpoint import (
 from vigil.ingest.readers import RawRecord, RecordSource, excerpt, open_records
 from vigil.ingest.reports import expand_inputs
 from vigil.model import QuarantineReason
-from vigil.store import Store, utcnow
+from vigil.store import utcnow
+from vigil.store.handle import DuckStoreHandle, StoreHandle
 
-DEFAULT_BATCH = 50_000
+DEFAULT_BATCH = ROW_BATCH
 
 
 def open_table(path: Path, *, required: Sequence[str]) -> RecordSource:
@@ -61,12 +63,18 @@ _PROVENANCE = [
 class RowIngest:
     """Ingests files of one :class:`RowSpec` into a store; one instance per command run."""
 
-    def __init__(self, store: Store, spec: RowSpec, *, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(self, store: StoreHandle, spec: RowSpec, *, batch_size: int = DEFAULT_BATCH) -> None:
         self.store = store
         self.spec = spec
         self.batch_size = batch_size
         self.batch_id = uuid.uuid4().hex[:16]
         self._schema = pa.schema(list(spec.schema) + [pa.field(n, t) for n, t in _PROVENANCE])
+
+    def _con(self) -> Any:
+        """The DuckDB connection (the batch bookkeeping below runs on DuckDB only)."""
+        if not isinstance(self.store, DuckStoreHandle):
+            raise TypeError("batch bookkeeping needs a DuckDB store")
+        return self.store.con
 
     def run(self, paths: Sequence[Path]) -> IngestSummary:
         if self.store.engine.name != "duckdb":  # Spark: one task per file, set-based dedupe
@@ -74,14 +82,14 @@ class RowIngest:
 
             return ingest_rows_distributed(self.store, self.spec, paths)
         summary = IngestSummary(self.batch_id)
-        begin_batch(self.store.con, self.batch_id, self.spec.kind, paths)
+        begin_batch(self._con(), self.batch_id, self.spec.kind, paths)
         for path in expand_inputs(paths):
             summary.files.append(self._file(path))
-        end_batch(self.store.con, self.batch_id)
+        end_batch(self._con(), self.batch_id)
         return summary
 
     def _file(self, path: Path) -> FileSummary:
-        start = start_file(self.store.con, path, kind=self.spec.kind, batch_id=self.batch_id)
+        start = start_file(self._con(), path, kind=self.spec.kind, batch_id=self.batch_id)
         result, sha, skip = start.result, start.sha, start.skip
         if skip is None:
             return result
@@ -135,7 +143,7 @@ class RowIngest:
     def _commit(self, rows: dict[tuple[Any, ...], tuple[tuple[Any, ...], int]], quarantine: list[tuple[int, str, str, str]],
                 counts: dict[str, int], *, path: str, sha: str, consumed: int, result: FileSummary,
                 completed: bool) -> None:  # fmt: skip
-        spec, con = self.spec, self.store.con
+        spec, con = self.spec, self._con()
         items = list(rows.values())
         columns: dict[str, list[Any]] = {name: [row[i] for row, _ in items] for i, name in enumerate(spec.schema.names)}
         columns.update(source_file=[path] * len(items), source_line=[line for _, line in items],

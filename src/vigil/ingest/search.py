@@ -26,7 +26,7 @@ from vigil.ingest.estimates import field_number, field_text
 from vigil.ingest.rows import DEFAULT_BATCH, RowIngest, RowSpec
 from vigil.model import QuarantineReason
 from vigil.periods import Period
-from vigil.store import Store
+from vigil.store.handle import StoreHandle
 
 SEARCH_FIELDS = ("period", "country", "term", "volume")
 MAX_TERM_CHARS = 200
@@ -69,6 +69,6 @@ SEARCH_VOLUMES = RowSpec(
 )
 
 
-def ingest_search_volumes(store: Store, paths: Sequence[Path], *, batch_size: int = DEFAULT_BATCH) -> IngestSummary:
+def ingest_search_volumes(store: StoreHandle, paths: Sequence[Path], *, batch_size: int = DEFAULT_BATCH) -> IngestSummary:
     """Ingest search-volume exports (CSV/TSV/JSONL, plain or gzip) into ``search_volumes``."""
     return RowIngest(store, SEARCH_VOLUMES, batch_size=batch_size).run(paths)

@@ -15,6 +15,7 @@ from typing import Any, Final
 from vigil.attribute.fingerprint import skeleton
 from vigil.attribute.identifiers import KINDS
 from vigil.publish.explain import explain_brand, explain_brands_of, explain_distributor
+from vigil.store.handle import DuckStoreHandle
 
 LIMIT: Final = 200
 #: Distributors with more brands show the evidence chains of their first this many.
@@ -23,18 +24,18 @@ EXPLAIN_BRANDS: Final = 25
 SKELETON_LINES: Final = 300
 
 
-def _rows(store: Any, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def _rows(store: DuckStoreHandle, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     cur = store.con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def _one(store: Any, sql: str, params: list[Any]) -> dict[str, Any] | None:
+def _one(store: DuckStoreHandle, sql: str, params: list[Any]) -> dict[str, Any] | None:
     rows = _rows(store, sql, params)
     return rows[0] if rows else None
 
 
-def url_record(store: Any, url: str) -> dict[str, Any] | None:
+def url_record(store: DuckStoreHandle, url: str) -> dict[str, Any] | None:
     reports = _rows(store, """SELECT report_id, source, reported_at, ip, commercial, site_type, payment_types, actioned, notes
         FROM reports WHERE url = ? ORDER BY reported_at LIMIT ?""", [url, LIMIT])  # fmt: skip
     captures = _rows(store, """SELECT c.capture_id, c.captured_at, c.source, a.brand_id, a.distributor_id, a.cover
@@ -52,7 +53,7 @@ def url_record(store: Any, url: str) -> dict[str, Any] | None:
     }  # fmt: skip
 
 
-def domain_record(store: Any, domain: str) -> dict[str, Any] | None:
+def domain_record(store: DuckStoreHandle, domain: str) -> dict[str, Any] | None:
     hosts = _rows(store, """SELECT host, registrable, identity, service FROM hosts
         WHERE identity = ? OR registrable = ? OR host = ? ORDER BY host LIMIT ?""", [domain, domain, domain, LIMIT])  # fmt: skip
     if not hosts:
@@ -65,7 +66,7 @@ def domain_record(store: Any, domain: str) -> dict[str, Any] | None:
     return {"domain": domain, "hosts": hosts, "asns_over_time": asns, "hosting_services": len({a["asn"] for a in asns}), "urls": urls}
 
 
-def asn_record(store: Any, asn: int) -> dict[str, Any] | None:
+def asn_record(store: DuckStoreHandle, asn: int) -> dict[str, Any] | None:
     ips = _rows(store, "SELECT ip, country, organisation, provider FROM ip_info WHERE asn = ? ORDER BY ip LIMIT ?", [asn, LIMIT])
     if not ips:
         return None
@@ -74,7 +75,7 @@ def asn_record(store: Any, asn: int) -> dict[str, Any] | None:
     return {"asn": asn, "organisation": ips[0]["organisation"], "country": ips[0]["country"], "ips": ips, "hosts": hosts}
 
 
-def identifier_record(store: Any, kind: str, value: str) -> dict[str, Any] | None:
+def identifier_record(store: DuckStoreHandle, kind: str, value: str) -> dict[str, Any] | None:
     if kind not in KINDS:
         return None
     captures = _rows(store, """SELECT DISTINCT c.capture_id, c.url, c.captured_at, a.brand_id, a.distributor_id, p.where_found
@@ -98,7 +99,7 @@ def skeleton_tree(html: bytes, *, max_lines: int = SKELETON_LINES) -> list[str]:
     return lines
 
 
-def brand_record(store: Any, brand_id: str, *, complete: bool = True) -> dict[str, Any] | None:
+def brand_record(store: DuckStoreHandle, brand_id: str, *, complete: bool = True) -> dict[str, Any] | None:
     brand = _one(store, "SELECT * FROM brands WHERE brand_id = ?", [brand_id])
     if brand is None:
         return None
@@ -124,7 +125,7 @@ def brand_record(store: Any, brand_id: str, *, complete: bool = True) -> dict[st
             "identifiers": identifiers, "skeleton": tree, "explanation": explanation}  # fmt: skip
 
 
-def distributor_record(store: Any, distributor_id: str, *, complete: bool) -> dict[str, Any] | None:
+def distributor_record(store: DuckStoreHandle, distributor_id: str, *, complete: bool) -> dict[str, Any] | None:
     """The distributor, its brands and the identifiers they share; ``vigil explain``'s chain only when ``complete``."""
     d = _one(store, "SELECT * FROM distributors WHERE distributor_id = ?", [distributor_id])
     if d is None:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from vigil.errors import VigilError
-from vigil.store import Store
+from vigil.store.handle import StoreHandle
 
 
 def _when(value: Any) -> str:
@@ -25,14 +25,14 @@ def _seen(items: list[dict[str, Any]]) -> str:
 _BRAND_ROWS = """SELECT b.*, t.skeletons AS template_skeletons FROM brands b LEFT JOIN templates t ON t.template_id = b.template_id"""
 
 
-def explain_brand(store: Store, brand_id: str) -> list[str]:
+def explain_brand(store: StoreHandle, brand_id: str) -> list[str]:
     rows = store.engine.rows("brand", _BRAND_ROWS + " WHERE b.brand_id = $id", {"id": brand_id})
     if not rows:
         raise VigilError(f"no brand {brand_id!r}: list brands with `vigil stats brands` or `vigil export attribution`")
     return _explain(store, rows[0])
 
 
-def explain_brands_of(store: Store, distributor_id: str, *, limit: int | None = None) -> list[list[str]]:
+def explain_brands_of(store: StoreHandle, distributor_id: str, *, limit: int | None = None) -> list[list[str]]:
     """Each brand's explanation for a distributor's brands (first seen first; the first ``limit``):
     one query for all of them, where asking brand by brand took two each (a page of 25 chains
     cost 50 queries)."""
@@ -42,7 +42,7 @@ def explain_brands_of(store: Store, distributor_id: str, *, limit: int | None = 
     return [_explain(store, b) for b in rows]
 
 
-def _explain(store: Store, b: dict[str, Any]) -> list[str]:
+def _explain(store: StoreHandle, b: dict[str, Any]) -> list[str]:
     brand_id = b["brand_id"]
     lines = [
         f"Brand {brand_id} is recognised by its page template {b['template_id'][:10]}: "
@@ -84,7 +84,7 @@ def _explain(store: Store, b: dict[str, Any]) -> list[str]:
     return lines
 
 
-def explain_distributor(store: Store, distributor_id: str) -> list[str]:
+def explain_distributor(store: StoreHandle, distributor_id: str) -> list[str]:
     rows = store.engine.rows("distributor", "SELECT * FROM distributors WHERE distributor_id = $id", {"id": distributor_id})
     if not rows:
         raise VigilError(f"no distributor {distributor_id!r}: see `vigil stats brands` or `vigil export attribution`")

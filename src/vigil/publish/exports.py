@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from vigil.errors import VigilError
+from vigil.store.handle import StoreHandle
 
 ATTRIBUTION_FIELDS = ("capture_id", "url", "template_id", "brand_id", "distributor_id", "source", "captured_at", "cover",
                       "candidates")
@@ -19,7 +20,7 @@ ORDER BY c.captured_at, c.capture_id, c.source
 """
 
 
-def kit_candidates(store: Any) -> dict[str, list[str]]:
+def kit_candidates(store: StoreHandle) -> dict[str, list[str]]:
     """Templates used by several distributors → those distributors: the candidates of their
     unattributed captures (docs/attribution.md: never guessed)."""
     found: dict[str, list[str]] = {}
@@ -32,7 +33,7 @@ def kit_candidates(store: Any) -> dict[str, list[str]]:
     return found
 
 
-def attribution_rows(store: Any) -> Iterator[dict[str, Any]]:
+def attribution_rows(store: StoreHandle) -> Iterator[dict[str, Any]]:
     """One row per capture; ``candidates`` names the distributors an unattributed capture of a
     shared kit could belong to (empty otherwise)."""
     kits = kit_candidates(store)
@@ -43,7 +44,7 @@ def attribution_rows(store: Any) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def write_attribution(store: Any, out: TextIO, fmt: str) -> int:
+def write_attribution(store: StoreHandle, out: TextIO, fmt: str) -> int:
     n = 0
     if fmt == "jsonl":
         for n, row in enumerate(attribution_rows(store), 1):

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any, Final
 
+from vigil.store.handle import DuckStoreHandle
+
 MAX_NODES: Final = 300
 LABEL_CHARS: Final = 80
 
@@ -21,7 +23,7 @@ def _label(text: str) -> str:
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
-def evidence_graph(store: Any, distributor_id: str, *, kinds: set[str] | None = None, max_nodes: int = MAX_NODES) -> dict[str, Any] | None:
+def evidence_graph(store: DuckStoreHandle, distributor_id: str, *, kinds: set[str] | None = None, max_nodes: int = MAX_NODES) -> dict[str, Any] | None:
     brands = [r[0] for r in store.con.execute(
         "SELECT brand_id FROM brands WHERE distributor_id = ? ORDER BY first_seen, brand_id", [distributor_id]).fetchall()]  # fmt: skip
     if not brands:

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from vigil.attribute.identifiers import KINDS
 from vigil.errors import InvalidRecord
+from vigil.store.handle import DuckStoreHandle
 from vigil.urls import canonicalize_url
 
 _ASN: Final = re.compile(r"(?:AS|ASN)\s?(\d{1,10})", re.IGNORECASE)
@@ -68,13 +69,13 @@ def recognise(query: str) -> Recognised:
     return Recognised("text", text)
 
 
-def _rows(store: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _rows(store: DuckStoreHandle, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cur = store.con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def search(store: Any, query: str) -> dict[str, Any]:
+def search(store: DuckStoreHandle, query: str) -> dict[str, Any]:
     """The recognised query and its hits (at most :data:`LIMIT` per kind), from ``store``'s tables."""
     r = recognise(query)
     hits: dict[str, list[dict[str, Any]]] = {}

@@ -57,7 +57,7 @@ from vigil.publish.report_takedown import (
     takedown_report_stats,
     takedown_section,
 )
-from vigil.store import Store
+from vigil.store.handle import StoreHandle
 
 __all__ = ["FORMATS", "SECTION_IDS", "render_report"]
 
@@ -92,7 +92,7 @@ _INPUTS = (
 )
 
 
-def _count(store: Store, sql: str, params: dict[str, Any] | None = None) -> int:
+def _count(store: StoreHandle, sql: str, params: dict[str, Any] | None = None) -> int:
     return int(store.engine.rows("report count", sql, params)[0]["n"])
 
 
@@ -151,7 +151,7 @@ def _annex(
 
 
 def _methods(
-    store: Store, period: Period, search: dict[str, Any] | None, lexicon: Path | None, rates: Path | None = None
+    store: StoreHandle, period: Period, search: dict[str, Any] | None, lexicon: Path | None, rates: Path | None = None
 ) -> Section:
     s = Section("methods", "Methods and provenance")
     rows = []
@@ -245,7 +245,7 @@ def _charts(
 
 
 def gather(
-    store: Store,
+    store: StoreHandle,
     period: Period,
     *,
     lexicon: Path | None = None,
@@ -297,7 +297,7 @@ def gather(
             "takedown": takedown_report_stats(store, period)}  # fmt: skip
 
 
-def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexicon: Path | None,
+def build_sections(stats: dict[str, Any], store: StoreHandle, period: Period, *, lexicon: Path | None,
                    commentary: dict[str, list[str]], rates: Path | None = None) -> list[Section]:  # fmt: skip
     """The report's sections in order, with commentary attached."""
     h, b, p, e, search = (
@@ -335,7 +335,7 @@ def build_sections(stats: dict[str, Any], store: Store, period: Period, *, lexic
 
 
 def render_report(
-    store: Store,
+    store: StoreHandle,
     period: Period,
     *,
     out: Path,

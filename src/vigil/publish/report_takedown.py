@@ -11,13 +11,14 @@ from typing import Any
 
 from vigil.publish import report_charts as charts
 from vigil.publish.report_sections import Section, Table, n, pct
+from vigil.store.handle import DuckStoreHandle, StoreHandle
 
 
-def takedown_report_stats(store: Any, period: Any) -> dict[str, Any] | None:
+def takedown_report_stats(store: StoreHandle, period: Any) -> dict[str, Any] | None:
     """League tables by hosting organisation and registrar, or ``None`` when there is nothing."""
-    con = getattr(store, "con", None)
-    if con is None:
+    if not isinstance(store, DuckStoreHandle):  # the Spark engine keeps no takedown records
         return None
+    con = store.con
     from vigil.disrupt import workflow
 
     if not con.execute("SELECT count(*) FROM takedown_cases").fetchall()[0][0]:

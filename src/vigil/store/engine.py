@@ -15,6 +15,7 @@ sorted (the engines' defaults differ); and the few functions whose names differ 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections import deque
@@ -26,6 +27,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil.defaults import STORE_PATH
 from vigil.errors import StoreError
 
 BatchFn = Callable[[pa.RecordBatch], pa.RecordBatch]
@@ -233,6 +235,4 @@ def _apply(fn: BatchFn, batches: Iterable[pa.RecordBatch], workers: int) -> Iter
 
 def default_db_path() -> Path:
     """``$VIGIL_DB`` or ``./vigil.duckdb``."""
-    import os
-
-    return Path(os.environ.get("VIGIL_DB") or "vigil.duckdb")
+    return Path(os.environ.get("VIGIL_DB") or STORE_PATH)

@@ -29,11 +29,13 @@ from typing import Any
 import pyarrow as pa
 
 from vigil import settings as vigil_settings
+from vigil.defaults import SPARK_MASTER
 from vigil.errors import ConfigError, StoreError
 from vigil.store.engine import BatchFn, Dialect, Engine
+from vigil.store.handle import DuckStoreHandle
 
 LAYOUT_VERSION = 1
-DEFAULT_MASTER = "local[*]"
+DEFAULT_MASTER = SPARK_MASTER
 
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 
@@ -398,7 +400,7 @@ class SparkStore:
         self.close()
 
 
-def copy_store(store: Any, data: Path | str) -> list[str]:
+def copy_store(store: DuckStoreHandle, data: Path | str) -> list[str]:
     """Copy every table of a DuckDB store into a data directory (DuckDB's own Parquet writer).
 
     Moves an existing store onto the Spark engine; no Spark needed.

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from vigil import __version__
+from vigil.store.handle import MigratedStore, StoreHandle
 from vigil.store.store import utcnow
 
 #: (table, what it holds), in the order ``vigil status`` shows them.
@@ -37,7 +38,7 @@ TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
-def record_run(store: Any, step: str, summary: dict[str, Any]) -> None:
+def record_run(store: StoreHandle, step: str, summary: dict[str, Any]) -> None:
     """Note that derived step ``step`` finished now, with its summary counts."""
     store.engine.append("derived_runs", pa.table({
         "run_id": [uuid.uuid4().hex], "step": [step], "finished_at": pa.array([utcnow()], pa.timestamp("us")),
@@ -48,10 +49,15 @@ def _when(value: Any) -> str | None:
     return value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else None
 
 
-def store_status(store: Any) -> dict[str, Any]:
+def table_rows(store: StoreHandle, table: str) -> int:
+    """How many rows stored table ``table`` holds."""
+    return int(store.engine.scalar(table, f"SELECT count(*) FROM {table}"))
+
+
+def store_status(store: MigratedStore) -> dict[str, Any]:
     """``{"schema", "tables": {name: rows}, "last": {"ingest", "ingest_<kind>", "enrich", "attribute"}}`` (UTC)."""
     engine = store.engine
-    tables = {name: int(engine.scalar(name, f"SELECT count(*) FROM {name}")) for name, _ in TABLES}
+    tables = {name: table_rows(store, name) for name, _ in TABLES}
     last: dict[str, str | None] = {
         "ingest": _when(engine.scalar("last ingest", "SELECT max(updated_at) FROM ingest_files WHERE completed")),
     }
@@ -62,4 +68,4 @@ def store_status(store: Any) -> dict[str, Any]:
     return {"schema": store.version(), "tables": tables, "last": last}
 
 
-__all__ = ["TABLES", "record_run", "store_status"]
+__all__ = ["TABLES", "record_run", "store_status", "table_rows"]

@@ -15,16 +15,17 @@ from vigil.access.policy import Actor
 from vigil.access.scope import ScopedStore
 from vigil.periods import Period
 from vigil.publish.report import render_report
+from vigil.store.handle import DuckStoreHandle, StoreHandle
 
 FORMATS: Final = ("html", "md")
 _NAME: Final = re.compile(r"[A-Za-z0-9._-]{1,120}(/[A-Za-z0-9._-]{1,120})?")
 
 
-def library_dir(store: Any, actor: Actor) -> Path:
+def library_dir(store: StoreHandle, actor: Actor) -> Path:
     return Path(str(store.path) + ".reports") / actor.user_id
 
 
-def library(store: Any, actor: Actor) -> list[dict[str, Any]]:
+def library(store: StoreHandle, actor: Actor) -> list[dict[str, Any]]:
     """The account's generated files, newest first (``name`` is relative to its folder)."""
     root = library_dir(store, actor)
     if not root.is_dir():
@@ -34,7 +35,7 @@ def library(store: Any, actor: Actor) -> list[dict[str, Any]]:
     return [{"name": str(p.relative_to(root)), "bytes": p.stat().st_size} for p in files[:200]]
 
 
-def library_file(store: Any, actor: Actor, name: str) -> Path | None:
+def library_file(store: StoreHandle, actor: Actor, name: str) -> Path | None:
     """The file ``name`` of the account's library, or ``None`` (also for any path that leaves it)."""
     if not _NAME.fullmatch(name):
         return None
@@ -43,7 +44,7 @@ def library_file(store: Any, actor: Actor, name: str) -> Path | None:
     return path if path.is_file() and root in path.parents else None
 
 
-def generate(store: Any, actor: Actor, period: Period, *, stamp: str, processors: Any = None) -> dict[str, str]:
+def generate(store: DuckStoreHandle, actor: Actor, period: Period, *, stamp: str, processors: Any = None) -> dict[str, str]:
     """Write the assessment for ``period`` from what ``actor`` may see; returns format → file name.
 
     ``processors``: as for :func:`vigil.publish.report.render_report`."""

@@ -1,0 +1,235 @@
+"""The stages both kinds of attribution run: cover pages, the captures' templates, the pivot
+values, and ``derive`` (link, the derived rows, the evidence paths, the components).
+
+``run.py`` runs them over every capture, ``incremental.py`` over the scope a new batch
+touches; both import them from here, so neither imports the other's stages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from vigil.attribute.evidence import evidence_paths
+from vigil.attribute.identifiers import KINDS
+from vigil.attribute.linking import COMPONENT_SCRATCH, components, link
+from vigil.attribute.warninglists import WarningLists
+from vigil.store.engine import Engine
+from vigil.store.handle import StoreHandle
+from vigil.store.stages import stage
+
+# the components of the run's scope: templates tied by a value that is not generic, or a same judgement
+_SQL_COMPONENT_EDGES = """
+WITH vt AS (SELECT DISTINCT v.kind, v.value, p.template_id FROM _lk_live v JOIN _lk_pages p ON p.page = v.page
+            JOIN _decisions d ON d.kind = v.kind AND d.value = v.value WHERE d.status IN ('link', 'single', 'blocked')),
+hub AS (SELECT kind, value, min(template_id) AS hub FROM vt GROUP BY kind, value)
+SELECT DISTINCT vt.template_id AS a, hub.hub AS b
+FROM vt JOIN hub ON hub.kind = vt.kind AND hub.value = vt.value WHERE vt.template_id <> hub.hub
+UNION
+SELECT template_a AS a, template_b AS b FROM _judged WHERE template_a <> template_b
+"""
+
+
+
+def _short(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:10]
+
+
+@stage(reads=("captures", "page_skeletons"), writes=("_cover", "_disguised"))
+def covers(store: StoreHandle, altered: float, *, urls: str | None = None) -> None:
+    """Disguised URLs: no-referrer captures unlike every with-referrer capture of the URL.
+
+    Materialises ``_cover(capture_key)`` and ``_disguised`` (rows of ``disguised_urls``), for
+    every URL or for those in table ``urls`` only.
+    """
+    only = f"WHERE url IN (SELECT url FROM {urls})" if urls else ""
+    rows = store.engine.rows("disguise candidates", f"""
+        SELECT c.capture_key, c.url, c.referrer, s.minhash
+        FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
+        WHERE c.url IN (SELECT url FROM captures {only} GROUP BY url
+                        HAVING count(referrer) > 0 AND count(*) > count(referrer))
+        ORDER BY c.url, c.captured_at, c.capture_key""")  # fmt: skip
+    by_url: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_url.setdefault(row["url"], []).append(row)
+    cover: list[str] = []
+    disguised: list[tuple[str, int, int, str]] = []
+    for url, items in by_url.items():
+        sales = [np.frombuffer(i["minhash"], dtype="<u4") for i in items if i["referrer"]]
+        covers = [i for i in items if not i["referrer"]
+                  and all(float((np.frombuffer(i["minhash"], dtype="<u4") == s).mean()) < altered for s in sales)]  # fmt: skip
+        if covers:
+            cover.extend(i["capture_key"] for i in covers)
+            chain = next(i["referrer"] for i in items if i["referrer"])
+            disguised.append((url, len(covers), len(sales), chain))
+    store.engine.put_arrow("_cover", pa.table({"capture_key": pa.array(cover, pa.string())}))
+    columns: list[Any] = list(zip(*disguised)) if disguised else [[], [], [], []]
+    store.engine.put_arrow("_disguised", pa.table({
+        "url": pa.array(columns[0], pa.string()), "cover_captures": pa.array(columns[1], pa.int32()),
+        "sales_captures": pa.array(columns[2], pa.int32()), "referrer": pa.array(columns[3], pa.string())}))  # fmt: skip
+
+
+@stage(reads=("captures", "page_skeletons", "_links", "_cover"), writes=("_attr_captures",))
+def template_captures(engine: Engine) -> None:
+    """``_attr_captures``: every capture that is not a cover page, with its skeleton and template."""
+    engine.materialise("_attr_captures", """
+        SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.root_id AS template_id
+        FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
+        JOIN _links l ON l.skeleton_id = s.skeleton_id
+        WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
+
+
+def strong_kinds(min_strength: float) -> list[str]:
+    """The pivot kinds strong enough to link."""
+    return sorted(name for name, kind in KINDS.items() if kind.pivot and kind.specificity >= min_strength)
+
+
+@stage(reads=("_attr_captures", "page_identifiers"), writes=("_lk_pages", "_lk_pivots"))
+def pivots(engine: Engine, min_strength: float) -> None:
+    """``_lk_pages`` (page → template) and ``_lk_pivots`` (their linkable values) from ``_attr_captures``."""
+    engine.materialise("_lk_pages", "SELECT DISTINCT page_sha256 AS page, template_id FROM _attr_captures")
+    engine.materialise("_lk_pivots", """
+        SELECT DISTINCT i.page_sha256 AS page, i.kind, i.value FROM page_identifiers i
+        WHERE i.is_pivot AND array_contains($strong, i.kind) AND i.page_sha256 IN (SELECT page FROM _lk_pages)""",
+        {"strong": strong_kinds(min_strength)})  # fmt: skip
+
+
+def derive(store: StoreHandle, *, max_groups: int, warnings: WarningLists, tick: Callable[[str, int, int], None],
+           outside: bool = False) -> None:  # fmt: skip
+    """From ``pivots``' tables and ``_lineage``: link, then the derived rows as temporary tables
+    (``_attr``, ``_brand_rows``, ``_dist_rows``, ``_values``) and the evidence paths
+    (``_ev_path``). Nothing stored is written.
+
+    Everything here stays inside the components that linking values and *same* judgements
+    tie templates into, so a scope made of whole components (with ``_lk_outside`` for the
+    generic values that reach beyond it: ``outside``) gives exactly a full run's rows for it.
+    """
+    engine = store.engine
+    judgements = engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY made_at, judgement_id")
+    prefixes = sorted({b[2:].split("-")[0] for j in judgements for b in (j["brand_a"], j["brand_b"])})
+    template_of = {r["prefix"]: r["template_id"] for r in engine.rows("judged templates", """
+        SELECT DISTINCT substr(template_id, 1, 10) AS prefix, template_id FROM _lk_pages
+        WHERE array_contains($prefixes, substr(template_id, 1, 10))""", {"prefixes": prefixes})}  # fmt: skip
+
+    def resolve(brand: str) -> str | None:  # B-<10 hex>[-n] → its template
+        return template_of.get(brand[2:].split("-")[0])
+
+    pairs = [(j, resolve(j["brand_a"]), resolve(j["brand_b"])) for j in judgements]
+    link(engine, max_groups=max_groups, warnings=warnings,
+         not_same=[(a, b) for j, a, b in pairs if j["verdict"] == "not_same" and a and b],
+         same=[(j["judgement_id"], a, b) for j, a, b in pairs if j["verdict"] == "same" and a and b],
+         progress=lambda d, t: tick("distributors", d, t), outside=outside)  # fmt: skip
+    tick("brands and evidence", 0, 2)
+    derive_rows(store)
+    tick("brands and evidence", 1, 2)
+    evidence_paths(store)
+    component_rows(engine)
+
+
+def distributor_ids(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A group's distributor ID: ``D-`` and a hash of its earliest capture's key (stable across runs)."""
+    keys = batch.column("capture_key").to_pylist()
+    return pa.RecordBatch.from_pydict({"grp": batch.column("grp"), "distributor_id": ["D-" + _short(k) for k in keys]},
+                                      schema=_DISTRIBUTOR_IDS)  # fmt: skip
+
+
+_DISTRIBUTOR_IDS = pa.schema([("grp", pa.string()), ("distributor_id", pa.string())])
+
+# Each capture's group: its page's, when a shared value tied the page to another page (the
+# page *anchors*); otherwise the one group that the anchored captures of its template share
+# — a template used by several groups (a kit sold to several operators) leaves it
+# unattributed, never guessed by time; a template with no anchored capture whose own values
+# tie it to nothing else is its own group; else none.
+_SQL_CAPTURE_GROUPS = """
+WITH cap AS (
+    SELECT a.capture_key, a.captured_at, a.page_sha256, a.skeleton_id, a.template_id, g.grp,
+           coalesce(g.identified, false) AS identified, coalesce(g.valued, false) AS valued
+    FROM _attr_captures a LEFT JOIN _page_groups g ON g.page_sha256 = a.page_sha256
+),
+lone AS (
+    SELECT template_id FROM cap GROUP BY template_id HAVING bool_or(valued) AND NOT bool_or(identified)
+),
+anchors AS (
+    SELECT template_id, count(DISTINCT grp) AS n, min(grp) AS grp FROM cap WHERE identified GROUP BY template_id
+)
+SELECT w.capture_key, w.captured_at, w.page_sha256, w.skeleton_id, w.template_id,
+       CASE WHEN w.identified THEN w.grp
+            WHEN s.n = 1 THEN s.grp
+            WHEN s.n IS NULL AND w.template_id IN (SELECT template_id FROM lone) THEN 'template:' || w.template_id
+            END AS grp
+FROM cap w LEFT JOIN anchors s ON s.template_id = w.template_id
+"""
+
+# Brands: template × distributor, numbered by first capture within the template.
+_SQL_BRAND_IDS = """
+SELECT template_id, distributor_id,
+       'B-' || substr(template_id, 1, 10) ||
+       CASE WHEN n = 1 THEN '' ELSE '-' || CAST(n AS STRING) END AS brand_id
+FROM (
+    SELECT template_id, distributor_id,
+           row_number() OVER (PARTITION BY template_id ORDER BY first_at, first_key) AS n
+    FROM (SELECT template_id, distributor_id, min(captured_at) AS first_at, min(first_key) AS first_key FROM (
+              SELECT template_id, distributor_id, captured_at,
+                     CASE WHEN captured_at = min(captured_at) OVER (PARTITION BY template_id, distributor_id)
+                          THEN capture_key END AS first_key
+              FROM _capture_distributors)
+          GROUP BY template_id, distributor_id)
+)
+"""
+
+
+@stage(reads=("captures", "_attr_captures", "_page_groups", "_decisions", "_lineage"),
+       writes=("_capture_groups", "_distributor_ids", "_capture_distributors", "_brand_ids", "_attr", "_page_distributor",
+               "_values", "_dist_rows", "_brand_rows"))  # fmt: skip
+def derive_rows(store: StoreHandle) -> None:
+    """Captures → groups → distributors → brands, from ``link``'s ``_page_groups`` and ``_decisions``."""
+    engine = store.engine
+    engine.materialise("_capture_groups", _SQL_CAPTURE_GROUPS)
+    engine.map_batches("_distributor_ids", """
+        SELECT grp, capture_key FROM (
+            SELECT grp, capture_key, row_number() OVER (PARTITION BY grp ORDER BY captured_at, capture_key) AS k
+            FROM _capture_groups WHERE grp IS NOT NULL) WHERE k = 1""", distributor_ids, _DISTRIBUTOR_IDS)  # fmt: skip
+    engine.materialise("_capture_distributors", """
+        SELECT g.capture_key, g.captured_at, g.page_sha256, g.skeleton_id, g.template_id, d.distributor_id
+        FROM _capture_groups g LEFT JOIN _distributor_ids d ON d.grp = g.grp""")  # fmt: skip
+    engine.materialise("_brand_ids", _SQL_BRAND_IDS)
+    engine.materialise("_attr", """
+        SELECT c.capture_key, c.skeleton_id, c.template_id, b.brand_id, c.distributor_id, false AS cover
+        FROM _capture_distributors c JOIN _brand_ids b ON b.template_id = c.template_id
+         AND (b.distributor_id = c.distributor_id OR (b.distributor_id IS NULL AND c.distributor_id IS NULL))""")  # fmt: skip
+    engine.materialise("_page_distributor", """
+        SELECT page_sha256, distributor_id FROM (
+            SELECT page_sha256, distributor_id, row_number() OVER (PARTITION BY page_sha256 ORDER BY captured_at, capture_key) AS k
+            FROM _capture_distributors) WHERE k = 1""")  # fmt: skip
+    engine.materialise("_values", """
+        SELECT d.kind, d.value, d.spread, d.status, d.groups_joined, d.reason, pd.distributor_id
+        FROM _decisions d LEFT JOIN _page_distributor pd
+          ON pd.page_sha256 = d.first_page AND d.status IN ('link', 'single')""")  # fmt: skip
+    engine.materialise("_dist_rows", """
+        SELECT a.distributor_id, min(c.captured_at) AS first_seen, max(c.captured_at) AS last_seen,
+               count(DISTINCT a.brand_id) AS brands, count(*) AS captures
+        FROM _attr a JOIN captures c ON c.capture_key = a.capture_key
+        WHERE a.distributor_id IS NOT NULL GROUP BY a.distributor_id""")  # fmt: skip
+    # lineage: a later brand of the same template names the first; a founder names the first
+    # brand ('B-' and 10 hex, always there) of the template it was altered from
+    engine.materialise("_brand_rows", """
+        SELECT b.brand_id, b.template_id, b.distributor_id, b.first_seen, b.last_seen, b.captures,
+               CASE WHEN b.brand_id LIKE 'B-%-%' THEN 'B-' || substr(b.template_id, 1, 10)
+                    WHEN g.lineage_skeleton IS NOT NULL THEN 'B-' || substr(g.lineage_skeleton, 1, 10) END AS lineage_brand
+        FROM (SELECT a.brand_id, any_value(a.template_id) AS template_id, any_value(a.distributor_id) AS distributor_id,
+                     min(c.captured_at) AS first_seen, max(c.captured_at) AS last_seen, count(*) AS captures
+              FROM _attr a JOIN captures c ON c.capture_key = a.capture_key GROUP BY a.brand_id) b
+        LEFT JOIN _lineage g ON g.template_id = b.template_id""")  # fmt: skip
+
+
+@stage(reads=("_decisions", "_judged", "_lk_live", "_lk_pages"), writes=("_comp_rows",), maybe=("_inc_cc", *COMPONENT_SCRATCH))
+def component_rows(engine: Engine) -> None:
+    """``_comp_rows(template_id, component)`` for the templates of the run's scope (after ``link``)."""
+    components(engine, _SQL_COMPONENT_EDGES, "_inc_cc")
+    engine.materialise("_comp_rows", """
+        SELECT t.template_id, coalesce(c.label, t.template_id) AS component
+        FROM (SELECT DISTINCT template_id FROM _lk_pages) t LEFT JOIN _inc_cc c ON c.node = t.template_id""")  # fmt: skip
