@@ -45,18 +45,22 @@ TIMEOUT = 600  # seconds for the whole cluster run (about 2 minutes on a quiet 2
 SRC = Path(vigil.__file__).resolve().parents[1]  # the Vigil under test (executors import it from here)
 
 
-def pipeline(engine: str, where: Path, world: Path, *options: str) -> dict[str, str]:
+def pipeline(engine: str, where: Path, world: Path, *options: str, seconds: dict[str, float] | None = None) -> dict[str, str]:
     """The world through every stage on one engine; the outputs users script against, as text.
 
-    ``options`` are global options put before each command (the Spark master and conf)."""
+    ``options`` are global options put before each command (the Spark master and conf);
+    ``seconds``, if given, gets each command's wall time."""
 
     def run(*args: str) -> str:
+        start = time.monotonic()
         if engine == "spark":
             argv = ["--engine", "spark", "--data", str(where), *options, *args]
         else:
             argv = ["--engine", "duckdb", *args, "--db", str(where)]
         result = CliRunner().invoke(app, argv)
         assert result.exit_code == 0, f"{engine}: vigil {' '.join(args)} failed:\n{result.output}"
+        if seconds is not None:
+            seconds[" ".join(args[:2])] = seconds.get(" ".join(args[:2]), 0.0) + time.monotonic() - start
         return result.stdout
 
     def summary(text: str) -> str:
@@ -70,7 +74,7 @@ def pipeline(engine: str, where: Path, world: Path, *options: str) -> dict[str, 
     }
     run("enrich", "--ip-db", str(world / "iptoasn.tsv"), "--shared-services", str(world / "shared_services.csv"))
     run("attribute", "--processors", str(world / "processors.toml"))
-    for name in json.loads((world / "truth" / "hosting.json").read_text()):  # "2012Q4", "2012Q4 --all", ...
+    for name in ("2012Q4", "2012 --all"):  # a quarter and a year, commercial and all sites
         got[f"hosting {name}"] = run("stats", "hosting", "--period", *name.split(), "--format", "json")
     export = where.parent / f"{engine}-attribution.jsonl"
     run("export", "attribution", "--format", "jsonl", "--output", str(export))
@@ -122,15 +126,15 @@ def probe() -> dict[str, Any]:
 
 
 _CHILD = r"""
-import json, sys, time
+import json, sys
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])  # tests/, for this module
+sys.path[:0] = [sys.argv[2], sys.argv[1]]  # this checkout's Vigil (no PYTHONPATH for the executors to inherit); tests/
 from test_spark_cluster import pipeline, probe
-start = time.monotonic()
-got = pipeline("spark", Path(sys.argv[2]), Path(sys.argv[3]), *sys.argv[5:])
+seconds = {}
+got = pipeline("spark", Path(sys.argv[3]), Path(sys.argv[4]), *sys.argv[6:], seconds=seconds)
 got["_probe"] = probe()
-got["_seconds"] = time.monotonic() - start
-Path(sys.argv[4]).write_text(json.dumps(got))
+got["_seconds"] = seconds
+Path(sys.argv[5]).write_text(json.dumps(got))
 """
 
 
@@ -140,11 +144,11 @@ def _run_on_cluster(world: Path, base: Path) -> dict[str, Any]:
     out = base / "cluster.json"
     env = dict(os.environ)
     env["SPARK_HOME"] = str(Path(pyspark.__file__).parent)  # local-cluster starts executors from its jars/
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
+    env.pop("PYTHONPATH", None)  # executors inherit the driver's environment here: only the conf below may reach them
     options = ["--spark-master", MASTER,
                "--spark-conf", f"spark.executorEnv.PYTHONPATH={SRC}",  # what a cluster's executors need
                "--spark-conf", "spark.executor.memory=768m"]  # fmt: skip
-    argv = [sys.executable, "-c", _CHILD, str(Path(__file__).parent), str(base / "data"), str(world), str(out), *options]
+    argv = [sys.executable, "-c", _CHILD, str(Path(__file__).parent), str(SRC), str(base / "data"), str(world), str(out), *options]
     child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         output, _ = child.communicate(timeout=TIMEOUT)
