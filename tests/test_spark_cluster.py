@@ -135,6 +135,8 @@ got = pipeline("spark", Path(sys.argv[3]), Path(sys.argv[4]), *sys.argv[6:], sec
 got["_probe"] = probe()
 got["_seconds"] = seconds
 Path(sys.argv[5]).write_text(json.dumps(got))
+from vigil.store import spark
+spark._SESSION.stop()  # executors go with their application, not at the JVM's exit
 """
 
 
