@@ -18,7 +18,7 @@ import hashlib
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 
 from vigil.attribute.processors import slug
 from vigil.disrupt.cases import Case
-from vigil.disrupt.clocks import TakedownRecord
+from vigil.disrupt.clocks import Clock
 from vigil.disrupt.markings import Audience, may_see, strictest
 from vigil.errors import ConfigError, InvalidRecord
 from vigil.model import QuarantineReason
@@ -54,28 +54,28 @@ def visible(cases: Iterable[Case], audience: Audience) -> list[Case]:
     return [c for c in cases if may_see(audience, owner_org=c.owner_org, record_marking=c.marking)]
 
 
-def _live(record: TakedownRecord | None, as_of: datetime) -> bool:
+def _live(record: Clock | None, as_of: datetime) -> bool:
     if record is None or record.assessed is None or record.assessed > as_of:
         return False
     gone = [t for t in (record.removed_at, record.first_offline, record.resolved) if t is not None and t <= as_of]
     return not gone
 
 
-def _removed(record: TakedownRecord | None, as_of: datetime) -> datetime | None:
+def _removed(record: Clock | None, as_of: datetime) -> datetime | None:
     if record is None:
         return None
     gone = [t for t in (record.removed_at, record.first_offline, record.resolved) if t is not None and t <= as_of]
     return min(gone) if gone else None
 
 
-def _last_checked(record: TakedownRecord) -> datetime | None:
-    return max((at for at, _, _ in record.checks), default=record.assessed)
+def _last_checked(record: Clock) -> datetime | None:
+    return record.last_check if record.last_check is not None else record.assessed
 
 
 Built = tuple[list[dict[str, Any]], list[Case]]  # the items, and the cases they came from
 
 
-def url_list(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime) -> Built:
+def url_list(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -> Built:
     """Live confirmed URLs; a dedicated domain whose every listed URL is dedicated goes in whole."""
     live = [c for c in cases if _live(records.get(c.url), as_of)]
     by_domain: dict[str, list[Case]] = defaultdict(list)
@@ -97,7 +97,7 @@ def url_list(cases: list[Case], records: dict[str, TakedownRecord], as_of: datet
     return sorted(items, key=lambda i: (i["type"], i["value"])), live
 
 
-def domain_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime,
+def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
                   partner: Callable[[Case], bool]) -> Built:  # fmt: skip
     """For one registrar or registry: its domains with confirmed reports, and their history."""
     by_domain: dict[str, list[Case]] = defaultdict(list)
@@ -118,7 +118,7 @@ def domain_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of: 
     return items, [c for group in by_domain.values() for c in group]
 
 
-def tld_hopping(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime) -> Built:
+def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -> Built:
     """Brands (and bare labels) seen under more than one suffix, with the hop history."""
     groups: dict[tuple[str, str], list[Case]] = defaultdict(list)
     for case in cases:
@@ -150,7 +150,7 @@ def tld_hopping(cases: list[Case], records: dict[str, TakedownRecord], as_of: da
     return items, used
 
 
-def payment_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime,
+def payment_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
                    processor: str) -> Built:  # fmt: skip
     """For one payment provider: merchant accounts with forms, e-mails, prices, brands and evidence."""
     accounts: dict[str, list[Case]] = defaultdict(list)
@@ -173,7 +173,7 @@ def payment_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of:
     return items, [c for group in accounts.values() for c in group]
 
 
-def crypto_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime,
+def crypto_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
                   services: Callable[[str], str | None] | None = None) -> Built:  # fmt: skip
     """Wallets with their currency, the amounts asked, the page reference and the distributor."""
     wallets: dict[str, list[Case]] = defaultdict(list)
@@ -206,7 +206,7 @@ def partners(cases: list[Case], feed: str) -> list[str]:
     return []
 
 
-def build(feed: str, cases: list[Case], records: dict[str, TakedownRecord], *, audience: Audience, as_of: datetime,
+def build(feed: str, cases: list[Case], records: Mapping[str, Clock], *, audience: Audience, as_of: datetime,
           partner: str | None = None, services: Callable[[str], str | None] | None = None) -> dict[str, Any]:  # fmt: skip
     """One feed document for ``audience`` (and, for partner feeds, ``partner``)."""
     if feed not in FEEDS:
