@@ -37,7 +37,7 @@ OUTCOMES: tuple[str, ...] = ("account closed", "not ours", "investigating", "rem
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
 @dataclass(frozen=True, slots=True)
