@@ -20,16 +20,19 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vigil.attribute.processors import slug
+from vigil.attribute.processors import slug as _slug
 from vigil.disrupt.cases import Case
 from vigil.disrupt.clocks import Clock
 from vigil.disrupt.markings import Audience, may_see, strictest
 from vigil.errors import ConfigError, InvalidRecord
 from vigil.model import QuarantineReason
+
+slug = lru_cache(maxsize=4096)(_slug)  # processor names: few, asked once per case
 
 FEEDS: tuple[str, ...] = ("url-list", "domain-alerts", "tld-hopping", "payment-alerts", "crypto-alerts")
 VERSION = "1"
@@ -57,15 +60,18 @@ def visible(cases: Iterable[Case], audience: Audience) -> list[Case]:
 def _live(record: Clock | None, as_of: datetime) -> bool:
     if record is None or record.assessed is None or record.assessed > as_of:
         return False
-    gone = [t for t in (record.removed_at, record.first_offline, record.resolved) if t is not None and t <= as_of]
-    return not gone
+    return _removed(record, as_of) is None
 
 
 def _removed(record: Clock | None, as_of: datetime) -> datetime | None:
+    """The earliest of removed at, first offline and resolved, by ``as_of``."""
     if record is None:
         return None
-    gone = [t for t in (record.removed_at, record.first_offline, record.resolved) if t is not None and t <= as_of]
-    return min(gone) if gone else None
+    best = None
+    for t in (record.removed_at, record.first_offline, record.resolved):
+        if t is not None and t <= as_of and (best is None or t < best):
+            best = t
+    return best
 
 
 def _last_checked(record: Clock) -> datetime | None:

@@ -102,8 +102,11 @@ def league(cases: Iterable[Case], records: Mapping[str, Clock], *, period: Perio
             row["repeat"] += 1
         if removed is None and (record.first_ack is None or record.first_ack > as_of):
             row["silent"] += 1
-        for item in {case.url, case.domain, case.merchant_account, *case.wallets} - {None}:
-            row["outcomes"].update(by_item.get(str(item), Counter()))
+        if by_item:
+            for item in {case.url, case.domain, case.merchant_account, *case.wallets} - {None}:
+                got = by_item.get(str(item))
+                if got:
+                    row["outcomes"].update(got)
     table = []
     for group, row in rows.items():
         n = row["noticed"]

@@ -210,8 +210,7 @@ def write_feeds(con: Any, feed: str, out: Path, *, audience: Any, partner: str |
                 services: Any = None, now: datetime | None = None, state: tuple[list[Any], dict[str, Any]] | None = None,
                 ) -> list[Any]:  # fmt: skip
     """Write a feed (one file per partner for a partner feed without ``partner``) and log each delivery."""
-    from vigil.attribute.processors import slug
-    from vigil.disrupt.feeds import FeedFile, build, partners, write
+    from vigil.disrupt.feeds import FeedFile, build, partners, slug, write
     from vigil.disrupt.markings import Audience
 
     cases, records = state or cases_and_records(con)
