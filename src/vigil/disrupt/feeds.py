@@ -54,7 +54,17 @@ class FeedFile:
 
 
 def visible(cases: Iterable[Case], audience: Audience) -> list[Case]:
-    return [c for c in cases if may_see(audience, owner_org=c.owner_org, record_marking=c.marking)]
+    """The cases ``audience`` may see (decided once per owner and marking, not once per case)."""
+    allowed: dict[tuple[str, str], bool] = {}
+    out = []
+    for case in cases:
+        key = (case.owner_org, case.marking)
+        ok = allowed.get(key)
+        if ok is None:
+            ok = allowed[key] = may_see(audience, owner_org=case.owner_org, record_marking=case.marking)
+        if ok:
+            out.append(case)
+    return out
 
 
 def _live(record: Clock | None, as_of: datetime) -> bool:
@@ -104,8 +114,12 @@ def url_list(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -
 
 
 def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
-                  partner: Callable[[Case], bool]) -> Built:  # fmt: skip
-    """For one registrar or registry: its domains with confirmed reports, and their history."""
+                  partner: Callable[[Case], bool], memo: dict[str, tuple[dict[str, Any], bool]] | None = None) -> Built:  # fmt: skip
+    """For one registrar or registry: its domains with confirmed reports, and their history.
+
+    ``memo`` (URL → history entry, live) may be shared by the files of one ``as_of``: a URL is in
+    both its registrar's and its registry's file, and its entry is the same in each."""
+    memo = {} if memo is None else memo
     by_domain: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         record = records.get(case.url)
@@ -113,14 +127,22 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
             by_domain[case.domain].append(case)
     items = []
     for domain, group in sorted(by_domain.items()):
+        if len(group) > 1:
+            group.sort(key=lambda c: c.url)
         history = []
-        for case in sorted(group, key=lambda c: c.url):
-            record = records[case.url]
-            history.append({"url": case.url, "first_seen": _iso(record.detected), "first_notice": _iso(record.first_notice),
-                            "removed": _iso(_removed(record, as_of))})  # fmt: skip
-        live = sum(1 for c in group if _live(records.get(c.url), as_of))
-        items.append({"domain": domain, "suffix": group[0].suffix, "registrar": group[0].registrar, "urls": len(group),
-                      "live_urls": live, "dedicated": all(c.dedicated for c in group), "history": history})  # fmt: skip
+        live = 0
+        for case in group:
+            got = memo.get(case.url)
+            if got is None:
+                record = records[case.url]
+                got = memo[case.url] = ({"url": case.url, "first_seen": _iso(record.detected), "first_notice": _iso(record.first_notice),
+                                         "removed": _iso(_removed(record, as_of))}, _live(record, as_of))  # fmt: skip
+            history.append(got[0])
+            live += got[1]
+        first = group[0]
+        items.append({"domain": domain, "suffix": first.suffix, "registrar": first.registrar, "urls": len(group),
+                      "live_urls": live, "dedicated": first.dedicated if len(group) == 1 else all(c.dedicated for c in group),
+                      "history": history})  # fmt: skip
     return items, [c for group in by_domain.values() for c in group]
 
 
@@ -213,8 +235,11 @@ def partners(cases: list[Case], feed: str) -> list[str]:
 
 
 def build(feed: str, cases: list[Case], records: Mapping[str, Clock], *, audience: Audience, as_of: datetime,
-          partner: str | None = None, services: Callable[[str], str | None] | None = None) -> dict[str, Any]:  # fmt: skip
-    """One feed document for ``audience`` (and, for partner feeds, ``partner``)."""
+          partner: str | None = None, services: Callable[[str], str | None] | None = None,
+          memo: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """One feed document for ``audience`` (and, for partner feeds, ``partner``); ``memo``, a dict
+    the caller keeps for every document of the same feed, records and ``as_of``, saves recomputing
+    what several partners' files share."""
     if feed not in FEEDS:
         raise ConfigError(f"unknown feed {feed!r} (one of {', '.join(FEEDS)})")
     allowed = visible(cases, audience)
@@ -222,7 +247,7 @@ def build(feed: str, cases: list[Case], records: Mapping[str, Clock], *, audienc
         items, used = url_list(allowed, records, as_of)
     elif feed == "domain-alerts":
         name = partner or audience.org
-        items, used = domain_alerts(allowed, records, as_of, lambda c: name in (c.registrar, c.registry))
+        items, used = domain_alerts(allowed, records, as_of, lambda c: name in (c.registrar, c.registry), memo)
     elif feed == "tld-hopping":
         items, used = tld_hopping(allowed, records, as_of)
     elif feed == "payment-alerts":
@@ -234,11 +259,14 @@ def build(feed: str, cases: list[Case], records: Mapping[str, Clock], *, audienc
             "items": items}  # fmt: skip
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)  # what json.dumps(..., sort_keys=True, ensure_ascii=False) makes per call
+
+
 def dumps(document: dict[str, Any]) -> str:
     """The feed as JSON with one item per line (keys sorted, ``items`` last): readable, diffable,
     and written by the C encoder (``indent`` would switch :mod:`json` to its slow pure-Python path)."""
-    head = json.dumps({k: v for k, v in document.items() if k != "items"}, sort_keys=True, ensure_ascii=False)
-    items = ",\n".join(json.dumps(item, sort_keys=True, ensure_ascii=False) for item in document["items"])
+    head = _ENCODER.encode({k: v for k, v in document.items() if k != "items"})
+    items = ",\n".join(map(_ENCODER.encode, document["items"]))
     return f"{head[:-1]}, \"items\": [\n{items}\n]}}\n" if items else f"{head[:-1]}, \"items\": []}}\n"
 
 

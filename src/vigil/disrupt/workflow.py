@@ -233,13 +233,14 @@ def write_feeds(con: Any, feed: str, out: Path, *, audience: Any, partner: str |
             if case.processor:
                 own[slug(case.processor)].append(case)
     written = []
+    memo: dict[str, Any] = {}  # shared by this feed's files: same records, same as_of
     for who, name, stem in targets:
         mine = cases
         if feed == "domain-alerts":
             mine = own.get(name or who.org, [])
         elif feed == "payment-alerts":
             mine = own.get(slug(name or who.org), [])
-        document = build(feed, mine, records, audience=who, as_of=moment, partner=name, services=services)
+        document = build(feed, mine, records, audience=who, as_of=moment, partner=name, services=services, memo=memo)
         if name is not None and partner is None and not document["items"]:
             continue  # a partner with nothing it may see gets no file
         path, digest = write(document, out, name=stem)
