@@ -20,8 +20,8 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -113,12 +113,31 @@ def url_list(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -
     return sorted(items, key=lambda i: (i["type"], i["value"])), live
 
 
+class _Shared(dict[str, Any]):
+    """An item several files of one run hold: its JSON text is made once (by :func:`dumps`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.text: str | None = None
+
+
+def _encode(item: dict[str, Any]) -> str:
+    if type(item) is _Shared:
+        if item.text is None:
+            item.text = _ENCODER.encode(item)
+        return item.text
+    return _ENCODER.encode(item)
+
+
 def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
-                  partner: Callable[[Case], bool], memo: dict[str, tuple[dict[str, Any], bool]] | None = None) -> Built:  # fmt: skip
+                  partner: Callable[[Case], bool], memo: dict[Any, Any] | None = None) -> Built:  # fmt: skip
     """For one registrar or registry: its domains with confirmed reports, and their history.
 
-    ``memo`` (URL → history entry, live) may be shared by the files of one ``as_of``: a URL is in
-    both its registrar's and its registry's file, and its entry is the same in each."""
+    ``memo`` may be shared by the files of one ``as_of``: a URL is in both its registrar's and
+    its registry's file, with the same history entry in each, and a domain whose URLs are the
+    same in both files has the same item (made, and encoded, once)."""
     memo = {} if memo is None else memo
     by_domain: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
@@ -129,6 +148,11 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
     for domain, group in sorted(by_domain.items()):
         if len(group) > 1:
             group.sort(key=lambda c: c.url)
+        key = (domain, *[c.url for c in group])
+        shared = memo.get(key)
+        if shared is not None:
+            items.append(shared)
+            continue
         history = []
         live = 0
         for case in group:
@@ -140,9 +164,10 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
             history.append(got[0])
             live += got[1]
         first = group[0]
-        items.append({"domain": domain, "suffix": first.suffix, "registrar": first.registrar, "urls": len(group),
-                      "live_urls": live, "dedicated": first.dedicated if len(group) == 1 else all(c.dedicated for c in group),
-                      "history": history})  # fmt: skip
+        item = memo[key] = _Shared({"domain": domain, "suffix": first.suffix, "registrar": first.registrar, "urls": len(group),
+                                    "live_urls": live, "dedicated": first.dedicated if len(group) == 1 else all(c.dedicated for c in group),
+                                    "history": history})  # fmt: skip
+        items.append(item)
     return items, [c for group in by_domain.values() for c in group]
 
 
@@ -266,7 +291,7 @@ def dumps(document: dict[str, Any]) -> str:
     """The feed as JSON with one item per line (keys sorted, ``items`` last): readable, diffable,
     and written by the C encoder (``indent`` would switch :mod:`json` to its slow pure-Python path)."""
     head = _ENCODER.encode({k: v for k, v in document.items() if k != "items"})
-    items = ",\n".join(map(_ENCODER.encode, document["items"]))
+    items = ",\n".join(map(_encode, document["items"]))
     return f"{head[:-1]}, \"items\": [\n{items}\n]}}\n" if items else f"{head[:-1]}, \"items\": []}}\n"
 
 
