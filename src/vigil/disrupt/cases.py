@@ -42,12 +42,13 @@ class Case:
 
     def group(self, by: str) -> str | None:
         """The case's value for a league-table grouping."""
-        value = {
-            "host": self.hosting_org, "asn": f"AS{self.asn}" if self.asn is not None else None,
-            "country": self.country, "registrar": self.registrar, "processor": self.processor,
-        }[by]  # fmt: skip
+        if by == "asn":
+            return f"AS{self.asn}" if self.asn is not None else None
+        value: str | None = getattr(self, _GROUP_FIELDS[by])
         return value
 
+
+_GROUP_FIELDS = {"host": "hosting_org", "country": "country", "registrar": "registrar", "processor": "processor"}
 
 COLUMNS: tuple[str, ...] = (
     "url", "host", "domain", "suffix", "ip", "asn", "country", "hosting_org", "upstream_asn", "registrar",

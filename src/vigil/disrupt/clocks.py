@@ -14,6 +14,11 @@ Derived, exactly:
 * *reappearance* — a URL detected after another URL of the **same brand** was removed
   (or, when the URL has no brand, of the same distributor) is linked to the most recently
   removed one of them before its detection (ties: the smaller URL).
+
+Two ways to the same derived times: :func:`build_records` (Python, every event of a URL; the
+reference, and what the escalation ladder reads) and :func:`load_clocks` (one ``GROUP BY``
+over ``takedown_events`` on the engine, giving a :class:`Clock` per URL: what feeds, league
+tables and reappearance links read). ``tests/test_disrupt_clocks.py`` holds them equal.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ import csv
 import hashlib
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from vigil.disrupt.cases import Case
 from vigil.errors import InvalidRecord
@@ -91,6 +97,73 @@ class TakedownRecord:
         return sorted(at for key, at in self.notices if key == recipient)
 
 
+class Clock(NamedTuple):
+    """One URL's derived times (see the module's definitions), without its event lists.
+
+    ``last_check`` is the latest ``online``/``offline`` re-check, ``first_ack`` the earliest
+    acknowledgement from any recipient. A named tuple: made by the hundred thousand from rows."""
+
+    url: str
+    detected: datetime | None = None
+    assessed: datetime | None = None
+    first_notice: datetime | None = None
+    first_offline: datetime | None = None
+    last_online: datetime | None = None
+    last_check: datetime | None = None
+    resolved: datetime | None = None
+    first_ack: datetime | None = None
+    removed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, record: TakedownRecord) -> Clock:
+        """The reference: a record's derived times, computed in Python."""
+        return cls(record.url, record.detected, record.assessed, record.first_notice, record.first_offline,
+                   record.last_online, max((at for at, _, _ in record.checks), default=None), record.resolved,
+                   min(record.acknowledged.values(), default=None), record.removed_at)  # fmt: skip
+
+
+#: Each URL's clock from its events at or before ``$now`` (NULL: all), in :class:`Clock` field
+#: order. Mirrors :func:`build_records`: a notice or an acknowledgement counts only with a
+#: recipient; ``removed_at`` is the first offline at or after the first notice, else the
+#: earliest ``resolved`` when that is at or after it.
+CLOCKS_SQL = """
+WITH e AS (
+    SELECT url, stage, happened_at AS ts, coalesce(recipient, '') <> '' AS addressed
+    FROM takedown_events WHERE $now IS NULL OR happened_at <= $now
+), c AS (
+    SELECT url,
+           min(ts) FILTER (WHERE stage = 'detected') AS detected,
+           min(ts) FILTER (WHERE stage = 'assessed') AS assessed,
+           min(ts) FILTER (WHERE stage = 'notice_sent' AND addressed) AS first_notice,
+           min(ts) FILTER (WHERE stage = 'offline') AS first_offline,
+           max(ts) FILTER (WHERE stage = 'online') AS last_online,
+           max(ts) FILTER (WHERE stage IN ('online', 'offline')) AS last_check,
+           min(ts) FILTER (WHERE stage = 'resolved') AS resolved,
+           min(ts) FILTER (WHERE stage = 'acknowledged' AND addressed) AS first_ack
+    FROM e GROUP BY url
+), gone AS (
+    SELECT e.url, min(e.ts) AS offline_after_notice
+    FROM e JOIN c ON e.url = c.url
+    WHERE e.stage = 'offline' AND e.ts >= c.first_notice
+    GROUP BY e.url
+)
+SELECT c.url, detected, assessed, first_notice, first_offline, last_online, last_check, resolved, first_ack,
+       coalesce(gone.offline_after_notice, CASE WHEN resolved >= first_notice THEN resolved END) AS removed_at
+FROM c LEFT JOIN gone ON c.url = gone.url
+"""
+
+
+def load_clocks(con: Any, *, now: datetime | None = None) -> dict[str, Clock]:
+    """Every URL's :class:`Clock` from the store's events (at or before ``now``, if given), by URL."""
+    cursor = con.execute(CLOCKS_SQL + " ORDER BY c.url", {"now": now})
+    clocks: dict[str, Clock] = {}
+    make = Clock._make
+    while rows := cursor.fetchmany(100_000):
+        for row in rows:
+            clocks[row[0]] = make(row)
+    return clocks
+
+
 def build_records(events: Iterable[Event]) -> dict[str, TakedownRecord]:
     """Each URL's record from its events, in any order (the earliest time of a stage wins)."""
     records: dict[str, TakedownRecord] = {}
@@ -126,7 +199,7 @@ class Reappearance:
     via: str  # brand:… or distributor:…
 
 
-def link_reappearances(cases: Iterable[Case], records: dict[str, TakedownRecord]) -> list[Reappearance]:
+def link_reappearances(cases: Iterable[Case], records: Mapping[str, TakedownRecord | Clock]) -> list[Reappearance]:
     """Each URL detected after a removal of its brand (else distributor), linked to that URL."""
     removed: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     detected: list[tuple[str, datetime, str]] = []

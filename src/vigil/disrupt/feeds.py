@@ -18,18 +18,21 @@ import hashlib
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from vigil.attribute.processors import slug
+from vigil.attribute.processors import slug as _slug
 from vigil.disrupt.cases import Case
-from vigil.disrupt.clocks import TakedownRecord
+from vigil.disrupt.clocks import Clock
 from vigil.disrupt.markings import Audience, may_see, strictest
 from vigil.errors import ConfigError, InvalidRecord
 from vigil.model import QuarantineReason
+
+slug = lru_cache(maxsize=4096)(_slug)  # processor names: few, asked once per case
 
 FEEDS: tuple[str, ...] = ("url-list", "domain-alerts", "tld-hopping", "payment-alerts", "crypto-alerts")
 VERSION = "1"
@@ -37,7 +40,7 @@ OUTCOMES: tuple[str, ...] = ("account closed", "not ours", "investigating", "rem
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,31 +54,44 @@ class FeedFile:
 
 
 def visible(cases: Iterable[Case], audience: Audience) -> list[Case]:
-    return [c for c in cases if may_see(audience, owner_org=c.owner_org, record_marking=c.marking)]
+    """The cases ``audience`` may see (decided once per owner and marking, not once per case)."""
+    allowed: dict[tuple[str, str], bool] = {}
+    out = []
+    for case in cases:
+        key = (case.owner_org, case.marking)
+        ok = allowed.get(key)
+        if ok is None:
+            ok = allowed[key] = may_see(audience, owner_org=case.owner_org, record_marking=case.marking)
+        if ok:
+            out.append(case)
+    return out
 
 
-def _live(record: TakedownRecord | None, as_of: datetime) -> bool:
+def _live(record: Clock | None, as_of: datetime) -> bool:
     if record is None or record.assessed is None or record.assessed > as_of:
         return False
-    gone = [t for t in (record.removed_at, record.first_offline, record.resolved) if t is not None and t <= as_of]
-    return not gone
+    return _removed(record, as_of) is None
 
 
-def _removed(record: TakedownRecord | None, as_of: datetime) -> datetime | None:
+def _removed(record: Clock | None, as_of: datetime) -> datetime | None:
+    """The earliest of removed at, first offline and resolved, by ``as_of``."""
     if record is None:
         return None
-    gone = [t for t in (record.removed_at, record.first_offline, record.resolved) if t is not None and t <= as_of]
-    return min(gone) if gone else None
+    best = None
+    for t in (record.removed_at, record.first_offline, record.resolved):
+        if t is not None and t <= as_of and (best is None or t < best):
+            best = t
+    return best
 
 
-def _last_checked(record: TakedownRecord) -> datetime | None:
-    return max((at for at, _, _ in record.checks), default=record.assessed)
+def _last_checked(record: Clock) -> datetime | None:
+    return record.last_check if record.last_check is not None else record.assessed
 
 
 Built = tuple[list[dict[str, Any]], list[Case]]  # the items, and the cases they came from
 
 
-def url_list(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime) -> Built:
+def url_list(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -> Built:
     """Live confirmed URLs; a dedicated domain whose every listed URL is dedicated goes in whole."""
     live = [c for c in cases if _live(records.get(c.url), as_of)]
     by_domain: dict[str, list[Case]] = defaultdict(list)
@@ -97,9 +113,32 @@ def url_list(cases: list[Case], records: dict[str, TakedownRecord], as_of: datet
     return sorted(items, key=lambda i: (i["type"], i["value"])), live
 
 
-def domain_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime,
-                  partner: Callable[[Case], bool]) -> Built:  # fmt: skip
-    """For one registrar or registry: its domains with confirmed reports, and their history."""
+class _Shared(dict[str, Any]):
+    """An item several files of one run hold: its JSON text is made once (by :func:`dumps`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.text: str | None = None
+
+
+def _encode(item: dict[str, Any]) -> str:
+    if type(item) is _Shared:
+        if item.text is None:
+            item.text = _ENCODER.encode(item)
+        return item.text
+    return _ENCODER.encode(item)
+
+
+def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
+                  partner: Callable[[Case], bool], memo: dict[Any, Any] | None = None) -> Built:  # fmt: skip
+    """For one registrar or registry: its domains with confirmed reports, and their history.
+
+    ``memo`` may be shared by the files of one ``as_of``: a URL is in both its registrar's and
+    its registry's file, with the same history entry in each, and a domain whose URLs are the
+    same in both files has the same item (made, and encoded, once)."""
+    memo = {} if memo is None else memo
     by_domain: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         record = records.get(case.url)
@@ -107,18 +146,32 @@ def domain_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of: 
             by_domain[case.domain].append(case)
     items = []
     for domain, group in sorted(by_domain.items()):
+        if len(group) > 1:
+            group.sort(key=lambda c: c.url)
+        key = (domain, *[c.url for c in group])
+        shared = memo.get(key)
+        if shared is not None:
+            items.append(shared)
+            continue
         history = []
-        for case in sorted(group, key=lambda c: c.url):
-            record = records[case.url]
-            history.append({"url": case.url, "first_seen": _iso(record.detected), "first_notice": _iso(record.first_notice),
-                            "removed": _iso(_removed(record, as_of))})  # fmt: skip
-        live = sum(1 for c in group if _live(records.get(c.url), as_of))
-        items.append({"domain": domain, "suffix": group[0].suffix, "registrar": group[0].registrar, "urls": len(group),
-                      "live_urls": live, "dedicated": all(c.dedicated for c in group), "history": history})  # fmt: skip
+        live = 0
+        for case in group:
+            got = memo.get(case.url)
+            if got is None:
+                record = records[case.url]
+                got = memo[case.url] = ({"url": case.url, "first_seen": _iso(record.detected), "first_notice": _iso(record.first_notice),
+                                         "removed": _iso(_removed(record, as_of))}, _live(record, as_of))  # fmt: skip
+            history.append(got[0])
+            live += got[1]
+        first = group[0]
+        item = memo[key] = _Shared({"domain": domain, "suffix": first.suffix, "registrar": first.registrar, "urls": len(group),
+                                    "live_urls": live, "dedicated": first.dedicated if len(group) == 1 else all(c.dedicated for c in group),
+                                    "history": history})  # fmt: skip
+        items.append(item)
     return items, [c for group in by_domain.values() for c in group]
 
 
-def tld_hopping(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime) -> Built:
+def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -> Built:
     """Brands (and bare labels) seen under more than one suffix, with the hop history."""
     groups: dict[tuple[str, str], list[Case]] = defaultdict(list)
     for case in cases:
@@ -150,7 +203,7 @@ def tld_hopping(cases: list[Case], records: dict[str, TakedownRecord], as_of: da
     return items, used
 
 
-def payment_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime,
+def payment_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
                    processor: str) -> Built:  # fmt: skip
     """For one payment provider: merchant accounts with forms, e-mails, prices, brands and evidence."""
     accounts: dict[str, list[Case]] = defaultdict(list)
@@ -173,7 +226,7 @@ def payment_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of:
     return items, [c for group in accounts.values() for c in group]
 
 
-def crypto_alerts(cases: list[Case], records: dict[str, TakedownRecord], as_of: datetime,
+def crypto_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
                   services: Callable[[str], str | None] | None = None) -> Built:  # fmt: skip
     """Wallets with their currency, the amounts asked, the page reference and the distributor."""
     wallets: dict[str, list[Case]] = defaultdict(list)
@@ -206,9 +259,12 @@ def partners(cases: list[Case], feed: str) -> list[str]:
     return []
 
 
-def build(feed: str, cases: list[Case], records: dict[str, TakedownRecord], *, audience: Audience, as_of: datetime,
-          partner: str | None = None, services: Callable[[str], str | None] | None = None) -> dict[str, Any]:  # fmt: skip
-    """One feed document for ``audience`` (and, for partner feeds, ``partner``)."""
+def build(feed: str, cases: list[Case], records: Mapping[str, Clock], *, audience: Audience, as_of: datetime,
+          partner: str | None = None, services: Callable[[str], str | None] | None = None,
+          memo: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """One feed document for ``audience`` (and, for partner feeds, ``partner``); ``memo``, a dict
+    the caller keeps for every document of the same feed, records and ``as_of``, saves recomputing
+    what several partners' files share."""
     if feed not in FEEDS:
         raise ConfigError(f"unknown feed {feed!r} (one of {', '.join(FEEDS)})")
     allowed = visible(cases, audience)
@@ -216,7 +272,7 @@ def build(feed: str, cases: list[Case], records: dict[str, TakedownRecord], *, a
         items, used = url_list(allowed, records, as_of)
     elif feed == "domain-alerts":
         name = partner or audience.org
-        items, used = domain_alerts(allowed, records, as_of, lambda c: name in (c.registrar, c.registry))
+        items, used = domain_alerts(allowed, records, as_of, lambda c: name in (c.registrar, c.registry), memo)
     elif feed == "tld-hopping":
         items, used = tld_hopping(allowed, records, as_of)
     elif feed == "payment-alerts":
@@ -228,11 +284,14 @@ def build(feed: str, cases: list[Case], records: dict[str, TakedownRecord], *, a
             "items": items}  # fmt: skip
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)  # what json.dumps(..., sort_keys=True, ensure_ascii=False) makes per call
+
+
 def dumps(document: dict[str, Any]) -> str:
     """The feed as JSON with one item per line (keys sorted, ``items`` last): readable, diffable,
     and written by the C encoder (``indent`` would switch :mod:`json` to its slow pure-Python path)."""
-    head = json.dumps({k: v for k, v in document.items() if k != "items"}, sort_keys=True, ensure_ascii=False)
-    items = ",\n".join(json.dumps(item, sort_keys=True, ensure_ascii=False) for item in document["items"])
+    head = _ENCODER.encode({k: v for k, v in document.items() if k != "items"})
+    items = ",\n".join(map(_encode, document["items"]))
     return f"{head[:-1]}, \"items\": [\n{items}\n]}}\n" if items else f"{head[:-1]}, \"items\": []}}\n"
 
 

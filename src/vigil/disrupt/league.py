@@ -28,12 +28,12 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from vigil.disrupt.cases import Case
-from vigil.disrupt.clocks import TakedownRecord
+from vigil.disrupt.clocks import Clock
 from vigil.periods import Period
 
 GROUPINGS: tuple[str, ...] = ("host", "asn", "country", "registrar", "processor")
@@ -59,7 +59,7 @@ def share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def league(cases: Iterable[Case], records: dict[str, TakedownRecord], *, period: Period, by: str,
+def league(cases: Iterable[Case], records: Mapping[str, Clock], *, period: Period, by: str,
            as_of: datetime, outcomes: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
     """The league table for ``period`` grouped ``by`` (see the module's definitions)."""
     if by not in GROUPINGS:
@@ -100,10 +100,13 @@ def league(cases: Iterable[Case], records: dict[str, TakedownRecord], *, period:
         identity = case.brand or case.distributor
         if identity and any(t < first for t in seen[(group, identity)]):
             row["repeat"] += 1
-        if removed is None and not any(at <= as_of for at in record.acknowledged.values()):
+        if removed is None and (record.first_ack is None or record.first_ack > as_of):
             row["silent"] += 1
-        for item in {case.url, case.domain, case.merchant_account, *case.wallets} - {None}:
-            row["outcomes"].update(by_item.get(str(item), Counter()))
+        if by_item:
+            for item in {case.url, case.domain, case.merchant_account, *case.wallets} - {None}:
+                got = by_item.get(str(item))
+                if got:
+                    row["outcomes"].update(got)
     table = []
     for group, row in rows.items():
         n = row["noticed"]

@@ -52,9 +52,12 @@ class OutboxTransport:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self._made = False
 
     def send(self, message: Message) -> str:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self._made:  # once per transport, not once per notice
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._made = True
         path = self.directory / _file_name(message)
         path.write_bytes(message.as_bytes())
         return str(path)

@@ -5,6 +5,7 @@ Each function is one step a command runs; the clock (``now``) is always passed i
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,9 +13,11 @@ from typing import Any
 
 from vigil.disrupt import casestore
 from vigil.disrupt.clocks import (
+    CLOCKS_SQL,
     Event,
     build_records,
     link_reappearances,
+    load_clocks,
     read_events,
     read_rechecks,
 )
@@ -66,16 +69,25 @@ def import_events(con: Any, path: Path, *, rechecks: bool) -> Summary:
 
 def link(con: Any) -> int:
     """Record a ``reappeared`` event on each removed URL its brand came back from; returns the links."""
-    cases = casestore.load_cases(con)
-    records = build_records(casestore.load_events(con))
-    links = link_reappearances(cases, records)
+    links = link_reappearances(casestore.load_cases(con), load_clocks(con))
     casestore.add_events(con, [Event(r.came_back_from, "reappeared", r.at, f"link:{r.via}", None, r.url) for r in links])
     return len(links)
 
 
+#: The URLs that may need a notice at ``$now``: assessed, not removed, not resolved before any
+#: notice (every other URL :func:`~vigil.disrupt.escalation.due_for` passes over).
+DUE_CANDIDATES = f"""
+SELECT url FROM ({CLOCKS_SQL})
+WHERE assessed IS NOT NULL AND removed_at IS NULL AND NOT (resolved IS NOT NULL AND first_notice IS NULL)
+"""
+
+
 def due_now(con: Any, *, resolver: Resolver, policy: Policy, now: datetime) -> list[Due]:
-    cases = casestore.load_cases(con)
-    records = build_records(e for e in casestore.load_events(con) if e.at <= now)
+    """Each URL's next notice at ``now``. The engine picks the URLs still waiting on one; only
+    their events are read back and walked up the escalation ladder in Python."""
+    params = {"now": now}
+    cases = casestore.load_cases(con, among=DUE_CANDIDATES, params=params)
+    records = build_records(e for e in casestore.load_events(con, among=DUE_CANDIDATES, params=params) if e.at <= now)
     due = []
     for case in cases:
         record = records.get(case.url)
@@ -122,7 +134,7 @@ def check_online(con: Any, checker: Any, *, urls: list[str] | None = None, limit
             raise ConfigError(f"--url {unknown[0]!r} is not a takedown case (import the case first)")
         targets = list(dict.fromkeys(urls))
     else:
-        records = build_records(casestore.load_events(con))
+        records = load_clocks(con)
         targets = [c.url for c in sorted(cases, key=lambda c: c.url)
                    if (r := records.get(c.url)) is not None and r.first_notice is not None and r.removed_at is None
                    and r.resolved is None]  # fmt: skip
@@ -163,7 +175,8 @@ def read_back(con: Any, path: Path) -> Summary:
 
 
 def cases_and_records(con: Any) -> tuple[list[Any], dict[str, Any]]:
-    return casestore.load_cases(con), build_records(casestore.load_events(con))
+    """Every case, and every URL's :class:`~vigil.disrupt.clocks.Clock` (computed on the engine)."""
+    return casestore.load_cases(con), load_clocks(con)
 
 
 def latest_event(con: Any) -> datetime | None:
@@ -197,8 +210,7 @@ def write_feeds(con: Any, feed: str, out: Path, *, audience: Any, partner: str |
                 services: Any = None, now: datetime | None = None, state: tuple[list[Any], dict[str, Any]] | None = None,
                 ) -> list[Any]:  # fmt: skip
     """Write a feed (one file per partner for a partner feed without ``partner``) and log each delivery."""
-    from vigil.attribute.processors import slug
-    from vigil.disrupt.feeds import FeedFile, build, partners, write
+    from vigil.disrupt.feeds import FeedFile, build, partners, slug, write
     from vigil.disrupt.markings import Audience
 
     cases, records = state or cases_and_records(con)
@@ -209,9 +221,26 @@ def write_feeds(con: Any, feed: str, out: Path, *, audience: Any, partner: str |
             targets.append((Audience(org=org, clearance=audience.clearance, sender_org=audience.sender_org), org, f"{feed}-{slug(org)}"))
     else:
         targets.append((audience, partner, feed if partner is None else f"{feed}-{slug(partner)}"))
+    # a partner feed only ever holds the partner's own cases: hand each partner those alone (in the
+    # same order), so that building every partner's file costs one pass over the cases, not one each
+    own: dict[str, list[Any]] = defaultdict(list)
+    if feed == "domain-alerts":
+        for case in cases:
+            for org in {case.registrar, case.registry} - {None, ""}:
+                own[org].append(case)
+    elif feed == "payment-alerts":
+        for case in cases:
+            if case.processor:
+                own[slug(case.processor)].append(case)
     written = []
+    memo: dict[str, Any] = {}  # shared by this feed's files: same records, same as_of
     for who, name, stem in targets:
-        document = build(feed, cases, records, audience=who, as_of=moment, partner=name, services=services)
+        mine = cases
+        if feed == "domain-alerts":
+            mine = own.get(name or who.org, [])
+        elif feed == "payment-alerts":
+            mine = own.get(slug(name or who.org), [])
+        document = build(feed, mine, records, audience=who, as_of=moment, partner=name, services=services, memo=memo)
         if name is not None and partner is None and not document["items"]:
             continue  # a partner with nothing it may see gets no file
         path, digest = write(document, out, name=stem)
