@@ -37,9 +37,6 @@ SRC = ROOT / "src"
 # shared helpers are public names of cli/core.py. The test fails when an entry is no longer
 # needed, so the list only shrinks.
 ALLOWED_PRIVATE: set[tuple[str, str]] = set()
-# Not measured here: ingest/distributed.py calls ``taker._take`` on a CaptureIngest object
-# (a private method through an instance, which this module-level check cannot see); it goes
-# with the one-ingest rework (issue 12 item 1).
 
 # Load-time cycles allowed: none.
 ALLOWED_CYCLES: set[frozenset[str]] = set()

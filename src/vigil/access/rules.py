@@ -161,6 +161,8 @@ def table_rules(db: str, actor: Actor) -> dict[str, str]:
         # ingest provenance
         "submissions": f"SELECT s.* FROM {m}.submissions s WHERE s.org_id = $org OR {admin}",
         "quarantine": f"SELECT q.* FROM {m}.quarantine q WHERE {admin} OR q.file_sha256 IN {own_files}",
+        "ingest_progress": f"""SELECT f.* FROM {m}.ingest_progress f
+            WHERE f.file_sha256 IN (SELECT file_sha256 FROM reports UNION SELECT file_sha256 FROM captures)""",
         "ingest_files": f"""SELECT f.* FROM {m}.ingest_files f
             WHERE f.file_sha256 IN (SELECT file_sha256 FROM reports UNION SELECT file_sha256 FROM captures)""",
         "ingest_batches": f"""SELECT b.* FROM {m}.ingest_batches b

@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from vigil.access.markings import mark_source
 from vigil.access.policy import Actor
-from vigil.errors import InvalidRecord
-from vigil.ingest.reports import ReportIngest
+from vigil.ingest.pipeline import Unit
+from vigil.ingest.readers import RawRecord
+from vigil.ingest.reports import REPORTS, ReportIngest, ReportKind
 from vigil.store.handle import DuckStoreHandle, StoreHandle
 from vigil.store.store import utcnow
 
@@ -28,22 +29,25 @@ MAX_UPLOAD_BYTES = 20_000_000
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class _OwnSourceIngest(ReportIngest):
-    """Ingest with every row's source forced to the submitter's; remembers each row's key."""
+class _OwnSourceReports(ReportKind):
+    """Reports with every row's source forced to the submitter's; remembers each row's key."""
 
-    def __init__(self, store: DuckStoreHandle, *, source: str) -> None:
-        super().__init__(store, default_source=source)
+    def __init__(self, *, source: str) -> None:
+        super().__init__(default_source=source)
         self.keys: dict[int, str] = {}
 
-    def _take(self, line: int, fields: dict[str, object] | None, problem: InvalidRecord | None, text: str, batch: Any) -> None:
-        if fields is not None:
-            fields = {k: v for k, v in fields.items() if str(k).strip().lower() != "source"}
-        stored, twins = len(batch.reports), batch.in_batch_duplicates
-        super()._take(line, fields, problem, text, batch)
-        if len(batch.reports) > stored:
-            self.keys[line] = next(reversed(batch.reports))
-        elif batch.in_batch_duplicates > twins:
-            self.keys[line] = ""  # a duplicate within the file
+    def take(self, record: RawRecord, unit: Unit) -> None:
+        if record.fields is not None:
+            fields = {k: v for k, v in record.fields.items() if str(k).strip().lower() != "source"}
+            record = replace(record, fields=fields)
+        held, twins = unit.rows.get(REPORTS.name, {}), unit.duplicates
+        stored = len(held)
+        super().take(record, unit)
+        held = unit.rows.get(REPORTS.name, {})
+        if len(held) > stored:
+            self.keys[record.line] = str(next(reversed(held)))
+        elif unit.duplicates > twins:
+            self.keys[record.line] = ""  # a duplicate within the file
 
 
 @dataclass
@@ -73,8 +77,8 @@ def submit_reports(store: DuckStoreHandle, actor: Actor, *, file_name: str, data
     path.write_bytes(data)
     if not store.con.execute("SELECT 1 FROM source_markings WHERE source = ?", [actor.org_id]).fetchone():
         mark_source(store.con, actor.org_id, tlp="AMBER", org_id=actor.org_id, by=actor.label)
-    ingest = _OwnSourceIngest(store, source=actor.org_id)
-    summary = ingest.run([path])
+    kind = _OwnSourceReports(source=actor.org_id)
+    summary = ReportIngest(store, kind=kind).run([path])
     f = summary.files[0]
     con = store.con
     con.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?)", [actor.org_id, sha, actor.user_id, actor.org_id, file_name[:200], utcnow()])
@@ -85,7 +89,7 @@ def submit_reports(store: DuckStoreHandle, actor: Actor, *, file_name: str, data
         "SELECT line, reason_code, reason FROM quarantine WHERE file_sha256 = ? AND batch_id = ? ORDER BY line", [sha, summary.batch_id]
     ).fetchall():  # fmt: skip
         rows.append({"line": int(line), "outcome": "quarantined", "code": code, "reason": reason})
-    for line in sorted(ingest.keys):
+    for line in sorted(kind.keys):
         if line in stored:
             rows.append({"line": line, "outcome": "stored", "report_id": stored[line]})
         else:

@@ -1,19 +1,18 @@
 """Capture ingest: manifest folders/zips and WARCs → pages (stored once) and capture evidence.
 
 Only HTML is kept; media is skipped unread and counted. Embedded ``data:`` media is
-stripped from HTML before it is hashed and stored, compressed. Batches commit with their
-quarantine rows and the file checkpoint, as for reports: a killed run resumes, a file
-already ingested is skipped, a capture key already stored is a duplicate.
+stripped from HTML before it is hashed and stored, compressed. Commits, checkpoints,
+resuming and skipping finished inputs are :mod:`vigil.ingest.pipeline`'s, as for reports:
+a killed run resumes, an input already ingested is skipped, a capture key already stored is
+a duplicate, and a page already stored is kept once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +28,15 @@ from vigil.ingest.capture_sources import (
     warc_items,
     zip_items,
 )
-from vigil.ingest.checkpoint import (
-    FileSummary,
-    IngestSummary,
-    add_counts,
-    begin_batch,
-    commit_progress,
-    end_batch,
-    insert_quarantine,
-    start_file,
-)
 from vigil.ingest.media import strip_embedded_media
+from vigil.ingest.pipeline import Ingest, Input, Kind, Opened, TableSpec, Unit, lazily
 from vigil.ingest.readers import excerpt
 from vigil.ingest.validate import parse_timestamp
 from vigil.model import QuarantineReason
-from vigil.store import Store, utcnow
+from vigil.store.handle import StoreHandle
 from vigil.urls import canonicalize_url
 
-_CAPTURE_SCHEMA = pa.schema(
+CAPTURES = TableSpec("captures", pa.schema(
     [
         ("capture_key", pa.string()), ("capture_id", pa.string()), ("source", pa.string()),
         ("captured_at", pa.timestamp("us")), ("url_original", pa.string()), ("url", pa.string()),
@@ -54,7 +44,13 @@ _CAPTURE_SCHEMA = pa.schema(
         ("source_file", pa.string()), ("source_record", pa.int64()), ("file_sha256", pa.string()),
         ("batch_id", pa.string()), ("ingested_at", pa.timestamp("us")),
     ]
-)  # fmt: skip
+), key=("capture_key",))  # fmt: skip
+PAGES = TableSpec("pages", pa.schema(
+    [
+        ("page_sha256", pa.string()), ("html_zlib", pa.binary()), ("size_bytes", pa.int64()),
+        ("media_stripped", pa.int32()), ("batch_id", pa.string()), ("stored_at", pa.timestamp("us")),
+    ]
+), key=("page_sha256",), counted=False)  # fmt: skip
 _SPLIT = re.compile(r"\s*>\s*")
 
 
@@ -70,16 +66,6 @@ def referrer_chain(value: Any) -> str | None:
     """``a > b > c`` with spacing normalised, or None."""
     parts = [p for p in _SPLIT.split(_text(value)) if p]
     return " > ".join(parts) if parts else None
-
-
-@dataclass
-class CaptureBatch:
-    pages: dict[str, tuple[bytes, int, int]] = field(default_factory=dict)
-    captures: dict[str, list[Any]] = field(default_factory=dict)
-    quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)
-    records: int = 0
-    skipped_media: int = 0
-    in_batch_duplicates: int = 0
 
 
 def capture_inputs(paths: Sequence[Path]) -> list[tuple[str, Path]]:
@@ -106,85 +92,57 @@ def capture_inputs(paths: Sequence[Path]) -> list[tuple[str, Path]]:
     return found
 
 
-class CaptureIngest:
-    """Ingests capture inputs into a store; one instance per command run."""
+class CaptureKind(Kind):
+    """Capture inputs: a manifest folder, a zip of one, or a WARC; one capture per record."""
 
-    def __init__(self, store: Store, *, default_source: str | None = None, batch_size: int = CAPTURE_BATCH,
-                 max_page_bytes: int = DEFAULT_MAX_PAGE, progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
-        self.store = store
+    name = "captures"
+    quarantine_kind = "capture"
+    tables = (PAGES, CAPTURES)
+
+    def __init__(self, default_source: str | None = None, max_page_bytes: int = DEFAULT_MAX_PAGE) -> None:
         self.default_source = default_source or ""
-        self.batch_size = batch_size
         self.max_page_bytes = max_page_bytes
-        self.progress = progress or (lambda n: None)
-        self.batch_id = uuid.uuid4().hex[:16]
 
-    def run(self, paths: Sequence[Path]) -> IngestSummary:
-        summary = IngestSummary(self.batch_id)
-        begin_batch(self.store.con, self.batch_id, "captures", paths)
-        for kind, path in capture_inputs(paths):
-            summary.files.append(self._input(kind, path))
-        end_batch(self.store.con, self.batch_id)
-        return summary
+    def inputs(self, paths: Sequence[Path]) -> list[Input]:
+        found: list[Input] = []
+        for form, path in capture_inputs(paths):
+            try:
+                found.append(Input(path, find_manifest(path) if form == "folder" else path, form))
+            except InputError as exc:
+                found.append(Input(path, path, form, error=str(exc)))
+        return found
 
-    def _input(self, kind: str, path: Path) -> FileSummary:
-        try:
-            identity = find_manifest(path) if kind == "folder" else path
-        except InputError as exc:
-            return FileSummary(str(path), status="error", error=str(exc))
-        start = start_file(self.store.con, path, kind="captures", batch_id=self.batch_id, identity=identity)
-        result, sha, skip = start.result, start.sha, start.skip
-        if skip is None:
-            return result
-        consumed = 0
-        batch = CaptureBatch()
-        try:
-            items: Iterator[CaptureItem]
-            if kind == "folder":
-                items = folder_items(path, self.max_page_bytes)[1]
-            elif kind == "zip":
-                items = zip_items(path, self.max_page_bytes)
-            else:
-                items = warc_items(path, self.max_page_bytes)
-            for item in items:
-                consumed += 1
-                if consumed <= skip:
-                    continue
-                batch.records += 1
-                self._take(item, batch)
-                if batch.records >= self.batch_size:
-                    self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=False)
-                    self.progress(batch.records)
-                    batch = CaptureBatch()
-        except InputError as exc:
-            result.status, result.error = "error", str(exc)
-            batch.quarantine.append((1, QuarantineReason.BAD_FILE.value, str(exc), ""))
-        self._commit(batch, path=str(path), sha=sha, consumed=consumed, result=result, completed=True)
-        self.progress(batch.records)
-        return result
+    def open(self, item: Input) -> Opened:
+        def items() -> Iterator[CaptureItem]:
+            if item.form == "folder":
+                return folder_items(item.path, self.max_page_bytes)[1]
+            if item.form == "zip":
+                return zip_items(item.path, self.max_page_bytes)
+            return warc_items(item.path, self.max_page_bytes)
 
-    def _take(self, item: CaptureItem, batch: CaptureBatch) -> None:
+        return Opened(lazily(items))  # a bad manifest, zip or WARC is read as a quarantined file, not unopened
+
+    def take(self, item: CaptureItem, unit: Unit) -> None:
         if item.media:
-            batch.skipped_media += 1
+            unit.skipped_media += 1
             return
         try:
             if item.problem:
                 raise item.problem
-            row = self._capture(item)
+            row = self.capture(item)
         except InvalidRecord as exc:
             text = excerpt(" | ".join(f"{k}={v}" for k, v in item.fields.items()))
-            batch.quarantine.append((item.record, exc.code, exc.reason, text))
+            unit.reject(item.record, exc.code, exc.reason, text)
             return
         html, stripped = strip_embedded_media(item.html or b"")
-        sha = hashlib.sha256(html).hexdigest()
-        row[8] = sha
-        if sha not in batch.pages:
-            batch.pages[sha] = (zlib.compress(html, 6), len(html), stripped)
-        if row[0] in batch.captures:
-            batch.in_batch_duplicates += 1
-        else:
-            batch.captures[row[0]] = row
+        row["page_sha256"] = sha = hashlib.sha256(html).hexdigest()
+        if sha not in unit.rows.get(PAGES.name, {}):
+            page = {"page_sha256": sha, "html_zlib": zlib.compress(html, 6), "size_bytes": len(html), "media_stripped": stripped}
+            unit.keep(PAGES.name, sha, page, counted=False)
+        unit.keep(CAPTURES.name, row["capture_key"], row)
 
-    def _capture(self, item: CaptureItem) -> list[Any]:
+    def capture(self, item: CaptureItem) -> dict[str, Any]:
+        """A capture's row (its page's hash and the provenance columns left out), or InvalidRecord."""
         fields = item.fields
         raw_url = _text(fields.get("url"))
         if not raw_url:
@@ -199,52 +157,19 @@ class CaptureIngest:
             raise InvalidRecord(exc.reason.replace("reported_at", "captured_at"), code=QuarantineReason.BAD_DATE) from None
         source = _text(fields.get("source")) or self.default_source
         capture_id = _text(fields.get("capture_id")) or "h:" + _key(raw_url, when, hashlib.sha256(item.html or b"").hexdigest())
-        return [
-            _key(source, capture_id), capture_id, source, captured_at, raw_url, canonical.url, canonical.host,
-            referrer_chain(fields.get("referrer")), "", "", item.record, "", "", None,
-        ]  # fmt: skip
+        return {
+            "capture_key": _key(source, capture_id), "capture_id": capture_id, "source": source,
+            "captured_at": captured_at, "url_original": raw_url, "url": canonical.url, "host": canonical.host,
+            "referrer": referrer_chain(fields.get("referrer")), "source_record": item.record,
+        }  # fmt: skip
 
-    def _commit(self, batch: CaptureBatch, *, path: str, sha: str, consumed: int, result: FileSummary,
-                completed: bool) -> None:  # fmt: skip
-        con = self.store.con
-        now = utcnow()
-        con.execute("BEGIN TRANSACTION")
-        try:
-            stored = 0
-            if batch.pages:
-                pages = pa.table({
-                    "page_sha256": list(batch.pages),
-                    "html_zlib": pa.array([v[0] for v in batch.pages.values()], pa.binary()),
-                    "size_bytes": [v[1] for v in batch.pages.values()],
-                    "media_stripped": pa.array([v[2] for v in batch.pages.values()], pa.int32()),
-                    "batch_id": [self.batch_id] * len(batch.pages),
-                    "stored_at": pa.array([now] * len(batch.pages), pa.timestamp("us")),
-                })  # fmt: skip
-                con.register("_page_batch", pages)
-                con.execute("INSERT INTO pages SELECT b.* FROM _page_batch b WHERE NOT EXISTS "
-                            "(SELECT 1 FROM pages p WHERE p.page_sha256 = b.page_sha256)")  # fmt: skip
-                con.unregister("_page_batch")
-            if batch.captures:
-                rows = list(batch.captures.values())
-                for row in rows:
-                    row[9], row[11], row[12], row[13] = path, sha, self.batch_id, now
-                table = pa.Table.from_pylist([dict(zip(_CAPTURE_SCHEMA.names, r)) for r in rows], schema=_CAPTURE_SCHEMA)
-                con.register("_capture_batch", table)
-                got = con.execute("INSERT INTO captures SELECT b.* FROM _capture_batch b WHERE NOT EXISTS "
-                                  "(SELECT 1 FROM captures c WHERE c.capture_key = b.capture_key)").fetchone()  # fmt: skip
-                con.unregister("_capture_batch")
-                stored = int(got[0]) if got else 0
-            insert_quarantine(con, kind="capture", path=path, sha=sha, batch_id=self.batch_id, rows=batch.quarantine)
-            counts = {
-                "rows_read": batch.records,
-                "stored": stored,
-                "duplicates": len(batch.captures) - stored + batch.in_batch_duplicates,
-                "quarantined": len(batch.quarantine),
-                "skipped_media": batch.skipped_media,
-            }
-            commit_progress(con, sha=sha, consumed=consumed, completed=completed, counts=counts)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        add_counts(result, counts)
+
+class CaptureIngest(Ingest):
+    """Ingests capture inputs into a store; one instance per command run."""
+
+    def __init__(self, store: StoreHandle, *, default_source: str | None = None, batch_size: int = CAPTURE_BATCH,
+                 max_page_bytes: int = DEFAULT_MAX_PAGE, progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
+        super().__init__(store, CaptureKind(default_source, max_page_bytes), batch_size=batch_size, progress=progress)
+
+
+__all__ = ["CAPTURES", "PAGES", "CaptureIngest", "CaptureKind", "capture_inputs", "referrer_chain"]

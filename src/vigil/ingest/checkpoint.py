@@ -1,8 +1,17 @@
 """Per-file bookkeeping shared by every ingest: identity, checkpoints, summaries, quarantine.
 
-A file is known by its SHA-256. ``begin_file`` says how many records an earlier, interrupted
-run already committed (or that the file is done); ``commit_progress`` records the new
-checkpoint inside the caller's batch transaction, so evidence and checkpoint move together.
+A file is known by its SHA-256. Progress is recorded append-only, through the
+:class:`~vigil.store.engine.Engine`, so it is kept the same way on DuckDB and on Spark:
+
+* each committed unit (a batch, or a whole file) appends one row to ``ingest_progress``
+  holding the file's running totals (records consumed, counters, completed or not), numbered
+  by ``seq``; ``ingest_files`` is the view of each file's newest row;
+* ``start_file`` reads that newest row: how many records an earlier, interrupted run already
+  committed, or that the file is done;
+* ``record_batch`` appends the run's ``ingest_batches`` row when the run ends.
+
+``commit_progress`` is called inside the caller's transaction (on DuckDB), so evidence and
+checkpoint move together.
 """
 
 from __future__ import annotations
@@ -11,13 +20,31 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+
+import pyarrow as pa
 
 import vigil
 from vigil.store import utcnow
+from vigil.store.engine import Engine
 
 COUNTERS = ("rows_read", "stored", "duplicates", "quarantined", "skipped_media")
+
+_PROGRESS = pa.schema([
+    ("file_sha256", pa.string()), ("seq", pa.int64()), ("kind", pa.string()), ("path", pa.string()),
+    ("size_bytes", pa.int64()), ("batch_id", pa.string()), ("records_done", pa.int64()), ("completed", pa.bool_()),
+    *[(name, pa.int64()) for name in COUNTERS], ("updated_at", pa.timestamp("us")),
+])  # fmt: skip
+_QUARANTINE = pa.schema([
+    ("kind", pa.string()), ("source_file", pa.string()), ("line", pa.int64()), ("reason_code", pa.string()),
+    ("reason", pa.string()), ("excerpt", pa.string()), ("file_sha256", pa.string()), ("batch_id", pa.string()),
+    ("ingested_at", pa.timestamp("us")),
+])  # fmt: skip
+_BATCHES = pa.schema([
+    ("batch_id", pa.string()), ("kind", pa.string()), ("started_at", pa.timestamp("us")),
+    ("finished_at", pa.timestamp("us")), ("vigil_version", pa.string()), ("arguments", pa.string()),
+])  # fmt: skip
 
 
 @dataclass
@@ -57,30 +84,39 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def begin_batch(con: Any, batch_id: str, kind: str, paths: Sequence[Path]) -> None:
-    con.execute(
-        "INSERT INTO ingest_batches VALUES (?, ?, ?, NULL, ?, ?)",
-        [batch_id, kind, utcnow(), vigil.__version__, json.dumps([str(p) for p in paths])],
-    )
+def record_batch(engine: Engine, batch_id: str, kind: str, paths: Sequence[Path], *, started_at: datetime) -> None:
+    """Append the ``ingest_batches`` row of a run that has ended."""
+    engine.append("ingest_batches", pa.Table.from_pylist([{
+        "batch_id": batch_id, "kind": kind, "started_at": started_at, "finished_at": utcnow(),
+        "vigil_version": vigil.__version__, "arguments": json.dumps([str(p) for p in paths]),
+    }], schema=_BATCHES))  # fmt: skip
 
 
-def end_batch(con: Any, batch_id: str) -> None:
-    con.execute("UPDATE ingest_batches SET finished_at = ? WHERE batch_id = ?", [utcnow(), batch_id])
+@dataclass
+class Checkpoint:
+    """A file's running totals, as its newest ``ingest_progress`` row holds them (``seq`` 0: none yet)."""
+
+    sha: str
+    kind: str
+    path: str
+    size: int
+    batch_id: str
+    seq: int = 0
+    records_done: int = 0
+    completed: bool = False
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
 
-def begin_file(con: Any, *, sha: str, kind: str, path: Path, size: int, batch_id: str) -> int | None:
-    """Records already committed for this file (0 for a new file), or None when it is done."""
-    done = con.execute("SELECT records_done, completed FROM ingest_files WHERE file_sha256 = ?", [sha]).fetchone()
-    if done and done[1]:
-        return None
-    if done:
-        return int(done[0])
-    con.execute(
-        "INSERT INTO ingest_files (file_sha256, kind, path, size_bytes, batch_id, records_done, completed, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, 0, false, ?)",
-        [sha, kind, str(path), size, batch_id, utcnow()],
-    )
-    return 0
+def read_checkpoint(engine: Engine, *, sha: str, kind: str, path: Path, size: int, batch_id: str) -> Checkpoint:
+    """The file's checkpoint: its newest progress row, or a fresh one for a file never seen."""
+    got = engine.rows("file checkpoint", "SELECT * FROM ingest_progress WHERE file_sha256 = $sha ORDER BY seq DESC LIMIT 1",
+                      {"sha": sha})  # fmt: skip
+    if not got:
+        return Checkpoint(sha, kind, str(path), size, batch_id)
+    row = got[0]
+    return Checkpoint(sha, row["kind"], row["path"], int(row["size_bytes"]), row["batch_id"], seq=int(row["seq"]),
+                      records_done=int(row["records_done"]), completed=bool(row["completed"]),
+                      counts={k: int(row[k] or 0) for k in COUNTERS})  # fmt: skip
 
 
 @dataclass
@@ -91,9 +127,10 @@ class FileStart:
     sha: str = ""
     size: int = 0
     skip: int | None = None
+    checkpoint: Checkpoint | None = None
 
 
-def start_file(con: Any, path: Path, *, kind: str, batch_id: str, identity: Path | None = None) -> FileStart:
+def start_file(engine: Engine, path: Path, *, kind: str, batch_id: str, identity: Path | None = None) -> FileStart:
     """Hash the file (or ``identity``, e.g. a capture folder's manifest) and look up its checkpoint.
 
     ``skip`` is None when the file cannot be read (``result.error`` says why) or is already done.
@@ -105,21 +142,28 @@ def start_file(con: Any, path: Path, *, kind: str, batch_id: str, identity: Path
     except OSError as exc:
         start.result.status, start.result.error = "error", f"{path}: cannot read: {exc.strerror or exc}"
         return start
-    start.skip = begin_file(con, sha=start.sha, kind=kind, path=path, size=start.size, batch_id=batch_id)
-    if start.skip is None:
+    point = read_checkpoint(engine, sha=start.sha, kind=kind, path=path, size=start.size, batch_id=batch_id)
+    start.checkpoint = point
+    if point.completed:
         start.result.status = "already ingested"
-    elif start.skip:
+        return start
+    start.skip = point.records_done
+    if start.skip:
         start.result.status = "resumed"
     return start
 
 
-def commit_progress(con: Any, *, sha: str, consumed: int, completed: bool, counts: dict[str, int]) -> None:
-    """Move the file's checkpoint; call inside the batch's transaction."""
-    sets = ", ".join(f"{k} = {k} + ?" for k in COUNTERS)
-    con.execute(
-        f"UPDATE ingest_files SET records_done = ?, completed = ?, {sets}, updated_at = ? WHERE file_sha256 = ?",
-        [consumed, completed, *(counts.get(k, 0) for k in COUNTERS), utcnow(), sha],
-    )
+def commit_progress(engine: Engine, point: Checkpoint, *, consumed: int, completed: bool, counts: dict[str, int]) -> None:
+    """Append the file's next checkpoint (running totals); call inside the unit's transaction."""
+    point.seq += 1
+    point.records_done, point.completed = consumed, completed
+    for key in COUNTERS:
+        point.counts[key] += counts.get(key, 0)
+    engine.append("ingest_progress", pa.Table.from_pylist([{
+        "file_sha256": point.sha, "seq": point.seq, "kind": point.kind, "path": point.path, "size_bytes": point.size,
+        "batch_id": point.batch_id, "records_done": consumed, "completed": completed, **point.counts,
+        "updated_at": utcnow(),
+    }], schema=_PROGRESS))  # fmt: skip
 
 
 def add_counts(result: FileSummary, counts: dict[str, int]) -> None:
@@ -127,10 +171,11 @@ def add_counts(result: FileSummary, counts: dict[str, int]) -> None:
         setattr(result, key, getattr(result, key) + counts.get(key, 0))
 
 
-def insert_quarantine(con: Any, *, kind: str, path: str, sha: str, batch_id: str,
+def insert_quarantine(engine: Engine, *, kind: str, path: str, sha: str, batch_id: str,
                       rows: Iterable[tuple[int, str, str, str]]) -> None:  # fmt: skip
     """Quarantine rows ``(line or record, code, reason, excerpt)``."""
     now = utcnow()
-    items = [[kind, path, line, code, reason, text, sha, batch_id, now] for line, code, reason, text in rows]
+    items = [dict(zip(_QUARANTINE.names, (kind, path, line, code, reason, text, sha, batch_id, now)))
+             for line, code, reason, text in rows]  # fmt: skip
     if items:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
+        engine.append("quarantine", pa.Table.from_pylist(items, schema=_QUARANTINE))

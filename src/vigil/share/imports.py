@@ -24,10 +24,9 @@ import pyarrow as pa
 
 from vigil.errors import InvalidRecord
 from vigil.ingest.checkpoint import (
-    begin_batch,
     commit_progress,
-    end_batch,
     insert_quarantine,
+    record_batch,
     start_file,
 )
 from vigil.ingest.readers import excerpt
@@ -104,12 +103,11 @@ def import_files(store: Store, paths: Sequence[Path], *, kind: str, reader: Read
                  marking: str, clearance: str) -> ImportSummary:  # fmt: skip
     """Import partner files of one ``kind`` (``stix`` or ``misp``) with ``reader``."""
     summary = ImportSummary(uuid.uuid4().hex[:16])
-    con = store.con
-    begin_batch(con, summary.batch_id, kind, paths)
+    started = utcnow()
     for path in paths:
         summary.files.append(_one(store, path, kind=kind, reader=reader, source=source, marking=marking,
                                   clearance=clearance, batch_id=summary.batch_id))  # fmt: skip
-    end_batch(con, summary.batch_id)
+    record_batch(store.engine, summary.batch_id, kind, paths, started_at=started)
     return summary
 
 
@@ -117,7 +115,7 @@ def _one(store: Store, path: Path, *, kind: str, reader: Reader, source: str | N
          batch_id: str) -> ImportFile:  # fmt: skip
     con = store.con
     result = ImportFile(str(path))
-    start = start_file(con, path, kind=kind, batch_id=batch_id)
+    start = start_file(store.engine, path, kind=kind, batch_id=batch_id)
     if start.skip is None:
         result.status = "already imported" if start.result.status == "already ingested" else "refused"
         result.error = start.result.error
@@ -172,10 +170,11 @@ def _one(store: Store, path: Path, *, kind: str, reader: Reader, source: str | N
             con.register("_share_objects", table)
             con.execute("INSERT INTO shared_objects SELECT * FROM _share_objects")
             con.unregister("_share_objects")
-        insert_quarantine(con, kind=kind, path=str(path), sha=sha, batch_id=batch_id, rows=parsed.rejected)
+        insert_quarantine(store.engine, kind=kind, path=str(path), sha=sha, batch_id=batch_id, rows=parsed.rejected)
         counts = {"rows_read": len(parsed.accepted) + len(parsed.rejected), "stored": stored,
                   "duplicates": len(reports) - stored, "quarantined": len(parsed.rejected)}  # fmt: skip
-        commit_progress(con, sha=sha, consumed=counts["rows_read"], completed=True, counts=counts)
+        assert start.checkpoint is not None
+        commit_progress(store.engine, start.checkpoint, consumed=counts["rows_read"], completed=True, counts=counts)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

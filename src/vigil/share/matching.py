@@ -213,7 +213,7 @@ def run_match(store: Store, partner: str, path: Path, *, marking: str, max_rows:
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
-        insert_quarantine(con, kind="match", path=str(path), sha=_sha(path), batch_id=run_id, rows=bad)
+        insert_quarantine(store.engine, kind="match", path=str(path), sha=_sha(path), batch_id=run_id, rows=bad)
         _log(store, run_id=run_id, partner=partner, key_id=key_id, path=path, rows=result.rows_read,
              matched=len(result.matches), marking=marking, outcome="done")  # fmt: skip
         con.execute("COMMIT")

@@ -641,6 +641,41 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        14,
+        "ingest: progress recorded append-only (ingest_progress, one row per committed unit); ingest_files "
+        "becomes the view of each file's newest row, so both engines keep checkpoints without updates",
+        """
+        CREATE TABLE ingest_progress (
+            file_sha256   VARCHAR NOT NULL,
+            seq           BIGINT NOT NULL,
+            kind          VARCHAR NOT NULL,
+            path          VARCHAR NOT NULL,
+            size_bytes    BIGINT NOT NULL,
+            batch_id      VARCHAR NOT NULL,
+            records_done  BIGINT NOT NULL,
+            completed     BOOLEAN NOT NULL,
+            rows_read     BIGINT NOT NULL,
+            stored        BIGINT NOT NULL,
+            duplicates    BIGINT NOT NULL,
+            quarantined   BIGINT NOT NULL,
+            skipped_media BIGINT NOT NULL,
+            updated_at    TIMESTAMP NOT NULL,
+            PRIMARY KEY (file_sha256, seq)
+        );
+        INSERT INTO ingest_progress
+            SELECT file_sha256, 1, kind, path, size_bytes, batch_id, records_done, completed, rows_read, stored,
+                   duplicates, quarantined, coalesce(skipped_media, 0), updated_at
+            FROM ingest_files;
+        DROP TABLE ingest_files;
+        CREATE VIEW ingest_files AS
+            SELECT file_sha256, kind, path, size_bytes, batch_id, records_done, completed, rows_read, stored,
+                   duplicates, quarantined, updated_at, skipped_media
+            FROM (SELECT *, row_number() OVER (PARTITION BY file_sha256 ORDER BY seq DESC) AS newest
+                  FROM ingest_progress) p
+            WHERE newest = 1;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -34,7 +34,7 @@ from vigil.errors import ConfigError, StoreError
 from vigil.store.engine import BatchFn, Dialect, Engine
 from vigil.store.handle import DuckStoreHandle
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: ingest_files is a view of the append-only ingest_progress
 DEFAULT_MASTER = SPARK_MASTER
 
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
