@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -107,16 +108,26 @@ class Checkpoint:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
 
+def _checkpoint(row: dict[str, Any]) -> Checkpoint:
+    return Checkpoint(row["file_sha256"], row["kind"], row["path"], int(row["size_bytes"]), row["batch_id"],
+                      seq=int(row["seq"]), records_done=int(row["records_done"]), completed=bool(row["completed"]),
+                      counts={k: int(row[k] or 0) for k in COUNTERS})  # fmt: skip
+
+
 def read_checkpoint(engine: Engine, *, sha: str, kind: str, path: Path, size: int, batch_id: str) -> Checkpoint:
     """The file's checkpoint: its newest progress row, or a fresh one for a file never seen."""
     got = engine.rows("file checkpoint", "SELECT * FROM ingest_progress WHERE file_sha256 = $sha ORDER BY seq DESC LIMIT 1",
                       {"sha": sha})  # fmt: skip
-    if not got:
-        return Checkpoint(sha, kind, str(path), size, batch_id)
-    row = got[0]
-    return Checkpoint(sha, row["kind"], row["path"], int(row["size_bytes"]), row["batch_id"], seq=int(row["seq"]),
-                      records_done=int(row["records_done"]), completed=bool(row["completed"]),
-                      counts={k: int(row[k] or 0) for k in COUNTERS})  # fmt: skip
+    return _checkpoint(got[0]) if got else Checkpoint(sha, kind, str(path), size, batch_id)
+
+
+def all_checkpoints(engine: Engine) -> dict[str, Checkpoint]:
+    """Every file's checkpoint, by SHA-256, in one query (for a run that plans all its files first)."""
+    rows = engine.rows("file checkpoints", """
+        SELECT p.* FROM ingest_progress p
+        JOIN (SELECT file_sha256, max(seq) AS newest FROM ingest_progress GROUP BY file_sha256) m
+          ON m.file_sha256 = p.file_sha256 AND p.seq = m.newest""")  # fmt: skip
+    return {row["file_sha256"]: _checkpoint(row) for row in rows}
 
 
 @dataclass
@@ -130,8 +141,10 @@ class FileStart:
     checkpoint: Checkpoint | None = None
 
 
-def start_file(engine: Engine, path: Path, *, kind: str, batch_id: str, identity: Path | None = None) -> FileStart:
-    """Hash the file (or ``identity``, e.g. a capture folder's manifest) and look up its checkpoint.
+def start_file(engine: Engine, path: Path, *, kind: str, batch_id: str, identity: Path | None = None,
+               known: dict[str, Checkpoint] | None = None) -> FileStart:  # fmt: skip
+    """Hash the file (or ``identity``, e.g. a capture folder's manifest) and look up its checkpoint
+    (in ``known``, from :func:`all_checkpoints`, when given).
 
     ``skip`` is None when the file cannot be read (``result.error`` says why) or is already done.
     """
@@ -142,7 +155,10 @@ def start_file(engine: Engine, path: Path, *, kind: str, batch_id: str, identity
     except OSError as exc:
         start.result.status, start.result.error = "error", f"{path}: cannot read: {exc.strerror or exc}"
         return start
-    point = read_checkpoint(engine, sha=start.sha, kind=kind, path=path, size=start.size, batch_id=batch_id)
+    if known is None:
+        point = read_checkpoint(engine, sha=start.sha, kind=kind, path=path, size=start.size, batch_id=batch_id)
+    else:
+        point = known.get(start.sha) or Checkpoint(start.sha, kind, str(path), start.size, batch_id)
     start.checkpoint = point
     if point.completed:
         start.result.status = "already ingested"
@@ -155,15 +171,24 @@ def start_file(engine: Engine, path: Path, *, kind: str, batch_id: str, identity
 
 def commit_progress(engine: Engine, point: Checkpoint, *, consumed: int, completed: bool, counts: dict[str, int]) -> None:
     """Append the file's next checkpoint (running totals); call inside the unit's transaction."""
+    append_progress(engine, [advance(point, consumed=consumed, completed=completed, counts=counts)])
+
+
+def advance(point: Checkpoint, *, consumed: int, completed: bool, counts: dict[str, int]) -> dict[str, Any]:
+    """Move ``point`` on by one committed unit; its next ``ingest_progress`` row."""
     point.seq += 1
     point.records_done, point.completed = consumed, completed
     for key in COUNTERS:
         point.counts[key] += counts.get(key, 0)
-    engine.append("ingest_progress", pa.Table.from_pylist([{
-        "file_sha256": point.sha, "seq": point.seq, "kind": point.kind, "path": point.path, "size_bytes": point.size,
-        "batch_id": point.batch_id, "records_done": consumed, "completed": completed, **point.counts,
-        "updated_at": utcnow(),
-    }], schema=_PROGRESS))  # fmt: skip
+    return {"file_sha256": point.sha, "seq": point.seq, "kind": point.kind, "path": point.path, "size_bytes": point.size,
+            "batch_id": point.batch_id, "records_done": consumed, "completed": completed, **point.counts,
+            "updated_at": utcnow()}  # fmt: skip
+
+
+def append_progress(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Append checkpoint rows (from :func:`advance`), all in one write."""
+    if rows:
+        engine.append("ingest_progress", pa.Table.from_pylist(rows, schema=_PROGRESS))
 
 
 def add_counts(result: FileSummary, counts: dict[str, int]) -> None:

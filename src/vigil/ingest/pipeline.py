@@ -7,19 +7,20 @@ written once, here, and runs on either engine:
 
 * **per file**: its identity (SHA-256), the checkpoint that says whether it is done or how
   many records an interrupted run committed, and the records to skip before resuming;
-* **per record**: ``Kind.take`` parses it into a :class:`Unit` or quarantines it with its
-  reason; a key repeated inside the unit is a duplicate and stores nothing;
-* **per commit unit** (``commit_every`` records of one file, or the whole file): one
-  transaction appends the unit's new rows to each table (``Engine.append_new``: rows whose
-  key is already stored are duplicates), its quarantined records, and the file's next
-  checkpoint row (``ingest_progress``, append-only);
+* **per record** (:func:`read_units`): ``Kind.take`` parses it into a :class:`Unit` or
+  quarantines it with its reason; a key repeated inside the unit is a duplicate;
+* **per commit unit** (:func:`commit_units`, set steps): the parsed units, flattened to one
+  table ``_parsed`` with their files in ``_ingest_inputs``, become in one transaction each
+  table's new rows (first occurrence of a key wins, in file then record order; a key already
+  stored is a duplicate), the quarantined records, and each file's next checkpoint row
+  (``ingest_progress``, append-only);
 * **per run**: the summary of every file, and one ``ingest_batches`` row when the run ends.
 
-The engine-specific part is what ``Engine`` already offers: append Arrow rows to a table,
-keeping those whose key is new, and read a checkpoint. The commit unit is chosen once, by
-:func:`commit_every`: a batch of rows on DuckDB (cheap transactions, so a killed run
-resumes after its last batch), a whole file on Spark (each append writes Parquet files).
-Commits run on one writer thread, so unit N is written while unit N+1 is parsed.
+The **commit unit** is the one thing chosen per engine, once (:func:`commit_plan`): on
+DuckDB a batch of ``batch_size`` records of one file, parsed in this process while the
+previous batch commits on a writer thread (a killed run resumes after its last batch); on
+Spark the whole run, every file parsed in the engine's workers (``Engine.map_batches``, one
+task per file) and committed by the same set steps. Rows are read and written by column name.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from vigil.ingest.checkpoint import (
     FileSummary,
     IngestSummary,
     add_counts,
-    commit_progress,
-    insert_quarantine,
+    advance,
+    all_checkpoints,
+    append_progress,
     record_batch,
     start_file,
 )
@@ -51,6 +53,7 @@ from vigil.store.engine import Engine
 from vigil.store.handle import StoreHandle
 
 INPUT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".gz")
+FILLED = ("source_file", "file_sha256", "batch_id", "ingested_at", "stored_at")  # provenance, set at commit
 
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
@@ -64,19 +67,26 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def commit_every(engine: Engine, batch_size: int) -> int | None:
-    """Records per commit: ``batch_size`` on DuckDB; None (one commit per file) on Spark."""
-    return batch_size if engine.name == "duckdb" else None
+@dataclass(frozen=True)
+class CommitPlan:
+    """How a run commits: ``every`` records of one file per unit, parsed in this process, or
+    (``every`` None) the whole run as one unit, parsed in the engine's workers."""
+
+    every: int | None
+
+
+def commit_plan(engine: Engine, batch_size: int) -> CommitPlan:
+    """Batches of ``batch_size`` records on DuckDB; one unit per run on Spark."""
+    return CommitPlan(batch_size if engine.name == "duckdb" else None)
 
 
 @dataclass(frozen=True)
 class TableSpec:
     """A table rows are ingested into: every column in the table's order, and the natural key.
 
-    Columns a parsed row does not hold are provenance, filled at commit time from
-    ``source_file``, ``file_sha256``, ``batch_id``, ``ingested_at`` and ``stored_at``.
-    ``counted``: its rows are the records a file's summary counts as stored or duplicate
-    (a capture's page is not: many captures share one page).
+    Columns named in :data:`FILLED` are provenance, set at commit time; a parsed row holds the
+    others. ``counted``: its rows are the records a file's summary counts as stored or
+    duplicate (a capture's page is not: many captures share one page).
     """
 
     name: str
@@ -84,10 +94,10 @@ class TableSpec:
     key: tuple[str, ...]
     counted: bool = True
 
-    def arrow(self, rows: Sequence[dict[str, Any]], fill: dict[str, Any]) -> pa.Table:
-        columns = {name: [row[name] for row in rows] if rows and name in rows[0] else [fill.get(name)] * len(rows)
-                   for name in self.schema.names}  # fmt: skip
-        return pa.Table.from_pydict(columns, schema=self.schema)
+    @property
+    def parsed(self) -> list[pa.Field]:
+        """The columns a parsed row holds."""
+        return [f for f in self.schema if f.name not in FILLED]
 
 
 QuarantineRow = tuple[int, str, str, str]  # (line or record, reason code, reason, excerpt)
@@ -95,8 +105,8 @@ QuarantineRow = tuple[int, str, str, str]  # (line or record, reason code, reaso
 
 @dataclass
 class Unit:
-    """What one commit unit read: new rows by table and key (first occurrence wins), quarantined
-    records, and its counters."""
+    """What one commit unit of one file read: new rows by table and key (first occurrence
+    wins), quarantined records, and its counters."""
 
     rows: dict[str, dict[Hashable, dict[str, Any]]] = field(default_factory=dict)
     quarantine: list[QuarantineRow] = field(default_factory=list)
@@ -137,7 +147,9 @@ class Opened:
 
 
 class Kind(ABC):
-    """What one kind of input is: the only part of an ingest that is not shared."""
+    """What one kind of input is: the only part of an ingest that is not shared.
+
+    A kind travels to the engine's workers (Spark): it holds settings, not open handles."""
 
     name: str  # ingest_files.kind and ingest_batches.kind
     quarantine_kind: str  # quarantine.kind
@@ -156,6 +168,159 @@ class Kind(ABC):
         """Parse one record into ``unit`` (``unit.keep``) or quarantine it (``unit.reject``)."""
 
 
+@dataclass
+class UnitRead:
+    """A unit read from one file: the unit, records consumed from the file's start, whether
+    the file ends with it, and the error that ended the file early."""
+
+    unit: Unit
+    consumed: int
+    completed: bool
+    error: str | None = None
+
+
+def read_units(kind: Kind, opened: Opened, *, skip: int, every: int | None) -> Iterator[UnitRead]:
+    """The units of an opened input, ``every`` records each (None: one unit), after ``skip`` records.
+
+    A stretch of the file that cannot be read ends it, with one ``bad_file`` quarantine record."""
+    consumed, error = 0, None
+    unit = Unit()
+    try:
+        for record in opened.items:
+            consumed += 1
+            if consumed <= skip:
+                continue
+            unit.records += 1
+            kind.take(record, unit)
+            if every and unit.records >= every:
+                yield UnitRead(unit, consumed, completed=False)
+                unit = Unit()
+    except InputError as exc:
+        error = str(exc)
+        unit.reject(1, QuarantineReason.BAD_FILE.value, error, "")
+    finally:
+        opened.close()
+    yield UnitRead(unit, consumed, completed=True, error=error)
+
+
+# -- the parsed units as one table, and the set steps that commit them -------------------------
+
+_FILE_COLUMNS = [
+    ("f_records", pa.int64()), ("f_skipped_media", pa.int64()), ("f_duplicates", pa.int64()), ("f_held", pa.int64()),
+    ("f_quarantined", pa.int64()), ("f_consumed", pa.int64()), ("f_completed", pa.bool_()), ("f_opened", pa.bool_()),
+    ("f_error", pa.string()),
+]  # fmt: skip
+_QUARANTINE_COLUMNS = [("q_line", pa.int64()), ("q_code", pa.string()), ("q_reason", pa.string()), ("q_excerpt", pa.string())]
+_INPUTS = pa.schema([("file_index", pa.int32()), ("path", pa.string()), ("sha", pa.string()), ("form", pa.string()),
+                     ("identity", pa.string()), ("skip", pa.int64())])  # fmt: skip
+
+
+def _column(table: TableSpec, name: str) -> str:
+    return f"{table.name}__{name}"
+
+
+def parsed_schema(kind: Kind) -> pa.Schema:
+    """``_parsed``: one row per stored-table row, quarantined record, or file (its counters)."""
+    return pa.schema([
+        ("file_index", pa.int32()), ("row_kind", pa.string()), ("ord", pa.int64()),
+        *[(_column(t, f.name), f.type) for t in kind.tables for f in t.parsed], *_QUARANTINE_COLUMNS, *_FILE_COLUMNS,
+    ])  # fmt: skip
+
+
+def flatten(kind: Kind, index: int, read: UnitRead, *, opened: bool = True) -> dict[str, list[Any]]:
+    """A unit as the columns of ``_parsed`` (rows by table, in the order they were kept)."""
+    unit = read.unit
+    parts: list[tuple[str, int, dict[str, list[Any]]]] = []
+    for table in kind.tables:
+        rows = list(unit.rows.get(table.name, {}).values())
+        if rows:
+            parts.append((table.name, len(rows), {_column(table, f.name): [r.get(f.name) for r in rows] for f in table.parsed}))
+    if unit.quarantine:
+        held_back = list(zip(*unit.quarantine))
+        parts.append(("quarantine", len(unit.quarantine),
+                      {name: list(values) for (name, _), values in zip(_QUARANTINE_COLUMNS, held_back)}))  # fmt: skip
+    held = sum(len(unit.rows.get(t.name, ())) for t in kind.tables if t.counted)
+    counters = [unit.records, unit.skipped_media, unit.duplicates, held, len(unit.quarantine), read.consumed, read.completed,
+                opened, read.error]  # fmt: skip
+    parts.append(("file", 1, {name: [value] for (name, _), value in zip(_FILE_COLUMNS, counters)}))
+    total = sum(n for _, n, _ in parts)
+    out: dict[str, list[Any]] = {"file_index": [index] * total, "row_kind": [], "ord": list(range(total))}
+    names = parsed_schema(kind).names
+    for name in names[3:]:
+        out[name] = []
+    for row_kind, n, cols in parts:
+        out["row_kind"].extend([row_kind] * n)
+        for name in names[3:]:
+            out[name].extend(cols.get(name) or [None] * n)
+    return out
+
+
+@dataclass(frozen=True)
+class ParseInputs:
+    """Inputs (``_ingest_inputs`` rows) → their records parsed as one unit per file: the
+    per-record work of an ingest, run in the engine's workers (one task per file)."""
+
+    kind: Kind
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        schema = parsed_schema(self.kind)
+        out: dict[str, list[Any]] = {name: [] for name in schema.names}
+        for row in batch.to_pylist():
+            item = Input(Path(row["path"]), Path(row["identity"]), row["form"])
+            try:
+                opened = self.kind.open(item)
+            except InputError as exc:
+                got = flatten(self.kind, row["file_index"], UnitRead(Unit(), 0, False, str(exc)), opened=False)
+            else:
+                reads = list(read_units(self.kind, opened, skip=int(row["skip"]), every=None))
+                got = flatten(self.kind, row["file_index"], reads[-1])
+            for name in schema.names:
+                out[name].extend(got[name])
+        return pa.RecordBatch.from_pydict(out, schema=schema)
+
+
+def commit_units(engine: Engine, kind: Kind, *, batch_id: str) -> dict[int, dict[str, Any]]:
+    """Store what ``_parsed`` holds for the files of ``_ingest_inputs``; per file index, its counts.
+
+    Each table gets the first occurrence of each key (file, then record order) whose key is not
+    stored yet; the quarantined records go with their file's path and hash. Call inside a
+    transaction."""
+    params = {"batch": batch_id, "now": utcnow()}
+    filled = {"source_file": "i.path", "file_sha256": "i.sha", "batch_id": "$batch", "ingested_at": "$now", "stored_at": "$now"}
+    stored: dict[int, int] = {}
+    for table in kind.tables:
+        keys = ", ".join(_column(table, k) for k in table.key)
+        match = " AND ".join(f"t.{k} = p.{_column(table, k)}" for k in table.key)
+        columns = ", ".join(f"{filled[f.name]} AS {f.name}" if f.name in filled else f"p.{_column(table, f.name)} AS {f.name}"
+                            for f in table.schema)  # fmt: skip
+        engine.materialise("_ingest_new", f"""
+            SELECT {columns}, p.file_index, p.ord
+            FROM (SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY file_index, ord) AS first_seen
+                  FROM _parsed WHERE row_kind = '{table.name}') p
+            JOIN _ingest_inputs i ON i.file_index = p.file_index
+            WHERE p.first_seen = 1 AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {match})""", params)  # fmt: skip
+        if table.counted:
+            for row in engine.rows("stored per file", "SELECT file_index, count(*) AS n FROM _ingest_new GROUP BY file_index"):
+                stored[int(row["file_index"])] = stored.get(int(row["file_index"]), 0) + int(row["n"])
+        names = ", ".join(table.schema.names)
+        engine.insert(table.name, f"SELECT {names} FROM _ingest_new ORDER BY file_index, ord")
+    engine.insert("quarantine", """
+        SELECT $kind, i.path, p.q_line, p.q_code, p.q_reason, p.q_excerpt, i.sha, $batch, $now
+        FROM _parsed p JOIN _ingest_inputs i ON i.file_index = p.file_index
+        WHERE p.row_kind = 'quarantine' ORDER BY p.file_index, p.ord""", {**params, "kind": kind.quarantine_kind})  # fmt: skip
+    counts: dict[int, dict[str, Any]] = {}
+    for row in engine.rows("file counts", "SELECT * FROM _parsed WHERE row_kind = 'file' ORDER BY file_index"):
+        index = int(row["file_index"])
+        counts[index] = {
+            "rows_read": int(row["f_records"]), "stored": stored.get(index, 0),
+            "duplicates": int(row["f_held"]) - stored.get(index, 0) + int(row["f_duplicates"]),
+            "quarantined": int(row["f_quarantined"]), "skipped_media": int(row["f_skipped_media"]),
+            "consumed": int(row["f_consumed"]), "completed": bool(row["f_completed"]),
+            "opened": bool(row["f_opened"]), "error": row["f_error"],
+        }  # fmt: skip
+    return counts
+
+
 class Ingest:
     """Ingests the inputs of one :class:`Kind` into a store; one instance per run."""
 
@@ -163,7 +328,7 @@ class Ingest:
                  progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.engine = store.engine
         self.kind = kind
-        self.every = commit_every(self.engine, batch_size)
+        self.plan = commit_plan(self.engine, batch_size)
         self.progress = progress or (lambda advance: None)
         self.batch_id = uuid.uuid4().hex[:16]
         self._writer: ThreadPoolExecutor | None = None
@@ -172,16 +337,68 @@ class Ingest:
     def run(self, paths: Sequence[Path]) -> IngestSummary:
         started = utcnow()
         summary = IngestSummary(self.batch_id)
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-writer")
-        try:
-            for item in self.kind.inputs(paths):
-                summary.files.append(self._file(item))
-        finally:
-            self._wait()
-            self._writer.shutdown()
+        inputs = self.kind.inputs(paths)
+        if self.plan.every is None:
+            summary.files = self._run_whole(inputs)
+        else:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-writer")
+            try:
+                for item in inputs:
+                    summary.files.append(self._file(item))
+            finally:
+                self._wait()
+                self._writer.shutdown()
         record_batch(self.engine, self.batch_id, self.kind.name, paths, started_at=started)
         return summary
 
+    # -- the whole run as one unit, parsed in the engine's workers ----------------------------
+    def _run_whole(self, inputs: list[Input]) -> list[FileSummary]:
+        results: list[FileSummary] = []
+        todo: list[tuple[int, Input, Checkpoint, int]] = []
+        seen: set[str] = set()
+        known = all_checkpoints(self.engine)
+        for index, item in enumerate(inputs):
+            if item.error:
+                results.append(FileSummary(str(item.path), status="error", error=item.error))
+                continue
+            start = start_file(self.engine, item.path, kind=self.kind.name, batch_id=self.batch_id, identity=item.identity,
+                               known=known)  # fmt: skip
+            results.append(start.result)
+            if start.skip is None or start.checkpoint is None or start.sha in seen:
+                if start.sha in seen:
+                    start.result.status = "already ingested"  # the same bytes earlier in this run
+                if start.result.status == "already ingested" and self.kind.progress_in_bytes:
+                    self.progress(start.size)
+                continue
+            seen.add(start.sha)
+            todo.append((index, item, start.checkpoint, start.skip))
+        if not todo:
+            return results
+        self.engine.put_arrow("_ingest_inputs", pa.Table.from_pylist([
+            {"file_index": index, "path": str(item.path), "sha": point.sha, "form": item.form,
+             "identity": str(item.identity), "skip": skip} for index, item, point, skip in todo], schema=_INPUTS))  # fmt: skip
+        self.engine.map_batches("_parsed", "SELECT * FROM _ingest_inputs", ParseInputs(self.kind), parsed_schema(self.kind),
+                                batch_rows=1)  # fmt: skip
+        with self.engine.transaction():
+            counts = commit_units(self.engine, self.kind, batch_id=self.batch_id)
+            append_progress(self.engine, [row for index, _, point, _ in todo
+                                          if (row := self._settle(results[index], point, counts[index]))])  # fmt: skip
+        for index, item, point, _ in todo:
+            got = counts[index]
+            self.progress(point.size if self.kind.progress_in_bytes else got["rows_read"])
+        return results
+
+    def _settle(self, result: FileSummary, point: Checkpoint, got: dict[str, Any]) -> dict[str, Any] | None:
+        """A file's counts into its summary; its next checkpoint row (None: nothing to record)."""
+        if got["error"]:
+            result.status, result.error = "error", got["error"]
+        if not got["opened"]:  # the file is known from now on, unfinished
+            return None if point.seq else advance(point, consumed=0, completed=False, counts={})
+        counts = {k: got[k] for k in ("rows_read", "stored", "duplicates", "quarantined", "skipped_media")}
+        add_counts(result, counts)
+        return advance(point, consumed=got["consumed"], completed=got["completed"], counts=counts)
+
+    # -- batches of one file, parsed here while the previous batch commits --------------------
     def _wait(self) -> None:
         if self._pending is not None:
             pending, self._pending = self._pending, None
@@ -199,74 +416,37 @@ class Ingest:
         try:
             opened = self.kind.open(item)
         except InputError as exc:
-            result.status, result.error = "error", str(exc)
-            if not point.seq:  # the file is known from now on, unfinished
-                commit_progress(self.engine, point, consumed=0, completed=False, counts={})
+            append_progress(self.engine, [row] if (row := self._settle(result, point, {"error": str(exc), "opened": False})) else [])
             return result
-        consumed, reported = 0, 0
-        unit = Unit()
-        try:
-            for record in opened.items:
-                consumed += 1
-                if consumed <= skip:
-                    continue
-                unit.records += 1
-                self.kind.take(record, unit)
-                if self.every and unit.records >= self.every:
-                    self._submit(unit, item, point, consumed=consumed, result=result, completed=False)
-                    reported = self._advance(opened, unit, reported)
-                    unit = Unit()
-        except InputError as exc:
-            result.status, result.error = "error", str(exc)
-            unit.reject(1, QuarantineReason.BAD_FILE.value, str(exc), "")
-        finally:
-            opened.close()
-        self._submit(unit, item, point, consumed=consumed, result=result, completed=True)
+        reported = 0
+        for read in read_units(self.kind, opened, skip=skip, every=self.plan.every):
+            self._submit(read, item, point, result)
+            if not read.completed:
+                if self.kind.progress_in_bytes:
+                    position = opened.position()
+                    self.progress(position - reported)
+                    reported = position
+                else:
+                    self.progress(read.unit.records)
         self._wait()
-        if self.kind.progress_in_bytes:
-            self.progress(start.size - reported)
-        else:
-            self.progress(unit.records)
+        self.progress(start.size - reported if self.kind.progress_in_bytes else read.unit.records)
         return result
 
-    def _advance(self, opened: Opened, unit: Unit, reported: int) -> int:
-        if not self.kind.progress_in_bytes:
-            self.progress(unit.records)
-            return reported
-        position = opened.position()
-        self.progress(position - reported)
-        return position
-
-    def _submit(self, unit: Unit, item: Input, point: Checkpoint, *, consumed: int, result: FileSummary,
-                completed: bool) -> None:  # fmt: skip
-        path, now = str(item.path), utcnow()
-        fill = {"source_file": path, "file_sha256": point.sha, "batch_id": self.batch_id, "ingested_at": now, "stored_at": now}
-        tables = [(spec, spec.arrow(list(rows.values()), fill)) for spec in self.kind.tables
-                  if (rows := unit.rows.get(spec.name))]  # fmt: skip
+    def _submit(self, read: UnitRead, item: Input, point: Checkpoint, result: FileSummary) -> None:
+        parsed = pa.Table.from_pydict(flatten(self.kind, 0, read), schema=parsed_schema(self.kind))
+        inputs = pa.Table.from_pylist([{"file_index": 0, "path": str(item.path), "sha": point.sha, "form": item.form,
+                                        "identity": str(item.identity), "skip": 0}], schema=_INPUTS)  # fmt: skip
         self._wait()
         assert self._writer is not None
-        self._pending = self._writer.submit(self._commit, unit, tables, path=path, point=point, consumed=consumed,
-                                            result=result, completed=completed)  # fmt: skip
+        self._pending = self._writer.submit(self._commit, parsed, inputs, point, result)
 
-    def _commit(self, unit: Unit, tables: list[tuple[TableSpec, pa.Table]], *, path: str, point: Checkpoint,
-                consumed: int, result: FileSummary, completed: bool) -> None:  # fmt: skip
-        held = sum(len(unit.rows.get(spec.name, ())) for spec in self.kind.tables if spec.counted)
+    def _commit(self, parsed: pa.Table, inputs: pa.Table, point: Checkpoint, result: FileSummary) -> None:
         with self.engine.transaction():
-            stored = 0
-            for spec, table in tables:
-                appended = self.engine.append_new(spec.name, table, key=spec.key)
-                stored += appended if spec.counted else 0
-            insert_quarantine(self.engine, kind=self.kind.quarantine_kind, path=path, sha=point.sha,
-                              batch_id=self.batch_id, rows=unit.quarantine)  # fmt: skip
-            counts = {
-                "rows_read": unit.records,
-                "stored": stored,
-                "duplicates": held - stored + unit.duplicates,
-                "quarantined": len(unit.quarantine),
-                "skipped_media": unit.skipped_media,
-            }
-            commit_progress(self.engine, point, consumed=consumed, completed=completed, counts=counts)
-        add_counts(result, counts)
+            self.engine.put_arrow("_parsed", parsed)
+            self.engine.put_arrow("_ingest_inputs", inputs)
+            counts = commit_units(self.engine, self.kind, batch_id=self.batch_id)
+            row = self._settle(result, point, counts[0])
+            append_progress(self.engine, [row] if row else [])
 
 
 def lazily(make: Callable[[], Iterable[Any]]) -> Iterator[Any]:
@@ -274,4 +454,5 @@ def lazily(make: Callable[[], Iterable[Any]]) -> Iterator[Any]:
     yield from make()
 
 
-__all__ = ["Ingest", "Input", "Kind", "Opened", "TableSpec", "Unit", "commit_every", "expand_inputs", "lazily"]
+__all__ = ["CommitPlan", "Ingest", "Input", "Kind", "Opened", "ParseInputs", "TableSpec", "Unit", "UnitRead",
+           "commit_plan", "commit_units", "expand_inputs", "flatten", "lazily", "parsed_schema", "read_units"]

@@ -19,7 +19,7 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,18 +99,6 @@ class Engine(ABC):
         """Append Arrow rows to stored table ``table`` (columns by position)."""
         self.put_arrow("_append_rows", data)
         self.insert(table, "SELECT * FROM _append_rows")
-
-    def append_new(self, table: str, data: pa.Table, *, key: Sequence[str]) -> int:
-        """Append the rows of ``data`` whose ``key`` columns match no row of ``table`` yet (columns
-        by position); return how many were appended. ``data`` holds no key twice."""
-        self.put_arrow("_append_candidates", data)
-        match = " AND ".join(f"t.{k} = c.{k}" for k in key)
-        self.materialise("_append_new", f"SELECT c.* FROM _append_candidates c "
-                                        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")  # fmt: skip
-        appended = int(self.scalar(table, "SELECT count(*) AS n FROM _append_new") or 0)
-        if appended:
-            self.insert(table, "SELECT * FROM _append_new")
-        return appended
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -203,17 +191,6 @@ class DuckDBEngine(Engine):
             self._run(table, f"INSERT INTO {table} SELECT * FROM _append_rows", None)
         finally:
             self.con.unregister("_append_rows")
-
-    def append_new(self, table: str, data: pa.Table, *, key: Sequence[str]) -> int:
-        self.con.complete()
-        self.con.register("_append_candidates", data)
-        match = " AND ".join(f"t.{k} = c.{k}" for k in key)
-        try:
-            got = self._run(table, f"INSERT INTO {table} SELECT c.* FROM _append_candidates c "
-                                   f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})", None).fetchone()  # fmt: skip
-        finally:
-            self.con.unregister("_append_candidates")
-        return int(got[0]) if got else 0
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
