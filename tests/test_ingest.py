@@ -154,3 +154,21 @@ def test_sigkill_mid_file_then_rerun_equals_an_uninterrupted_run(tmp_path: Path)
     ingest(killed, path, batch_size=2000)
     assert evidence(killed) == evidence(clean)
     assert quarantine(killed) == quarantine(clean) and len(quarantine(clean)) == 2
+
+
+def test_progress_is_appended_one_row_per_committed_batch_and_ingest_files_shows_the_newest(tmp_path: Path) -> None:
+    data = rows(25)
+    data[3]["url"] = ""
+    data[7] = dict(data[6])  # the same report again: a duplicate inside the batch
+    path = write_csv(tmp_path / "a.csv", data)
+    db = tmp_path / "v.duckdb"
+    ingest(db, path, batch_size=10)
+    ingest(db, path, batch_size=10)  # done already: appends nothing
+    with Store(db, read_only=True) as store:
+        progress = store.con.execute("SELECT seq, records_done, completed, rows_read, stored, duplicates, quarantined "
+                                     "FROM ingest_progress ORDER BY seq").fetchall()  # fmt: skip
+        files = store.con.execute("SELECT records_done, completed, rows_read, stored, duplicates, quarantined "
+                                  "FROM ingest_files").fetchall()  # fmt: skip
+    # running totals after each batch of 10 records: 10, 20, then the last 5 with the file complete
+    assert progress == [(1, 10, False, 10, 8, 1, 1), (2, 20, False, 20, 18, 1, 1), (3, 25, True, 25, 23, 1, 1)]
+    assert files == [progress[-1][1:]]
