@@ -11,13 +11,13 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from webworld import PASSWORD, USERS
 
 from vigil.access import Actor
 from vigil.access import scope as scope_module
 from vigil.access.scope import ScopePool
 from vigil.store import Store
 from vigil.web.app import create_app
-from webworld import PASSWORD, USERS
 
 
 def _actor(name: str) -> Actor:
