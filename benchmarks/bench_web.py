@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--requests", type=int, default=5000, help="Stop after this many in all.")
     parser.add_argument("--ingest", type=int, default=0, help="Upload this many reports through the app while browsing.")
+    parser.add_argument("--warmup", type=float, default=10.0,
+                        help="Seconds of browsing before --seconds starts, not counted (the pool's connections are built then).")
     args = parser.parse_args()
     if args.build is not None:
         args.db = build_store(args.build, args.worlds)
@@ -143,9 +145,12 @@ def main() -> None:
             time.sleep(0.2)
     timings: dict[str, list[float]] = {}
     errors: list[str] = []
+    warmup_errors: list[str] = []
+    warm_count = [0]
     lock = threading.Lock()
     budget = [args.requests]
-    stop = time.monotonic() + args.seconds
+    counted_from = time.monotonic() + args.warmup
+    stop = counted_from + args.seconds
 
     def browse(seed: int) -> None:
         rng = random.Random(seed)
@@ -161,16 +166,19 @@ def main() -> None:
                         return
                     budget[0] -= 1
                 t = time.perf_counter()
+                counted = time.monotonic() >= counted_from
                 try:
-                    status = client.get(path).status_code
+                    problem = None if (status := client.get(path).status_code) == 200 else f"{path}: {status}"
                 except httpx.HTTPError as exc:
-                    status = -1
-                    errors.append(f"{path}: {exc}")
+                    problem = f"{path}: {exc!r}"
                 ms = (time.perf_counter() - t) * 1000
                 with lock:
-                    timings.setdefault(path.split("/")[1].split("?")[0] or "home", []).append(ms)
-                    if status != 200:
-                        errors.append(f"{path}: {status}")
+                    if not counted:
+                        warm_count[0] += 1
+                        warmup_errors.extend([problem] if problem else [])
+                    else:
+                        timings.setdefault(path.split("/")[1].split("?")[0] or "home", []).append(ms)
+                        errors.extend([problem] if problem else [])
                 pause = rng.uniform(*args.think)
                 if time.monotonic() + pause >= stop:
                     return
@@ -180,6 +188,7 @@ def main() -> None:
 
     def ingest() -> None:
         client = _login(base, password)
+        time.sleep(args.warmup)  # the upload runs in the counted window
         csrf = client.get("/").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         t = time.perf_counter()
         stored, statuses = 0, []
@@ -200,7 +209,7 @@ def main() -> None:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started - args.warmup
     load_after = os.getloadavg()
     server.terminate()
     server.wait(timeout=30)
@@ -212,13 +221,15 @@ def main() -> None:
         return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1)
 
     every = [v for vs in timings.values() for v in vs]
+    server_cpu = cpu.ru_utime + cpu.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime  # the whole run, warm-up and ingest included
+    n_warm = warm_count[0]
     print(json.dumps({
         "db": str(args.db), "users": args.users, "seconds": round(elapsed, 1), "requests": len(every), "errors": len(errors),
         "requests_per_s": round(len(every) / elapsed, 1), "p50_ms": pct(every, 0.5), "p95_ms": pct(every, 0.95),
         "mean_ms": round(statistics.fmean(every), 1) if every else None,
         "by_page": {k: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95), "max_ms": round(max(v), 1)} for k, v in sorted(timings.items())},
-        "ingest": ingest_result or None, "first_errors": errors[:5], "think_s": list(args.think),
-        "server_cpu_s": round(cpu.ru_utime + cpu.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime, 1), "load_before": [round(x, 1) for x in load_before],
+        "ingest": ingest_result or None, "first_errors": errors[:5], "warmup_s": args.warmup, "warmup_errors": len(warmup_errors), "think_s": list(args.think),
+        "server_cpu_s": round(server_cpu, 1), "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, len(every) + n_warm), 1), "load_before": [round(x, 1) for x in load_before],
         "load_after": [round(x, 1) for x in load_after],
     }))  # fmt: skip
 

@@ -177,7 +177,7 @@ class ScopePool:
     holds a subset of what the key allows: it may miss a new record, it never shows a hidden one.
     """
 
-    def __init__(self, store: DuckStoreHandle, *, per_key: int = 6, keys: int = 64, wait_seconds: float = 30.0) -> None:
+    def __init__(self, store: DuckStoreHandle, *, per_key: int = 4, keys: int = 64, wait_seconds: float = 30.0) -> None:
         self.store = store
         self.per_key, self.keys, self.wait_seconds = per_key, keys, wait_seconds
         self._idle: OrderedDict[ScopeKey, list[ScopedStore]] = OrderedDict()
