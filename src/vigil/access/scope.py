@@ -68,7 +68,7 @@ class ScopeKey:
 #: joins them by key and DuckDB's join filters skip all but one row group of the set, where a
 #: live view re-read the whole reports table for every query.
 MATERIALISED = ("_hidden_captures", "_visible_captures", "_visible_pages", "_visible_identifiers", "_visible_templates",
-                "_visible_skeletons", "_brand_counts", "_incomplete_brands", "brands", "distributors", "_visible_hosts",
+                "_visible_skeletons", "identifier_values", "_brand_counts", "_incomplete_brands", "brands", "distributors", "_visible_hosts",
                 "_visible_urls", "_visible_ips")  # fmt: skip
 
 
