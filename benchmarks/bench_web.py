@@ -147,6 +147,7 @@ def main() -> None:
     errors: list[str] = []
     warmup_errors: list[str] = []
     warm_count = [0]
+    retries = [0]
     lock = threading.Lock()
     budget = [args.requests]
     counted_from = time.monotonic() + args.warmup
@@ -168,7 +169,15 @@ def main() -> None:
                 t = time.perf_counter()
                 counted = time.monotonic() >= counted_from
                 try:
-                    problem = None if (status := client.get(path).status_code) == 200 else f"{path}: {status}"
+                    try:
+                        status = client.get(path).status_code
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        # the server closed a kept-alive connection as it was reused (uvicorn's keep-alive is
+                        # 5 s, a think time up to as long): a browser sends an idempotent GET again, so do we
+                        with lock:
+                            retries[0] += 1
+                        status = client.get(path).status_code
+                    problem = None if status == 200 else f"{path}: {status}"
                 except httpx.HTTPError as exc:
                     problem = f"{path}: {exc!r}"
                 ms = (time.perf_counter() - t) * 1000
@@ -228,7 +237,7 @@ def main() -> None:
         "requests_per_s": round(len(every) / elapsed, 1), "p50_ms": pct(every, 0.5), "p95_ms": pct(every, 0.95),
         "mean_ms": round(statistics.fmean(every), 1) if every else None,
         "by_page": {k: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95), "max_ms": round(max(v), 1)} for k, v in sorted(timings.items())},
-        "ingest": ingest_result or None, "first_errors": errors[:5], "warmup_s": args.warmup, "warmup_errors": len(warmup_errors), "think_s": list(args.think),
+        "ingest": ingest_result or None, "first_errors": errors[:5], "warmup_s": args.warmup, "warmup_errors": len(warmup_errors), "retried_on_closed_connection": retries[0], "think_s": list(args.think),
         "server_cpu_s": round(server_cpu, 1), "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, len(every) + n_warm), 1), "load_before": [round(x, 1) for x in load_before],
         "load_after": [round(x, 1) for x in load_after],
     }))  # fmt: skip

@@ -70,6 +70,9 @@ class ScopeKey:
 MATERIALISED = ("_hidden_captures", "_visible_captures", "_visible_pages", "_visible_identifiers", "_visible_templates",
                 "_visible_skeletons", "identifier_values", "_brand_counts", "_incomplete_brands", "brands", "distributors", "_visible_hosts",
                 "_visible_urls", "_visible_ips")  # fmt: skip
+#: The materialised key sets (one VARCHAR column each, or two) that connections of one scope key
+#: and data version share: the first computes them, the others copy them.
+SHARED = frozenset(name for name in MATERIALISED if name.startswith(("_visible_", "_hidden_")))
 
 
 def scope_key(con: Any, actor: Actor, *, generation: int = 0) -> ScopeKey:
@@ -84,7 +87,7 @@ class ScopedStore:
     """A store-like object (``con``, ``engine``, ``path``) whose tables hold what ``actor`` may see."""
 
     def __init__(self, con: Any, actor: Actor, *, path: Path | None = None, key: ScopeKey | None = None,
-                 version: int = 0) -> None:
+                 version: int = 0, shared: dict[str, pa.Table] | None = None) -> None:
         self.actor = actor
         self.path = path or STORE_PATH
         self.key = key or scope_key(con, actor)
@@ -108,20 +111,34 @@ class ScopedStore:
         self._materialised: list[tuple[str, str]] = []
         for name, sql in rules.items():
             body = sql.replace("$org", "'" + actor.org_id.replace("'", "''") + "'")
-            kind = "TABLE" if name in MATERIALISED else "VIEW"
-            self.con.execute(f"CREATE TEMP {kind} {name} AS {body}")
             if name in MATERIALISED:
                 self._materialised.append((name, body))
+                self._materialise(name, body, shared)
+            else:
+                self.con.execute(f"CREATE TEMP VIEW {name} AS {body}")
         for name in default_deny(self.con, db, set(rules)):  # a table no rule names: nobody sees its rows
             self.con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{db}".main."{name}" WHERE FALSE')
         self.engine = DuckDBEngine(self.con)
         self.version = version
 
-    def refresh(self, version: int) -> None:
+    def refresh(self, version: int, shared: dict[str, pa.Table] | None = None) -> None:
         """Compute the materialised tables again from the live views: evidence was added."""
         for name, body in self._materialised:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {body}")
+            self._materialise(name, body, shared)
         self.version = version
+
+    def _materialise(self, name: str, body: str, shared: dict[str, pa.Table] | None) -> None:
+        """One materialised table; a key set another connection of the same key and data version
+        computed already is copied from ``shared`` (Arrow) instead of read again from the evidence."""
+        got = shared.get(name) if shared is not None and name in SHARED else None
+        if got is not None:
+            self.con.register("_shared_arrow", got)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _shared_arrow")
+            self.con.unregister("_shared_arrow")
+            return
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {body}")
+        if shared is not None and name in SHARED:
+            shared[name] = self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
 
     def _table(self, name: str, columns: dict[str, Any]) -> None:
         arrays = {k: v if isinstance(v, pa.Array) else pa.array(v, pa.string()) for k, v in columns.items()}
@@ -186,12 +203,14 @@ class ScopePool:
         self._freed = threading.Condition(self._lock)
         self.generation = 0
         self.version = 0
+        self._sets: dict[ScopeKey, tuple[int, dict[str, pa.Table]]] = {}  # the key sets of each key's newest data version
 
     def rebuilt(self) -> None:
         """Derived tables were rebuilt (attribution ran): connections made before are not reused."""
         with self._lock:
             self.generation += 1
             stale, self._idle = self._idle, OrderedDict()
+            self._sets.clear()
             for key in stale:
                 self._live.pop(key, None)
             self._freed.notify_all()
@@ -230,6 +249,18 @@ class ScopePool:
                     return None
                 self._freed.wait(deadline - now)
 
+    def _shared(self, key: ScopeKey, version: int) -> dict[str, pa.Table]:
+        with self._lock:
+            got = self._sets.get(key)
+            if got is None or got[0] != version:
+                got = (version, {})
+                self._sets[key] = got
+                for old in [k for k in self._sets if k.generation != self.generation]:
+                    del self._sets[old]
+                while len(self._sets) > self.keys:
+                    del self._sets[next(iter(self._sets))]
+            return got[1]
+
     def _dropped(self, key: ScopeKey) -> None:
         with self._lock:
             if self._live.get(key, 0) > 0:
@@ -241,10 +272,12 @@ class ScopePool:
         key = key or self.key(actor)
         view = self._take(key)
         try:
+            version = self.version
+            shared = self._shared(key, version)
             if view is None:
-                view = ScopedStore(self.store.con, actor, path=self.store.path, key=key, version=self.version)
-            elif view.version != self.version:
-                view.refresh(self.version)
+                view = ScopedStore(self.store.con, actor, path=self.store.path, key=key, version=version, shared=shared)
+            elif view.version != version:
+                view.refresh(version, shared)
         except BaseException:
             if view is not None:
                 view.close()
@@ -291,3 +324,4 @@ class ScopePool:
                     view.close()
             self._idle.clear()
             self._live.clear()
+            self._sets.clear()
