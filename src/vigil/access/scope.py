@@ -204,6 +204,7 @@ class ScopePool:
         self.generation = 0
         self.version = 0
         self._sets: dict[ScopeKey, tuple[int, dict[str, pa.Table]]] = {}  # the key sets of each key's newest data version
+        self._computing: dict[ScopeKey, threading.Lock] = {}  # one connection of a key computes its sets at a time
 
     def rebuilt(self) -> None:
         """Derived tables were rebuilt (attribution ran): connections made before are not reused."""
@@ -211,6 +212,7 @@ class ScopePool:
             self.generation += 1
             stale, self._idle = self._idle, OrderedDict()
             self._sets.clear()
+            self._computing.clear()
             for key in stale:
                 self._live.pop(key, None)
             self._freed.notify_all()
@@ -257,8 +259,11 @@ class ScopePool:
                 self._sets[key] = got
                 for old in [k for k in self._sets if k.generation != self.generation]:
                     del self._sets[old]
+                    self._computing.pop(old, None)
                 while len(self._sets) > self.keys:
-                    del self._sets[next(iter(self._sets))]
+                    oldest = next(iter(self._sets))
+                    del self._sets[oldest]
+                    self._computing.pop(oldest, None)
             return got[1]
 
     def _dropped(self, key: ScopeKey) -> None:
@@ -273,11 +278,13 @@ class ScopePool:
         view = self._take(key)
         try:
             version = self.version
-            shared = self._shared(key, version)
-            if view is None:
-                view = ScopedStore(self.store.con, actor, path=self.store.path, key=key, version=version, shared=shared)
-            elif view.version != version:
-                view.refresh(version, shared)
+            if view is None or view.version != version:
+                shared = self._shared(key, version)
+                with self._computing.setdefault(key, threading.Lock()):  # the others then copy what it computed
+                    if view is None:
+                        view = ScopedStore(self.store.con, actor, path=self.store.path, key=key, version=version, shared=shared)
+                    else:
+                        view.refresh(version, shared)
         except BaseException:
             if view is not None:
                 view.close()
