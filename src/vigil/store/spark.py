@@ -240,7 +240,7 @@ class SparkEngine(Engine):
         """
         before = self._persistent_rdds()
         try:
-            df.localCheckpoint(eager=True).createOrReplaceTempView(name)
+            self._without_estimate(df.localCheckpoint(eager=True)).createOrReplaceTempView(name)
             fresh = self._persistent_rdds() - before
             self._release(name)  # only now: the new rows may have been computed from the old ones
             self._held[name] = fresh
@@ -250,6 +250,22 @@ class SparkEngine(Engine):
             df.write.mode("overwrite").parquet(str(folder))
             self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
             self._release(name)
+
+    def _without_estimate(self, checkpointed: Any) -> Any:
+        """The checkpointed rows as a frame that forgets the size estimate of the plan behind them.
+
+        Spark (3.4 on) keeps on a checkpoint the optimiser's size estimate of the query that made
+        it, and estimates a join as the product of its inputs. A table built from itself round
+        after round (pointer jumping, parent rounds) thus doubles the digits of its estimate
+        each round: after some twenty rounds every later query that joins it spent minutes of
+        driver time multiplying integers of millions of digits before running a task
+        (attribution's evidence rounds on Spark went from seconds to minutes each). The rows
+        are read from the same checkpoint blocks; the estimate is Spark's default for a table
+        it knows nothing of, and adaptive execution sizes joins from the real shuffles.
+        """
+        jdf = checkpointed._jdf
+        fresh = self.spark._jsparkSession.internalCreateDataFrame(jdf.queryExecution().toRdd(), jdf.schema(), False)
+        return type(checkpointed)(fresh, self.spark)
 
     def _persistent_rdds(self) -> set[int]:
         return {int(k) for k in self.spark.sparkContext._jsc.getPersistentRDDs().keys()}
