@@ -8,8 +8,9 @@ command asks for ``--engine spark``. Layout of the data directory (``--data DIR`
 
 Stored tables are registered as temporary views of those folders; a rebuilt table is written
 to a fresh folder and swapped in, so readers never see half a table. Temporary tables
-(``materialise``, ``put_arrow``, ``map_batches``) are local checkpoints: their lineage is cut,
-so iterative steps (pointer jumping, label propagation) do not grow their plans.
+(``materialise``, ``put_arrow``, ``map_batches``) are local checkpoints: their lineage and the
+optimiser's size estimate behind them are cut, so iterative steps (pointer jumping, label
+propagation, template rounds) grow neither their plans nor the estimates of later queries.
 """
 
 from __future__ import annotations
