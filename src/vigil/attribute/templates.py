@@ -36,7 +36,10 @@ class TemplateSettings:
     same: float = SAME_THRESHOLD
     altered: float = ALTERED_THRESHOLD
     window: int = 10
-    recall: float = 0.95
+    #: the chance that a pair exactly at a threshold becomes an LSH candidate; 0.98, not 0.95:
+    #: where loads of a page differ, pairs just above ``same`` are common, and a missed one
+    #: founds a template of its own (docs/fingerprint.md)
+    recall: float = 0.98
 
 
 _SQL_SKELETONS = """
