@@ -264,8 +264,13 @@ class SparkEngine(Engine):
         are read from the same checkpoint blocks; the estimate is Spark's default for a table
         it knows nothing of, and adaptive execution sizes joins from the real shuffles.
         """
+        from py4j.protocol import Py4JError
+
         jdf = checkpointed._jdf
-        fresh = self.spark._jsparkSession.internalCreateDataFrame(jdf.queryExecution().toRdd(), jdf.schema(), False)
+        try:  # an internal method of Spark's session (3.x, 4.x); public from the JVM's side
+            fresh = self.spark._jsparkSession.internalCreateDataFrame(jdf.queryExecution().toRdd(), jdf.schema(), False)
+        except Py4JError:  # a Spark without it: the rows as they are, estimate and all
+            return checkpointed
         return type(checkpointed)(fresh, self.spark)
 
     def _persistent_rdds(self) -> set[int]:
