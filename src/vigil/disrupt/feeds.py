@@ -113,21 +113,39 @@ def url_list(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -
     return sorted(items, key=lambda i: (i["type"], i["value"])), live
 
 
-class _Shared(dict[str, Any]):
-    """An item several files of one run hold: its JSON text is made once (by :func:`dumps`)."""
+class Encoded(str):
+    """An item already written as its JSON text (keys sorted, as :func:`dumps` writes them).
 
-    __slots__ = ("text",)
+    Domain alerts are the bulk of the feeds (one item per domain, in its registrar's and its
+    registry's file): writing their text directly, once per item and once per history entry,
+    saves building a dict for each and encoding it again for each file."""
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        super().__init__(values)
-        self.text: str | None = None
+    __slots__ = ()
 
 
-def _encode(item: dict[str, Any]) -> str:
-    if type(item) is _Shared:
-        if item.text is None:
-            item.text = _ENCODER.encode(item)
-        return item.text
+_string = json.encoder.encode_basestring  # what the encoder uses for a str with ensure_ascii=False (C)
+
+
+def _text(value: Any) -> str:
+    """``value`` as :data:`_ENCODER` writes it."""
+    if type(value) is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return _ENCODER.encode(value)
+
+
+def _time(moment: datetime | None) -> str:
+    return f'"{moment.isoformat(timespec="seconds")}Z"' if moment else "null"
+
+
+def _encode(item: Any) -> str:
+    if type(item) is Encoded:
+        return item
     return _ENCODER.encode(item)
 
 
@@ -135,16 +153,18 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
                   partner: Callable[[Case], bool], memo: dict[Any, Any] | None = None) -> Built:  # fmt: skip
     """For one registrar or registry: its domains with confirmed reports, and their history.
 
+    Items are :class:`Encoded` JSON: ``{"dedicated", "domain", "history": [{"first_notice",
+    "first_seen", "removed", "url"}…], "live_urls", "registrar", "suffix", "urls"}``.
     ``memo`` may be shared by the files of one ``as_of``: a URL is in both its registrar's and
     its registry's file, with the same history entry in each, and a domain whose URLs are the
-    same in both files has the same item (made, and encoded, once)."""
+    same in both files has the same item (made once)."""
     memo = {} if memo is None else memo
     by_domain: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         record = records.get(case.url)
         if case.domain and partner(case) and record is not None and record.assessed is not None and record.assessed <= as_of:
             by_domain[case.domain].append(case)
-    items = []
+    items: list[Any] = []
     for domain, group in sorted(by_domain.items()):
         if len(group) > 1:
             group.sort(key=lambda c: c.url)
@@ -159,14 +179,16 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
             got = memo.get(case.url)
             if got is None:
                 record = records[case.url]
-                got = memo[case.url] = ({"url": case.url, "first_seen": _iso(record.detected), "first_notice": _iso(record.first_notice),
-                                         "removed": _iso(_removed(record, as_of))}, _live(record, as_of))  # fmt: skip
+                got = memo[case.url] = (f'{{"first_notice": {_time(record.first_notice)}, "first_seen": {_time(record.detected)}, '
+                                        f'"removed": {_time(_removed(record, as_of))}, "url": {_string(case.url)}}}',
+                                        _live(record, as_of))  # fmt: skip
             history.append(got[0])
             live += got[1]
         first = group[0]
-        item = memo[key] = _Shared({"domain": domain, "suffix": first.suffix, "registrar": first.registrar, "urls": len(group),
-                                    "live_urls": live, "dedicated": first.dedicated if len(group) == 1 else all(c.dedicated for c in group),
-                                    "history": history})  # fmt: skip
+        dedicated = first.dedicated if len(group) == 1 else all(c.dedicated for c in group)
+        item = memo[key] = Encoded(f'{{"dedicated": {_text(dedicated)}, "domain": {_string(domain)}, "history": [{", ".join(history)}], '
+                                   f'"live_urls": {live}, "registrar": {_text(first.registrar)}, "suffix": {_text(first.suffix)}, '
+                                   f'"urls": {len(group)}}}')  # fmt: skip
         items.append(item)
     return items, [c for group in by_domain.values() for c in group]
 
