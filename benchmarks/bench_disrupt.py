@@ -109,7 +109,7 @@ def main() -> None:
         result["feed_files"] = len(files)
         result["feed_items"] = sum(f.items for f in files)
         t, c = time.perf_counter(), time.process_time()
-        workflow.takedown_stats(store.con, period=Period.parse("2012"), by="host", as_of=as_of, state=state)
+        workflow.takedown_stats(store.con, period=Period.parse("2012"), by="host", as_of=as_of)
         result["league_s"] = round(time.perf_counter() - t, 1)
         result["league_cpu_s"] = round(time.process_time() - c, 1)
         result["notices_and_feeds_s"] = round(time.perf_counter() - t0, 1)

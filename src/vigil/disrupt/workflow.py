@@ -213,14 +213,12 @@ def latest_event(con: Any) -> datetime | None:
     return got[0] if got else None
 
 
-@_bulk
-def takedown_stats(con: Any, *, period: Any, by: str, as_of: datetime | None = None,
-                   state: tuple[list[Any], dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
-    from vigil.disrupt.league import league
+def takedown_stats(con: Any, *, period: Any, by: str, as_of: datetime | None = None) -> dict[str, Any]:
+    """The league table (:mod:`vigil.disrupt.league`), computed on the engine from the store."""
+    from vigil.disrupt.league import league_on_engine
 
-    cases, records = state or cases_and_records(con)
     moment = as_of or latest_event(con) or datetime(1970, 1, 1)
-    return league(cases, records, period=period, by=by, as_of=moment, outcomes=casestore.load_outcomes(con))
+    return league_on_engine(con, period=period, by=by, as_of=moment)
 
 
 def import_outcomes(con: Any, path: Path, *, partner: str) -> Summary:
