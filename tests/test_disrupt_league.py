@@ -11,6 +11,8 @@ import pytest
 from test_disrupt_clocks import T0, _case, _edge_cases, _ev, _world
 
 from vigil.disrupt import casestore, workflow
+from vigil.disrupt.cases import Case
+from vigil.disrupt.clocks import Event
 from vigil.disrupt.league import GROUPINGS, league, league_on_engine
 from vigil.periods import Period
 from vigil.store.store import Store
@@ -18,7 +20,7 @@ from vigil.store.store import Store
 H = timedelta(hours=1)
 
 
-def _more_edges() -> tuple[list, list]:  # type: ignore[type-arg]
+def _more_edges() -> tuple[list[Case], list[Event]]:
     """Cases the clocks' edges lack: no hosting organisation or ASN, empty brand names, two
     URLs of one brand noticed at the same time (no repeat), an odd and an even sample count."""
     u = [f"http://more-{n}.test/p" for n in range(8)]

@@ -179,9 +179,9 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
             got = memo.get(case.url)
             if got is None:
                 record = records[case.url]
-                got = memo[case.url] = (f'{{"first_notice": {_time(record.first_notice)}, "first_seen": {_time(record.detected)}, '
-                                        f'"removed": {_time(_removed(record, as_of))}, "url": {_string(case.url)}}}',
-                                        _live(record, as_of))  # fmt: skip
+                entry = (f'{{"first_notice": {_time(record.first_notice)}, "first_seen": {_time(record.detected)}, '
+                         f'"removed": {_time(_removed(record, as_of))}, "url": {_string(case.url)}}}')  # fmt: skip
+                got = memo[case.url] = (entry, _live(record, as_of))
             history.append(got[0])
             live += got[1]
         first = group[0]

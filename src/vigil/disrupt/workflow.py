@@ -31,7 +31,6 @@ from vigil.disrupt.transport import Transport
 from vigil.disrupt.xarf import Sender
 from vigil.errors import ConfigError, InvalidRecord
 
-
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
