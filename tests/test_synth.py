@@ -417,3 +417,12 @@ def test_spellings_canonicalise_back_with_the_pipelines_canonicaliser() -> None:
         for _ in range(300):
             spelled = spell_url(url, unicode_host, rng, dirty=1.0)
             assert urls_module.canonicalize_url(spelled).url == url, spelled
+    # the dirtier feed's extra spellings (vigil synth --dirt) canonicalise back too
+    kinds: set[str] = set()
+    for url, unicode_host in cases:
+        spelled_set = {spell_url(url, unicode_host, rng, dirty=1.0, extra=True) for _ in range(2000)}
+        for spelled in spelled_set:
+            assert urls_module.canonicalize_url(spelled).url == url, spelled
+            kinds.update(k for k, mark in (("backslash", "\\"), ("userinfo", "@"), ("tab", "\t"), ("dots", "%2")) if mark in spelled)
+        assert len(spelled_set) > 500
+    assert kinds == {"backslash", "userinfo", "tab", "dots"}

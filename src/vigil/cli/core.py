@@ -359,6 +359,7 @@ def synth(
     decoys: Annotated[float, typer.Option(min=0.0, help="Multiply the decoy identifiers shared by unrelated brands.")] = 1.0,
     mutations: Annotated[float, typer.Option(min=0.0, help="Multiply the per-capture page changes.")] = 1.0,
     namespace: Annotated[Optional[int], typer.Option(min=0, max=499, help="0-499: give the world's key identifiers and capture IDs a space of their own, so that worlds of different namespaces can be loaded side by side without sharing values (load tests).")] = None,
+    dirt: Annotated[float, typer.Option(min=1.0, max=10.0, help="s3 only: a dirtier report feed. 1 is the default world; 3 spells 90 % of URLs in one to three ways (more kinds than the default) and triples re-sends and bad rows.")] = 1.0,
 ) -> None:
     """Write a synthetic world: raw hotline reports and captures, its IP database and shared services, and (apart) its ground truth."""
     from vigil.atomic import atomic_dir
@@ -371,7 +372,7 @@ def synth(
         with _progress() as bar, atomic_dir(out_dir) as building:  # the world appears whole or not at all
             task = bar.add_task("synth reports", total=total or 56_312)
             summary = generate_world(building, seed=seed, reports=total, profile=profile, decoys=decoys, mutations=mutations,
-                                     namespace=namespace, progress=lambda n: bar.update(task, completed=n))  # fmt: skip
+                                     namespace=namespace, dirt=dirt, progress=lambda n: bar.update(task, completed=n))  # fmt: skip
         out.print(
             f"wrote the synthetic world ({summary.profile}, seed {summary.seed}) to {out_dir}: {summary.rows:,} report rows "
             f"in {summary.files} files, {summary.captures:,} captures; ground truth apart in {out_dir / 'truth'}",

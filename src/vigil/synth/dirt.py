@@ -73,8 +73,28 @@ def _dot_segment(path: str, rng: random.Random) -> str:
     return path[:i] + insert + path[i:]
 
 
-def spell_url(url: str, unicode_host: str | None, rng: random.Random, *, dirty: float = 0.3) -> str:
-    """``url`` as a hotline might have typed it: one or two variations, or as it is."""
+#: Spellings only the dirtier feed uses (``vigil synth --dirt`` above 1): what pasting from
+#: mail clients, browsers' address bars and spreadsheets adds to a URL. Each still
+#: canonicalises back (WHATWG: a backslash is a slash in http(s) paths, tabs are removed,
+#: ``%2e`` is a dot segment, userinfo is dropped; the host is percent-decoded; a port's
+#: leading zeros do not count).
+EXTRA_SPELLINGS = ("backslash", "encoded_dots", "userinfo", "host_escape", "port_zeros", "inner_tab")
+
+
+def _host_escape(host: str, rng: random.Random) -> str:
+    spots = [i for i, ch in enumerate(host) if ch.isascii() and ch.isalnum()]
+    if not spots:
+        return host
+    i = rng.choice(spots)
+    return f"{host[:i]}%{ord(host[i]):02X}{host[i + 1:]}"
+
+
+def spell_url(url: str, unicode_host: str | None, rng: random.Random, *, dirty: float = 0.3, extra: bool = False) -> str:
+    """``url`` as a hotline might have typed it: one or two variations, or as it is.
+
+    ``extra`` adds :data:`EXTRA_SPELLINGS` to the variations drawn from and allows up to
+    three at a time (the dirtier feed); without it the draws are those of the default world.
+    """
     if rng.random() >= dirty:
         return url
     scheme, host, path, query = _split(url)
@@ -83,8 +103,16 @@ def spell_url(url: str, unicode_host: str | None, rng: random.Random, *, dirty: 
         ops += ["unicode", "unicode", "unicode"]
     if path == "/" and not query:
         ops.append("empty_path")
-    chosen = set(rng.sample(ops, 2 if rng.random() < 0.25 else 1))
-    if scheme != "http" or chosen & {"port", "scheme_case", "empty_path"}:
+    if extra:
+        ops += EXTRA_SPELLINGS
+        chosen = set(rng.sample(ops, rng.choice((1, 2, 2, 3))))
+    else:
+        chosen = set(rng.sample(ops, 2 if rng.random() < 0.25 else 1))
+    if "empty_path" in chosen:
+        chosen -= {"backslash", "encoded_dots", "inner_tab"}
+    if "unicode" in chosen:
+        chosen.discard("host_escape")
+    if scheme != "http" or chosen & {"port", "port_zeros", "scheme_case", "empty_path", "userinfo"}:
         chosen.discard("no_scheme")
     if "unicode" in chosen:
         chosen.discard("host_case")
@@ -97,16 +125,33 @@ def spell_url(url: str, unicode_host: str | None, rng: random.Random, *, dirty: 
         host = _mixed_case(host, rng)
     if "trailing_dot" in chosen:
         host += "."
+    if "host_escape" in chosen:
+        host = _host_escape(host, rng)
     if "port" in chosen:
         port = ":443" if scheme.lower() == "https" else ":80"
+    if "port_zeros" in chosen:
+        port = ":" + "0" * rng.randint(1, 2) + ("443" if scheme.lower() == "https" else "80")
     if "escape" in chosen:
         path = _escape_one(path, rng)
     if "dots" in chosen:
         path = _dot_segment(path, rng)
+    if "encoded_dots" in chosen:
+        slashes = [i for i, ch in enumerate(path) if ch == "/"]
+        i = rng.choice(slashes) + 1
+        path = path[:i] + rng.choice(("%2e/", "%2E/", "x/%2e%2e/", "y/.%2E/")) + path[i:]
+    if "backslash" in chosen:
+        slashes = [i for i, ch in enumerate(path) if ch == "/"]
+        i = rng.choice(slashes)
+        path = path[:i] + "\\" + path[i + 1:]
+    if "inner_tab" in chosen:
+        i = rng.randrange(1, len(path) + 1)
+        path = path[:i] + "\t" + path[i:]
     if "empty_path" in chosen:
         path = ""
     if "fragment" in chosen:
         fragment = rng.choice(("#top", "#s2", "#main", "#"))
+    if "userinfo" in chosen:
+        host = rng.choice(("user@", "guest:guest@", "a@")) + host
     text = f"{host}{port}{path}{'?' + query if query else ''}{fragment}"
     if "no_scheme" not in chosen:
         text = f"{scheme}://{text}"

@@ -41,6 +41,7 @@ def generate_world(
     mutations: float = 1.0,
     namespace: int | None = None,
     spellings: frozenset[str] | None = None,
+    dirt: float = 1.0,
 ) -> WorldSummary:
     """Write a synthetic world to ``out`` (which must be empty or absent); same arguments, same bytes.
 
@@ -60,6 +61,9 @@ def generate_world(
     small, hard world of under a thousand captures (:mod:`vigil.synth.noisy_world`);
     ``spellings`` picks which identifier spellings its pages use (default: all of
     :data:`vigil.synth.noisy_world.loads.ALL_SPELLINGS`; other profiles take none).
+    ``dirt`` (s3 only, at least 1) makes the report feed dirtier: at 3, 90 % of rows spell
+    their URL in one to three of the ways of :mod:`vigil.synth.dirt` (more kinds of them
+    than the default world's 30 %), and re-sends and bad rows are three times as frequent.
     """
     out = Path(out)
     if profile not in PROFILES:
@@ -74,6 +78,10 @@ def generate_world(
         raise ConfigError(f"the {profile} world has a fixed, small size; leave --reports out")
     if spellings is not None and profile != "noisy":
         raise ConfigError("only the noisy world takes spellings")
+    if dirt != 1.0 and profile != "s3":
+        raise ConfigError("only the s3 world takes --dirt")
+    if not 1.0 <= dirt <= 10.0:
+        raise ConfigError(f"--dirt must be from 1 to 10, not {dirt}")
     rows = DEFAULT_REPORTS if reports is None else reports
     if rows < 1:
         raise ConfigError(f"--reports must be at least 1, not {rows}")
@@ -90,4 +98,4 @@ def generate_world(
     if profile == "s4":
         return generate_brand_world(out, seed=seed, progress=progress, decoys=decoys, mutations=mutations, namespace=namespace)
     return generate_hosting_world(out, seed=seed, rows=rows, progress=progress, decoys=decoys, mutations=mutations,
-                                  namespace=namespace)  # fmt: skip
+                                  namespace=namespace, dirt=dirt)  # fmt: skip

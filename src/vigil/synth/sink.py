@@ -16,6 +16,7 @@ from vigil.synth import dirt, names
 from vigil.synth.files import FileSet, FileSpec, Row, Writer, prepare
 from vigil.synth.truth import Rec
 
+SPELLED_RATE = 0.3  # rows whose URL is spelled other than canonically
 DUPLICATE_RATE = 0.015  # exact re-sends, per report
 BAD_ROW_RATE = 0.006  # rows with one problem, per report
 
@@ -24,8 +25,14 @@ class ReportSink:
     """The writers of one world and their counters."""
 
     def __init__(self, out: Path, seed: int, files: FileSet, boundaries: Sequence[int],
-                 progress: Callable[[int], None] | None) -> None:  # fmt: skip
+                 progress: Callable[[int], None] | None, *, dirt_level: float = 1.0) -> None:  # fmt: skip
         self.files = files
+        # --dirt: 1 is the default world; above it more rows are spelled differently, with more
+        # kinds of spelling (dirt.EXTRA_SPELLINGS), and re-sends and bad rows are more frequent.
+        self.spelled = min(SPELLED_RATE * dirt_level, 0.95)
+        self.extra_spellings = dirt_level > 1.0
+        self.duplicate_rate = min(DUPLICATE_RATE * dirt_level, 0.2)
+        self.bad_row_rate = min(BAD_ROW_RATE * dirt_level, 0.05)
         self.boundaries = list(boundaries)
         self.progress = progress
         self.dirt = random.Random(f"{seed}:dirt")
@@ -53,10 +60,10 @@ class ReportSink:
             row = self._row(rec, spec)
             self._add(spec, row)
             self.stored += 1
-            if with_dirt and spec.has_ids and self.dirt.random() < DUPLICATE_RATE:
+            if with_dirt and spec.has_ids and self.dirt.random() < self.duplicate_rate:
                 self._add(spec, row)
                 self.duplicates += 1
-            if with_dirt and (self.pending_reasons or self.dirt.random() < BAD_ROW_RATE):
+            if with_dirt and (self.pending_reasons or self.dirt.random() < self.bad_row_rate):
                 self._bad_row(rec)
         self.kind_rows[kind] += self.rows - before
         if self.progress is not None and self.rows - self._reported >= 1000:
@@ -64,7 +71,7 @@ class ReportSink:
             self.progress(self.rows)
 
     def _row(self, rec: Rec, spec: FileSpec) -> Row:
-        url = dirt.spell_url(rec.url, rec.host.unicode_name, self.dirt)
+        url = dirt.spell_url(rec.url, rec.host.unicode_name, self.dirt, dirty=self.spelled, extra=self.extra_spellings)
         when = dirt.render_time(rec.ts, date_only=rec.date_only, boundaries=self.boundaries, rng=self.dirt)
         return prepare(rec, spec, url, when, self.dirt)
 

@@ -94,8 +94,10 @@ class Quotas:
 class _Run:
     """One generation: writers, counters, truth."""
 
-    def __init__(self, out: Path, seed: int, reports: int, progress: Callable[[int], None] | None) -> None:
+    def __init__(self, out: Path, seed: int, reports: int, progress: Callable[[int], None] | None,
+                 dirt: float = 1.0) -> None:  # fmt: skip
         self.out = out
+        self.dirt = dirt
         self.seed = seed
         self.target_rows = reports
         self.progress = progress
@@ -109,7 +111,7 @@ class _Run:
         )
         self.quotas = Quotas(calibration.targets(reports / DEFAULT_REPORTS))
         self.truth = HostingTruth()
-        self.sink = ReportSink(out, seed, S3_FILES, self.boundaries, progress)
+        self.sink = ReportSink(out, seed, S3_FILES, self.boundaries, progress, dirt_level=dirt)
         self.families = self.urls = 0
         self.counts = ReportCounts(BRAND_PERIODS)
         self.actioned_rng = random.Random(f"{seed}:actioned")
@@ -223,6 +225,8 @@ class _Run:
             targets=self.quotas.targets, result=self.truth.invocation(CALIBRATED_QUARTER),
             files=[s.name for s in FILES], rows_by_kind=dict(sink.kind_rows),
         )  # fmt: skip
+        if self.dirt != 1.0:
+            world["dirt"] = self.dirt
         world["captures"] = capture_description(capture, decoys=decoys, mutations=mutations)
         (truth_dir / "world.json").write_text(json.dumps(world, indent=2) + "\n", encoding="utf-8")
         if self.progress is not None:
@@ -244,10 +248,11 @@ def captured_urls(reports: int) -> int:
 
 
 def generate_hosting_world(out: Path, *, seed: int, rows: int, progress: Callable[[int], None] | None,
-                           decoys: float, mutations: float, namespace: int | None) -> WorldSummary:  # fmt: skip
+                           decoys: float, mutations: float, namespace: int | None, dirt: float = 1.0) -> WorldSummary:  # fmt: skip
     """Write the §3 world's reports, captures and truth into ``out`` (prepared by
-    :func:`~vigil.synth.generate_world`, which checks the arguments)."""
-    run = _Run(out, seed, rows, progress)
+    :func:`~vigil.synth.generate_world`, which checks the arguments); ``dirt`` above 1 makes
+    the dirtier feed (:class:`~vigil.synth.sink.ReportSink`)."""
+    run = _Run(out, seed, rows, progress, dirt)
     run.run()
     return run.finish(decoys=decoys, mutations=mutations, namespace=namespace)
 
