@@ -139,6 +139,11 @@ def _text(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+def _list(values: Iterable[Any]) -> str:
+    """A sorted JSON list of ``values``."""
+    return f"[{', '.join(map(_text, sorted(values)))}]"
+
+
 def _time(moment: datetime | None) -> str:
     return f'"{moment.isoformat(timespec="seconds")}Z"' if moment else "null"
 
@@ -227,24 +232,26 @@ def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime
 
 def payment_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
                    processor: str) -> Built:  # fmt: skip
-    """For one payment provider: merchant accounts with forms, e-mails, prices, brands and evidence."""
+    """For one payment provider: merchant accounts with forms, e-mails, prices, brands and evidence
+    (items are :class:`Encoded` JSON, written as domain alerts are)."""
     accounts: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         record = records.get(case.url)
         if case.processor and slug(case.processor) == slug(processor) and record and record.assessed and record.assessed <= as_of:
             accounts[case.merchant_account or ""].append(case)
-    items = []
+    items: list[Any] = []
     for account, group in sorted(accounts.items()):
-        items.append({
-            "merchant_account": account or None,
-            "payment_forms": sorted({f for c in group for f in c.payment_forms}),
-            "emails": sorted({e for c in group for e in c.emails}),
-            "prices": sorted({p for c in group for p in c.prices}),
-            "brands": sorted({c.brand for c in group if c.brand}),
-            "distributors": sorted({c.distributor for c in group if c.distributor}),
-            "evidence": [{"url": c.url, "first_seen": _iso(records[c.url].detected), "capture": c.evidence_ref,
-                          "live": _live(records[c.url], as_of)} for c in sorted(group, key=lambda c: c.url)],
-        })  # fmt: skip
+        evidence = []
+        for c in sorted(group, key=lambda c: c.url):
+            record = records[c.url]
+            evidence.append(f'{{"capture": {_text(c.evidence_ref)}, "first_seen": {_time(record.detected)}, '
+                            f'"live": {_text(_live(record, as_of))}, "url": {_string(c.url)}}}')  # fmt: skip
+        items.append(Encoded(
+            f'{{"brands": {_list({c.brand for c in group if c.brand})}, '
+            f'"distributors": {_list({c.distributor for c in group if c.distributor})}, '
+            f'"emails": {_list({e for c in group for e in c.emails})}, "evidence": [{", ".join(evidence)}], '
+            f'"merchant_account": {_text(account or None)}, "payment_forms": {_list({f for c in group for f in c.payment_forms})}, '
+            f'"prices": {_list({p for c in group for p in c.prices})}}}'))  # fmt: skip
     return items, [c for group in accounts.values() for c in group]
 
 
