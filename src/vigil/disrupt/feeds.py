@@ -199,7 +199,8 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
 
 
 def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -> Built:
-    """Brands (and bare labels) seen under more than one suffix, with the hop history."""
+    """Brands (and bare labels) seen under more than one suffix, with the hop history (items are
+    :class:`Encoded` JSON)."""
     groups: dict[tuple[str, str], list[Case]] = defaultdict(list)
     for case in cases:
         record = records.get(case.url)
@@ -207,7 +208,7 @@ def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime
             continue
         label = case.domain[: -len(case.suffix) - 1] if case.domain.endswith("." + case.suffix) else case.domain
         groups[("brand", case.brand) if case.brand else ("label", label)].append(case)
-    items: list[dict[str, Any]] = []
+    items: list[Any] = []
     used: list[Case] = []
     for (kind, name), group in sorted(groups.items()):
         first: dict[str, tuple[datetime, Case]] = {}
@@ -219,14 +220,16 @@ def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime
         suffixes = {c.suffix for _, c in first.values()}
         if len(suffixes) < 2:
             continue
-        hops = [{"domain": d, "suffix": c.suffix, "registrar": c.registrar, "first_seen": _iso(at),
-                 "removed": _iso(min((t for x in group if x.domain == d and (t := _removed(records[x.url], as_of))), default=None))}
+        hops = [f'{{"domain": {_string(d)}, "first_seen": {_time(at)}, "registrar": {_text(c.registrar)}, "removed": '
+                f'{_time(min((t for x in group if x.domain == d and (t := _removed(records[x.url], as_of))), default=None))}, '
+                f'"suffix": {_text(c.suffix)}}}'
                 for d, (at, c) in sorted(first.items(), key=lambda kv: (kv[1][0], kv[0]))]  # fmt: skip
-        labels = sorted({d[: -len(c.suffix or "") - 1] for d, (_, c) in first.items()})
+        labels = {d[: -len(c.suffix or "") - 1] for d, (_, c) in first.items()}
         used.extend(group)
-        items.append({"kind": kind, "brand": name if kind == "brand" else None, "labels": labels,
-                      "distributor": next((c.distributor for c in group if c.distributor), None),
-                      "suffixes": len(suffixes), "hops": hops})  # fmt: skip
+        items.append(Encoded(f'{{"brand": {_text(name if kind == "brand" else None)}, '
+                             f'"distributor": {_text(next((c.distributor for c in group if c.distributor), None))}, '
+                             f'"hops": [{", ".join(hops)}], "kind": {_string(kind)}, "labels": {_list(labels)}, '
+                             f'"suffixes": {len(suffixes)}}}'))  # fmt: skip
     return items, used
 
 
