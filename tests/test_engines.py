@@ -210,6 +210,27 @@ def test_checkpoint_blocks_go_when_a_view_is_replaced_and_when_the_store_closes(
     assert not (held() - start), "closing the store releases everything it checkpointed"
 
 
+@pytest.mark.spark
+def test_a_table_rebuilt_from_itself_keeps_a_bounded_size_estimate(tmp_path: Path) -> None:
+    """Spark estimates a join as the product of its inputs, and a checkpoint used to keep its query's
+    estimate: a table joined with itself round after round doubled the digits of its estimate each
+    round, and some twenty rounds on every query reading it spent minutes on the driver multiplying
+    them (attribution's evidence rounds, after templates gained parent rounds)."""
+    from vigil.store.spark import SparkStore
+
+    with SparkStore(tmp_path / "data") as store:
+        engine = store.engine
+        engine.materialise("_t", "SELECT id AS k, id % 10 AS r FROM range(100)")
+        for _ in range(12):
+            engine.materialise("_t", "SELECT a.k, coalesce(b.r, a.r) AS r FROM _t a LEFT JOIN _t b ON b.k = a.r")
+        assert engine.rows("read", "SELECT count(*) AS n, sum(r) AS s FROM _t") == [{"n": 100, "s": 450}]
+        try:
+            estimate = int(engine.spark.table("_t")._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())
+        except ValueError:  # more digits than Python will read: the estimate grew without bound
+            estimate = None
+        assert estimate is not None and estimate < 2**63, "the checkpoint carries its query's estimate"
+
+
 def test_spark_errors_keep_the_java_cause_on_one_line() -> None:
     from vigil.store.spark import _short
 

@@ -5,11 +5,13 @@ with the pipeline's pure per-page functions only where it says so. The world is 
 every identifier spelling (``ALL_SPELLINGS``); each is a switch (``spellings=``).
 
 Measured (seed 2012): without per-load changes (``mutations=0``) B-cubed F1 is 1.0 for
-brands and distributors. With them (``mutations=1``, the default) distributors 1.0 and brands
-0.953: the advertisements, cookie banner, missing or swapped blocks of some loads take them
-below the fingerprint's same-template threshold (0.8, estimated by MinHash), so they found
-templates of their own (new brands; a bare page that founds one is left unattributed). No
-identifier is misread and no two operators are ever joined.
+brands and distributors. With them (``mutations=1``, the default) distributors 0.999 and
+brands 0.989: the advertisements, cookie banner, missing or swapped blocks of some loads take
+them below the fingerprint's same-template threshold (0.8; the exact Jaccard near it), so
+they found templates of their own (new brands; a bare page that founds one is left
+unattributed). Later loads near-identical to the page's first template join it rather than
+following such a load (the oldest template wins, docs/attribution.md). No identifier is
+misread and no two operators are ever joined.
 """
 
 from __future__ import annotations
@@ -125,8 +127,8 @@ def test_attribution_on_the_noisy_world_stays_within_its_bounds(noisy_attributed
     got = _scored(noisy_attributed())
     scores = got["scores"]
     print(json.dumps({k: scores[k]["bcubed_f1"] for k in ("brands", "distributors", "baseline_brands", "baseline_distributors")}))
-    assert scores["distributors"]["bcubed_f1"] >= 0.99  # measured 1.0
-    assert scores["brands"]["bcubed_f1"] >= 0.93  # measured 0.953: templates split by loads that differ
+    assert scores["distributors"]["bcubed_f1"] >= 0.99  # measured 0.999 (one bare load founds a template)
+    assert scores["brands"]["bcubed_f1"] >= 0.97  # measured 0.989: templates split by loads that differ
     assert scores["brands"]["bcubed_precision"] >= 0.999  # no two brands joined: the loss is all recall
     assert scores["baseline_distributors"]["bcubed_f1"] <= scores["distributors"]["bcubed_f1"] - 0.3
     _no_cover_and_no_kit_guess(got)

@@ -100,12 +100,17 @@ def table_rules(db: str, actor: Actor) -> dict[str, str]:
             WHERE (c.source IN (SELECT source FROM _vis_sources)
                    AND c.capture_key NOT IN (SELECT record_key FROM _rec_marks WHERE kind = 'capture'))
                OR c.capture_key IN (SELECT record_key FROM _rec_marks WHERE kind = 'capture' AND visible)""",
-        # attribution, derived from captures
+        # attribution, derived from captures (the _visible_* key sets are sorted: see vigil.access.scope)
         "_hidden_captures": f"SELECT capture_key FROM {m}.captures EXCEPT SELECT capture_key FROM captures",
-        "capture_attribution": f"SELECT a.* FROM {m}.capture_attribution a SEMI JOIN captures c USING (capture_key)",
-        "pages": f"SELECT p.* FROM {m}.pages p WHERE p.page_sha256 IN (SELECT page_sha256 FROM captures)",
-        "page_skeletons": f"SELECT p.* FROM {m}.page_skeletons p WHERE p.page_sha256 IN (SELECT page_sha256 FROM captures)",
-        "page_identifiers": f"SELECT p.* FROM {m}.page_identifiers p WHERE p.page_sha256 IN (SELECT page_sha256 FROM captures)",
+        "_visible_captures": "SELECT DISTINCT capture_key FROM captures ORDER BY capture_key",
+        "_visible_pages": "SELECT DISTINCT page_sha256 FROM captures ORDER BY page_sha256",
+        "capture_attribution": f"SELECT a.* FROM {m}.capture_attribution a SEMI JOIN _visible_captures c USING (capture_key)",
+        "pages": f"SELECT p.* FROM {m}.pages p WHERE p.page_sha256 IN (SELECT page_sha256 FROM _visible_pages)",
+        "page_skeletons": f"SELECT p.* FROM {m}.page_skeletons p WHERE p.page_sha256 IN (SELECT page_sha256 FROM _visible_pages)",
+        "page_identifiers": f"SELECT p.* FROM {m}.page_identifiers p WHERE p.page_sha256 IN (SELECT page_sha256 FROM _visible_pages)",
+        "_visible_identifiers": "SELECT DISTINCT kind, value FROM page_identifiers ORDER BY kind, value",
+        "_visible_templates": "SELECT DISTINCT template_id FROM capture_attribution WHERE template_id IS NOT NULL ORDER BY 1",
+        "_visible_skeletons": "SELECT DISTINCT skeleton_id FROM capture_attribution WHERE skeleton_id IS NOT NULL ORDER BY 1",
         "_brand_counts": """SELECT a.brand_id, count(*) AS captures, min(c.captured_at) AS first_seen,
                 max(c.captured_at) AS last_seen FROM capture_attribution a JOIN captures c USING (capture_key)
             WHERE a.brand_id IS NOT NULL GROUP BY a.brand_id""",
@@ -118,38 +123,39 @@ def table_rules(db: str, actor: Actor) -> dict[str, str]:
         "distributors": f"""SELECT d.distributor_id, min(b.first_seen) AS first_seen, max(b.last_seen) AS last_seen,
                 CAST(count(*) AS INTEGER) AS brands, sum(b.captures) AS captures
             FROM {m}.distributors d JOIN brands b USING (distributor_id) GROUP BY d.distributor_id""",
-        "templates": f"SELECT t.* FROM {m}.templates t WHERE t.template_id IN (SELECT template_id FROM capture_attribution)",
-        "skeleton_links": f"SELECT s.* FROM {m}.skeleton_links s WHERE s.skeleton_id IN (SELECT skeleton_id FROM capture_attribution)",
+        "templates": f"SELECT t.* FROM {m}.templates t WHERE t.template_id IN (SELECT template_id FROM _visible_templates)",
+        "skeleton_links": f"SELECT s.* FROM {m}.skeleton_links s WHERE s.skeleton_id IN (SELECT skeleton_id FROM _visible_skeletons)",
         "identifier_values": f"""SELECT v.* FROM {m}.identifier_values v
-            WHERE (v.kind, v.value) IN (SELECT kind, value FROM page_identifiers)""",
+            WHERE (v.kind, v.value) IN (SELECT kind, value FROM _visible_identifiers)""",
         "judgements": f"""SELECT j.* FROM {m}.judgements j
             WHERE j.brand_a IN (SELECT brand_id FROM brands) AND j.brand_b IN (SELECT brand_id FROM brands)""",
         "disguised_urls": f"SELECT d.* FROM {m}.disguised_urls d WHERE d.url IN (SELECT url FROM captures)",
         # incremental attribution's bookkeeping: bands by their skeleton; what names other templates, admins
         "attribution_bands": f"""SELECT b.* FROM {m}.attribution_bands b
-            WHERE b.skeleton_id IN (SELECT skeleton_id FROM capture_attribution)""",
+            WHERE b.skeleton_id IN (SELECT skeleton_id FROM _visible_skeletons)""",
         "attribution_components": f"""SELECT c.* FROM {m}.attribution_components c
             WHERE {admin} AND c.template_id IN (SELECT template_id FROM templates)""",
         "attribution_merges": f"SELECT * FROM {m}.attribution_merges WHERE {admin}",
         "attribution_state": f"SELECT * FROM {m}.attribution_state WHERE {admin}",
         "page_cache": f"SELECT * FROM {m}.page_cache WHERE {admin}",
         # enrichment, derived from the hosts, IPs and URLs of visible evidence
-        "_visible_hosts": "SELECT host FROM reports UNION SELECT host FROM captures",
-        "_visible_urls": "SELECT url FROM reports UNION SELECT url FROM captures",
+        "_visible_hosts": "SELECT host FROM (SELECT host FROM reports UNION SELECT host FROM captures) ORDER BY host",
+        "_visible_urls": "SELECT url FROM (SELECT url FROM reports UNION SELECT url FROM captures) ORDER BY url",
         "dns_observations": f"SELECT o.* FROM {m}.dns_observations o WHERE o.host IN (SELECT host FROM _visible_hosts)",
         "observations": """SELECT host, ip, reported_at AS seen_at, 'report' AS origin, report_key AS ref
                 FROM reports WHERE ip IS NOT NULL
             UNION ALL SELECT host, ip, seen_at, 'dns' AS origin, resolver AS ref FROM dns_observations""",
+        "_visible_ips": "SELECT DISTINCT ip FROM observations ORDER BY ip",
         "hosts": f"SELECT h.* FROM {m}.hosts h WHERE h.host IN (SELECT host FROM _visible_hosts)",
-        "ip_info": f"SELECT i.* FROM {m}.ip_info i WHERE i.ip IN (SELECT ip FROM observations)",
+        "ip_info": f"SELECT i.* FROM {m}.ip_info i WHERE i.ip IN (SELECT ip FROM _visible_ips)",
         "url_site_types": f"SELECT u.* FROM {m}.url_site_types u WHERE u.url IN (SELECT url FROM _visible_urls)",
         "enrich_runs": f"SELECT * FROM {m}.enrich_runs WHERE {admin}",  # store-wide counts
         "derived_runs": f"SELECT * FROM {m}.derived_runs WHERE {admin}",  # store-wide counts
         # market (§2.2, §2.3): offers and signals by the captures holding their page, channels by the URL
-        "market_pages": f"SELECT p.* FROM {m}.market_pages p WHERE p.page_sha256 IN (SELECT page_sha256 FROM captures)",
-        "page_offers": f"SELECT o.* FROM {m}.page_offers o WHERE o.page_sha256 IN (SELECT page_sha256 FROM captures)",
+        "market_pages": f"SELECT p.* FROM {m}.market_pages p WHERE p.page_sha256 IN (SELECT page_sha256 FROM _visible_pages)",
+        "page_offers": f"SELECT o.* FROM {m}.page_offers o WHERE o.page_sha256 IN (SELECT page_sha256 FROM _visible_pages)",
         "page_channel_signals": f"""SELECT s.* FROM {m}.page_channel_signals s
-            WHERE s.page_sha256 IN (SELECT page_sha256 FROM captures)""",
+            WHERE s.page_sha256 IN (SELECT page_sha256 FROM _visible_pages)""",
         "url_channels": f"SELECT u.* FROM {m}.url_channels u WHERE u.url IN (SELECT url FROM _visible_urls)",
         "capture_offers": _migration_view("capture_offers"),
         "brand_offers": _migration_view("brand_offers"),

@@ -38,11 +38,10 @@ from vigil.attribute.linking import LISTED_SCHEMA, Listed
 from vigil.attribute.templates import (
     BAND_SCHEMA,
     SQL_LINEAGE,
-    SQL_PARENTS,
     BandKeys,
     TemplateSettings,
     candidate_pairs,
-    settle_roots,
+    join_templates,
 )
 from vigil.attribute.warninglists import WarningLists
 from vigil.store.engine import Engine
@@ -50,7 +49,7 @@ from vigil.store.handle import StoreHandle
 from vigil.store.stages import stage
 
 #: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
-ALGORITHM = 1
+ALGORITHM = 2  # 2: a skeleton joins the oldest template among its near-identical candidates
 
 _SQL_MERGES = "SELECT h.spread, h.node, h.label, h.templates, p.template_id FROM _lk_hist h JOIN _lk_pages p ON p.page = h.label"
 
@@ -203,9 +202,10 @@ def scope_captures(engine: Engine) -> None:
         UNION ALL SELECT template_id, lineage_skeleton, lineage_similarity FROM _inc_lineage""")  # fmt: skip
 
 
-@stage(reads=("page_skeletons", "skeleton_links", "attribution_bands", "_inc_new", "_cover"),
+@stage(reads=("page_skeletons", "pages", "skeleton_links", "attribution_bands", "_inc_new", "_cover"),
        writes=("_inc_seen", "_inc_fresh", "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_candidates", "_pairs",
-               "_links", "_links_next", "_inc_links", "_inc_fbands", "_inc_lineage"))  # fmt: skip
+               "_exact", "_pairs_exact", "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_fbands",
+               "_inc_lineage"))  # fmt: skip
 def new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     """Parents, roots and lineage of the skeletons the batch brings (``_inc_links``, ``_inc_lineage``)."""
     engine.materialise("_inc_seen", """
@@ -222,15 +222,13 @@ def new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     reason = _tails(engine, 0, "_inc_bands")
     if reason:
         return reason
-    candidate_pairs(engine, "_inc_buckets", settings.window)
-    engine.materialise("_links", f"""
-        SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({SQL_PARENTS}) p
-        WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)
-        UNION ALL
+    candidate_pairs(engine, "_inc_buckets", settings.window, settings.same)
+    engine.materialise("_inc_roots", """
+        SELECT skeleton_id, first_seen FROM _inc_fresh
+        UNION ALL SELECT skeleton_id, first_seen FROM skeleton_links WHERE parent_id IS NULL""")  # fmt: skip
+    join_templates(engine, settings.same, choose="_inc_fresh", roots="_inc_roots", known="""
         SELECT skeleton_id, parent_id, similarity, first_seen, template_id FROM skeleton_links
-        WHERE skeleton_id IN (SELECT b FROM _pairs WHERE a IN (SELECT skeleton_id FROM _inc_fresh))""",
-        {"same": settings.same})  # fmt: skip
-    settle_roots(engine)
+        WHERE skeleton_id IN (SELECT b FROM _pairs WHERE a IN (SELECT skeleton_id FROM _inc_fresh))""")  # fmt: skip
     engine.materialise("_inc_links", "SELECT * FROM _links WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)")
     engine.map_batches("_inc_fbands", """SELECT f.skeleton_id, f.minhash FROM _inc_fresh f
         JOIN _inc_links l ON l.skeleton_id = f.skeleton_id WHERE l.parent_id IS NULL""",
@@ -238,7 +236,7 @@ def new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     reason = _tails(engine, 1, "_inc_fbands")
     if reason:
         return reason
-    candidate_pairs(engine, "_inc_buckets", settings.window * 5)
+    candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same)
     engine.materialise("_links", "SELECT * FROM _inc_links")  # SQL_LINEAGE: the new founders only
     engine.materialise("_inc_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
     return None

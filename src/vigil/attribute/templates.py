@@ -3,20 +3,28 @@
 1. every skeleton's band keys (pure, per skeleton; an LSH tuned to ``same``) go into a table;
 2. candidates: within each LSH bucket, each skeleton meets the ``window`` skeletons seen
    just before it (SQL window functions: no pairwise blow-up in big buckets);
-3. similarities of candidate pairs from the MinHash signatures (vectorised numpy);
-4. parent = the most similar earlier candidate at or above ``same``; roots by pointer
-   jumping (SQL, a few rounds), so a template is a tree named by its founding skeleton;
+3. similarities of candidate pairs from the MinHash signatures (vectorised numpy); where the
+   estimate lies within ``EXACT_MARGIN`` of ``same``, the exact Jaccard of the two feature
+   sets (recomputed from one stored page of each skeleton) replaces it;
+4. parent = an earlier candidate at or above ``same`` in the oldest template such candidates
+   belong to (the most similar of those); roots by pointer jumping (SQL, a few rounds), so a
+   template is a tree named by its founding skeleton. A choice depends on the templates of
+   earlier skeletons only, so choosing every parent again from the last round's roots until
+   no parent changes settles, earliest skeletons first, on the one time-ordered answer;
 5. lineage of each founder: steps 1-3 again over founders only, with an LSH tuned to
    ``altered``, keeping the most similar earlier founder in ``[altered, same)``.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
 
+from vigil.attribute.fingerprint import skeleton
 from vigil.attribute.minhash import LshIndex, from_bytes, similarities
 from vigil.defaults import ALTERED_THRESHOLD, SAME_THRESHOLD
 from vigil.store.engine import Engine
@@ -28,7 +36,10 @@ class TemplateSettings:
     same: float = SAME_THRESHOLD
     altered: float = ALTERED_THRESHOLD
     window: int = 10
-    recall: float = 0.95
+    #: the chance that a pair exactly at a threshold becomes an LSH candidate; 0.98, not 0.95:
+    #: where loads of a page differ, pairs just above ``same`` are common, and a missed one
+    #: founds a template of its own (docs/fingerprint.md)
+    recall: float = 0.98
 
 
 _SQL_SKELETONS = """
@@ -50,13 +61,17 @@ FROM ranked later JOIN ranked earlier
  AND earlier.pos < later.pos AND earlier.pos >= later.pos - $window
 """
 
+# a skeleton's parent: among its earlier candidates at or above ``same``, one in the oldest
+# template (by its founder's first seen, then id) they reach, the most similar of those
 SQL_PARENTS = """
 SELECT s.skeleton_id, p.b AS parent_id, p.similarity, s.first_seen
-FROM _skeletons s LEFT JOIN (
+FROM $choose s LEFT JOIN (
     SELECT a, b, similarity FROM (
         SELECT c.a, c.b, c.similarity,
-               row_number() OVER (PARTITION BY c.a ORDER BY c.similarity DESC, e.first_seen, c.b) AS rank
+               row_number() OVER (PARTITION BY c.a
+                                  ORDER BY r.first_seen, l.root_id, c.similarity DESC, e.first_seen, c.b) AS rank
         FROM _pairs c JOIN _skeletons e ON e.skeleton_id = c.b
+        JOIN _links l ON l.skeleton_id = c.b JOIN $roots r ON r.skeleton_id = l.root_id
         WHERE c.similarity >= $same
     ) WHERE rank = 1
 ) p ON p.a = s.skeleton_id
@@ -78,6 +93,21 @@ SELECT a AS template_id, b AS lineage_skeleton, similarity AS lineage_similarity
 ) WHERE rank = 1
 """
 
+
+#: A MinHash estimate this close to ``same`` may fall on the wrong side of it (128
+#: permutations: a standard error of about 0.035 at 0.8), so such pairs get their exact Jaccard.
+EXACT_MARGIN: Final = 0.1
+
+_SQL_NEAR = """
+WITH near AS (SELECT a, b FROM _pairs WHERE similarity >= $low AND similarity < $high),
+one AS (
+    SELECT skeleton_id, min(page_sha256) AS page_sha256 FROM page_skeletons
+    WHERE skeleton_id IN (SELECT a FROM near UNION SELECT b FROM near) GROUP BY skeleton_id
+)
+SELECT n.a, n.b, pa.html_zlib AS ha, pb.html_zlib AS hb
+FROM near n JOIN one oa ON oa.skeleton_id = n.a JOIN one ob ON ob.skeleton_id = n.b
+JOIN pages pa ON pa.page_sha256 = oa.page_sha256 JOIN pages pb ON pb.page_sha256 = ob.page_sha256
+"""
 
 BAND_SCHEMA = pa.schema([("skeleton_id", pa.string()), ("band", pa.int32()), ("key", pa.int64())])
 _PAIR_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("similarity", pa.float64())])
@@ -134,13 +164,42 @@ def pair_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
                                        "similarity": pa.array(similarity, pa.float64())}, schema=_PAIR_SCHEMA)  # fmt: skip
 
 
-def candidate_pairs(engine: Engine, bands: str, window: int) -> None:
-    """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``."""
+def exact_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The exact Jaccard of each pair's feature sets, from one page of each skeleton (pure, per row)."""
+    features: dict[str, frozenset[str]] = {}  # a skeleton recurs in a batch's pairs: read its page once
+
+    def of(name: str, blob: bytes) -> frozenset[str]:
+        if name not in features:
+            features[name] = skeleton(zlib.decompress(blob)).features
+        return features[name]
+
+    names_a, names_b = batch.column("a").to_pylist(), batch.column("b").to_pylist()
+    pages_a, pages_b = batch.column("ha").to_pylist(), batch.column("hb").to_pylist()
+    similarity = []
+    for a, b, ha, hb in zip(names_a, names_b, pages_a, pages_b):
+        x, y = of(a, ha), of(b, hb)
+        similarity.append(len(x & y) / len(x | y) if x or y else 1.0)
+    return pa.RecordBatch.from_pydict({"a": names_a, "b": names_b, "similarity": pa.array(similarity, pa.float64())},
+                                      schema=_PAIR_SCHEMA)  # fmt: skip
+
+
+def candidate_pairs(engine: Engine, bands: str, window: int, same: float) -> None:
+    """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``.
+
+    Needs ``_skeletons``; pairs whose estimate is within :data:`EXACT_MARGIN` of ``same`` get
+    their exact Jaccard (their pages are read from ``pages`` and ``page_skeletons``).
+    """
     engine.materialise("_candidates", _SQL_CANDIDATES.replace("_bands", bands), {"window": window})
     engine.map_batches("_pairs", """
         SELECT c.a, c.b, sa.minhash AS ma, sb.minhash AS mb FROM _candidates c
         JOIN _skeletons sa ON sa.skeleton_id = c.a JOIN _skeletons sb ON sb.skeleton_id = c.b""",
         pair_similarity, _PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
+    engine.map_batches("_exact", _SQL_NEAR, exact_similarity, _PAIR_SCHEMA,
+                       {"low": same - EXACT_MARGIN, "high": same + EXACT_MARGIN}, batch_rows=2_000)  # fmt: skip
+    engine.materialise("_pairs_exact", """
+        SELECT p.a, p.b, coalesce(x.similarity, p.similarity) AS similarity
+        FROM _pairs p LEFT JOIN _exact x ON x.a = p.a AND x.b = p.b""")  # fmt: skip
+    engine.materialise("_pairs", "SELECT * FROM _pairs_exact")
 
 
 def settle_roots(engine: Engine) -> None:
@@ -153,8 +212,35 @@ def settle_roots(engine: Engine) -> None:
             break
 
 
-@stage(reads=("captures", "page_skeletons", "_cover"),
-       writes=("_skeletons", "_bands", "_candidates", "_pairs", "_links", "_links_next", "_founder_bands", "_lineage"))
+def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", roots: str = "_skeletons",
+                   known: str | None = None) -> None:
+    """``_links`` for the skeletons of table ``choose``: parents by :data:`SQL_PARENTS`, roots.
+
+    Needs ``_pairs`` and ``_skeletons``; ``roots`` holds the first seen of every skeleton that
+    may found a template, ``known`` (SQL, the columns of ``_links``) skeletons whose parents and
+    roots are settled already (an incremental run's known candidates). Every skeleton starts
+    as its own root; each round chooses every parent from the roots of the round before and
+    settles the roots again, until no parent changes. Every round settles at least the
+    earliest skeleton not yet settled, and a settled one never changes again (its candidates
+    are earlier), so this ends, in practice in a few rounds.
+    """
+    also = f" UNION ALL {known}" if known else ""
+    engine.materialise("_links", f"SELECT skeleton_id, CAST(NULL AS STRING) AS parent_id, CAST(NULL AS DOUBLE) AS similarity, "
+                       f"first_seen, skeleton_id AS root_id FROM {choose}{also}")  # fmt: skip
+    sql = SQL_PARENTS.replace("$choose", choose).replace("$roots", roots)
+    while True:
+        engine.materialise("_links_next", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({sql}) p{also}", {"same": same})
+        changed = engine.rows("parents", """SELECT count(*) AS n FROM _links_next n JOIN _links l USING (skeleton_id)
+            WHERE coalesce(n.parent_id, '') <> coalesce(l.parent_id, '')""")[0]["n"]  # fmt: skip
+        engine.materialise("_links", "SELECT * FROM _links_next")
+        settle_roots(engine)
+        if not changed:
+            break
+
+
+@stage(reads=("captures", "page_skeletons", "pages", "_cover"),
+       writes=("_skeletons", "_bands", "_candidates", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
+               "_founder_bands", "_lineage"))
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 
@@ -166,11 +252,10 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
     engine.materialise("_skeletons", _SQL_SKELETONS)
     engine.map_batches("_bands", "SELECT skeleton_id, minhash FROM _skeletons",
                        BandKeys(settings.same, settings.recall), BAND_SCHEMA)  # fmt: skip
-    candidate_pairs(engine, "_bands", settings.window)
-    engine.materialise("_links", f"SELECT *, coalesce(parent_id, skeleton_id) AS root_id FROM ({SQL_PARENTS})", {"same": settings.same})
-    settle_roots(engine)
+    candidate_pairs(engine, "_bands", settings.window, settings.same)
+    join_templates(engine, settings.same)
     engine.map_batches("_founder_bands", "SELECT s.skeleton_id, s.minhash FROM _skeletons s "
                        "JOIN _links l ON l.skeleton_id = s.skeleton_id WHERE l.parent_id IS NULL",
                        BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
-    candidate_pairs(engine, "_founder_bands", settings.window * 5)
+    candidate_pairs(engine, "_founder_bands", settings.window * 5, settings.same)
     engine.materialise("_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})

@@ -113,21 +113,44 @@ def url_list(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -
     return sorted(items, key=lambda i: (i["type"], i["value"])), live
 
 
-class _Shared(dict[str, Any]):
-    """An item several files of one run hold: its JSON text is made once (by :func:`dumps`)."""
+class Encoded(str):
+    """An item already written as its JSON text (keys sorted, as :func:`dumps` writes them).
 
-    __slots__ = ("text",)
+    Domain alerts are the bulk of the feeds (one item per domain, in its registrar's and its
+    registry's file): writing their text directly, once per item and once per history entry,
+    saves building a dict for each and encoding it again for each file."""
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        super().__init__(values)
-        self.text: str | None = None
+    __slots__ = ()
 
 
-def _encode(item: dict[str, Any]) -> str:
-    if type(item) is _Shared:
-        if item.text is None:
-            item.text = _ENCODER.encode(item)
-        return item.text
+_string = json.encoder.encode_basestring  # what the encoder uses for a str with ensure_ascii=False (C)
+
+
+def _text(value: Any) -> str:
+    """``value`` as :data:`_ENCODER` writes it."""
+    if type(value) is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return _ENCODER.encode(value)
+
+
+def _list(values: Iterable[Any]) -> str:
+    """A sorted JSON list of ``values``."""
+    return f"[{', '.join(map(_text, sorted(values)))}]"
+
+
+def _time(moment: datetime | None) -> str:
+    return f'"{moment.isoformat(timespec="seconds")}Z"' if moment else "null"
+
+
+def _encode(item: Any) -> str:
+    if type(item) is Encoded:
+        return item
     return _ENCODER.encode(item)
 
 
@@ -135,16 +158,18 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
                   partner: Callable[[Case], bool], memo: dict[Any, Any] | None = None) -> Built:  # fmt: skip
     """For one registrar or registry: its domains with confirmed reports, and their history.
 
+    Items are :class:`Encoded` JSON: ``{"dedicated", "domain", "history": [{"first_notice",
+    "first_seen", "removed", "url"}…], "live_urls", "registrar", "suffix", "urls"}``.
     ``memo`` may be shared by the files of one ``as_of``: a URL is in both its registrar's and
     its registry's file, with the same history entry in each, and a domain whose URLs are the
-    same in both files has the same item (made, and encoded, once)."""
+    same in both files has the same item (made once)."""
     memo = {} if memo is None else memo
     by_domain: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         record = records.get(case.url)
         if case.domain and partner(case) and record is not None and record.assessed is not None and record.assessed <= as_of:
             by_domain[case.domain].append(case)
-    items = []
+    items: list[Any] = []
     for domain, group in sorted(by_domain.items()):
         if len(group) > 1:
             group.sort(key=lambda c: c.url)
@@ -159,20 +184,23 @@ def domain_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: dateti
             got = memo.get(case.url)
             if got is None:
                 record = records[case.url]
-                got = memo[case.url] = ({"url": case.url, "first_seen": _iso(record.detected), "first_notice": _iso(record.first_notice),
-                                         "removed": _iso(_removed(record, as_of))}, _live(record, as_of))  # fmt: skip
+                entry = (f'{{"first_notice": {_time(record.first_notice)}, "first_seen": {_time(record.detected)}, '
+                         f'"removed": {_time(_removed(record, as_of))}, "url": {_string(case.url)}}}')  # fmt: skip
+                got = memo[case.url] = (entry, _live(record, as_of))
             history.append(got[0])
             live += got[1]
         first = group[0]
-        item = memo[key] = _Shared({"domain": domain, "suffix": first.suffix, "registrar": first.registrar, "urls": len(group),
-                                    "live_urls": live, "dedicated": first.dedicated if len(group) == 1 else all(c.dedicated for c in group),
-                                    "history": history})  # fmt: skip
+        dedicated = first.dedicated if len(group) == 1 else all(c.dedicated for c in group)
+        item = memo[key] = Encoded(f'{{"dedicated": {_text(dedicated)}, "domain": {_string(domain)}, "history": [{", ".join(history)}], '
+                                   f'"live_urls": {live}, "registrar": {_text(first.registrar)}, "suffix": {_text(first.suffix)}, '
+                                   f'"urls": {len(group)}}}')  # fmt: skip
         items.append(item)
     return items, [c for group in by_domain.values() for c in group]
 
 
 def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime) -> Built:
-    """Brands (and bare labels) seen under more than one suffix, with the hop history."""
+    """Brands (and bare labels) seen under more than one suffix, with the hop history (items are
+    :class:`Encoded` JSON)."""
     groups: dict[tuple[str, str], list[Case]] = defaultdict(list)
     for case in cases:
         record = records.get(case.url)
@@ -180,7 +208,7 @@ def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime
             continue
         label = case.domain[: -len(case.suffix) - 1] if case.domain.endswith("." + case.suffix) else case.domain
         groups[("brand", case.brand) if case.brand else ("label", label)].append(case)
-    items: list[dict[str, Any]] = []
+    items: list[Any] = []
     used: list[Case] = []
     for (kind, name), group in sorted(groups.items()):
         first: dict[str, tuple[datetime, Case]] = {}
@@ -192,37 +220,41 @@ def tld_hopping(cases: list[Case], records: Mapping[str, Clock], as_of: datetime
         suffixes = {c.suffix for _, c in first.values()}
         if len(suffixes) < 2:
             continue
-        hops = [{"domain": d, "suffix": c.suffix, "registrar": c.registrar, "first_seen": _iso(at),
-                 "removed": _iso(min((t for x in group if x.domain == d and (t := _removed(records[x.url], as_of))), default=None))}
+        hops = [f'{{"domain": {_string(d)}, "first_seen": {_time(at)}, "registrar": {_text(c.registrar)}, "removed": '
+                f'{_time(min((t for x in group if x.domain == d and (t := _removed(records[x.url], as_of))), default=None))}, '
+                f'"suffix": {_text(c.suffix)}}}'
                 for d, (at, c) in sorted(first.items(), key=lambda kv: (kv[1][0], kv[0]))]  # fmt: skip
-        labels = sorted({d[: -len(c.suffix or "") - 1] for d, (_, c) in first.items()})
+        labels = {d[: -len(c.suffix or "") - 1] for d, (_, c) in first.items()}
         used.extend(group)
-        items.append({"kind": kind, "brand": name if kind == "brand" else None, "labels": labels,
-                      "distributor": next((c.distributor for c in group if c.distributor), None),
-                      "suffixes": len(suffixes), "hops": hops})  # fmt: skip
+        items.append(Encoded(f'{{"brand": {_text(name if kind == "brand" else None)}, '
+                             f'"distributor": {_text(next((c.distributor for c in group if c.distributor), None))}, '
+                             f'"hops": [{", ".join(hops)}], "kind": {_string(kind)}, "labels": {_list(labels)}, '
+                             f'"suffixes": {len(suffixes)}}}'))  # fmt: skip
     return items, used
 
 
 def payment_alerts(cases: list[Case], records: Mapping[str, Clock], as_of: datetime,
                    processor: str) -> Built:  # fmt: skip
-    """For one payment provider: merchant accounts with forms, e-mails, prices, brands and evidence."""
+    """For one payment provider: merchant accounts with forms, e-mails, prices, brands and evidence
+    (items are :class:`Encoded` JSON, written as domain alerts are)."""
     accounts: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         record = records.get(case.url)
         if case.processor and slug(case.processor) == slug(processor) and record and record.assessed and record.assessed <= as_of:
             accounts[case.merchant_account or ""].append(case)
-    items = []
+    items: list[Any] = []
     for account, group in sorted(accounts.items()):
-        items.append({
-            "merchant_account": account or None,
-            "payment_forms": sorted({f for c in group for f in c.payment_forms}),
-            "emails": sorted({e for c in group for e in c.emails}),
-            "prices": sorted({p for c in group for p in c.prices}),
-            "brands": sorted({c.brand for c in group if c.brand}),
-            "distributors": sorted({c.distributor for c in group if c.distributor}),
-            "evidence": [{"url": c.url, "first_seen": _iso(records[c.url].detected), "capture": c.evidence_ref,
-                          "live": _live(records[c.url], as_of)} for c in sorted(group, key=lambda c: c.url)],
-        })  # fmt: skip
+        evidence = []
+        for c in sorted(group, key=lambda c: c.url):
+            record = records[c.url]
+            evidence.append(f'{{"capture": {_text(c.evidence_ref)}, "first_seen": {_time(record.detected)}, '
+                            f'"live": {_text(_live(record, as_of))}, "url": {_string(c.url)}}}')  # fmt: skip
+        items.append(Encoded(
+            f'{{"brands": {_list({c.brand for c in group if c.brand})}, '
+            f'"distributors": {_list({c.distributor for c in group if c.distributor})}, '
+            f'"emails": {_list({e for c in group for e in c.emails})}, "evidence": [{", ".join(evidence)}], '
+            f'"merchant_account": {_text(account or None)}, "payment_forms": {_list({f for c in group for f in c.payment_forms})}, '
+            f'"prices": {_list({p for c in group for p in c.prices})}}}'))  # fmt: skip
     return items, [c for group in accounts.values() for c in group]
 
 

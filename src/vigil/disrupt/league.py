@@ -120,3 +120,81 @@ def league(cases: Iterable[Case], records: Mapping[str, Clock], *, period: Perio
         })  # fmt: skip
     table.sort(key=lambda r: (-r["noticed"], r["group"]))
     return {"period": str(period), "by": by, "as_of": as_of.isoformat(), "rows": table}
+
+
+_GROUP_SQL = {"host": "hosting_org", "asn": "CASE WHEN asn IS NOT NULL THEN 'AS' || asn END", "country": "country",
+              "registrar": "registrar", "processor": "processor"}  # fmt: skip
+
+
+def _league_sql(by: str) -> str:
+    """Each group's counts, and its removal times in hours (ascending), for :func:`league_on_engine`.
+    Mirrors :func:`league` step by step; ``$start``/``$end`` bound the first notice, ``$as_of``
+    is the as-of time."""
+    from vigil.disrupt.clocks import CLOCKS_SQL
+
+    return f"""
+WITH k AS (
+    SELECT c.url, {_GROUP_SQL[by]} AS grp, coalesce(nullif(c.brand, ''), nullif(c.distributor, '')) AS identity,
+           c.domain, c.merchant_account, c.wallets, r.first_notice AS first, r.first_ack,
+           CASE WHEN r.removed_at <= $as_of THEN r.removed_at END AS removed
+    FROM takedown_cases c JOIN ({CLOCKS_SQL}) r ON r.url = c.url
+    WHERE r.first_notice IS NOT NULL
+), s AS (  -- first notice of each (group, brand) over all time, for repeat offences
+    SELECT grp, identity, min(first) AS earliest FROM k WHERE grp <> '' AND identity IS NOT NULL GROUP BY grp, identity
+), n AS (
+    SELECT k.*, epoch_us(removed) - epoch_us(first) AS us, s.earliest
+    FROM k LEFT JOIN s ON s.grp = k.grp AND s.identity = k.identity
+    WHERE k.grp IS NOT NULL AND $start <= first AND first < $end
+)
+SELECT grp, count(*) AS noticed, count(removed) AS removed,
+       count(*) FILTER (WHERE us <= 1 * 86400000000) AS r1,
+       count(*) FILTER (WHERE us <= 3 * 86400000000) AS r3,
+       count(*) FILTER (WHERE us <= 7 * 86400000000) AS r7,
+       count(*) FILTER (WHERE first + INTERVAL 42 DAY <= $as_of) AS eligible_42d,
+       count(*) FILTER (WHERE first + INTERVAL 42 DAY <= $as_of AND (removed IS NULL OR us > 42 * 86400000000)) AS up42,
+       count(*) FILTER (WHERE earliest < first) AS repeat,
+       count(*) FILTER (WHERE removed IS NULL AND (first_ack IS NULL OR first_ack > $as_of)) AS silent,
+       list(us::DOUBLE / 1000000.0 / 3600.0 ORDER BY us) FILTER (WHERE removed IS NOT NULL) AS hours  -- as hours(): µs / 10⁶ / 3600
+FROM n GROUP BY grp
+"""
+
+
+_OUTCOMES_SQL = """
+WITH latest AS (
+    SELECT partner, item, arg_max(outcome, recorded_at) AS outcome FROM partner_outcomes GROUP BY partner, item
+), items AS (  -- each noticed URL's items, once each
+    SELECT DISTINCT n.grp, n.url, i.item
+    FROM ({league}) n, unnest(list_concat([n.url, n.domain, n.merchant_account], coalesce(n.wallets, []))) AS i(item)
+    WHERE i.item IS NOT NULL
+)
+SELECT items.grp, latest.outcome, count(*) AS n FROM items JOIN latest ON latest.item = items.item GROUP BY ALL
+"""
+
+
+def league_on_engine(con: Any, *, period: Period, by: str, as_of: datetime) -> dict[str, Any]:
+    """:func:`league` computed on the engine from the store's cases, events and partner outcomes
+    (the same table: ``tests/test_disrupt_league.py`` holds the two equal). The engine counts;
+    the median and p90 are taken here, from each group's sorted removal times, with the
+    reference's own functions, so that their rounding is the reference's."""
+    if by not in GROUPINGS:
+        raise ValueError(f"--by {by!r}: one of {', '.join(GROUPINGS)}")
+    params = {"start": period.start_ts.replace(tzinfo=None), "end": period.end_ts.replace(tzinfo=None), "as_of": as_of, "now": None}
+    sql = _league_sql(by)
+    outcomes: dict[str, dict[str, int]] = defaultdict(dict)
+    if con.execute("SELECT count(*) FROM partner_outcomes").fetchall()[0][0]:
+        noticed = sql[: sql.rindex("SELECT grp, count(*)")] + "SELECT * FROM n"
+        for group, outcome, n in con.execute(_OUTCOMES_SQL.format(league=noticed), params).fetchall():
+            outcomes[group][outcome] = n
+    table = []
+    for group, n, removed, r1, r3, r7, eligible, up42, repeat, silent, samples in con.execute(sql, params).fetchall():
+        samples = samples or []
+        table.append({
+            "group": group, "noticed": n, "removed": removed,
+            "median_hours": median(samples), "p90_hours": p90(samples),
+            "removed_1d": share(r1, n), "removed_3d": share(r3, n), "removed_7d": share(r7, n),
+            "eligible_42d": eligible, "up_after_42d": share(up42, eligible),
+            "repeat_offence": share(repeat, n), "non_response": share(silent, n),
+            "outcomes": dict(sorted(outcomes.get(group, {}).items())),
+        })  # fmt: skip
+    table.sort(key=lambda r: (-r["noticed"], r["group"]))
+    return {"period": str(period), "by": by, "as_of": as_of.isoformat(), "rows": table}

@@ -28,6 +28,7 @@ from vigil.disrupt.markings import Audience, may_see, strictest
 from vigil.disrupt.recipients import Recipient
 from vigil.disrupt.xarf import Sender, iso, xarf_report
 
+_XARF_JSON = json.JSONEncoder(sort_keys=True)  # what json.dumps(report, sort_keys=True) makes per call
 MAX_URLS = 50  # XARF allows 50 evidence items; one notice stays readable at that size
 
 
@@ -141,8 +142,8 @@ def _address(name: str, address: str) -> str:
 
 
 def _base64(data: bytes) -> str:
-    text = base64.b64encode(data).decode("ascii")
-    return "\r\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+    """Base64 in lines of 76 characters joined by CRLF (no line break after the last)."""
+    return base64.encodebytes(data).decode("ascii").rstrip("\n").replace("\n", "\r\n")
 
 
 def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> Outgoing:
@@ -200,6 +201,6 @@ def render(notice: Notice, *, sender: Sender, sent_at: datetime) -> Outgoing:
                              detected=item.detected, verified=item.verified)  # fmt: skip
         out += [f"--{boundary}", "Content-Type: application/json", "Content-Transfer-Encoding: base64",
                 f'Content-Disposition: attachment; filename="xarf-{n:02d}.json"', "",
-                _base64(json.dumps(report, sort_keys=True).encode())]  # fmt: skip
+                _base64(_XARF_JSON.encode(report).encode())]  # fmt: skip
     out += [f"--{boundary}--", ""]
     return Outgoing(message_id, sender.contact, (notice.recipient.address or "",), "\r\n".join(out).encode("ascii"))

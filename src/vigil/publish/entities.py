@@ -36,13 +36,15 @@ def _one(store: DuckStoreHandle, sql: str, params: list[Any]) -> dict[str, Any] 
 
 
 def url_record(store: DuckStoreHandle, url: str) -> dict[str, Any] | None:
-    reports = _rows(store, """SELECT report_id, source, reported_at, ip, commercial, site_type, payment_types, actioned, notes
+    reports = _rows(store, """SELECT report_id, source, reported_at, ip, commercial, site_type, payment_types, actioned, notes, host
         FROM reports WHERE url = ? ORDER BY reported_at LIMIT ?""", [url, LIMIT])  # fmt: skip
-    captures = _rows(store, """SELECT c.capture_id, c.captured_at, c.source, a.brand_id, a.distributor_id, a.cover
+    captures = _rows(store, """SELECT c.capture_id, c.captured_at, c.source, a.brand_id, a.distributor_id, a.cover, c.host
         FROM captures c LEFT JOIN capture_attribution a USING (capture_key) WHERE c.url = ? ORDER BY c.captured_at LIMIT ?""", [url, LIMIT])  # fmt: skip
     if not reports and not captures:
         return None
-    host = _rows(store, "SELECT host FROM reports WHERE url = ? UNION SELECT host FROM captures WHERE url = ? LIMIT 1", [url, url])[0]["host"]
+    host = (reports or captures)[0]["host"]  # a URL has one host: canonicalisation derives it from the URL
+    for row in (*reports, *captures):
+        del row["host"]
     return {
         "url": url, "host": host,
         "domain": _one(store, "SELECT registrable, identity, service FROM hosts WHERE host = ?", [host]),

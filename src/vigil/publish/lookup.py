@@ -89,7 +89,8 @@ def search(store: DuckStoreHandle, query: str) -> dict[str, Any]:
         hits["hosts"] = _rows(store, "SELECT host, min(seen_at) AS first_seen, max(seen_at) AS last_seen FROM observations WHERE ip = ? GROUP BY host ORDER BY host LIMIT ?", [r.value, LIMIT])
     elif r.kind == "url":
         hits["urls"] = _rows(store, """SELECT url, count(*) AS reports, min(reported_at) AS first_reported FROM reports WHERE url = ? GROUP BY url
-            UNION ALL SELECT url, 0, min(captured_at) FROM captures WHERE url = ? AND url NOT IN (SELECT url FROM reports) GROUP BY url""", [r.value, r.value])  # fmt: skip
+            UNION ALL SELECT url, 0, min(captured_at) FROM captures WHERE url = ? AND url NOT IN (SELECT url FROM reports WHERE url = ?)
+            GROUP BY url""", [r.value, r.value, r.value])  # fmt: skip
     elif r.kind == "host":
         hits["domains"] = _rows(store, """SELECT coalesce(identity, registrable, host) AS domain, count(*) AS hosts FROM hosts
             WHERE host = ? OR registrable = ? OR identity = ? GROUP BY 1 ORDER BY 1 LIMIT ?""", [r.value] * 3 + [LIMIT])  # fmt: skip

@@ -23,8 +23,7 @@ def takedown_report_stats(store: StoreHandle, period: Any) -> dict[str, Any] | N
 
     if not con.execute("SELECT count(*) FROM takedown_cases").fetchall()[0][0]:
         return None
-    state = workflow.cases_and_records(con)
-    return {by: workflow.takedown_stats(con, period=period, by=by, state=state) for by in ("host", "registrar")}
+    return {by: workflow.takedown_stats(con, period=period, by=by) for by in ("host", "registrar")}
 
 
 def _share(value: float | None) -> str:

@@ -8,8 +8,9 @@ command asks for ``--engine spark``. Layout of the data directory (``--data DIR`
 
 Stored tables are registered as temporary views of those folders; a rebuilt table is written
 to a fresh folder and swapped in, so readers never see half a table. Temporary tables
-(``materialise``, ``put_arrow``, ``map_batches``) are local checkpoints: their lineage is cut,
-so iterative steps (pointer jumping, label propagation) do not grow their plans.
+(``materialise``, ``put_arrow``, ``map_batches``) are local checkpoints: their lineage and the
+optimiser's size estimate behind them are cut, so iterative steps (pointer jumping, label
+propagation, template rounds) grow neither their plans nor the estimates of later queries.
 """
 
 from __future__ import annotations
@@ -240,7 +241,7 @@ class SparkEngine(Engine):
         """
         before = self._persistent_rdds()
         try:
-            df.localCheckpoint(eager=True).createOrReplaceTempView(name)
+            self._without_estimate(df.localCheckpoint(eager=True)).createOrReplaceTempView(name)
             fresh = self._persistent_rdds() - before
             self._release(name)  # only now: the new rows may have been computed from the old ones
             self._held[name] = fresh
@@ -250,6 +251,27 @@ class SparkEngine(Engine):
             df.write.mode("overwrite").parquet(str(folder))
             self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
             self._release(name)
+
+    def _without_estimate(self, checkpointed: Any) -> Any:
+        """The checkpointed rows as a frame that forgets the size estimate of the plan behind them.
+
+        Spark (3.4 on) keeps on a checkpoint the optimiser's size estimate of the query that made
+        it, and estimates a join as the product of its inputs. A table built from itself round
+        after round (pointer jumping, parent rounds) thus doubles the digits of its estimate
+        each round: after some twenty rounds every later query that joins it spent minutes of
+        driver time multiplying integers of millions of digits before running a task
+        (attribution's evidence rounds on Spark went from seconds to minutes each). The rows
+        are read from the same checkpoint blocks; the estimate is Spark's default for a table
+        it knows nothing of, and adaptive execution sizes joins from the real shuffles.
+        """
+        from py4j.protocol import Py4JError
+
+        jdf = checkpointed._jdf
+        try:  # an internal method of Spark's session (3.x, 4.x); public from the JVM's side
+            fresh = self.spark._jsparkSession.internalCreateDataFrame(jdf.queryExecution().toRdd(), jdf.schema(), False)
+        except Py4JError:  # a Spark without it: the rows as they are, estimate and all
+            return checkpointed
+        return type(checkpointed)(fresh, self.spark)
 
     def _persistent_rdds(self) -> set[int]:
         return {int(k) for k in self.spark.sparkContext._jsc.getPersistentRDDs().keys()}

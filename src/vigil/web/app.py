@@ -18,7 +18,8 @@ import inspect
 import threading
 import typing
 import uuid
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Final
@@ -54,19 +55,20 @@ class Page:
     template: str | None  # None: JSON only
     view: Callable[..., dict[str, Any]]
     sensitive: bool = True  # reads are audited
+    cached: bool = False  # the data is a function of the scoped store alone: kept per (scope, data version)
 
 
 PAGES: Final = (
     Page("/", "home", None, "home.html", views.home, sensitive=False),
-    Page("/search", "search", "search", "search.html", views.search_page),
-    Page("/url", "url", "view_entity", "url.html", views.url_page),
-    Page("/domain/{domain}", "domain", "view_entity", "domain.html", views.domain_page),
-    Page("/asn/{asn}", "asn", "view_entity", "asn.html", views.asn_page),
-    Page("/identifier", "identifier", "view_entity", "identifier.html", views.identifier_page),
-    Page("/brand/{brand_id}", "brand", "view_brand", "brand.html", views.brand_page),
-    Page("/distributor/{distributor_id}", "distributor", "view_distributor", "distributor.html", views.distributor_page),
-    Page("/distributor/{distributor_id}/graph", "graph", "view_distributor", None, views.graph_page),
-    Page("/dashboard", "dashboard", "view_dashboard", "dashboard.html", views.dashboard_page),
+    Page("/search", "search", "search", "search.html", views.search_page, cached=True),
+    Page("/url", "url", "view_entity", "url.html", views.url_page, cached=True),
+    Page("/domain/{domain}", "domain", "view_entity", "domain.html", views.domain_page, cached=True),
+    Page("/asn/{asn}", "asn", "view_entity", "asn.html", views.asn_page, cached=True),
+    Page("/identifier", "identifier", "view_entity", "identifier.html", views.identifier_page, cached=True),
+    Page("/brand/{brand_id}", "brand", "view_brand", "brand.html", views.brand_page, cached=True),
+    Page("/distributor/{distributor_id}", "distributor", "view_distributor", "distributor.html", views.distributor_page, cached=True),
+    Page("/distributor/{distributor_id}/graph", "graph", "view_distributor", None, views.graph_page, cached=True),
+    Page("/dashboard", "dashboard", "view_dashboard", "dashboard.html", views.dashboard_page, cached=True),
     Page("/export/attribution", "export", "export", None, views.export_page),
     Page("/submit", "submit", "submit_report", "submit.html", views.submit_form, sensitive=False),
     Page("/submissions", "submissions", "view_submissions", "submissions.html", views.submissions_page),
@@ -117,8 +119,39 @@ class WebState:
         self.limiter = LoginLimiter()
         self.jobs: dict[str, Job] = {}
         self.pool = ScopePool(store)
+        self.pages = PageCache()
         self.env = Environment(loader=PackageLoader("vigil.web", "templates"), autoescape=select_autoescape(default=True))
         self.env.globals.update(version=__version__, quote=quote)
+
+
+class PageCache:
+    """The data of cacheable pages, kept per (scope key, data version, page, parameters), least
+    recently used out first. The scope key holds everything a scoped connection's tables depend
+    on (:class:`vigil.access.scope.ScopeKey`), so two callers with one key see the same data;
+    a new data version or attribution run makes new keys, and old entries age out."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._data: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> dict[str, Any] | None:
+        with self._lock:
+            got = self._data.get(key)
+            if got is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return got
+
+    def put(self, key: Hashable, data: dict[str, Any]) -> None:
+        with self._lock:
+            self._data[key] = data
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
 
 
 def _wants_json(request: Request) -> bool:
@@ -162,8 +195,14 @@ def _serve(state: WebState, request: Request, page: Page, kwargs: dict[str, Any]
             audit(main.con, who.actor, "denied", _resource(page, kwargs))
             return _error(state, request, 403, "your role does not allow this page", who)
         try:
-            with state.pool.scoped(who.actor) as view:
-                data = page.view(views.View(who.actor, view, main, state.processors), **kwargs)
+            key = state.pool.key(who.actor)
+            memo = (key, state.pool.version, page.name, tuple(sorted(kwargs.items()))) if page.cached else None
+            data = state.pages.get(memo) if memo is not None else None
+            if data is None:
+                with state.pool.scoped(who.actor, key=key) as view:
+                    data = page.view(views.View(who.actor, view, main, state.processors), **kwargs)
+                if memo is not None:
+                    state.pages.put(memo, data)
         except views.NotFound:
             return _error(state, request, 404, "nothing here that you may see", who)
         except (views.BadRequest, VigilError) as exc:
@@ -305,6 +344,7 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
             with state.write_lock:
                 result = submit_url(main, who.actor, url=url[:8192], reported_at=reported_at or utcnow().isoformat(timespec="seconds"),
                                     commercial=commercial, notes=notes[:65536]).as_dict()  # fmt: skip
+                state.pool.changed()
             audit(main.con, who.actor, "submit", "report form", counts=result["counts"])
             return _submitted(request, who, result, as_json)
         finally:
@@ -324,6 +364,7 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
                 return _error(state, request, 413, f"the file is larger than {MAX_UPLOAD_BYTES:,} bytes: split it", who)
             with state.write_lock:
                 result = submit_reports(main, who.actor, file_name=name, data=data).as_dict()
+                state.pool.changed()
             audit(main.con, who.actor, "submit", f"upload {name[:200]}", counts=result["counts"])
             return _submitted(request, who, result, as_json)
         finally:
