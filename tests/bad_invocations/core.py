@@ -20,6 +20,8 @@ CASES: list[Case] = [
     Case("synth", ("--decoys", "-1", "--out", "{tmp}/w"), "--decoys", no_output=("{tmp}/w",)),
     Case("synth", ("--mutations", "-0.5", "--out", "{tmp}/w"), "--mutations", no_output=("{tmp}/w",)),
     Case("synth", ("--namespace", "500", "--out", "{tmp}/w"), "--namespace", no_output=("{tmp}/w",)),
+    Case("synth", ("--dirt", "0.5", "--out", "{tmp}/w"), "--dirt", no_output=("{tmp}/w",)),
+    Case("synth", ("--profile", "market", "--dirt", "2", "--out", "{tmp}/w"), "only the s3 world takes --dirt", covers=("--dirt",), no_output=("{tmp}/w",)),
     # ingest
     Case("ingest reports", ("{missing}", "--db", "{db}"), "missing", exit_code=1, covers=("PATHS",)),
     Case("ingest reports", ("{world}/reports", "--source", " ", "--db", "{db}"), "--source"),

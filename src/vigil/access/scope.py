@@ -119,13 +119,13 @@ class ScopedStore:
         for name in default_deny(self.con, db, set(rules)):  # a table no rule names: nobody sees its rows
             self.con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{db}".main."{name}" WHERE FALSE')
         self.engine = DuckDBEngine(self.con)
-        self.version = version
+        self.data_version = version
 
     def refresh(self, version: int, shared: dict[str, pa.Table] | None = None) -> None:
         """Compute the materialised tables again from the live views: evidence was added."""
         for name, body in self._materialised:
             self._materialise(name, body, shared)
-        self.version = version
+        self.data_version = version
 
     def _materialise(self, name: str, body: str, shared: dict[str, pa.Table] | None) -> None:
         """One materialised table; a key set another connection of the same key and data version
@@ -278,7 +278,7 @@ class ScopePool:
         view = self._take(key)
         try:
             version = self.version
-            if view is None or view.version != version:
+            if view is None or view.data_version != version:
                 shared = self._shared(key, version)
                 with self._computing.setdefault(key, threading.Lock()):  # the others then copy what it computed
                     if view is None:
