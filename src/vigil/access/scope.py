@@ -280,11 +280,20 @@ class ScopePool:
             version = self.version
             if view is None or view.data_version != version:
                 shared = self._shared(key, version)
-                with self._computing.setdefault(key, threading.Lock()):  # the others then copy what it computed
-                    if view is None:
+                computing = self._computing.setdefault(key, threading.Lock())
+                # While one request computes a key's sets for new evidence, the key's other kept
+                # connections go on serving from the sets they have rather than queue behind it:
+                # evidence is only added, so those are a subset of what the key allows (a page
+                # may miss the newest records for a moment, never show a hidden one). A new
+                # connection has no sets yet: it waits, then copies what was computed.
+                if view is None:
+                    with computing:
                         view = ScopedStore(self.store.con, actor, path=self.store.path, key=key, version=version, shared=shared)
-                    else:
+                elif computing.acquire(blocking=False):
+                    try:
                         view.refresh(version, shared)
+                    finally:
+                        computing.release()
         except BaseException:
             if view is not None:
                 view.close()

@@ -15,11 +15,13 @@ judgement runs as a background job whose progress is at ``/api/v1/jobs/{id}``.
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 import typing
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Final
@@ -201,8 +203,9 @@ def _serve(state: WebState, request: Request, page: Page, kwargs: dict[str, Any]
             if data is None:
                 with state.pool.scoped(who.actor, key=key) as view:
                     data = page.view(views.View(who.actor, view, main, state.processors), **kwargs)
+                    served = view.data_version  # older than the pool's while another request refreshes the sets
                 if memo is not None:
-                    state.pages.put(memo, data)
+                    state.pages.put((key, served, *memo[2:]), data)
         except views.NotFound:
             return _error(state, request, 404, "nothing here that you may see", who)
         except (views.BadRequest, VigilError) as exc:
@@ -254,6 +257,20 @@ def _guard_post(state: WebState, main: _Main, request: Request, action: str, csr
 
 def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@contextmanager
+def _fair_threads(interval: float = 0.0005) -> Iterator[None]:
+    """While a bulk upload parses (pure Python, under ``write_lock``, so one at a time), let the
+    interpreter hand the GIL to page requests every ``interval`` s instead of every 5 ms: a page
+    request takes and gives back the GIL at every DuckDB call, and at 5 ms a turn a parsing
+    thread held pages up for seconds (bench_web with --ingest)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, interval))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | None = None,
@@ -362,7 +379,7 @@ def create_app(db: Path | str, *, secure_cookies: bool = True, store: Store | No
                 return who
             if len(data) > MAX_UPLOAD_BYTES:
                 return _error(state, request, 413, f"the file is larger than {MAX_UPLOAD_BYTES:,} bytes: split it", who)
-            with state.write_lock:
+            with state.write_lock, _fair_threads():
                 result = submit_reports(main, who.actor, file_name=name, data=data).as_dict()
                 state.pool.changed()
             audit(main.con, who.actor, "submit", f"upload {name[:200]}", counts=result["counts"])
