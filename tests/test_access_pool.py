@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from fastapi.testclient import TestClient
-from webworld import PASSWORD, USERS
+from webworld import USERS
+from webworld import login as _login
 
 from vigil.access import Actor
 from vigil.access import scope as scope_module
@@ -109,15 +109,6 @@ def test_a_burst_waits_for_a_kept_connection_instead_of_building_more(store: Sto
     pool.close()
     assert len(built) == 1
     assert len(seen) == 2 and seen[0] == seen[1]
-
-
-def _login(app: Any, name: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver")
-    client.get("/login")
-    got = client.post("/login", data={"username": name, "password": PASSWORD, "csrf": client.cookies.get("vigil_login_csrf"),
-                                      "next": "/"}, follow_redirects=False)  # fmt: skip
-    assert got.status_code == 303, got.text
-    return client
 
 
 def test_a_cached_page_shows_a_submission_made_after_it(store: Store) -> None:

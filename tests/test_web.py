@@ -16,6 +16,7 @@ from vigil.access.policy import permission_allowed
 from vigil.store import Store
 from vigil.web import FORMS, PAGES, create_app
 from webworld import PASSWORD, PAYCO_HOST, SECRET_VALUES, SEES, USERS
+from webworld import login as _login
 from test_access import _actor
 
 API_EXTRA = {"/api/v1/jobs/{job_id}", "/reports/download", "/api/v1/reports/download"}
@@ -41,15 +42,6 @@ def fresh_world(marked_world: dict[str, Any], tmp_path: Path) -> Iterator[dict[s
     store = Store(db)
     yield {**marked_world, "db": db, "app": create_app(db, store=store), "store": store}
     store.close()
-
-
-def _login(app: Any, name: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver")
-    client.get("/login")
-    got = client.post("/login", data={"username": name, "password": PASSWORD, "csrf": client.cookies.get("vigil_login_csrf"),
-                                      "next": "/"}, follow_redirects=False)  # fmt: skip
-    assert got.status_code == 303, got.text
-    return client
 
 
 def _csrf(client: TestClient) -> str:

@@ -106,3 +106,15 @@ def build_marked_world(root: Path) -> dict[str, Any]:
     op_dist = {op: dists[f"{op}-{seed}-0"] for op, seed in (("op-a", 11), ("op-b", 21), ("op-c", 31))}
     return {"db": db, "truth": truth, "brand": op_brand, "distributor": op_dist, "marked_brand": brands[MARKED_CAPTURE],
             "root": root}  # fmt: skip
+
+
+def login(app: Any, name: str) -> Any:
+    """A TestClient signed in as ``name`` (password :data:`PASSWORD`) through the login form."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, base_url="https://testserver")
+    client.get("/login")
+    got = client.post("/login", data={"username": name, "password": PASSWORD, "csrf": client.cookies.get("vigil_login_csrf"),
+                                      "next": "/"}, follow_redirects=False)  # fmt: skip
+    assert got.status_code == 303, got.text
+    return client
