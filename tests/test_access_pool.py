@@ -123,3 +123,31 @@ def test_a_cached_page_shows_a_submission_made_after_it(store: Store) -> None:
     assert got.status_code == 200 and got.json()["counts"]["stored"] == 1
     after = hotline.get("/api/v1/url?u=" + quote(url, safe="")).json()
     assert {r["report_id"] for r in after["reports"]} == {r["report_id"] for r in first["reports"]} | {"AGAIN-1"}
+
+
+def test_while_one_request_refreshes_a_key_the_others_serve_from_their_sets_without_waiting(store: Store) -> None:
+    pool = ScopePool(store)
+    before = _hosts(pool, "analyst")  # one kept connection of the analyst's key
+    _add_report(store, source="hotline-a", host="refresh-green.test")
+    _add_report(store, source="police", host="refresh-red.test")
+    pool.changed()
+    key = pool.key(_actor("analyst"))
+    computing = pool._computing.setdefault(key, threading.Lock())
+    assert computing.acquire(timeout=5)  # as if another request were computing the new sets
+    try:
+        served: list[tuple[set[str], int]] = []
+
+        def read() -> None:
+            with pool.scoped(_actor("analyst")) as view:
+                served.append(({r[0] for r in view.con.execute("SELECT host FROM hosts").fetchall()}, view.data_version))
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive()  # it did not queue behind the refresh
+        assert served == [(before, 0)]  # the sets it had, under the version they were computed for
+    finally:
+        computing.release()
+    after = _hosts(pool, "analyst")  # the lock free: this request computes the new version's sets
+    pool.close()
+    assert after == before | {"refresh-green.test"} and "refresh-red.test" not in after
