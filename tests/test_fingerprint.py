@@ -481,30 +481,32 @@ def test_50_mb_is_cut_at_max_bytes_fast() -> None:
     assert fingerprint(huge.encode()).truncated
 
 
-@pytest.mark.parametrize(
-    "junk",
-    [
-        "",
-        b"",
-        "   ",
-        "plain text, no markup",
-        "<",
-        "<!--" * 200_000,
-        "<!" * 200_000,
-        "</" * 200_000,
-        "<a " * 200_000,
-        "<a b='" * 200_000,
-        '<a b="' * 200_000,
-        "<" * 500_000,
-        "<script>" * 100_000,
-        "<div " + "a=1 " * 200_000 + ">",
-        "\x00" * 1000 + "<div>\x00</div>",
-        "\ud800<div class='\udfff'>",
-        b"\xff\xfe<\x00d\x00i\x00v\x00>\x00",
-        b"<meta charset='utf-7'><div>+AGEAYgBj-</div>",
-        b"<meta charset='x-nonsense'><div>",
-    ],
-)
+#: Hostile inputs: unterminated comments and quotes, "<" runs, huge tags, NULs, surrogates,
+#: odd encodings (also walked by tests/test_fingerprint_cwalk.py).
+JUNK: list[str | bytes] = [
+    "",
+    b"",
+    "   ",
+    "plain text, no markup",
+    "<",
+    "<!--" * 200_000,
+    "<!" * 200_000,
+    "</" * 200_000,
+    "<a " * 200_000,
+    "<a b='" * 200_000,
+    '<a b="' * 200_000,
+    "<" * 500_000,
+    "<script>" * 100_000,
+    "<div " + "a=1 " * 200_000 + ">",
+    "\x00" * 1000 + "<div>\x00</div>",
+    "\ud800<div class='\udfff'>",
+    b"\xff\xfe<\x00d\x00i\x00v\x00>\x00",
+    b"<meta charset='utf-7'><div>+AGEAYgBj-</div>",
+    b"<meta charset='x-nonsense'><div>",
+]
+
+
+@pytest.mark.parametrize("junk", JUNK)
 def test_junk_never_raises_and_stays_fast(junk: str | bytes) -> None:
     template, seconds = _quick(junk)
     assert seconds < 3.0

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import os
 import re
 import struct
 from collections.abc import Callable
@@ -263,6 +264,17 @@ _TOKEN_CACHED: Final = 512  # longer tokens are not kept
 
 
 def _walk(text: str, truncated: bool, *, max_depth: int, max_elements: int) -> Skeleton:
+    """The skeleton walk: the compiled one when it is built and allowed, else the Python one.
+
+    Both give the same :class:`Skeleton` for every input (tests/test_fingerprint_cwalk.py);
+    ``VIGIL_PURE_PYTHON=1`` in the environment, or :data:`USE_C` set false, selects Python.
+    """
+    if USE_C and _cwalk is not None and max_elements <= _C_MAX and max_depth <= _C_MAX:
+        return Skeleton(*_cwalk.walk(text, truncated, max_depth, max_elements))
+    return _walk_python(text, truncated, max_depth=max_depth, max_elements=max_elements)
+
+
+def _walk_python(text: str, truncated: bool, *, max_depth: int, max_elements: int) -> Skeleton:
     """Tokenize ``text`` in one forward pass, keeping a stack of open elements.
 
     Each step consumes what it matched (a "<" that starts no token is text, skipped
@@ -347,6 +359,17 @@ def _walk(text: str, truncated: bool, *, max_depth: int, max_elements: int) -> S
             break  # no more tokens
     features.update([f"gram:{a} {b} {c}" for a, b, c in zip(labels, labels[1:], labels[2:])])
     return Skeleton(frozenset(features), elements, truncated, depth_limited)
+
+
+# The compiled walk (_walk.c, built by ``pip install -e .``; optional): the same walk in C,
+# calling back into this module for what a token means (_Token, _element) and the rare steps.
+try:
+    from vigil.attribute import _walk as _cwalk
+except ImportError:  # not built: the Python walk is used
+    _cwalk = None
+#: Whether :func:`skeleton` uses the compiled walk when it is built.
+USE_C: bool = os.environ.get("VIGIL_PURE_PYTHON", "") in ("", "0")
+_C_MAX: Final = 2**50  # larger bounds (never met in practice) take the Python walk
 
 
 def _long_path(path: str) -> str:
@@ -524,3 +547,10 @@ def _top(by_kind: dict[str, list[str]]) -> tuple[str, ...]:
     for kind in _TOP_KINDS:
         top.extend(by_kind.get(kind, ())[: TOP_FEATURES - len(top)])
     return tuple(top)
+
+
+if _cwalk is not None:
+    _cwalk.configure(
+        _Token, _element, raw_text_end, _code, _long_path, _MAX_PATH, _MAX_TOKEN, _TOKENS_MAX, _TOKEN_CACHED,
+        _TAGS_PER_ELEMENT,
+    )
