@@ -112,6 +112,9 @@ def test_pinned_pages_walk_the_same() -> None:
         "<" + "d" * 100 + " a=1>",
         "<DİV><dİv></dİv></DIV><\u212aBD>",
         "<!-->a--><!--->b--><!---->c<!-- -- -->d<!--x",
+        "<!--><b>--><i><!---><u>--><s>",  # "<!-->" does not end the comment
+        "<a x=\x1c\"y>\"<b><a x=\x85'y>'<i><a x=\u3000\"y>\"<u><a x=\xa0'y>'<s>",  # Unicode space after "="
+        "<a x=\x1e'y>'<b><a x=\u2028\"y>\"<i><a x=\u200b'y>'<u>",  # U+200B is no space
         "</ x><? pi ?><!doctype html></><</a><<b>>",
         "<a\ud800 b='\udfff'>\U0001f600<i\U0001f600>",
         "".join(f"<div class=c{i}>" for i in range(300)),
@@ -147,7 +150,8 @@ _PIECES = st.one_of(
     st.sampled_from(_NAMES).map(lambda n: f"<{n.upper()}>"),
     st.sampled_from(
         [">", "/>", "<!--", "-->", "--", "<!", "<?", "</", "<", " class=", " id=", " type=", " name=", "='", '="',
-         "= '", "=\x0c\"", "</script", "</\u017fcript", "</title ", "<script>", "<style>", " src=a.js", " rel=stylesheet",
+         "= '", "=\x0c\"", "=\x1c'", "=\x85\"", "=\xa0'", "=\u3000\"", "<!-->", "<!--->",
+         "</script", "</\u017fcript", "</title ", "<script>", "<style>", " src=a.js", " rel=stylesheet",
          " href=s.css", "\ud800", "\udc00", "\U0001f600", "\U00010400"]
     ),  # fmt: skip
     st.text(alphabet=_CHARS, max_size=6),
