@@ -24,7 +24,7 @@ from test_pagework_identical import _pages
 
 from vigil.attribute import fingerprint as fp
 from vigil.attribute.markup import decode_html
-from vigil.attribute.tokens import RAW_TEXT, VOID
+from vigil.attribute.tokens import _ATTR, RAW_TEXT, VOID, attributes
 
 pytestmark = pytest.mark.skipif(
     fp._cwalk is None,
@@ -127,17 +127,68 @@ def test_tricky_inputs_walk_the_same(text: str) -> None:
     assert_same(text)
 
 
-def test_a_full_token_cache_is_emptied_as_in_python() -> None:
-    """With a tiny cache the C walk clears it mid-page and still gives the same skeleton."""
+def test_a_full_token_cache_is_emptied_as_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With tiny caches the C walk clears them mid-page and still gives the same skeleton."""
     page = decode_html(Family.make(5).capture(__import__("random").Random(5)), max_bytes=fp.MAX_BYTES)
     expected = python_walk(page, False, 256, 50_000)
-    args = (fp._Token, fp._element, fp.raw_text_end, fp._code, fp._long_path, fp._MAX_PATH, fp._MAX_TOKEN)
+    monkeypatch.setattr(fp, "_TOKENS_MAX", 3)
+    monkeypatch.setattr(fp, "_TOKEN_CACHED", 20)
     try:
-        fp._cwalk.configure(*args, 3, 20, fp._TAGS_PER_ELEMENT)  # type: ignore[union-attr]
+        fp._configure_c()
         assert c_walk(page, False, 256, 50_000) == expected
         assert fp._cwalk.cache_size() <= 3  # type: ignore[union-attr]
+        assert c_walk(page, False, 256, 50_000) == expected
     finally:
-        fp._cwalk.configure(*args, fp._TOKENS_MAX, fp._TOKEN_CACHED, fp._TAGS_PER_ELEMENT)  # type: ignore[union-attr]
+        monkeypatch.undo()
+        fp._configure_c()
+
+
+def test_attribute_edge_cases_walk_the_same() -> None:
+    """Start tags whose label and features C reads from _element's cache by the key it computes."""
+    many = " ".join(f"a{i % 40}={i}" for i in range(70))
+    cases = [
+        f"<div {many} id=x1 class=y2>", f"<div id=a1 {many}>", "<input TYPE=Email Name=e1 type=x><input type=\x0bemail>",
+        "<div id=a id=b1 ID=c class='x' CLASS=y>", "<div id='' class=\"\">", "<div id class>", "<div id =\x1c'q1'>",
+        "<link rel=stylesheet href='/s.1.css' rel=icon>", "<script src=a.js src=b.js></script>", "<meta name=a1 NAME=b>",
+        "<form method=POST method=get>", "<div \u0130d=x>", "<div \u212aey=1 class=c1>", "<div \xe9=1 id=z>",
+        "<div id='x\u0663 y\xb2 z9'>", "<div class='a1b\u3000c\x85d2 e\xa0f3'>", "<div id=" + "9" * 300 + ">",
+        "<div id=\"a>b\" class=c>", "<div 'x=1 \"y=2 =z>", "<a id=1/>", "<div id=x/ class=y>",
+        "<button type=Submit name=go1>", "<select name=s1><textarea name=t2>x</textarea>",
+    ]  # fmt: skip
+    for case in cases:
+        fp._ELEMENTS.clear()
+        assert_same(case + case)  # the first walk of each side fills _ELEMENTS; C's second reads it
+
+
+def python_key(tag: str, attr_text: str) -> tuple[object, ...]:
+    attrs = attributes(attr_text, max_attrs=fp._MAX_ATTRS, max_chars=fp._MAX_ATTR_TEXT) if attr_text else {}
+    return fp._element_key(tag, attrs)
+
+
+_ATTR_PIECES = st.one_of(
+    st.sampled_from(
+        [" ", "=", "'", '"', "/", ">", "\t", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u3000", "id", "ID", "class",
+         "Class", "type", "name", "src", "rel", "href", "method", "property", "http-equiv", "itemprop", "a1", "x-2",
+         "b.c", "d_e", "f:g", "\u0663", "\xb2", "\u0130", "\u212a", "\xe9", "\ud800", "\U0001f600"]
+    ),  # fmt: skip
+    st.text(alphabet="abcXYZ019-_:. =\"'\x0b\x1c\xa0\u3000", max_size=5),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(["div", "input", "button", "form", "script", "link", "meta", "a", "select"]),
+       st.lists(_ATTR_PIECES, max_size=60).map("".join))  # fmt: skip
+@example("div", " ".join(f"a{i % 40}={i}" for i in range(70)) + " id=x1")
+@example("div", " ".join(f"a{i}={i}" for i in range(32)) + " a0=z")  # 33 matches: first wins, in order
+@example("div", " ".join(f"a{i}={i}" for i in range(31)) + " a0=z")  # 32: reversed, still first wins
+def test_c_files_elements_under_the_python_key(tag: str, attr_text: str) -> None:
+    """The key C computes for _ELEMENTS is _element's: else C would miss (slow) or hit another
+    tag's entry (wrong). C leaves only tags with non-ASCII attribute names to Python."""
+    key = fp._cwalk.element_key(tag, attr_text)  # type: ignore[union-attr]
+    if key is None:
+        assert any(not found[0].isascii() for found in _ATTR.findall(attr_text[: fp._MAX_ATTR_TEXT]))
+    else:
+        assert key == python_key(tag, attr_text)
 
 
 # ------------------------------------------------------------------ random HTML-ish text
@@ -152,7 +203,8 @@ _PIECES = st.one_of(
         [">", "/>", "<!--", "-->", "--", "<!", "<?", "</", "<", " class=", " id=", " type=", " name=", "='", '="',
          "= '", "=\x0c\"", "=\x1c'", "=\x85\"", "=\xa0'", "=\u3000\"", "<!-->", "<!--->",
          "</script", "</\u017fcript", "</title ", "<script>", "<style>", " src=a.js", " rel=stylesheet",
-         " href=s.css", "\ud800", "\udc00", "\U0001f600", "\U00010400"]
+         " href=s.css", " id=a1", " id=b", " class='c1 d'", " ID=Q", " Class=x", " name=n2", " type=T",
+         " method=Post", " src=x.1.js", " rel=Stylesheet", " \u0130d=", "\ud800", "\udc00", "\U0001f600", "\U00010400"]
     ),  # fmt: skip
     st.text(alphabet=_CHARS, max_size=6),
 )

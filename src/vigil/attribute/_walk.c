@@ -27,17 +27,22 @@ static Py_ssize_t g_tokens_max = 32768;
 static Py_ssize_t g_token_cached = 512;
 static Py_ssize_t g_tags_per_element = 8;
 static PyObject *g_cache; /* token text -> Tok */
+/* For reading a start tag's attributes in C (tokens.attributes, fingerprint._element's key) */
+static PyObject *g_void, *g_raw_text, *g_roots, *g_closes_map, *g_special, *g_special_attrs, *g_elements;
+static Py_ssize_t g_max_attrs = 32, g_max_attr_text = 65536;
 static unsigned long g_serial;
 
 static PyObject *s_gt, *s_path, *s_gram, *s_space;
 static PyObject *s_tag, *s_closes, *s_opens, *s_raw, *s_code, *s_root, *s_features, *s_lower, *s_add;
+static PyObject *s_id, *s_class, *s_script, *s_style, *s_empty;
 
 /* ------------------------------------------------------------------ Tok: one token's meaning */
 
 typedef struct {
     PyObject_HEAD
-    PyObject *token;      /* the _Token */
+    PyObject *token;      /* the _Token, made when _element is called; NULL before */
     PyObject *tag;        /* str, lower-case, cut */
+    PyObject *attr_text;  /* str (start tags) */
     PyObject *closes;     /* frozenset of tags or NULL */
     PyObject *label;      /* NULL until the element is first read */
     PyObject *features;   /* tuple, with label */
@@ -53,6 +58,7 @@ Tok_dealloc(Tok *self)
 {
     Py_XDECREF(self->token);
     Py_XDECREF(self->tag);
+    Py_XDECREF(self->attr_text);
     Py_XDECREF(self->closes);
     Py_XDECREF(self->label);
     Py_XDECREF(self->features);
@@ -202,7 +208,7 @@ concat(PyObject **parts, int count)
     return out;
 }
 
-static int
+static int __attribute__((unused))
 attr_flag(PyObject *obj, PyObject *name, char *flag)
 {
     PyObject *value = PyObject_GetAttr(obj, name);
@@ -216,74 +222,312 @@ attr_flag(PyObject *obj, PyObject *name, char *flag)
     return 0;
 }
 
-/* A new Tok for a tag token: _Token(closing, name[:_MAX_TOKEN].lower(), attr_text). */
+/* text[start:end].lower(): in C when ASCII, else by str.lower. */
+static PyObject *
+lower_slice(PyObject *text, Py_ssize_t start, Py_ssize_t end)
+{
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = start; i < end; i++) {
+        if (CH(i) > 127) {
+            PyObject *slice = PyUnicode_Substring(text, start, end);
+            if (slice == NULL)
+                return NULL;
+            PyObject *lower = PyObject_CallMethodNoArgs(slice, s_lower);
+            Py_DECREF(slice);
+            return lower;
+        }
+    }
+    PyObject *out = PyUnicode_New(end - start, 127);
+    if (out == NULL)
+        return NULL;
+    Py_UCS1 *to = PyUnicode_1BYTE_DATA(out);
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = CH(i);
+        to[i - start] = (Py_UCS1)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    return out;
+}
+
+static int
+contains(PyObject *set, PyObject *key, char *flag)
+{
+    int found = PySet_Contains(set, key);
+    if (found < 0)
+        return -1;
+    *flag = (char)found;
+    return 0;
+}
+
+/* A new Tok for a tag token, as _Token(closing, name[:_MAX_TOKEN].lower(), attr_text) reads it. */
 static Tok *
 make_tok(PyObject *text, const Match *m)
 {
     Py_ssize_t cut = m->name_end - m->name_start > g_max_token ? m->name_start + g_max_token : m->name_end;
-    PyObject *name = PyUnicode_Substring(text, m->name_start, cut);
-    if (name == NULL)
-        return NULL;
-    PyObject *lower = PyObject_CallMethodNoArgs(name, s_lower);
-    Py_DECREF(name);
-    if (lower == NULL)
-        return NULL;
-    PyObject *attr_text = PyUnicode_Substring(text, m->name_end, m->attr_end);
-    if (attr_text == NULL) {
-        Py_DECREF(lower);
-        return NULL;
-    }
-    PyObject *token = PyObject_CallFunctionObjArgs(g_token_type, m->closing ? Py_True : Py_False, lower, attr_text, NULL);
-    Py_DECREF(lower);
-    Py_DECREF(attr_text);
-    if (token == NULL)
-        return NULL;
     Tok *tok = PyObject_New(Tok, &TokType);
-    if (tok == NULL) {
-        Py_DECREF(token);
+    if (tok == NULL)
         return NULL;
-    }
-    tok->token = token;
-    tok->tag = tok->closes = tok->label = tok->features = tok->path_label = tok->gt_label = NULL;
+    tok->token = tok->tag = tok->attr_text = tok->closes = NULL;
+    tok->label = tok->features = tok->path_label = tok->gt_label = NULL;
     tok->serial = 0;
     tok->tagid = -1;
     tok->closing = (char)m->closing;
-    tok->tag = PyObject_GetAttr(token, s_tag);
-    if (tok->tag == NULL || !PyUnicode_CheckExact(tok->tag))
+    tok->opens = tok->raw = tok->code = tok->root = 0;
+    tok->tag = lower_slice(text, m->name_start, cut);
+    if (tok->tag == NULL)
         goto fail;
-    tok->closes = PyObject_GetAttr(token, s_closes);
-    if (tok->closes == NULL)
-        goto fail;
-    if (tok->closes == Py_None) {
-        Py_CLEAR(tok->closes);
-    }
-    else if (!PyAnySet_Check(tok->closes)) {
+    if (!PyUnicode_CheckExact(tok->tag)) {
+        PyErr_SetString(PyExc_TypeError, "str.lower gave no str");
         goto fail;
     }
-    if (attr_flag(token, s_opens, &tok->opens) < 0 || attr_flag(token, s_raw, &tok->raw) < 0 ||
-        attr_flag(token, s_code, &tok->code) < 0 || attr_flag(token, s_root, &tok->root) < 0)
+    if (m->closing)
+        return tok; /* an end tag opens, closes and starts nothing */
+    tok->attr_text = PyUnicode_Substring(text, m->name_end, m->attr_end);
+    if (tok->attr_text == NULL)
+        goto fail;
+    /* opens(tag, attr_text): not void and not "<x/>" */
+    char is_void;
+    if (contains(g_void, tok->tag, &is_void) < 0)
+        goto fail;
+    {
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        int slash = m->attr_end > m->name_end && CH(m->attr_end - 1) == '/';
+        tok->opens = (char)(!is_void && !slash);
+    }
+    tok->closes = PyDict_GetItemWithError(g_closes_map, tok->tag);
+    if (tok->closes == NULL && PyErr_Occurred())
+        goto fail;
+    Py_XINCREF(tok->closes);
+    if (tok->opens && contains(g_raw_text, tok->tag, &tok->raw) < 0)
+        goto fail;
+    if (tok->raw) {
+        tok->code = (char)(PyUnicode_Compare(tok->tag, s_script) == 0 || PyUnicode_Compare(tok->tag, s_style) == 0);
+        if (PyErr_Occurred())
+            goto fail;
+    }
+    if (contains(g_roots, tok->tag, &tok->root) < 0)
         goto fail;
     return tok;
 fail:
-    if (!PyErr_Occurred())
-        PyErr_SetString(PyExc_TypeError, "_Token has an unexpected shape");
     Py_DECREF(tok);
     return NULL;
 }
 
-/* The label and features of a start tag, from _element, read once per Tok. */
-static int
-read_element(Tok *tok)
+/* ---------------------------------------------------- a start tag's attributes (tokens.attributes) */
+
+static inline int
+attr_stop(Py_UCS4 c) /* [\t\n\f\r />=] */
 {
-    PyObject *label = PyObject_CallOneArg(g_element, tok->token);
-    if (label == NULL)
-        return -1;
-    PyObject *features = PyObject_GetAttr(tok->token, s_features);
-    if (features == NULL || !PyUnicode_CheckExact(label) || !PyTuple_CheckExact(features)) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "_element gave an unexpected label or features");
-        Py_DECREF(label);
-        Py_XDECREF(features);
+    return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ' || c == '/' || c == '>' || c == '=';
+}
+
+/* One _ATTR match at or after *pos in text[0:n] (findall's scan): the name's span and the
+ * value's (start == -1: no value). Returns 0 when there is none. */
+static int
+next_attr(int kind, const void *data, Py_ssize_t n, Py_ssize_t *pos, Py_ssize_t span[4])
+{
+    Py_ssize_t p = *pos;
+    for (; p < n; p++) {
+        Py_UCS4 c = CH(p);
+        if (!(attr_stop(c) || c == '"' || c == '\''))
+            break;
+    }
+    if (p >= n)
+        return 0;
+    Py_ssize_t q = p + 1;
+    while (q < n && !attr_stop(CH(q)))
+        q++;
+    span[0] = p;
+    span[1] = q;
+    span[2] = span[3] = -1;
+    *pos = q;
+    /* (?:\s*+=\s*+(?:"([^"]*+)"?|'([^']*+)'?|([^\t\n\f\r >]*+)))? */
+    Py_ssize_t r = q;
+    while (r < n && Py_UNICODE_ISSPACE(CH(r)))
+        r++;
+    if (r >= n || CH(r) != '=')
+        return 1;
+    r++;
+    while (r < n && Py_UNICODE_ISSPACE(CH(r)))
+        r++;
+    if (r < n && (CH(r) == '"' || CH(r) == '\'')) {
+        Py_UCS4 quote = CH(r);
+        Py_ssize_t v = r + 1, w = v;
+        while (w < n && CH(w) != quote)
+            w++;
+        span[2] = v;
+        span[3] = w;
+        *pos = w < n ? w + 1 : n;
+        return 1;
+    }
+    Py_ssize_t w = r;
+    for (; w < n; w++) {
+        Py_UCS4 c = CH(w);
+        if (c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ' || c == '>')
+            break;
+    }
+    span[2] = r;
+    span[3] = w;
+    *pos = w;
+    return 1;
+}
+
+/* fingerprint._squash: each run between separators ([-_:.] or white space) holding an ASCII
+ * digit becomes "0", for values of 1..256 characters. New reference. */
+static PyObject *
+squash(PyObject *value)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(value);
+    int kind = PyUnicode_KIND(value);
+    const void *data = PyUnicode_DATA(value);
+    int digits = 0;
+    for (Py_ssize_t i = 0; i < n && !digits; i++) {
+        Py_UCS4 c = CH(i);
+        digits = c >= '0' && c <= '9';
+    }
+    if (n == 0 || n > 256 || !digits) {
+        Py_INCREF(value);
+        return value;
+    }
+    Py_UCS4 out[256];
+    Py_ssize_t at = 0, i = 0;
+    while (i < n) {
+        Py_UCS4 c = CH(i);
+        if (c == '-' || c == '_' || c == ':' || c == '.' || Py_UNICODE_ISSPACE(c)) {
+            out[at++] = c;
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        int digit = 0;
+        for (; j < n; j++) {
+            Py_UCS4 d = CH(j);
+            if (d == '-' || d == '_' || d == ':' || d == '.' || Py_UNICODE_ISSPACE(d))
+                break;
+            digit |= d >= '0' && d <= '9';
+        }
+        if (digit) {
+            out[at++] = '0';
+        }
+        else {
+            for (Py_ssize_t k = i; k < j; k++)
+                out[at++] = CH(k);
+        }
+        i = j;
+    }
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, at);
+}
+
+/* The key fingerprint._element files a start tag's label and features under, computed as it
+ * does: (tag, names, squashed id, squashed class, special values). NULL without an error
+ * when C does not read this tag (a non-ASCII attribute name: str.lower is left to Python). */
+static PyObject *
+element_key(PyObject *tag, PyObject *text)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n > g_max_attr_text)
+        n = g_max_attr_text;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    /* every match, then the dict attributes() builds: names lower-case, first value wins;
+     * in reverse order of matches when there are at most max_attrs of them */
+    Py_ssize_t count = 0, capacity = 16, pos = 0;
+    Py_ssize_t (*spans)[4] = PyMem_Malloc((size_t)capacity * sizeof(*spans));
+    PyObject *names = NULL, *values = NULL, *key = NULL, *id = NULL, *class_ = NULL, *special = NULL;
+    if (spans == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t span[4];
+    while (next_attr(kind, data, n, &pos, span)) {
+        for (Py_ssize_t i = span[0]; i < span[1]; i++) {
+            if (CH(i) > 127)
+                goto python; /* str.lower of non-ASCII: Python's */
+        }
+        if (count == capacity) {
+            capacity *= 2;
+            void *grown = PyMem_Realloc(spans, (size_t)capacity * sizeof(*spans));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            spans = grown;
+        }
+        memcpy(spans[count++], span, sizeof(span));
+    }
+    names = PyList_New(0);
+    values = PyDict_New();
+    if (names == NULL || values == NULL)
+        goto done;
+    int backwards = count <= g_max_attrs;
+    for (Py_ssize_t j = 0; j < count; j++) {
+        Py_ssize_t *at = spans[backwards ? count - 1 - j : j];
+        PyObject *name = lower_slice(text, at[0], at[1]);
+        if (name == NULL)
+            goto done;
+        PyObject *value = at[2] < 0 ? (Py_INCREF(s_empty), s_empty) : PyUnicode_Substring(text, at[2], at[3]);
+        if (value == NULL) {
+            Py_DECREF(name);
+            goto done;
+        }
+        int seen = PyDict_Contains(values, name);
+        int failed = seen < 0;
+        if (!failed && !seen)
+            failed = PyList_Append(names, name) < 0;
+        if (!failed && (backwards || !seen))
+            failed = PyDict_SetItem(values, name, value) < 0; /* backwards: the last set is the first */
+        Py_DECREF(name);
+        Py_DECREF(value);
+        if (failed)
+            goto done;
+        if (!backwards && PyList_GET_SIZE(names) >= g_max_attrs)
+            break;
+    }
+    PyObject *found = PyDict_GetItemWithError(values, s_id);
+    id = squash(found ? found : s_empty);
+    found = id ? PyDict_GetItemWithError(values, s_class) : NULL;
+    class_ = id && !PyErr_Occurred() ? squash(found ? found : s_empty) : NULL;
+    if (class_ == NULL)
+        goto done;
+    int is_special = PySet_Contains(g_special, tag);
+    if (is_special < 0)
+        goto done;
+    Py_ssize_t specials = is_special ? PyTuple_GET_SIZE(g_special_attrs) : 0;
+    special = PyTuple_New(specials);
+    if (special == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < specials; i++) {
+        PyObject *value = PyDict_GetItemWithError(values, PyTuple_GET_ITEM(g_special_attrs, i));
+        if (value == NULL) {
+            if (PyErr_Occurred())
+                goto done;
+            value = Py_None;
+        }
+        Py_INCREF(value);
+        PyTuple_SET_ITEM(special, i, value);
+    }
+    PyObject *name_tuple = PyList_AsTuple(names);
+    if (name_tuple == NULL)
+        goto done;
+    key = PyTuple_Pack(5, tag, name_tuple, id, class_, special);
+    Py_DECREF(name_tuple);
+    goto done;
+python:
+    key = NULL;
+done:
+    PyMem_Free(spans);
+    Py_XDECREF(names);
+    Py_XDECREF(values);
+    Py_XDECREF(id);
+    Py_XDECREF(class_);
+    Py_XDECREF(special);
+    return key;
+}
+
+static int
+set_element(Tok *tok, PyObject *label, PyObject *features)
+{
+    if (!PyUnicode_CheckExact(label) || !PyTuple_CheckExact(features)) {
+        PyErr_SetString(PyExc_TypeError, "_element gave an unexpected label or features");
         return -1;
     }
     PyObject *parts[2] = {s_path, label};
@@ -291,16 +535,49 @@ read_element(Tok *tok)
     parts[0] = s_gt;
     PyObject *gt_label = path_label ? concat(parts, 2) : NULL;
     if (gt_label == NULL) {
-        Py_DECREF(label);
-        Py_DECREF(features);
         Py_XDECREF(path_label);
         return -1;
     }
+    Py_INCREF(label);
+    Py_INCREF(features);
     tok->label = label;
     tok->features = features;
     tok->path_label = path_label;
     tok->gt_label = gt_label;
     return 0;
+}
+
+/* The label and features of a start tag, read once per Tok: from _element's cache when C
+ * can compute its key, else by _element itself (which fills that cache). */
+static int
+read_element(Tok *tok)
+{
+    PyObject *key = element_key(tok->tag, tok->attr_text);
+    if (key == NULL && PyErr_Occurred())
+        return -1;
+    if (key != NULL) {
+        PyObject *found = PyDict_GetItemWithError(g_elements, key);
+        Py_DECREF(key);
+        if (found != NULL) {
+            if (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2) {
+                PyErr_SetString(PyExc_TypeError, "_ELEMENTS holds an unexpected value");
+                return -1;
+            }
+            return set_element(tok, PyTuple_GET_ITEM(found, 0), PyTuple_GET_ITEM(found, 1));
+        }
+        if (PyErr_Occurred())
+            return -1;
+    }
+    PyObject *token = PyObject_CallFunctionObjArgs(g_token_type, Py_False, tok->tag, tok->attr_text, NULL);
+    if (token == NULL)
+        return -1;
+    PyObject *label = PyObject_CallOneArg(g_element, token);
+    PyObject *features = label ? PyObject_GetAttr(token, s_features) : NULL;
+    int failed = features == NULL || set_element(tok, label, features) < 0;
+    Py_XDECREF(label);
+    Py_XDECREF(features);
+    Py_DECREF(token);
+    return failed ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ the walk */
@@ -649,40 +926,84 @@ done:
 }
 
 PyDoc_STRVAR(configure_doc,
-"configure(token_type, element, raw_text_end, code, long_path, max_path, max_token, tokens_max, token_cached,\n"
-"          tags_per_element)\n\n"
-"The Python side of the walk; called once by vigil.attribute.fingerprint. Empties the token cache.");
+"configure(config: dict) -> None\n\n"
+"The Python side of the walk (names as in vigil.attribute.fingerprint); called once by that module.\n"
+"Empties the token cache.");
+
+static int
+take(PyObject *config, const char *name, PyObject **into)
+{
+    PyObject *value = PyDict_GetItemString(config, name);
+    if (value == NULL) {
+        PyErr_Format(PyExc_KeyError, "configure: %s missing", name);
+        return -1;
+    }
+    Py_INCREF(value);
+    Py_XSETREF(*into, value);
+    return 0;
+}
+
+static int
+take_size(PyObject *config, const char *name, Py_ssize_t low, Py_ssize_t high, Py_ssize_t *into)
+{
+    PyObject *value = PyDict_GetItemString(config, name);
+    Py_ssize_t number = value ? PyLong_AsSsize_t(value) : -1;
+    if (number == -1 && PyErr_Occurred())
+        return -1;
+    if (value == NULL || number < low || number > high) {
+        PyErr_Format(PyExc_ValueError, "configure: %s missing or out of range", name);
+        return -1;
+    }
+    *into = number;
+    return 0;
+}
 
 static PyObject *
-configure(PyObject *module, PyObject *args)
+configure(PyObject *module, PyObject *config)
 {
-    PyObject *token_type, *element, *raw_text_end, *code, *long_path_;
-    Py_ssize_t max_path, max_token, tokens_max, token_cached, tags_per_element;
-    if (!PyArg_ParseTuple(args, "OOOOOnnnnn:configure", &token_type, &element, &raw_text_end, &code, &long_path_,
-                          &max_path, &max_token, &tokens_max, &token_cached, &tags_per_element))
-        return NULL;
-    if (max_path < 0 || max_token < 0 || tokens_max < 1 || token_cached < 0 || tags_per_element < 1 ||
-        tags_per_element > 1024) {
-        PyErr_SetString(PyExc_ValueError, "negative bound");
+    if (!PyDict_Check(config)) {
+        PyErr_SetString(PyExc_TypeError, "configure takes a dict");
         return NULL;
     }
-    Py_INCREF(token_type);
-    Py_XSETREF(g_token_type, token_type);
-    Py_INCREF(element);
-    Py_XSETREF(g_element, element);
-    Py_INCREF(raw_text_end);
-    Py_XSETREF(g_raw_text_end, raw_text_end);
-    Py_INCREF(code);
-    Py_XSETREF(g_code, code);
-    Py_INCREF(long_path_);
-    Py_XSETREF(g_long_path, long_path_);
-    g_max_path = max_path;
-    g_max_token = max_token;
-    g_tokens_max = tokens_max;
-    g_token_cached = token_cached;
-    g_tags_per_element = tags_per_element;
+    if (take(config, "_Token", &g_token_type) < 0 || take(config, "_element", &g_element) < 0 ||
+        take(config, "raw_text_end", &g_raw_text_end) < 0 || take(config, "_code", &g_code) < 0 ||
+        take(config, "_long_path", &g_long_path) < 0 || take(config, "VOID", &g_void) < 0 ||
+        take(config, "RAW_TEXT", &g_raw_text) < 0 || take(config, "_ROOTS", &g_roots) < 0 ||
+        take(config, "_CLOSES", &g_closes_map) < 0 || take(config, "_SPECIAL", &g_special) < 0 ||
+        take(config, "_SPECIAL_ATTRS", &g_special_attrs) < 0 || take(config, "_ELEMENTS", &g_elements) < 0)
+        return NULL;
+    if (!PyAnySet_Check(g_void) || !PyAnySet_Check(g_raw_text) || !PyAnySet_Check(g_roots) ||
+        !PyAnySet_Check(g_special) || !PyDict_Check(g_closes_map) || !PyDict_Check(g_elements) ||
+        !PyTuple_Check(g_special_attrs)) {
+        PyErr_SetString(PyExc_TypeError, "configure: a set, dict or tuple of another type");
+        return NULL;
+    }
+    if (take_size(config, "_MAX_PATH", 0, PY_SSIZE_T_MAX / 4, &g_max_path) < 0 ||
+        take_size(config, "_MAX_TOKEN", 0, PY_SSIZE_T_MAX, &g_max_token) < 0 ||
+        take_size(config, "_TOKENS_MAX", 1, PY_SSIZE_T_MAX, &g_tokens_max) < 0 ||
+        take_size(config, "_TOKEN_CACHED", 0, PY_SSIZE_T_MAX, &g_token_cached) < 0 ||
+        take_size(config, "_TAGS_PER_ELEMENT", 1, 1024, &g_tags_per_element) < 0 ||
+        take_size(config, "_MAX_ATTRS", 1, PY_SSIZE_T_MAX, &g_max_attrs) < 0 ||
+        take_size(config, "_MAX_ATTR_TEXT", 0, PY_SSIZE_T_MAX, &g_max_attr_text) < 0)
+        return NULL;
     PyDict_Clear(g_cache);
     Py_RETURN_NONE;
+}
+
+static PyObject *
+element_key_py(PyObject *module, PyObject *args)
+{
+    PyObject *tag, *attr_text;
+    if (!PyArg_ParseTuple(args, "UU:element_key", &tag, &attr_text))
+        return NULL;
+    if (g_special == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "vigil.attribute._walk is not configured");
+        return NULL;
+    }
+    PyObject *key = element_key(tag, attr_text);
+    if (key == NULL && !PyErr_Occurred())
+        Py_RETURN_NONE;
+    return key;
 }
 
 static PyObject *
@@ -700,8 +1021,10 @@ cache_size(PyObject *module, PyObject *unused)
 
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, walk_doc},
-    {"configure", configure, METH_VARARGS, configure_doc},
+    {"configure", configure, METH_O, configure_doc},
     {"clear", clear, METH_NOARGS, "Empty the token cache."},
+    {"element_key", element_key_py, METH_VARARGS,
+     "element_key(tag, attr_text): the key C files a start tag's element under in _ELEMENTS (None: left to Python)."},
     {"cache_size", cache_size, METH_NOARGS, "How many token texts are cached."},
     {NULL, NULL, 0, NULL},
 };
@@ -731,6 +1054,11 @@ PyInit__walk(void)
     INTERN(s_features, "features")
     INTERN(s_lower, "lower")
     INTERN(s_add, "add")
+    INTERN(s_id, "id")
+    INTERN(s_class, "class")
+    INTERN(s_script, "script")
+    INTERN(s_style, "style")
+    INTERN(s_empty, "")
 #undef INTERN
     if ((g_cache = PyDict_New()) == NULL)
         return NULL;

@@ -47,7 +47,7 @@ import xxhash
 
 from vigil.attribute.markup import decode_html
 from vigil.attribute.minhash import DEFAULT_NUM_PERM, jaccard, signature_of_hashes, to_bytes
-from vigil.attribute.tokens import RAW_TEXT, TAG, attributes, opens, raw_text_end
+from vigil.attribute.tokens import RAW_TEXT, TAG, VOID, attributes, opens, raw_text_end
 
 __all__ = [
     "FINGERPRINT_VERSION",
@@ -382,16 +382,7 @@ def _element(token: _Token) -> str:
     """Fill in the label and features of a start tag (attribute names, classes, id...)."""
     tag, attr_text = token.tag, token.attr_text
     attrs = attributes(attr_text, max_attrs=_MAX_ATTRS, max_chars=_MAX_ATTR_TEXT) if attr_text else _NO_ATTRS
-    get = attrs.get
-    # What the features depend on, with rotating parts of id and class squashed (which
-    # _normalise turns into "#" anyway): tags of one template share it across pages.
-    key = (
-        tag,
-        tuple(attrs),
-        _squash(get("id", "")),
-        _squash(get("class", "")),
-        tuple(map(get, _SPECIAL_ATTRS)) if tag in _SPECIAL else (),  # map: no generator frame
-    )
+    key = _element_key(tag, attrs)
     found = _ELEMENTS.get(key)
     if found is None:
         found = _element_features(tag, attrs)
@@ -400,6 +391,20 @@ def _element(token: _Token) -> str:
         _ELEMENTS[key] = found
     token.label, token.features = found
     return found[0]
+
+
+def _element_key(tag: str, attrs: dict[str, str]) -> tuple[object, ...]:
+    """What the features depend on, with rotating parts of id and class squashed (which
+    _normalise turns into "#" anyway): tags of one template share it across pages. The C
+    walk computes the same key (``_walk.element_key``) to read :data:`_ELEMENTS`."""
+    get = attrs.get
+    return (
+        tag,
+        tuple(attrs),
+        _squash(get("id", "")),
+        _squash(get("class", "")),
+        tuple(map(get, _SPECIAL_ATTRS)) if tag in _SPECIAL else (),  # map: no generator frame
+    )
 
 
 _NO_ATTRS: Final[dict[str, str]] = {}  # never written to
@@ -549,8 +554,14 @@ def _top(by_kind: dict[str, list[str]]) -> tuple[str, ...]:
     return tuple(top)
 
 
-if _cwalk is not None:
-    _cwalk.configure(
-        _Token, _element, raw_text_end, _code, _long_path, _MAX_PATH, _MAX_TOKEN, _TOKENS_MAX, _TOKEN_CACHED,
-        _TAGS_PER_ELEMENT,
-    )
+def _configure_c() -> None:
+    """Hand the C walk what it reads tokens and elements with (also after a test changed it)."""
+    if _cwalk is not None:
+        names = (
+            "_Token _element raw_text_end _code _long_path VOID RAW_TEXT _ROOTS _CLOSES _SPECIAL _SPECIAL_ATTRS "
+            "_ELEMENTS _MAX_PATH _MAX_TOKEN _TOKENS_MAX _TOKEN_CACHED _TAGS_PER_ELEMENT _MAX_ATTRS _MAX_ATTR_TEXT"
+        )
+        _cwalk.configure({name: globals()[name] for name in names.split()})
+
+
+_configure_c()
