@@ -12,7 +12,8 @@ pass over the same pages shows what the one-off tags cost (everything cached).
 Printed, in CPU milliseconds per page (``time.process_time``: on a loaded machine wall
 time says little, and even CPU time moves by 10 %; compare ratios, not figures):
 
-* the stages: decode, the tag regex alone, the skeleton walk, the whole fingerprint,
+* the stages: decode, the tag regex alone, the skeleton walk (the compiled one when it is
+  built, and the pure-Python one), the whole fingerprint,
   lxml's parse and the page view, the whole identifier scan;
 * ``--profile N``: cProfile's top N functions by own time over one pass;
 * ``--against CHECKOUT``: this tree's per-page work beside another checkout's (its
@@ -85,6 +86,7 @@ def stages(pages: list[Page]) -> None:
         ("  decode", lambda u, h: decode_html(h, max_bytes=5_000_000)),
         ("  tag regex alone (finditer)", lambda u, h: [m[0] for m in TAG.finditer(texts[h])]),
         ("  skeleton walk (warm)", lambda u, h: skeleton(h)),
+        ("  skeleton walk, pure Python (warm)", lambda u, h: _pure_python(skeleton, h)),
         ("identifiers (cold: first pass)", lambda u, h: extract_identifiers(h, base_url=u)),
         ("identifiers (warm: second pass)", lambda u, h: extract_identifiers(h, base_url=u)),
         ("  lxml parse + page view", lambda u, h: read_page(texts[h])),
@@ -93,6 +95,16 @@ def stages(pages: list[Page]) -> None:
           f"{sum(len(TAG.findall(t)) for t in texts.values()) / len(texts):.0f} tokens per page")  # fmt: skip
     for name, work in rows:
         print(f"{name:34} {per_page(pages, work):7.3f} ms/page")
+
+
+def _pure_python(work: Callable[[bytes], Any], html: bytes) -> Any:
+    """``work(html)`` with the Python walk, also when the compiled one is built (docs/fingerprint.md)."""
+    module = sys.modules["vigil.attribute.fingerprint"]
+    module.USE_C, was = False, module.USE_C
+    try:
+        return work(html)
+    finally:
+        module.USE_C = was
 
 
 def profile(pages: list[Page], top: int) -> None:
