@@ -86,7 +86,8 @@ def stages(pages: list[Page]) -> None:
         ("  decode", lambda u, h: decode_html(h, max_bytes=5_000_000)),
         ("  tag regex alone (finditer)", lambda u, h: [m[0] for m in TAG.finditer(texts[h])]),
         ("  skeleton walk (warm)", lambda u, h: skeleton(h)),
-        ("  skeleton walk, pure Python (warm)", lambda u, h: _pure_python(skeleton, h)),
+        ("  skeleton walk, Python (1st pass)", lambda u, h: _pure_python(skeleton, h)),  # its token cache is
+        ("  skeleton walk, Python (2nd pass)", lambda u, h: _pure_python(skeleton, h)),  # not the C walk's
         ("identifiers (cold: first pass)", lambda u, h: extract_identifiers(h, base_url=u)),
         ("identifiers (warm: second pass)", lambda u, h: extract_identifiers(h, base_url=u)),
         ("  lxml parse + page view", lambda u, h: read_page(texts[h])),
