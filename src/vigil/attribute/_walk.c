@@ -540,10 +540,11 @@ set_element(Tok *tok, PyObject *label, PyObject *features)
     }
     Py_INCREF(label);
     Py_INCREF(features);
-    tok->label = label;
-    tok->features = features;
-    tok->path_label = path_label;
-    tok->gt_label = gt_label;
+    /* XSETREF: a thread switch inside _element may have let another walk read it first */
+    Py_XSETREF(tok->label, label);
+    Py_XSETREF(tok->features, features);
+    Py_XSETREF(tok->path_label, path_label);
+    Py_XSETREF(tok->gt_label, gt_label);
     return 0;
 }
 

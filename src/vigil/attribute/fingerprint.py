@@ -366,7 +366,7 @@ def _walk_python(text: str, truncated: bool, *, max_depth: int, max_elements: in
 try:
     from vigil.attribute import _walk as _cwalk
 except ImportError:  # not built: the Python walk is used
-    _cwalk = None
+    _cwalk = None  # type: ignore[assignment]
 #: Whether :func:`skeleton` uses the compiled walk when it is built.
 USE_C: bool = os.environ.get("VIGIL_PURE_PYTHON", "") in ("", "0")
 _C_MAX: Final = 2**50  # larger bounds (never met in practice) take the Python walk
@@ -557,11 +557,13 @@ def _top(by_kind: dict[str, list[str]]) -> tuple[str, ...]:
 def _configure_c() -> None:
     """Hand the C walk what it reads tokens and elements with (also after a test changed it)."""
     if _cwalk is not None:
-        names = (
-            "_Token _element raw_text_end _code _long_path VOID RAW_TEXT _ROOTS _CLOSES _SPECIAL _SPECIAL_ATTRS "
-            "_ELEMENTS _MAX_PATH _MAX_TOKEN _TOKENS_MAX _TOKEN_CACHED _TAGS_PER_ELEMENT _MAX_ATTRS _MAX_ATTR_TEXT"
-        )
-        _cwalk.configure({name: globals()[name] for name in names.split()})
+        callbacks = {"_Token": _Token, "_element": _element, "raw_text_end": raw_text_end, "_code": _code}
+        sets = {"VOID": VOID, "RAW_TEXT": RAW_TEXT, "_ROOTS": _ROOTS, "_CLOSES": _CLOSES, "_SPECIAL": _SPECIAL}
+        bounds = {"_MAX_PATH": _MAX_PATH, "_MAX_TOKEN": _MAX_TOKEN, "_TOKENS_MAX": _TOKENS_MAX,
+                  "_TOKEN_CACHED": _TOKEN_CACHED, "_TAGS_PER_ELEMENT": _TAGS_PER_ELEMENT,
+                  "_MAX_ATTRS": _MAX_ATTRS, "_MAX_ATTR_TEXT": _MAX_ATTR_TEXT}  # fmt: skip
+        more = {"_long_path": _long_path, "_SPECIAL_ATTRS": _SPECIAL_ATTRS, "_ELEMENTS": _ELEMENTS}
+        _cwalk.configure({**callbacks, **sets, **bounds, **more})
 
 
 _configure_c()
