@@ -64,6 +64,10 @@ def code_digest(kinds: Iterable[IdentifierKind] | None = None) -> str:
         except (OSError, TypeError):
             source = b"<no source>"
         digest.update(f"module {name}\n".encode() + source)
+    # The compiled skeleton walk gives the Python walk's features (tests/test_fingerprint_cwalk.py),
+    # but its source is covered too: a changed walk must never leave cached skeletons behind.
+    walk_c = Path(__file__).with_name("_walk.c")
+    digest.update(b"module vigil.attribute._walk\n" + (walk_c.read_bytes() if walk_c.is_file() else b"<no source>"))
     for library in _PAGE_LIBRARIES:
         try:
             digest.update(f"library {library} {metadata.version(library)}\n".encode())
