@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from test_captures import FAKE_PNG, PAGE, _warc, manifest_folder
 
+from vigil.errors import InputError
 from vigil.ingest import pipeline
-from vigil.ingest.captures import CaptureIngest
+from vigil.ingest.captures import CaptureIngest, CaptureKind
+from vigil.ingest.pipeline import Ingest, Input, Opened
 from vigil.store import Store
 
 RUN_COLUMNS = {"batch_id", "ingested_at", "stored_at", "updated_at"}  # the run's own id and clock
@@ -170,3 +172,28 @@ def test_a_synthetic_worlds_captures_parsed_ahead_equal_the_serial_ingest(
     ahead, _ = ingest(tmp_path / "ahead.duckdb", [captures], monkeypatch, 2, batch_size=500)
     assert pools == [2] and ahead == serial and serial["rows_read"] > 1000
     assert stored(tmp_path / "ahead.duckdb") == stored(tmp_path / "serial.duckdb")
+
+
+class _Unopenable(CaptureKind):
+    """Captures, but an input whose name says so cannot be opened (no capture source fails at open)."""
+
+    def open(self, item: Input) -> Opened:
+        if item.path.name.startswith("a-"):
+            raise InputError(f"{item.path}: cannot be opened")
+        return super().open(item)
+
+
+def test_an_input_that_cannot_be_opened_in_a_worker_is_recorded_as_serially(inputs: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch, pools: list[int]) -> None:  # fmt: skip
+    got = {}
+    for workers in (1, 2):
+        monkeypatch.setenv("VIGIL_WORKERS", str(workers))
+        db = tmp_path / f"{workers}.duckdb"
+        with Store(db) as store:
+            summary = Ingest(store, _Unopenable(), batch_size=4).run([inputs]).as_dict()
+        summary.pop("batch_id")
+        got[workers] = (summary, stored(db))
+    assert pools == [2] and got[2] == got[1]
+    first = got[1][0]["files"][0]
+    assert first["status"] == "error" and first["error"].endswith("cannot be opened")
+    assert got[1][1]["ingest_progress"][0][5:7] == (0, False)  # known, unfinished
