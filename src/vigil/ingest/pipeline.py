@@ -534,7 +534,7 @@ class Ingest:
                         parsing = pool.submit(parse_file, self.kind, item, skip=start.skip, every=self.plan.every or 0,
                                               spool=spool)  # fmt: skip
                 pending.append((item, start, parsing, spool))
-                while sum(1 for *_, parsing, _ in pending if parsing) >= 2 * workers:  # bounded spool on disk
+                while sum(1 for entry in pending if entry[2]) >= 2 * workers:  # inputs in flight: a bounded spool
                     results.append(self._file_ahead(*pending.popleft()))
             while pending:
                 results.append(self._file_ahead(*pending.popleft()))
