@@ -45,8 +45,13 @@ def threads() -> int | None:
 
 
 def workers() -> int | None:
-    """``VIGIL_WORKERS``: worker processes for per-page work, or None for one per core."""
+    """``VIGIL_WORKERS``: worker processes for per-page work and capture parsing, or None for one per core."""
     return _count("VIGIL_WORKERS")
+
+
+def worker_count() -> int:
+    """Worker processes to use: ``VIGIL_WORKERS``, else one per core."""
+    return workers() or os.cpu_count() or 1
 
 
 def memory_limit() -> str | None:

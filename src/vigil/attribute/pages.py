@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
-import os
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -126,7 +125,7 @@ def analyse_pages(store: StoreHandle, *, processors: Sequence[Path] = (), progre
 
 def _workers(pages: int) -> int:
     """Worker processes for the per-page work: ``VIGIL_WORKERS``, else one per core."""
-    wanted = settings.workers() or os.cpu_count() or 1
+    wanted = settings.worker_count()
     return 1 if pages < 200 or wanted < 2 else wanted
 
 

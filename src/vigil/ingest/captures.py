@@ -98,6 +98,7 @@ class CaptureKind(Kind):
     name = "captures"
     quarantine_kind = "capture"
     tables = (PAGES, CAPTURES)
+    parse_ahead = True  # reading archives, stripping media, hashing and compressing pages is the heavy part
 
     def __init__(self, default_source: str | None = None, max_page_bytes: int = DEFAULT_MAX_PAGE) -> None:
         self.default_source = default_source or ""

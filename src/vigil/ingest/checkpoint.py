@@ -142,19 +142,23 @@ class FileStart:
 
 
 def start_file(engine: Engine, path: Path, *, kind: str, batch_id: str, identity: Path | None = None,
-               known: dict[str, Checkpoint] | None = None) -> FileStart:  # fmt: skip
+               known: dict[str, Checkpoint] | None = None, hashed: FileStart | None = None) -> FileStart:  # fmt: skip
     """Hash the file (or ``identity``, e.g. a capture folder's manifest) and look up its checkpoint
-    (in ``known``, from :func:`all_checkpoints`, when given).
+    (in ``known``, from :func:`all_checkpoints`, when given; ``hashed``: an earlier start of the
+    same file whose size and hash are reused, its checkpoint read again).
 
     ``skip`` is None when the file cannot be read (``result.error`` says why) or is already done.
     """
     start = FileStart(FileSummary(str(path)))
-    try:
-        ident = identity or path
-        start.size, start.sha = ident.stat().st_size, file_sha256(ident)
-    except OSError as exc:
-        start.result.status, start.result.error = "error", f"{path}: cannot read: {exc.strerror or exc}"
-        return start
+    if hashed is not None and hashed.sha:
+        start.size, start.sha = hashed.size, hashed.sha
+    else:
+        try:
+            ident = identity or path
+            start.size, start.sha = ident.stat().st_size, file_sha256(ident)
+        except OSError as exc:
+            start.result.status, start.result.error = "error", f"{path}: cannot read: {exc.strerror or exc}"
+            return start
     if known is None:
         point = read_checkpoint(engine, sha=start.sha, kind=kind, path=path, size=start.size, batch_id=batch_id)
     else:

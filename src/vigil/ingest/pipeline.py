@@ -21,23 +21,36 @@ DuckDB a batch of ``batch_size`` records of one file, parsed in this process whi
 previous batch commits on a writer thread (a killed run resumes after its last batch); on
 Spark the whole run, every file parsed in the engine's workers (``Engine.map_batches``, one
 task per file) and committed by the same set steps. Rows are read and written by column name.
+
+On DuckDB a kind whose per-record work is heavy (``Kind.parse_ahead``: captures) and a run
+of several inputs parse **ahead** (:func:`parse_file`): the next inputs, one whole input per
+task, are read in ``VIGIL_WORKERS`` worker processes into the same batches the serial loop
+makes, spooled to a file, while this process commits them strictly in input order. The
+batches, their commits and checkpoints are the serial loop's, so the store is the same.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
+import tempfile
 import uuid
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from vigil import settings
 from vigil.errors import InputError
 from vigil.ingest.checkpoint import (
     Checkpoint,
+    FileStart,
     FileSummary,
     IngestSummary,
     add_counts,
@@ -155,6 +168,7 @@ class Kind(ABC):
     quarantine_kind: str  # quarantine.kind
     tables: tuple[TableSpec, ...]  # in the order they are written
     progress_in_bytes: bool = False  # progress counts bytes read (else records read)
+    parse_ahead: bool = False  # on DuckDB, parse whole inputs ahead in worker processes
 
     def inputs(self, paths: Sequence[Path]) -> list[Input]:
         return [Input(p, p) for p in expand_inputs(paths)]
@@ -279,6 +293,52 @@ class ParseInputs:
         return pa.RecordBatch.from_pydict(out, schema=schema)
 
 
+@dataclass(frozen=True)
+class ParsedUnit:
+    """A unit :func:`parse_file` spooled: its records, and the input's bytes read after it."""
+
+    records: int
+    position: int
+
+
+def parse_file(kind: Kind, item: Input, *, skip: int, every: int, spool: str) -> list[ParsedUnit] | str:
+    """Read one input as the serial loop would, in a worker: each unit of ``every`` records
+    after ``skip``, flattened to ``_parsed`` rows, is one Arrow batch of the stream ``spool``.
+    Its units, or why the input could not be opened."""
+    try:
+        opened = kind.open(item)
+    except InputError as exc:
+        return str(exc)
+    schema = parsed_schema(kind)
+    units: list[ParsedUnit] = []
+    with pa.OSFile(spool, "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
+        for read in read_units(kind, opened, skip=skip, every=every):
+            writer.write_batch(pa.RecordBatch.from_pydict(flatten(kind, 0, read), schema=schema))
+            units.append(ParsedUnit(read.unit.records, opened.position()))
+    return units
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the committing process's to handle
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """``workers`` processes, spawned: started clean, not forks of a process holding a store
+    connection and a writer thread, and children of this one (their CPU time is its children's);
+    ended at once if the run fails."""
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts)
+    try:
+        yield pool
+    except BaseException:
+        started = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in started:  # a worker deep in a large WARC would hold the exit up
+            process.terminate()
+        raise
+    pool.shutdown()
+
+
 def commit_units(engine: Engine, kind: Kind, *, batch_id: str) -> dict[int, dict[str, Any]]:
     """Store what ``_parsed`` holds for the files of ``_ingest_inputs``; per file index, its counts.
 
@@ -343,8 +403,12 @@ class Ingest:
         else:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-writer")
             try:
-                for item in inputs:
-                    summary.files.append(self._file(item))
+                workers = min(settings.worker_count(), sum(1 for item in inputs if not item.error))
+                if self.kind.parse_ahead and workers > 1:
+                    summary.files = self._run_ahead(inputs, workers)
+                else:
+                    for item in inputs:
+                        summary.files.append(self._file(item))
             finally:
                 self._wait()
                 self._writer.shutdown()
@@ -404,10 +468,11 @@ class Ingest:
             pending, self._pending = self._pending, None
             pending.result()
 
-    def _file(self, item: Input) -> FileSummary:
+    def _file(self, item: Input, hashed: FileStart | None = None) -> FileSummary:
         if item.error:
             return FileSummary(str(item.path), status="error", error=item.error)
-        start = start_file(self.engine, item.path, kind=self.kind.name, batch_id=self.batch_id, identity=item.identity)
+        start = start_file(self.engine, item.path, kind=self.kind.name, batch_id=self.batch_id, identity=item.identity,
+                           hashed=hashed)  # fmt: skip
         result, skip, point = start.result, start.skip, start.checkpoint
         if skip is None or point is None:
             if result.status == "already ingested" and self.kind.progress_in_bytes:
@@ -420,7 +485,7 @@ class Ingest:
             return result
         reported = 0
         for read in read_units(self.kind, opened, skip=skip, every=self.plan.every):
-            self._submit(read, item, point, result)
+            self._submit(pa.Table.from_pydict(flatten(self.kind, 0, read), schema=parsed_schema(self.kind)), item, point, result)
             if not read.completed:
                 if self.kind.progress_in_bytes:
                     position = opened.position()
@@ -432,8 +497,7 @@ class Ingest:
         self.progress(start.size - reported if self.kind.progress_in_bytes else read.unit.records)
         return result
 
-    def _submit(self, read: UnitRead, item: Input, point: Checkpoint, result: FileSummary) -> None:
-        parsed = pa.Table.from_pydict(flatten(self.kind, 0, read), schema=parsed_schema(self.kind))
+    def _submit(self, parsed: pa.Table, item: Input, point: Checkpoint, result: FileSummary) -> None:
         inputs = pa.Table.from_pylist([{"file_index": 0, "path": str(item.path), "sha": point.sha, "form": item.form,
                                         "identity": str(item.identity), "skip": 0}], schema=_INPUTS)  # fmt: skip
         self._wait()
@@ -448,11 +512,70 @@ class Ingest:
             row = self._settle(result, point, counts[0])
             append_progress(self.engine, [row] if row else [])
 
+    # -- whole inputs parsed ahead in worker processes, committed here in input order ---------
+    def _run_ahead(self, inputs: list[Input], workers: int) -> list[FileSummary]:
+        """As the serial loop, with each input's batches parsed ahead by :func:`parse_file`.
+
+        Each input is planned from the checkpoints stored when the run starts (an input repeated
+        in the run is parsed once); when its turn comes its checkpoint is read again, and an
+        input whose plan no longer holds (or that was not sent) is read here, as serially."""
+        known = all_checkpoints(self.engine)
+        seen: set[str] = set()
+        results: list[FileSummary] = []
+        pending: deque[tuple[Input, FileStart | None, Future[list[ParsedUnit] | str] | None, str]] = deque()
+        with tempfile.TemporaryDirectory(prefix="vigil-ingest-") as tmp, worker_pool(workers) as pool:
+            for index, item in enumerate(inputs):
+                start, parsing, spool = None, None, str(Path(tmp) / f"{index}.arrows")
+                if not item.error:
+                    start = start_file(self.engine, item.path, kind=self.kind.name, batch_id=self.batch_id,
+                                       identity=item.identity, known=known)  # fmt: skip
+                    if start.skip is not None and start.sha not in seen:
+                        seen.add(start.sha)
+                        parsing = pool.submit(parse_file, self.kind, item, skip=start.skip, every=self.plan.every or 0,
+                                              spool=spool)  # fmt: skip
+                pending.append((item, start, parsing, spool))
+                while sum(1 for entry in pending if entry[2]) >= 2 * workers:  # inputs in flight: a bounded spool
+                    results.append(self._file_ahead(*pending.popleft()))
+            while pending:
+                results.append(self._file_ahead(*pending.popleft()))
+        return results
+
+    def _file_ahead(self, item: Input, planned: FileStart | None, parsing: Future[list[ParsedUnit] | str] | None,
+                    spool: str) -> FileSummary:  # fmt: skip
+        if planned is None or parsing is None:
+            return self._file(item, hashed=planned)
+        start = start_file(self.engine, item.path, kind=self.kind.name, batch_id=self.batch_id, identity=item.identity,
+                           hashed=planned)  # fmt: skip
+        if start.skip != planned.skip:  # an earlier input of this run changed its checkpoint
+            parsing.cancel()
+            return self._file(item, hashed=planned)
+        result, point = start.result, start.checkpoint
+        assert point is not None
+        units = parsing.result()
+        if isinstance(units, str):
+            append_progress(self.engine, [row] if (row := self._settle(result, point, {"error": units, "opened": False})) else [])
+            return result
+        reported = 0
+        with pa.OSFile(spool) as source, pa.ipc.open_stream(source) as stream:
+            for number, (unit, batch) in enumerate(zip(units, stream)):
+                self._submit(pa.Table.from_batches([batch]), item, point, result)
+                if number < len(units) - 1:
+                    if self.kind.progress_in_bytes:
+                        self.progress(unit.position - reported)
+                        reported = unit.position
+                    else:
+                        self.progress(unit.records)
+            self._wait()
+        Path(spool).unlink()
+        self.progress(start.size - reported if self.kind.progress_in_bytes else units[-1].records)
+        return result
+
 
 def lazily(make: Callable[[], Iterable[Any]]) -> Iterator[Any]:
     """The items of ``make()``, opened only when first read (so its errors surface while reading)."""
     yield from make()
 
 
-__all__ = ["CommitPlan", "Ingest", "Input", "Kind", "Opened", "ParseInputs", "TableSpec", "Unit", "UnitRead",
-           "commit_plan", "commit_units", "expand_inputs", "flatten", "lazily", "parsed_schema", "read_units"]
+__all__ = ["CommitPlan", "Ingest", "Input", "Kind", "Opened", "ParseInputs", "ParsedUnit", "TableSpec", "Unit", "UnitRead",
+           "commit_plan", "commit_units", "expand_inputs", "flatten", "lazily", "parse_file", "parsed_schema", "read_units",
+           "worker_pool"]
