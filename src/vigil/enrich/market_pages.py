@@ -10,7 +10,6 @@ The same function runs on both engines (:class:`ScanMarketPages`).
 
 from __future__ import annotations
 
-import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil import settings
 from vigil.enrich.channels import channel_signals
 from vigil.enrich.offers import MAX_HTML, extract_offers
 from vigil.store.handle import StoreHandle
@@ -83,7 +83,7 @@ def scan_market_pages(store: StoreHandle, *, progress: Callable[[int, int], None
     total = int(engine.scalar("pages to scan for offers", f"SELECT count(*) {todo}"))
     tick(0, total)
     if total:
-        wanted = int(os.environ.get("VIGIL_WORKERS") or os.cpu_count() or 1)  # as for attribution's page work
+        wanted = settings.worker_count()  # as for attribution's page work (and a bad VIGIL_WORKERS said once)
         engine.map_batches("_market_work", f"SELECT p.page_sha256, p.html_zlib {todo}", ScanMarketPages(), _SCHEMA,
                            batch_rows=500, workers=1 if total < 1000 or wanted < 2 else wanted)  # fmt: skip
         with engine.transaction():
