@@ -277,3 +277,51 @@ def test_signature_columns_read_from_arrow_buffers_equal_blob_by_blob() -> None:
         _signatures(pa.array([blobs[0], blobs[1][:256]], pa.binary()))
     with pytest.raises(ValueError, match="multiple of 4"):
         _signatures(pa.array([b"abcde", b"fghij"], pa.binary()))
+
+
+# -- the compiled MinHash loop (src/vigil/attribute/_walk.c) beside the numpy blocks ----------
+
+from vigil.attribute import minhash as _minhash_module  # noqa: E402
+
+_compiled = _minhash_module._c_minhash
+_needs_compiled = pytest.mark.skipif(_compiled is None, reason="the compiled walk (vigil.attribute._walk) is not built")
+
+
+@_needs_compiled
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=MAX_HASH), min_size=1, max_size=300),
+    st.sampled_from([1, 2, 7, 64, 128, 256]),
+)
+def test_the_compiled_minhash_equals_the_numpy_blocks(hashes: list[int], num_perm: int) -> None:
+    from vigil.attribute.minhash import _coefficients, _signature_numpy, signature_of_hashes
+
+    values = np.array(hashes, dtype=np.uint64)
+    a, b = _coefficients(num_perm)
+    expected = _signature_numpy(values, a, b, num_perm)
+    assert signature_of_hashes(values, num_perm=num_perm) == expected
+    assert expected == reference_signature(set(hashes), num_perm)  # and both are the definition
+
+
+@_needs_compiled
+@pytest.mark.parametrize("size", [4095, 4096, 4097, 9000])
+def test_the_compiled_minhash_spans_numpy_block_edges(size: int) -> None:
+    from vigil.attribute.minhash import _coefficients, _signature_numpy
+
+    rng = np.random.default_rng(size)
+    values = rng.integers(0, MAX_HASH + 1, size, dtype=np.uint64)
+    values[:3] = [0, MAX_HASH, 1]
+    a, b = _coefficients(128)
+    assert _compiled(values, a, b) == _signature_numpy(values, a, b, 128)
+
+
+@_needs_compiled
+def test_the_compiled_minhash_refuses_what_is_not_a_signature_input() -> None:
+    a, b = np.zeros(4, dtype=np.uint64), np.zeros(3, dtype=np.uint64)
+    with pytest.raises(ValueError):
+        _compiled(np.zeros(2, dtype=np.uint64), a, b)  # a and b of different lengths
+    with pytest.raises(ValueError):
+        _compiled(b"abc", np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint64))  # not uint64
+    big = np.array([1 << 40], dtype=np.uint64)
+    with pytest.raises(ValueError):
+        _compiled(np.zeros(2, dtype=np.uint64), big, np.zeros(1, dtype=np.uint64))  # a coefficient of 2**40
