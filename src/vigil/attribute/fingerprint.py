@@ -364,7 +364,7 @@ def _walk_python(text: str, truncated: bool, *, max_depth: int, max_elements: in
 # The compiled walk (_walk.c, built by ``pip install -e .``; optional): the same walk in C,
 # calling back into this module for what a token means (_Token, _element) and the rare steps.
 try:
-    from vigil.attribute import _walk as _cwalk
+    import vigil.attribute._walk as _cwalk  # the compiled part of this module (as minhash imports its loop)
 except ImportError:  # not built: the Python walk is used
     _cwalk = None  # type: ignore[assignment]
 #: Whether :func:`skeleton` uses the compiled walk when it is built.
