@@ -22,9 +22,10 @@ if ! pkg-config --exists icu-uc 2>/dev/null; then
   echo "libicu-dev and pkg-config are missing (PyICU, for followthemoney); installing them with apt-get" >&2
   apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config g++
 fi
-# The compiled skeleton walk (src/vigil/attribute/_walk.c, built by pip install -e .) needs a C
-# compiler and the Python headers; without them the install still succeeds and the slower
-# pure-Python walk is used (same outputs). Install them with Debian's package manager when missing.
+# The compiled fingerprint module (src/vigil/attribute/_walk.c: the skeleton walk and the MinHash,
+# built by pip install -e .) needs a C compiler and the Python headers; without them the install
+# still succeeds and the slower pure-Python walk and numpy MinHash are used (same outputs).
+# Install them with Debian's package manager when missing.
 if ! command -v gcc >/dev/null 2>&1 || ! "$PY" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
   echo "gcc or the Python headers are missing (the compiled fingerprint walk); installing them with apt-get" >&2
   (apt-get update -qq && apt-get install -y -qq gcc python3-dev) || echo "could not install gcc/python3-dev: the pure-Python walk will be used" >&2
