@@ -3,20 +3,23 @@
 The result is exactly a full rerun's (templates, brands, distributors, IDs, evidence);
 where that cannot be guaranteed cheaply, the run says why and rebuilds everything.
 
-**Templates.** A skeleton's parent is chosen among the ``window`` skeletons seen just before
-it in each of its LSH buckets, so a skeleton that sorts *after* every known member of its
-buckets changes nobody's candidates but its own: its parent and, for a new founder, its
-lineage are found from the tails of its buckets (the bands of every skeleton are kept in
-``attribution_bands``). Known skeletons keep their parents and roots. A new skeleton that
-would sort before a known one in a bucket, a known skeleton seen earlier than before, or a
-new capture that changes whether an earlier capture of its URL is a cover page: full rerun.
+**Templates.** A skeleton's template depends on earlier skeletons only (their LSH buckets,
+first seen, parents and roots), so the batch changes no template of a skeleton first seen
+before the earliest point it touches: the first seen of a skeleton it brings, or of a known
+one whose first seen it moves (a capture earlier than the skeleton's first so far, or an
+earlier capture of its URL that becomes a cover page, or stops being one: captures arriving
+out of time order and new evidence of a disguised site are common). The skeletons first seen
+from that point on are chosen again, against the known ones before it (their bands are kept in
+``attribution_bands``); the templates whose skeletons, first seen or lineage change are the
+ones touched. Known skeletons before the point keep their parents and roots.
 
 **Distributors, brands, evidence.** Every later step stays inside the *components* that
 live pivot values and *same* judgements tie templates into (a value's spread, the groups it
 touches, the guard, judgements, capture groups, IDs and evidence paths never look outside
 its component). The components of the last run are kept in ``attribution_components``; a
-batch touches its own templates, the templates carrying any value it brings, and their whole
-components; only those are linked and derived again, and their stored rows replaced.
+batch touches its own templates, the templates of the earlier captures whose cover status it
+changes, the templates changed above, the templates carrying any value it brings, and their
+whole components; only those are linked and derived again, and their stored rows replaced.
 Warning-listed values link nothing and are left out of the components; their rows get
 their spread over the whole store.
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -149,14 +153,8 @@ def attribute_increment(
     tick("templates", 0, 2)
     new_urls(engine)
     covers(store, settings.altered, urls="_inc_urls")
-    if _count(engine, "cover check", """
-            SELECT count(*) FROM captures c LEFT JOIN capture_attribution a ON a.capture_key = c.capture_key
-            WHERE c.url IN (SELECT url FROM _inc_urls) AND c.capture_key NOT IN (SELECT capture_key FROM _inc_new)
-              AND coalesce(a.cover, false) <> (c.capture_key IN (SELECT capture_key FROM _cover))"""):  # fmt: skip
-        return "a new capture changes whether an earlier capture of its URL is a cover page"
-    reason = new_skeletons(engine, settings)
-    if reason:
-        return reason
+    recovered(engine)
+    redo_skeletons(engine, settings)
     tick("templates", 1, 2)
     scope(engine, min_strength, warnings)
     tick("templates", 2, 2)
@@ -168,6 +166,13 @@ def attribute_increment(
             SELECT count(*) FROM _decisions d JOIN _lk_outside o ON o.kind = d.kind AND o.value = d.value
             WHERE d.status <> 'generic'"""):  # fmt: skip
         return "a value flagged generic would now link beyond the templates the batch touches"
+    dropped_values(engine)
+    if _count(engine, "dropped values", """
+            SELECT count(*) FROM page_identifiers i JOIN _inc_dropped d ON d.kind = i.kind AND d.value = i.value
+            JOIN captures c ON c.page_sha256 = i.page_sha256 JOIN capture_attribution a ON a.capture_key = c.capture_key
+            WHERE i.is_pivot AND NOT a.cover AND a.template_id IS NOT NULL
+              AND a.template_id NOT IN (SELECT template_id FROM _inc_scope)"""):  # fmt: skip
+        return "a page that became a cover page carried a value seen beyond the templates the batch touches"
     store_increment(engine, digest)
     tick("brands and evidence", 2, 2)
     return _count(engine, "scope", "SELECT count(*) FROM _inc_scope")
@@ -187,7 +192,8 @@ def new_urls(engine: Engine) -> None:
     engine.materialise("_inc_urls", "SELECT DISTINCT url FROM _inc_new")
 
 
-@stage(reads=("captures", "page_skeletons", "templates", "_inc_all_links", "_inc_covers", "_inc_scope", "_inc_lineage"),
+@stage(reads=("captures", "page_skeletons", "templates", "_inc_all_links", "_inc_covers", "_inc_scope", "_inc_links",
+              "_inc_lineage"),
        writes=("_attr_captures", "_lineage"))  # fmt: skip
 def scope_captures(engine: Engine) -> None:
     """``_attr_captures`` and ``_lineage`` of the scope, as a full run's ``template_captures`` and ``build_templates`` give them."""
@@ -199,89 +205,146 @@ def scope_captures(engine: Engine) -> None:
     engine.materialise("_lineage", """
         SELECT template_id, lineage_skeleton, lineage_similarity FROM templates
         WHERE lineage_skeleton IS NOT NULL AND template_id IN (SELECT template_id FROM _inc_scope)
-        UNION ALL SELECT template_id, lineage_skeleton, lineage_similarity FROM _inc_lineage""")  # fmt: skip
+          AND template_id NOT IN (SELECT skeleton_id FROM _inc_links)
+        UNION ALL SELECT template_id, lineage_skeleton, lineage_similarity FROM _inc_lineage
+        WHERE template_id IN (SELECT template_id FROM _inc_scope)""")  # fmt: skip
 
 
-@stage(reads=("page_skeletons", "pages", "skeleton_links", "attribution_bands", "_inc_new", "_cover"),
-       writes=("_inc_seen", "_inc_fresh", "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_candidates", "_pairs",
-               "_exact", "_pairs_exact", "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_fbands",
-               "_inc_lineage"))  # fmt: skip
-def new_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
-    """Parents, roots and lineage of the skeletons the batch brings (``_inc_links``, ``_inc_lineage``)."""
+@stage(reads=("captures", "capture_attribution", "_inc_new", "_inc_urls", "_cover"), writes=("_inc_recover", "_inc_covers"))
+def recovered(engine: Engine) -> None:
+    """``_inc_recover``: earlier captures of the batch's URLs whose cover status the batch
+    changes (``cover``: what it is now); ``_inc_covers``: every cover capture, now."""
+    engine.materialise("_inc_recover", """
+        SELECT c.capture_key, c.page_sha256, c.capture_key IN (SELECT capture_key FROM _cover) AS cover
+        FROM captures c LEFT JOIN capture_attribution a ON a.capture_key = c.capture_key
+        WHERE c.url IN (SELECT url FROM _inc_urls) AND c.capture_key NOT IN (SELECT capture_key FROM _inc_new)
+          AND coalesce(a.cover, false) <> (c.capture_key IN (SELECT capture_key FROM _cover))""")  # fmt: skip
+    engine.materialise("_inc_covers", """
+        SELECT capture_key FROM capture_attribution
+        WHERE cover AND capture_key NOT IN (SELECT capture_key FROM _inc_recover WHERE NOT cover)
+        UNION SELECT capture_key FROM _cover""")  # fmt: skip
+
+
+#: Far beyond any capture: where the batch moves no skeleton, nothing is chosen again.
+_NEVER = datetime(9999, 12, 31)
+
+
+@stage(reads=("captures", "page_skeletons", "pages", "skeleton_links", "templates", "attribution_bands", "_inc_new",
+              "_inc_recover", "_inc_covers"),
+       writes=("_inc_affected", "_inc_seen", "_inc_moved", "_inc_from", "_inc_redo", "_inc_bands_known", "_inc_bands_new",
+               "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_candidates", "_pairs", "_exact", "_pairs_exact",
+               "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_fbands", "_inc_lineage", "_inc_changed",
+               "_inc_tchanged"))  # fmt: skip
+def redo_skeletons(engine: Engine, settings: TemplateSettings) -> None:
+    """Parents, roots and lineage of every skeleton first seen from the earliest point the
+    batch touches (``_inc_from``) on: ``_inc_links``, ``_inc_lineage``; ``_inc_tchanged``, the
+    templates whose skeletons, first seen or lineage change (old and new)."""
+    engine.materialise("_inc_affected", """
+        SELECT DISTINCT skeleton_id FROM page_skeletons WHERE features > 0
+          AND page_sha256 IN (SELECT page_sha256 FROM _inc_new UNION SELECT page_sha256 FROM _inc_recover)""")  # fmt: skip
     engine.materialise("_inc_seen", """
-        SELECT s.skeleton_id, min(n.captured_at) AS first_seen, any_value(s.minhash) AS minhash
-        FROM _inc_new n JOIN page_skeletons s ON s.page_sha256 = n.page_sha256
-        WHERE s.features > 0 AND n.capture_key NOT IN (SELECT capture_key FROM _cover)
+        SELECT s.skeleton_id, min(c.captured_at) AS first_seen, any_value(s.minhash) AS minhash
+        FROM page_skeletons s JOIN captures c ON c.page_sha256 = s.page_sha256
+        WHERE s.skeleton_id IN (SELECT skeleton_id FROM _inc_affected)
+          AND c.capture_key NOT IN (SELECT capture_key FROM _inc_covers)
         GROUP BY s.skeleton_id""")  # fmt: skip
-    if _count(engine, "earlier skeletons", """
-            SELECT count(*) FROM _inc_seen n JOIN skeleton_links l ON l.skeleton_id = n.skeleton_id
-            WHERE n.first_seen < l.first_seen"""):  # fmt: skip
-        return "a known page skeleton was captured earlier than its first capture so far"
-    engine.materialise("_inc_fresh", "SELECT * FROM _inc_seen WHERE skeleton_id NOT IN (SELECT skeleton_id FROM skeleton_links)")
-    engine.map_batches("_inc_bands", "SELECT skeleton_id, minhash FROM _inc_fresh", BandKeys(settings.same, settings.recall), BAND_SCHEMA)
-    reason = _tails(engine, 0, "_inc_bands")
-    if reason:
-        return reason
+    engine.materialise("_inc_moved", """
+        SELECT a.skeleton_id, o.first_seen AS was, n.first_seen AS now
+        FROM _inc_affected a LEFT JOIN _inc_seen n ON n.skeleton_id = a.skeleton_id
+        LEFT JOIN skeleton_links o ON o.skeleton_id = a.skeleton_id
+        WHERE (n.first_seen IS NULL) <> (o.first_seen IS NULL) OR n.first_seen <> o.first_seen""")  # fmt: skip
+    start = engine.scalar("redo from", "SELECT min(least(coalesce(was, now), coalesce(now, was))) FROM _inc_moved")
+    params = {"start": start if start is not None else _NEVER}
+    engine.materialise("_inc_from", "SELECT CAST($start AS TIMESTAMP) AS start", params)
+    engine.materialise("_inc_redo", """
+        SELECT skeleton_id, first_seen, minhash FROM _inc_seen WHERE first_seen >= (SELECT start FROM _inc_from)
+        UNION ALL
+        SELECT l.skeleton_id, l.first_seen, m.minhash FROM skeleton_links l
+        JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
+              WHERE skeleton_id IN (SELECT skeleton_id FROM skeleton_links WHERE first_seen >= (SELECT start FROM _inc_from))
+              GROUP BY skeleton_id) m ON m.skeleton_id = l.skeleton_id
+        WHERE l.first_seen >= (SELECT start FROM _inc_from) AND l.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_affected)""")  # fmt: skip
+    # band keys are a function of the signature: a known skeleton's stored keys are reused
+    engine.materialise("_inc_bands_known", """
+        SELECT skeleton_id, band, key FROM attribution_bands
+        WHERE lsh = 0 AND skeleton_id IN (SELECT skeleton_id FROM _inc_redo)""")  # fmt: skip
+    engine.map_batches("_inc_bands_new", """SELECT skeleton_id, minhash FROM _inc_redo
+        WHERE skeleton_id NOT IN (SELECT DISTINCT skeleton_id FROM _inc_bands_known)""",
+        BandKeys(settings.same, settings.recall), BAND_SCHEMA)  # fmt: skip
+    engine.materialise("_inc_bands", "SELECT * FROM _inc_bands_known UNION ALL SELECT * FROM _inc_bands_new")
+    _buckets(engine, 0, "_inc_bands")
     candidate_pairs(engine, "_inc_buckets", settings.window, settings.same)
     engine.materialise("_inc_roots", """
-        SELECT skeleton_id, first_seen FROM _inc_fresh
-        UNION ALL SELECT skeleton_id, first_seen FROM skeleton_links WHERE parent_id IS NULL""")  # fmt: skip
-    join_templates(engine, settings.same, choose="_inc_fresh", roots="_inc_roots", known="""
+        SELECT skeleton_id, first_seen FROM _inc_redo
+        UNION ALL SELECT skeleton_id, first_seen FROM skeleton_links
+        WHERE parent_id IS NULL AND first_seen < (SELECT start FROM _inc_from)""")  # fmt: skip
+    join_templates(engine, settings.same, choose="_inc_redo", roots="_inc_roots", known="""
         SELECT skeleton_id, parent_id, similarity, first_seen, template_id FROM skeleton_links
-        WHERE skeleton_id IN (SELECT b FROM _pairs WHERE a IN (SELECT skeleton_id FROM _inc_fresh))""")  # fmt: skip
-    engine.materialise("_inc_links", "SELECT * FROM _links WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fresh)")
-    engine.map_batches("_inc_fbands", """SELECT f.skeleton_id, f.minhash FROM _inc_fresh f
-        JOIN _inc_links l ON l.skeleton_id = f.skeleton_id WHERE l.parent_id IS NULL""",
+        WHERE first_seen < (SELECT start FROM _inc_from)
+          AND skeleton_id IN (SELECT b FROM _pairs WHERE a IN (SELECT skeleton_id FROM _inc_redo))""")  # fmt: skip
+    engine.materialise("_inc_links", "SELECT * FROM _links WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_redo)")
+    engine.map_batches("_inc_fbands", """SELECT r.skeleton_id, r.minhash FROM _inc_redo r
+        JOIN _inc_links l ON l.skeleton_id = r.skeleton_id WHERE l.parent_id IS NULL""",
         BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
-    reason = _tails(engine, 1, "_inc_fbands")
-    if reason:
-        return reason
+    _buckets(engine, 1, "_inc_fbands")
     candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same)
-    engine.materialise("_links", "SELECT * FROM _inc_links")  # SQL_LINEAGE: the new founders only
+    engine.materialise("_links", "SELECT * FROM _inc_links")  # SQL_LINEAGE: the founders chosen again only
     engine.materialise("_inc_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
-    return None
+    engine.materialise("_inc_changed", """
+        SELECT coalesce(n.skeleton_id, o.skeleton_id) AS skeleton_id, o.template_id AS was_root, n.root_id AS now_root
+        FROM _inc_links n
+        FULL JOIN (SELECT * FROM skeleton_links WHERE first_seen >= (SELECT start FROM _inc_from)) o
+          ON o.skeleton_id = n.skeleton_id
+        WHERE n.skeleton_id IS NULL OR o.skeleton_id IS NULL OR n.root_id <> o.template_id OR n.first_seen <> o.first_seen
+           OR coalesce(n.parent_id, '') <> coalesce(o.parent_id, '') OR coalesce(n.similarity, -1.0) <> coalesce(o.similarity, -1.0)""")  # fmt: skip
+    engine.materialise("_inc_tchanged", """
+        SELECT was_root AS template_id FROM _inc_changed WHERE was_root IS NOT NULL
+        UNION SELECT now_root FROM _inc_changed WHERE now_root IS NOT NULL
+        UNION SELECT coalesce(n.template_id, o.template_id) FROM _inc_lineage n
+        FULL JOIN (SELECT template_id, lineage_skeleton, lineage_similarity FROM templates WHERE lineage_skeleton IS NOT NULL
+                   AND template_id IN (SELECT skeleton_id FROM _inc_links WHERE parent_id IS NULL)) o
+          ON o.template_id = n.template_id
+        WHERE n.template_id IS NULL OR o.template_id IS NULL OR n.lineage_skeleton <> o.lineage_skeleton
+           OR n.lineage_similarity <> o.lineage_similarity""")  # fmt: skip
 
 
-def _tails(engine: Engine, lsh: int, bands: str) -> str | None:
-    """``_inc_buckets`` (the new skeletons' buckets of index ``lsh`` with their known members)
-    and ``_skeletons`` (all of them); a reason when a new skeleton sorts before a known one."""
+def _buckets(engine: Engine, lsh: int, bands: str) -> None:
+    """``_inc_buckets``: the bands in table ``bands`` (skeletons chosen again) with the known
+    skeletons before ``_inc_from`` in their buckets of index ``lsh``; ``_skeletons``: all of them."""
     engine.materialise("_inc_known", f"""
         SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
-        JOIN (SELECT DISTINCT band, key FROM {bands}) b ON b.band = o.band AND b.key = o.key WHERE o.lsh = {lsh}""")  # fmt: skip
-    if _count(engine, "bucket order", f"""
-            SELECT count(*) FROM {bands} b JOIN _inc_fresh f ON f.skeleton_id = b.skeleton_id
-            JOIN _inc_known o ON o.band = b.band AND o.key = b.key
-            WHERE o.first_seen > f.first_seen OR (o.first_seen = f.first_seen AND o.skeleton_id > f.skeleton_id)"""):  # fmt: skip
-        return "a new page skeleton sorts before a known one in its LSH bucket (captured out of time order)"
+        JOIN (SELECT DISTINCT band, key FROM {bands}) b ON b.band = o.band AND b.key = o.key
+        WHERE o.lsh = {lsh} AND o.first_seen < (SELECT start FROM _inc_from)""")  # fmt: skip
     engine.materialise("_inc_buckets", f"SELECT skeleton_id, band, key FROM {bands} UNION ALL SELECT skeleton_id, band, key FROM _inc_known")
     engine.materialise("_skeletons", """
-        SELECT skeleton_id, first_seen, minhash FROM _inc_fresh
+        SELECT skeleton_id, first_seen, minhash FROM _inc_redo
         UNION ALL
         SELECT k.skeleton_id, k.first_seen, s.minhash FROM (SELECT DISTINCT skeleton_id, first_seen FROM _inc_known) k
         JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
               WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_known) GROUP BY skeleton_id) s
           ON s.skeleton_id = k.skeleton_id""")  # fmt: skip
-    return None
 
 
 @stage(reads=("page_skeletons", "skeleton_links", "page_identifiers", "identifier_values", "attribution_components",
-              "capture_attribution", "_inc_new", "_cover", "_inc_links"),
-       writes=("_inc_covers", "_inc_caps", "_inc_values", "_inc_listed", "_inc_touched", "_inc_scope", "_inc_all_links"))  # fmt: skip
+              "capture_attribution", "_inc_new", "_inc_recover", "_inc_covers", "_inc_links", "_inc_tchanged", "_inc_from"),
+       writes=("_inc_caps", "_inc_values", "_inc_listed", "_inc_touched", "_inc_scope", "_inc_all_links"))  # fmt: skip
 def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
     """``_inc_scope``: the templates the batch touches and their whole components; with
-    ``_inc_all_links`` (their skeletons) and ``_inc_covers`` (every cover capture).
+    ``_inc_all_links`` (their skeletons, as they are now).
 
-    A template is touched when the batch brings captures of it, or carries a value the batch
-    brings that was not generic (a generic value reaches across components: ``outside``).
+    A template is touched when the batch brings captures of it, changes whether one of its
+    captures is a cover page, changes its skeletons, first seen or lineage
+    (``_inc_tchanged``), or carries a value the batch brings that was not generic (a generic
+    value reaches across components: ``outside``).
     """
-    engine.materialise("_inc_covers", """
-        SELECT capture_key FROM capture_attribution WHERE cover
-        UNION ALL SELECT capture_key FROM _cover WHERE capture_key IN (SELECT capture_key FROM _inc_new)""")  # fmt: skip
+    # the templates of the batch's captures and of those whose cover status it changes, as
+    # they are now (a skeleton chosen again has its new root)
     engine.materialise("_inc_caps", """
-        SELECT n.page_sha256, coalesce(l.template_id, f.root_id) AS template_id
-        FROM _inc_new n JOIN page_skeletons s ON s.page_sha256 = n.page_sha256
+        SELECT n.page_sha256, coalesce(f.root_id, l.template_id) AS template_id
+        FROM (SELECT capture_key, page_sha256 FROM _inc_new UNION ALL SELECT capture_key, page_sha256 FROM _inc_recover) n
+        JOIN page_skeletons s ON s.page_sha256 = n.page_sha256
         LEFT JOIN skeleton_links l ON l.skeleton_id = s.skeleton_id LEFT JOIN _inc_links f ON f.skeleton_id = s.skeleton_id
-        WHERE n.capture_key NOT IN (SELECT capture_key FROM _cover) AND coalesce(l.template_id, f.root_id) IS NOT NULL""")  # fmt: skip
+        WHERE n.capture_key NOT IN (SELECT capture_key FROM _inc_covers) AND coalesce(f.root_id, l.template_id) IS NOT NULL""")  # fmt: skip
     strong = strong_kinds(min_strength)
     engine.materialise("_inc_values", """
         SELECT DISTINCT kind, value FROM page_identifiers
@@ -290,6 +353,11 @@ def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
     engine.map_batches("_inc_listed", "SELECT kind, value FROM _inc_values", Listed(warnings), LISTED_SCHEMA)
     engine.materialise("_inc_touched", """
         SELECT DISTINCT template_id FROM _inc_caps
+        UNION
+        SELECT template_id FROM _inc_tchanged
+        UNION
+        SELECT template_id FROM capture_attribution
+        WHERE template_id IS NOT NULL AND capture_key IN (SELECT capture_key FROM _inc_recover)
         UNION
         SELECT DISTINCT l.template_id FROM page_identifiers i
         JOIN (SELECT v.kind, v.value FROM _inc_values v JOIN _inc_listed w ON w.kind = v.kind AND w.value = v.value
@@ -303,8 +371,9 @@ def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
         SELECT template_id FROM attribution_components WHERE component IN (
             SELECT component FROM attribution_components WHERE template_id IN (SELECT template_id FROM _inc_touched))""")  # fmt: skip
     engine.materialise("_inc_all_links", """
-        SELECT skeleton_id, template_id FROM skeleton_links WHERE template_id IN (SELECT template_id FROM _inc_scope)
-        UNION ALL SELECT skeleton_id, root_id FROM _inc_links""")  # fmt: skip
+        SELECT skeleton_id, template_id FROM skeleton_links
+        WHERE template_id IN (SELECT template_id FROM _inc_scope) AND first_seen < (SELECT start FROM _inc_from)
+        UNION ALL SELECT skeleton_id, root_id FROM _inc_links WHERE root_id IN (SELECT template_id FROM _inc_scope)""")  # fmt: skip
 
 
 @stage(reads=("captures", "page_identifiers", "identifier_values", "capture_attribution", "attribution_merges",
@@ -342,8 +411,19 @@ def outside(engine: Engine) -> None:
     engine.materialise("_lk_outside", _SQL_OUTSIDE)
 
 
+@stage(reads=("page_identifiers", "_inc_recover", "_values"), writes=("_inc_dropped",))
+def dropped_values(engine: Engine) -> None:
+    """``_inc_dropped``: values on the pages of captures that became cover pages which the scope
+    no longer carries (their rows go, unless they are carried beyond it: then a full run)."""
+    engine.materialise("_inc_dropped", """
+        SELECT DISTINCT i.kind, i.value FROM page_identifiers i
+        WHERE i.is_pivot AND i.page_sha256 IN (SELECT page_sha256 FROM _inc_recover WHERE cover)
+          AND i.kind || ' ' || i.value NOT IN (SELECT kind || ' ' || value FROM _values)""")  # fmt: skip
+
+
 @stage(reads=("captures", "page_skeletons", "page_identifiers", "skeleton_links", "capture_attribution", "attribution_state",
-              "_inc_scope", "_inc_links", "_inc_new", "_inc_urls", "_inc_bands", "_inc_fbands", "_inc_fresh", "_cover",
+              "_inc_scope", "_inc_links", "_inc_new", "_inc_urls", "_inc_bands", "_inc_fbands", "_inc_redo", "_inc_from",
+              "_inc_recover", "_inc_tchanged", "_inc_dropped", "_cover",
               "_disguised", "_lineage", "_attr", "_dist_rows", "_brand_rows", "_ev_path", "_values", "_comp_rows",
               "_lk_hist", "_lk_pages"),
        writes=("_inc_old_distributors", "_inc_templates", "_inc_listed_spread"))  # fmt: skip
@@ -356,22 +436,24 @@ def store_increment(engine: Engine, digest: str) -> None:
     engine.materialise("_inc_templates", """
         WITH l AS (
             SELECT skeleton_id, template_id, first_seen FROM skeleton_links
-            WHERE template_id IN (SELECT root_id FROM _inc_links)
-            UNION ALL SELECT skeleton_id, root_id, first_seen FROM _inc_links
+            WHERE template_id IN (SELECT template_id FROM _inc_tchanged) AND first_seen < (SELECT start FROM _inc_from)
+            UNION ALL SELECT skeleton_id, root_id, first_seen FROM _inc_links WHERE root_id IN (SELECT template_id FROM _inc_tchanged)
         )
         SELECT l.template_id, min(l.first_seen) AS first_seen, count(*) AS skeletons,
                any_value(g.lineage_skeleton) AS lineage_skeleton, any_value(g.lineage_similarity) AS lineage_similarity
         FROM l LEFT JOIN _lineage g ON g.template_id = l.template_id GROUP BY l.template_id""")  # fmt: skip
     with engine.transaction():
         forget(engine)
-        _delete(engine, "capture_attribution", in_scope)
+        _delete(engine, "capture_attribution", f"{in_scope} OR capture_key IN (SELECT capture_key FROM _inc_recover)")
         engine.insert("capture_attribution", """
             SELECT * FROM _attr
             UNION ALL
-            SELECT n.capture_key, s.skeleton_id, NULL, NULL, NULL, true FROM _inc_new n
+            SELECT n.capture_key, s.skeleton_id, NULL, NULL, NULL, true
+            FROM (SELECT capture_key, page_sha256 FROM _inc_new UNION ALL SELECT capture_key, page_sha256 FROM _inc_recover) n
             JOIN page_skeletons s ON s.page_sha256 = n.page_sha256 WHERE n.capture_key IN (SELECT capture_key FROM _cover)""")
+        _delete(engine, "skeleton_links", "first_seen >= (SELECT start FROM _inc_from)")
         engine.insert("skeleton_links", "SELECT skeleton_id, parent_id, similarity, root_id, first_seen FROM _inc_links")
-        _delete(engine, "templates", "template_id IN (SELECT template_id FROM _inc_templates)")
+        _delete(engine, "templates", "template_id IN (SELECT template_id FROM _inc_tchanged)")
         engine.insert("templates", "SELECT * FROM _inc_templates")
         _delete(engine, "distributors", "distributor_id IN (SELECT distributor_id FROM _inc_old_distributors)")
         engine.insert("distributors", "SELECT * FROM _dist_rows")
@@ -385,7 +467,8 @@ def store_increment(engine: Engine, digest: str) -> None:
             WHERE i.is_pivot AND NOT a.cover AND a.template_id IS NOT NULL
               AND i.kind || ' ' || i.value IN (SELECT kind || ' ' || value FROM _values WHERE status = 'warninglist')
             GROUP BY i.kind, i.value""")  # fmt: skip
-        _delete(engine, "identifier_values", "kind || ' ' || value IN (SELECT kind || ' ' || value FROM _values)")
+        _delete(engine, "identifier_values", "kind || ' ' || value IN (SELECT kind || ' ' || value FROM _values "
+                                             "UNION ALL SELECT kind || ' ' || value FROM _inc_dropped)")
         engine.insert("identifier_values", """
             SELECT v.kind, v.value, coalesce(w.spread, v.spread), v.status, v.groups_joined, v.reason, v.distributor_id
             FROM _values v LEFT JOIN _inc_listed_spread w ON w.kind = v.kind AND w.value = v.value""")  # fmt: skip
@@ -395,9 +478,10 @@ def store_increment(engine: Engine, digest: str) -> None:
         engine.insert("attribution_components", "SELECT template_id, component FROM _comp_rows")
         _delete(engine, "attribution_merges", in_scope)
         engine.insert("attribution_merges", _SQL_MERGES)
+        _delete(engine, "attribution_bands", "first_seen >= (SELECT start FROM _inc_from)")
         engine.insert("attribution_bands", """
-            SELECT 0, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_bands b JOIN _inc_fresh f ON f.skeleton_id = b.skeleton_id
+            SELECT 0, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_bands b JOIN _inc_redo f ON f.skeleton_id = b.skeleton_id
             UNION ALL
-            SELECT 1, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_fbands b JOIN _inc_fresh f ON f.skeleton_id = b.skeleton_id""")  # fmt: skip
+            SELECT 1, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_fbands b JOIN _inc_redo f ON f.skeleton_id = b.skeleton_id""")  # fmt: skip
         engine.insert("attribution_batches", "SELECT DISTINCT batch_id FROM _inc_new")
         _record(engine, digest, "SELECT count(*) FROM captures")

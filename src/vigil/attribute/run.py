@@ -122,7 +122,8 @@ FULL_RUN: tuple[Callable[..., Any], ...] = (
 
 #: An incremental run's stages, in order (when no check sends it back to a full run).
 INCREMENTAL_RUN: tuple[Callable[..., Any], ...] = (
-    analyse_pages, incremental.new_captures, incremental.new_urls, covers, incremental.new_skeletons, incremental.scope,
+    analyse_pages, incremental.new_captures, incremental.new_urls, covers, incremental.recovered, incremental.redo_skeletons,
+    incremental.scope,
     incremental.scope_captures, pivots, incremental.outside, link, derive_rows, evidence_paths, component_rows,
-    incremental.store_increment,
+    incremental.dropped_values, incremental.store_increment,
 )  # fmt: skip
