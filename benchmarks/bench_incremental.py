@@ -1,7 +1,7 @@
 """Incremental attribution: N new captures arrive as one batch on a store already
 attributed; ``vigil attribute`` (incremental) beside ``vigil attribute --full``.
 
-    python benchmarks/bench_incremental.py --worlds 10 [--new 1000] [--workdir DIR [--reuse]]
+    python benchmarks/bench_incremental.py --worlds 10 [--new 1000] [--workdir DIR [--reuse]] [--ingested STORE]
 
 The store holds the captures of K namespaced s4 worlds side by side (seeds 1..K, namespace
 seed - 1, as bench_attribution.py; about 4,000 captures each; the worlds share only their
@@ -11,7 +11,13 @@ and ``one-world``, the last N captures of world 1 (they touch one world's distri
 The rest is attributed in full once (``base``). For each batch, the base store is copied
 twice, the batch added as a new ingest batch, and one copy attributed incrementally, the
 other with ``--full``, each timed in a fresh process (peak RSS with it); every derived table
-of the two is then compared row for row. Prints one JSON line.
+of the two is then compared row for row (in DuckDB: both differences empty, as multisets).
+Prints one JSON line.
+
+``--ingested STORE``: a store holding exactly the captures of those worlds (as the 1M run of
+docs/benchmarks.md builds with ``vigil ingest captures``) is copied instead of ingesting them
+again; the worlds are looked for in ``--workdir`` as ``s4n-SEED`` (a link to a world
+generated elsewhere will do).
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ import sys
 from pathlib import Path
 from vigil.ingest.captures import CaptureIngest
 from vigil.store import Store
-db, new, worlds = Path(sys.argv[1]), int(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
+db, new, ingested, worlds = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], [Path(p) for p in sys.argv[4:]]
 with Store(db) as store:
-    CaptureIngest(store).run([w / "captures" for w in worlds])
+    if not ingested:
+        CaptureIngest(store).run([w / "captures" for w in worlds])
     store.con.execute(f'''CREATE TABLE bench_latest AS SELECT * REPLACE ('bench-new' AS batch_id) FROM captures
                           ORDER BY captured_at DESC, capture_key DESC LIMIT {new}''')
     store.con.execute(f'''CREATE TABLE bench_one_world AS SELECT * REPLACE ('bench-new' AS batch_id) FROM captures
@@ -65,11 +72,13 @@ print(json.dumps(out))
 
 COMPARE = r"""
 import json, sys
-from vigil.store import Store
+import duckdb
 tables = sys.argv[3:]
-with Store(sys.argv[1], read_only=True) as a, Store(sys.argv[2], read_only=True) as b:
-    differ = [t for t in tables if a.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-              != b.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()]
+con = duckdb.connect()
+con.execute("ATTACH ? AS a (READ_ONLY)", [sys.argv[1]])
+con.execute("ATTACH ? AS b (READ_ONLY)", [sys.argv[2]])
+differ = [t for t in tables if con.execute(f'''SELECT (SELECT count(*) FROM (FROM a.{t} EXCEPT ALL FROM b.{t}))
+                                                 + (SELECT count(*) FROM (FROM b.{t} EXCEPT ALL FROM a.{t}))''').fetchone()[0]]
 print(json.dumps({"differ": differ}))
 """
 
@@ -86,6 +95,7 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="keep the base store of an earlier run in --workdir")
+    parser.add_argument("--ingested", type=Path, default=None, help="copy this store of the worlds' captures, ingested")
     args = parser.parse_args()
     if not 0 < args.worlds <= 500:
         parser.error(f"--worlds: from 1 to 500 worlds, not {args.worlds}")
@@ -103,7 +113,10 @@ def main() -> None:
     if not (args.reuse and db.exists()):
         db.unlink(missing_ok=True)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", PREPARE, str(db), str(args.new), *map(str, worlds)], check=True)
+        if args.ingested:
+            shutil.copy(args.ingested, db)
+        subprocess.run([sys.executable, "-c", PREPARE, str(db), str(args.new), str(args.ingested or ""), *map(str, worlds)],
+                       check=True)  # fmt: skip
         result["ingest_s"] = time.perf_counter() - t
         result["base"] = _run(RUN, str(db), "base", "-")
     for batch in ("latest", "one_world"):
