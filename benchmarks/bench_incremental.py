@@ -75,6 +75,7 @@ import json, sys
 import duckdb
 tables = sys.argv[3:]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # it writes to stdout, which carries the result
 con.execute("ATTACH ? AS a (READ_ONLY)", [sys.argv[1]])
 con.execute("ATTACH ? AS b (READ_ONLY)", [sys.argv[2]])
 differ = [t for t in tables if con.execute(f'''SELECT (SELECT count(*) FROM (FROM a.{t} EXCEPT ALL FROM b.{t}))
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="keep the base store of an earlier run in --workdir")
     parser.add_argument("--ingested", type=Path, default=None, help="copy this store of the worlds' captures, ingested")
+    parser.add_argument("--batches", default="latest,one_world", help="which batches, comma-separated")
     args = parser.parse_args()
     if not 0 < args.worlds <= 500:
         parser.error(f"--worlds: from 1 to 500 worlds, not {args.worlds}")
@@ -119,12 +121,14 @@ def main() -> None:
                        check=True)  # fmt: skip
         result["ingest_s"] = time.perf_counter() - t
         result["base"] = _run(RUN, str(db), "base", "-")
-    for batch in ("latest", "one_world"):
+        print(json.dumps(_rounded({"base": result["base"]})), file=sys.stderr, flush=True)
+    for batch in args.batches.split(","):
         copies = {mode: base / f"inc-{args.worlds}-{batch}-{mode}.duckdb" for mode in ("incremental", "full")}
         got: dict[str, object] = {}
         for mode, path in copies.items():
             shutil.copy(db, path)
             got[mode] = _run(RUN, str(path), mode, batch)
+            print(json.dumps(_rounded({batch: {mode: got[mode]}})), file=sys.stderr, flush=True)
         got["tables_differing"] = _run(COMPARE, *map(str, copies.values()), *TABLES)["differ"]
         result[batch] = got
         print(json.dumps(_rounded(got)), file=sys.stderr, flush=True)
