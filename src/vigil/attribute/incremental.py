@@ -3,15 +3,17 @@
 The result is exactly a full rerun's (templates, brands, distributors, IDs, evidence);
 where that cannot be guaranteed cheaply, the run says why and rebuilds everything.
 
-**Templates.** A skeleton's template depends on earlier skeletons only (their LSH buckets,
-first seen, parents and roots), so the batch changes no template of a skeleton first seen
-before the earliest point it touches: the first seen of a skeleton it brings, or of a known
-one whose first seen it moves (a capture earlier than the skeleton's first so far, or an
-earlier capture of its URL that becomes a cover page, or stops being one: captures arriving
-out of time order and new evidence of a disguised site are common). The skeletons first seen
-from that point on are chosen again, against the known ones before it (their bands are kept in
-``attribution_bands``); the templates whose skeletons, first seen or lineage change are the
-ones touched. Known skeletons before the point keep their parents and roots.
+**Templates.** A skeleton's template depends only on the skeletons before it in its LSH
+buckets (their first seen, similarity and template, and the first seen of that template's
+founder). The batch moves some skeletons: those it brings, known ones whose first seen it
+moves (a capture earlier than the skeleton's first so far, or an earlier capture of its URL
+that becomes a cover page, or stops being one: captures arriving out of time order and new
+evidence of a disguised site are common), and those it leaves on cover pages only. These,
+the members of templates founded by one of them, and every skeleton after one of them in a
+bucket they share are chosen again against the stored links of the rest; whichever comes
+out changed widens the set the same way, until a round changes nothing new (``redo_skeletons``).
+Founders' lineage likewise in the lineage index. The templates whose skeletons, first seen
+or lineage change are the ones touched; every other skeleton keeps its parent and root.
 
 **Distributors, brands, evidence.** Every later step stays inside the *components* that
 live pivot values and *same* judgements tie templates into (a value's spread, the groups it
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def new_urls(engine: Engine) -> None:
     engine.materialise("_inc_urls", "SELECT DISTINCT url FROM _inc_new")
 
 
-@stage(reads=("captures", "page_skeletons", "templates", "_inc_all_links", "_inc_covers", "_inc_scope", "_inc_links",
+@stage(reads=("captures", "page_skeletons", "templates", "_inc_all_links", "_inc_covers", "_inc_scope", "_inc_lf",
               "_inc_lineage"),
        writes=("_attr_captures", "_lineage"))  # fmt: skip
 def scope_captures(engine: Engine) -> None:
@@ -205,7 +206,7 @@ def scope_captures(engine: Engine) -> None:
     engine.materialise("_lineage", """
         SELECT template_id, lineage_skeleton, lineage_similarity FROM templates
         WHERE lineage_skeleton IS NOT NULL AND template_id IN (SELECT template_id FROM _inc_scope)
-          AND template_id NOT IN (SELECT skeleton_id FROM _inc_links)
+          AND template_id NOT IN (SELECT skeleton_id FROM _inc_lf)
         UNION ALL SELECT template_id, lineage_skeleton, lineage_similarity FROM _inc_lineage
         WHERE template_id IN (SELECT template_id FROM _inc_scope)""")  # fmt: skip
 
@@ -225,20 +226,44 @@ def recovered(engine: Engine) -> None:
         UNION SELECT capture_key FROM _cover""")  # fmt: skip
 
 
-#: Far beyond any capture: where the batch moves no skeleton, nothing is chosen again.
-_NEVER = datetime(9999, 12, 31)
+#: Rounds of widening the skeletons chosen again before giving up (a full run instead).
+MAX_ROUNDS = 50
+
+# a skeleton's stored link row where it differs from the one chosen now, for the chosen ones
+# and those gone (no longer on any page that is not a cover page)
+_SQL_CHANGED = """
+SELECT coalesce(n.skeleton_id, o.skeleton_id) AS skeleton_id, o.template_id AS was_root, n.root_id AS now_root,
+       least(coalesce(n.first_seen, o.first_seen), coalesce(o.first_seen, n.first_seen)) AS since,
+       (n.skeleton_id IS NOT NULL AND n.parent_id IS NULL) AS founder_now,
+       (o.skeleton_id IS NOT NULL AND o.parent_id IS NULL) AS founder_was
+FROM _inc_links n
+FULL JOIN (SELECT * FROM skeleton_links WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_replaced)) o
+  ON o.skeleton_id = n.skeleton_id
+WHERE n.skeleton_id IS NULL OR o.skeleton_id IS NULL OR n.root_id <> o.template_id OR n.first_seen <> o.first_seen
+   OR coalesce(n.parent_id, '') <> coalesce(o.parent_id, '') OR coalesce(n.similarity, -1.0) <> coalesce(o.similarity, -1.0)
+"""
 
 
 @stage(reads=("captures", "page_skeletons", "pages", "skeleton_links", "templates", "attribution_bands", "_inc_new",
               "_inc_recover", "_inc_covers"),
-       writes=("_inc_affected", "_inc_seen", "_inc_moved", "_inc_from", "_inc_redo", "_inc_bands_known", "_inc_bands_new",
-               "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_candidates", "_pairs", "_exact", "_pairs_exact",
-               "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_fbands", "_inc_lineage", "_inc_changed",
-               "_inc_tchanged"))  # fmt: skip
-def redo_skeletons(engine: Engine, settings: TemplateSettings) -> None:
-    """Parents, roots and lineage of every skeleton first seen from the earliest point the
-    batch touches (``_inc_from``) on: ``_inc_links``, ``_inc_lineage``; ``_inc_tchanged``, the
-    templates whose skeletons, first seen or lineage change (old and new)."""
+       writes=("_inc_affected", "_inc_seen", "_inc_moved", "_inc_bands_new", "_inc_dirty", "_inc_dbands", "_inc_redo_ids",
+               "_inc_redo", "_inc_replaced", "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_candidates", "_pairs",
+               "_exact", "_pairs_exact", "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_changed", "_inc_more",
+               "_inc_fbands", "_inc_fchanged", "_inc_fdbands", "_inc_lf", "_inc_lfbands", "_inc_lineage", "_inc_tchanged"))  # fmt: skip
+def redo_skeletons(engine: Engine, settings: TemplateSettings) -> int:
+    """Parents, roots and lineage of the skeletons the batch may change (``_inc_links``,
+    ``_inc_lineage``); ``_inc_tchanged``, the templates whose skeletons, first seen or lineage
+    change (old and new); ``_inc_replaced``, the skeletons whose stored links are replaced.
+
+    A skeleton's choice reads only the skeletons before it in its LSH buckets (their first
+    seen, similarity and template, and the first seen of that template's founder). So the
+    skeletons chosen again are those the batch moves (new, first seen earlier or later, gone),
+    the members of templates founded by a moved one, and every skeleton after one of those in
+    a bucket they share; whichever of them comes out changed widens the set the same way (with
+    its old template's later members when its template changed), until a round changes nothing
+    new. Founders' lineage: again for the founders chosen again and those after a skeleton
+    whose founder status or first seen changed in a bucket of the lineage index. Returns the
+    rounds run (0: the batch moves no skeleton)."""
     engine.materialise("_inc_affected", """
         SELECT DISTINCT skeleton_id FROM page_skeletons WHERE features > 0
           AND page_sha256 IN (SELECT page_sha256 FROM _inc_new UNION SELECT page_sha256 FROM _inc_recover)""")  # fmt: skip
@@ -253,68 +278,151 @@ def redo_skeletons(engine: Engine, settings: TemplateSettings) -> None:
         FROM _inc_affected a LEFT JOIN _inc_seen n ON n.skeleton_id = a.skeleton_id
         LEFT JOIN skeleton_links o ON o.skeleton_id = a.skeleton_id
         WHERE (n.first_seen IS NULL) <> (o.first_seen IS NULL) OR n.first_seen <> o.first_seen""")  # fmt: skip
-    start = engine.scalar("redo from", "SELECT min(least(coalesce(was, now), coalesce(now, was))) FROM _inc_moved")
-    params = {"start": start if start is not None else _NEVER}
-    engine.materialise("_inc_from", "SELECT CAST($start AS TIMESTAMP) AS start", params)
-    engine.materialise("_inc_redo", """
-        SELECT skeleton_id, first_seen, minhash FROM _inc_seen WHERE first_seen >= (SELECT start FROM _inc_from)
-        UNION ALL
-        SELECT l.skeleton_id, l.first_seen, m.minhash FROM skeleton_links l
-        JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
-              WHERE skeleton_id IN (SELECT skeleton_id FROM skeleton_links WHERE first_seen >= (SELECT start FROM _inc_from))
-              GROUP BY skeleton_id) m ON m.skeleton_id = l.skeleton_id
-        WHERE l.first_seen >= (SELECT start FROM _inc_from) AND l.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_affected)""")  # fmt: skip
     # band keys are a function of the signature: a known skeleton's stored keys are reused
-    engine.materialise("_inc_bands_known", """
+    engine.map_batches("_inc_bands_new", """SELECT skeleton_id, minhash FROM _inc_seen
+        WHERE skeleton_id NOT IN (SELECT skeleton_id FROM skeleton_links)""", BandKeys(settings.same, settings.recall), BAND_SCHEMA)  # fmt: skip
+    engine.materialise("_inc_dirty", """
+        SELECT skeleton_id, least(coalesce(was, now), coalesce(now, was)) AS since FROM _inc_moved
+        UNION ALL
+        SELECT l.skeleton_id, l.first_seen FROM skeleton_links l
+        WHERE l.template_id IN (SELECT skeleton_id FROM _inc_moved WHERE was IS NOT NULL)
+          AND l.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_moved)""")  # fmt: skip
+    if not _count(engine, "moved skeletons", "SELECT count(*) FROM _inc_dirty"):
+        rounds = 0
+        _choose(engine, settings)  # nothing: the tables of an empty choice
+    else:
+        for rounds in range(1, MAX_ROUNDS + 1):
+            _choose(engine, settings)
+            engine.materialise("_inc_more", """
+                SELECT c.skeleton_id, c.since FROM _inc_changed c WHERE c.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_dirty)
+                UNION ALL
+                SELECT l.skeleton_id, l.first_seen FROM skeleton_links l
+                JOIN (SELECT was_root, min(since) AS since FROM _inc_changed
+                      WHERE was_root IS NOT NULL AND (now_root IS NULL OR now_root <> was_root) GROUP BY was_root) z
+                  ON z.was_root = l.template_id AND l.first_seen >= z.since
+                WHERE l.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_dirty)
+                  AND l.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_changed)""")  # fmt: skip
+            if not _count(engine, "widen", "SELECT count(*) FROM _inc_more"):
+                break
+            engine.materialise("_inc_dirty", """
+                SELECT skeleton_id, min(since) AS since FROM (SELECT * FROM _inc_dirty UNION ALL SELECT * FROM _inc_more)
+                GROUP BY skeleton_id""")  # fmt: skip
+        else:
+            raise RuntimeError(f"incremental templates did not settle in {MAX_ROUNDS} rounds")
+    _lineage_again(engine, settings)
+    return rounds
+
+
+def _choose(engine: Engine, settings: TemplateSettings) -> None:
+    """One round: ``_inc_links`` for the dirty skeletons and every known one after a dirty one
+    in a shared bucket (``_inc_redo``), chosen against the stored links of the rest;
+    ``_inc_changed``, the rows that differ from the stored ones."""
+    engine.materialise("_inc_dbands", """
+        SELECT b.skeleton_id, b.band, b.key, d.since
+        FROM (SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 0
+              UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new) b
+        JOIN _inc_dirty d ON d.skeleton_id = b.skeleton_id""")  # fmt: skip
+    engine.materialise("_inc_redo_ids", """
+        SELECT skeleton_id FROM _inc_dirty
+        WHERE skeleton_id NOT IN (SELECT skeleton_id FROM _inc_moved WHERE now IS NULL)
+        UNION
+        SELECT o.skeleton_id FROM attribution_bands o JOIN _inc_dbands d ON d.band = o.band AND d.key = o.key
+        WHERE o.lsh = 0 AND o.first_seen >= d.since AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_moved)""")  # fmt: skip
+    engine.materialise("_inc_redo", """
+        SELECT i.skeleton_id, coalesce(n.first_seen, l.first_seen) AS first_seen, m.minhash
+        FROM _inc_redo_ids i LEFT JOIN _inc_seen n ON n.skeleton_id = i.skeleton_id
+        LEFT JOIN skeleton_links l ON l.skeleton_id = i.skeleton_id
+        JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
+              WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_redo_ids) GROUP BY skeleton_id) m
+          ON m.skeleton_id = i.skeleton_id""")  # fmt: skip
+    engine.materialise("_inc_replaced", """
+        SELECT skeleton_id FROM _inc_redo UNION SELECT skeleton_id FROM _inc_moved WHERE now IS NULL""")  # fmt: skip
+    engine.materialise("_inc_bands", """
         SELECT skeleton_id, band, key FROM attribution_bands
-        WHERE lsh = 0 AND skeleton_id IN (SELECT skeleton_id FROM _inc_redo)""")  # fmt: skip
-    engine.map_batches("_inc_bands_new", """SELECT skeleton_id, minhash FROM _inc_redo
-        WHERE skeleton_id NOT IN (SELECT DISTINCT skeleton_id FROM _inc_bands_known)""",
-        BandKeys(settings.same, settings.recall), BAND_SCHEMA)  # fmt: skip
-    engine.materialise("_inc_bands", "SELECT * FROM _inc_bands_known UNION ALL SELECT * FROM _inc_bands_new")
+        WHERE lsh = 0 AND skeleton_id IN (SELECT skeleton_id FROM _inc_redo)
+        UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_redo)""")  # fmt: skip
     _buckets(engine, 0, "_inc_bands")
     candidate_pairs(engine, "_inc_buckets", settings.window, settings.same)
     engine.materialise("_inc_roots", """
         SELECT skeleton_id, first_seen FROM _inc_redo
         UNION ALL SELECT skeleton_id, first_seen FROM skeleton_links
-        WHERE parent_id IS NULL AND first_seen < (SELECT start FROM _inc_from)""")  # fmt: skip
+        WHERE parent_id IS NULL AND skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
     join_templates(engine, settings.same, choose="_inc_redo", roots="_inc_roots", known="""
         SELECT skeleton_id, parent_id, similarity, first_seen, template_id FROM skeleton_links
-        WHERE first_seen < (SELECT start FROM _inc_from)
+        WHERE skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
           AND skeleton_id IN (SELECT b FROM _pairs WHERE a IN (SELECT skeleton_id FROM _inc_redo))""")  # fmt: skip
     engine.materialise("_inc_links", "SELECT * FROM _links WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_redo)")
+    engine.materialise("_inc_changed", _SQL_CHANGED)
+
+
+def _lineage_again(engine: Engine, settings: TemplateSettings) -> None:
+    """``_inc_lineage`` of the founders whose lineage may change (``_inc_lf``) and
+    ``_inc_tchanged``; ``_inc_fbands``: the lineage bands of the founders chosen again."""
     engine.map_batches("_inc_fbands", """SELECT r.skeleton_id, r.minhash FROM _inc_redo r
         JOIN _inc_links l ON l.skeleton_id = r.skeleton_id WHERE l.parent_id IS NULL""",
         BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
-    _buckets(engine, 1, "_inc_fbands")
+    engine.materialise("_inc_fchanged", """
+        SELECT skeleton_id, since FROM _inc_changed WHERE founder_now <> founder_was OR (founder_now AND founder_was)""")  # fmt: skip
+    engine.materialise("_inc_fdbands", """
+        SELECT b.skeleton_id, b.band, b.key, f.since
+        FROM (SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 1
+              AND skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)
+              UNION ALL SELECT skeleton_id, band, key FROM _inc_fbands) b
+        JOIN _inc_fchanged f ON f.skeleton_id = b.skeleton_id""")  # fmt: skip
+    engine.materialise("_inc_lf", """
+        WITH ids AS (
+            SELECT skeleton_id FROM _inc_links WHERE parent_id IS NULL
+            UNION
+            SELECT o.skeleton_id FROM attribution_bands o JOIN _inc_fdbands d ON d.band = o.band AND d.key = o.key
+            WHERE o.lsh = 1 AND o.first_seen >= d.since AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
+        )
+        SELECT i.skeleton_id, coalesce(r.first_seen, l.first_seen) AS first_seen, m.minhash
+        FROM ids i LEFT JOIN _inc_redo r ON r.skeleton_id = i.skeleton_id LEFT JOIN skeleton_links l ON l.skeleton_id = i.skeleton_id
+        JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
+              WHERE skeleton_id IN (SELECT skeleton_id FROM ids) GROUP BY skeleton_id) m ON m.skeleton_id = i.skeleton_id""")  # fmt: skip
+    engine.materialise("_inc_lfbands", """
+        SELECT skeleton_id, band, key FROM _inc_fbands
+        UNION ALL SELECT skeleton_id, band, key FROM attribution_bands
+        WHERE lsh = 1 AND skeleton_id IN (SELECT skeleton_id FROM _inc_lf)
+          AND skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
+    engine.materialise("_inc_known", """
+        SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
+        JOIN (SELECT DISTINCT band, key FROM _inc_lfbands) b ON b.band = o.band AND b.key = o.key
+        WHERE o.lsh = 1 AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_lf)
+          AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
+    engine.materialise("_inc_buckets", "SELECT skeleton_id, band, key FROM _inc_lfbands UNION ALL SELECT skeleton_id, band, key FROM _inc_known")
+    engine.materialise("_skeletons", """
+        SELECT skeleton_id, first_seen, minhash FROM _inc_lf
+        UNION ALL
+        SELECT k.skeleton_id, k.first_seen, s.minhash FROM (SELECT DISTINCT skeleton_id, first_seen FROM _inc_known) k
+        JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
+              WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_known) GROUP BY skeleton_id) s
+          ON s.skeleton_id = k.skeleton_id""")  # fmt: skip
     candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same)
-    engine.materialise("_links", "SELECT * FROM _inc_links")  # SQL_LINEAGE: the founders chosen again only
+    # SQL_LINEAGE reads the founders' links: those chosen again, and the stored ones of the rest
+    engine.materialise("_links", """
+        SELECT * FROM _inc_links WHERE parent_id IS NULL
+        UNION ALL SELECT skeleton_id, parent_id, similarity, first_seen, template_id FROM skeleton_links
+        WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_lf) AND skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
     engine.materialise("_inc_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
-    engine.materialise("_inc_changed", """
-        SELECT coalesce(n.skeleton_id, o.skeleton_id) AS skeleton_id, o.template_id AS was_root, n.root_id AS now_root
-        FROM _inc_links n
-        FULL JOIN (SELECT * FROM skeleton_links WHERE first_seen >= (SELECT start FROM _inc_from)) o
-          ON o.skeleton_id = n.skeleton_id
-        WHERE n.skeleton_id IS NULL OR o.skeleton_id IS NULL OR n.root_id <> o.template_id OR n.first_seen <> o.first_seen
-           OR coalesce(n.parent_id, '') <> coalesce(o.parent_id, '') OR coalesce(n.similarity, -1.0) <> coalesce(o.similarity, -1.0)""")  # fmt: skip
     engine.materialise("_inc_tchanged", """
         SELECT was_root AS template_id FROM _inc_changed WHERE was_root IS NOT NULL
         UNION SELECT now_root FROM _inc_changed WHERE now_root IS NOT NULL
         UNION SELECT coalesce(n.template_id, o.template_id) FROM _inc_lineage n
         FULL JOIN (SELECT template_id, lineage_skeleton, lineage_similarity FROM templates WHERE lineage_skeleton IS NOT NULL
-                   AND template_id IN (SELECT skeleton_id FROM _inc_links WHERE parent_id IS NULL)) o
+                   AND template_id IN (SELECT skeleton_id FROM _inc_lf)) o
           ON o.template_id = n.template_id
         WHERE n.template_id IS NULL OR o.template_id IS NULL OR n.lineage_skeleton <> o.lineage_skeleton
            OR n.lineage_similarity <> o.lineage_similarity""")  # fmt: skip
 
 
 def _buckets(engine: Engine, lsh: int, bands: str) -> None:
-    """``_inc_buckets``: the bands in table ``bands`` (skeletons chosen again) with the known
-    skeletons before ``_inc_from`` in their buckets of index ``lsh``; ``_skeletons``: all of them."""
+    """``_inc_buckets``: the bands in table ``bands`` (skeletons chosen again) with the other
+    known skeletons in their buckets of index ``lsh``; ``_skeletons``: all of them."""
     engine.materialise("_inc_known", f"""
         SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
         JOIN (SELECT DISTINCT band, key FROM {bands}) b ON b.band = o.band AND b.key = o.key
-        WHERE o.lsh = {lsh} AND o.first_seen < (SELECT start FROM _inc_from)""")  # fmt: skip
+        WHERE o.lsh = {lsh} AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
     engine.materialise("_inc_buckets", f"SELECT skeleton_id, band, key FROM {bands} UNION ALL SELECT skeleton_id, band, key FROM _inc_known")
     engine.materialise("_skeletons", """
         SELECT skeleton_id, first_seen, minhash FROM _inc_redo
@@ -326,7 +434,7 @@ def _buckets(engine: Engine, lsh: int, bands: str) -> None:
 
 
 @stage(reads=("page_skeletons", "skeleton_links", "page_identifiers", "identifier_values", "attribution_components",
-              "capture_attribution", "_inc_new", "_inc_recover", "_inc_covers", "_inc_links", "_inc_tchanged", "_inc_from"),
+              "capture_attribution", "_inc_new", "_inc_recover", "_inc_covers", "_inc_links", "_inc_tchanged", "_inc_replaced"),
        writes=("_inc_caps", "_inc_values", "_inc_listed", "_inc_touched", "_inc_scope", "_inc_all_links"))  # fmt: skip
 def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
     """``_inc_scope``: the templates the batch touches and their whole components; with
@@ -372,7 +480,7 @@ def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
             SELECT component FROM attribution_components WHERE template_id IN (SELECT template_id FROM _inc_touched))""")  # fmt: skip
     engine.materialise("_inc_all_links", """
         SELECT skeleton_id, template_id FROM skeleton_links
-        WHERE template_id IN (SELECT template_id FROM _inc_scope) AND first_seen < (SELECT start FROM _inc_from)
+        WHERE template_id IN (SELECT template_id FROM _inc_scope) AND skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
         UNION ALL SELECT skeleton_id, root_id FROM _inc_links WHERE root_id IN (SELECT template_id FROM _inc_scope)""")  # fmt: skip
 
 
@@ -422,7 +530,8 @@ def dropped_values(engine: Engine) -> None:
 
 
 @stage(reads=("captures", "page_skeletons", "page_identifiers", "skeleton_links", "capture_attribution", "attribution_state",
-              "_inc_scope", "_inc_links", "_inc_new", "_inc_urls", "_inc_bands", "_inc_fbands", "_inc_redo", "_inc_from",
+              "_inc_scope", "_inc_links", "_inc_new", "_inc_urls", "_inc_bands", "_inc_fbands", "_inc_redo", "_inc_replaced",
+              "_inc_moved", "_inc_fchanged",
               "_inc_recover", "_inc_tchanged", "_inc_dropped", "_cover",
               "_disguised", "_lineage", "_attr", "_dist_rows", "_brand_rows", "_ev_path", "_values", "_comp_rows",
               "_lk_hist", "_lk_pages"),
@@ -436,7 +545,7 @@ def store_increment(engine: Engine, digest: str) -> None:
     engine.materialise("_inc_templates", """
         WITH l AS (
             SELECT skeleton_id, template_id, first_seen FROM skeleton_links
-            WHERE template_id IN (SELECT template_id FROM _inc_tchanged) AND first_seen < (SELECT start FROM _inc_from)
+            WHERE template_id IN (SELECT template_id FROM _inc_tchanged) AND skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
             UNION ALL SELECT skeleton_id, root_id, first_seen FROM _inc_links WHERE root_id IN (SELECT template_id FROM _inc_tchanged)
         )
         SELECT l.template_id, min(l.first_seen) AS first_seen, count(*) AS skeletons,
@@ -451,7 +560,7 @@ def store_increment(engine: Engine, digest: str) -> None:
             SELECT n.capture_key, s.skeleton_id, NULL, NULL, NULL, true
             FROM (SELECT capture_key, page_sha256 FROM _inc_new UNION ALL SELECT capture_key, page_sha256 FROM _inc_recover) n
             JOIN page_skeletons s ON s.page_sha256 = n.page_sha256 WHERE n.capture_key IN (SELECT capture_key FROM _cover)""")
-        _delete(engine, "skeleton_links", "first_seen >= (SELECT start FROM _inc_from)")
+        _delete(engine, "skeleton_links", "skeleton_id IN (SELECT skeleton_id FROM _inc_replaced)")
         engine.insert("skeleton_links", "SELECT skeleton_id, parent_id, similarity, root_id, first_seen FROM _inc_links")
         _delete(engine, "templates", "template_id IN (SELECT template_id FROM _inc_tchanged)")
         engine.insert("templates", "SELECT * FROM _inc_templates")
@@ -478,10 +587,14 @@ def store_increment(engine: Engine, digest: str) -> None:
         engine.insert("attribution_components", "SELECT template_id, component FROM _comp_rows")
         _delete(engine, "attribution_merges", in_scope)
         engine.insert("attribution_merges", _SQL_MERGES)
-        _delete(engine, "attribution_bands", "first_seen >= (SELECT start FROM _inc_from)")
+        # band rows: a moved skeleton's first seen, a changed founder's lineage bands
+        _delete(engine, "attribution_bands", "(lsh = 0 AND skeleton_id IN (SELECT skeleton_id FROM _inc_moved)) "
+                                             "OR (lsh = 1 AND skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged))")
         engine.insert("attribution_bands", """
             SELECT 0, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_bands b JOIN _inc_redo f ON f.skeleton_id = b.skeleton_id
+            WHERE b.skeleton_id IN (SELECT skeleton_id FROM _inc_moved)
             UNION ALL
-            SELECT 1, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_fbands b JOIN _inc_redo f ON f.skeleton_id = b.skeleton_id""")  # fmt: skip
+            SELECT 1, b.skeleton_id, b.band, b.key, f.first_seen FROM _inc_fbands b JOIN _inc_redo f ON f.skeleton_id = b.skeleton_id
+            WHERE b.skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)""")  # fmt: skip
         engine.insert("attribution_batches", "SELECT DISTINCT batch_id FROM _inc_new")
         _record(engine, digest, "SELECT count(*) FROM captures")
