@@ -46,8 +46,10 @@ with Store(db) as store:
     store.con.execute(f'''CREATE TABLE bench_latest AS SELECT * REPLACE ('bench-new' AS batch_id) FROM captures
                           ORDER BY captured_at DESC, capture_key DESC LIMIT {new}''')
     store.con.execute(f'''CREATE TABLE bench_one_world AS SELECT * REPLACE ('bench-new' AS batch_id) FROM captures
-                          WHERE starts_with(source_file, $w) ORDER BY captured_at DESC, capture_key DESC LIMIT {new}''',
-                      {"w": str(worlds[0]) + "/"})
+                          WHERE starts_with(source_file, $w) OR starts_with(source_file, $r)
+                          ORDER BY captured_at DESC, capture_key DESC LIMIT {new}''',
+                      {"w": str(worlds[0]) + "/", "r": str(worlds[0].resolve()) + "/"})  # a linked world: its real path
+    assert store.con.execute("SELECT count(*) FROM bench_one_world").fetchone()[0] == new, "world 1 not found in the store"
     store.con.execute("DELETE FROM captures WHERE capture_key IN (SELECT capture_key FROM bench_latest "
                       "UNION SELECT capture_key FROM bench_one_world)")
 """
