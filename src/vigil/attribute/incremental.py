@@ -317,17 +317,43 @@ def _choose(engine: Engine, settings: TemplateSettings) -> None:
     """One round: ``_inc_links`` for the dirty skeletons and every known one after a dirty one
     in a shared bucket (``_inc_redo``), chosen against the stored links of the rest;
     ``_inc_changed``, the rows that differ from the stored ones."""
+    # a skeleton's window is the ``window`` skeletons before it in each bucket: a dirty skeleton
+    # changes the choices of the ``window`` after it, in the order before the batch (where it
+    # was) and in the order after it (where it is now)
     engine.materialise("_inc_dbands", """
-        SELECT b.skeleton_id, b.band, b.key, d.since
+        SELECT DISTINCT b.band, b.key
         FROM (SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 0
               UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new) b
-        JOIN _inc_dirty d ON d.skeleton_id = b.skeleton_id""")  # fmt: skip
-    engine.materialise("_inc_redo_ids", """
-        SELECT skeleton_id FROM _inc_dirty
-        WHERE skeleton_id NOT IN (SELECT skeleton_id FROM _inc_moved WHERE now IS NULL)
-        UNION
-        SELECT o.skeleton_id FROM attribution_bands o JOIN _inc_dbands d ON d.band = o.band AND d.key = o.key
-        WHERE o.lsh = 0 AND o.first_seen >= d.since AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_moved)""")  # fmt: skip
+        WHERE b.skeleton_id IN (SELECT skeleton_id FROM _inc_dirty)""")  # fmt: skip
+    engine.materialise("_inc_redo_ids", f"""
+        WITH was AS (
+            SELECT o.skeleton_id, o.band, o.key,
+                   row_number() OVER (PARTITION BY o.band, o.key ORDER BY o.first_seen, o.skeleton_id) AS pos
+            FROM attribution_bands o JOIN _inc_dbands d ON d.band = o.band AND d.key = o.key WHERE o.lsh = 0
+        ),
+        now AS (
+            SELECT m.skeleton_id, m.band, m.key,
+                   row_number() OVER (PARTITION BY m.band, m.key ORDER BY m.first_seen, m.skeleton_id) AS pos
+            FROM (SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
+                  JOIN _inc_dbands d ON d.band = o.band AND d.key = o.key
+                  WHERE o.lsh = 0 AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_moved)
+                  UNION ALL
+                  SELECT b.skeleton_id, b.band, b.key, v.now FROM
+                      (SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 0
+                       UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new) b
+                  JOIN _inc_moved v ON v.skeleton_id = b.skeleton_id WHERE v.now IS NOT NULL) m
+        ),
+        dwas AS (SELECT band, key, pos FROM was WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_dirty)),
+        dnow AS (SELECT band, key, pos FROM now WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_dirty)),
+        after AS (
+            SELECT m.skeleton_id FROM was m JOIN dwas d ON d.band = m.band AND d.key = m.key
+            WHERE m.pos > d.pos AND m.pos <= d.pos + {settings.window}
+            UNION
+            SELECT m.skeleton_id FROM now m JOIN dnow d ON d.band = m.band AND d.key = m.key
+            WHERE m.pos > d.pos AND m.pos <= d.pos + {settings.window}
+        )
+        SELECT skeleton_id FROM _inc_dirty UNION SELECT skeleton_id FROM after
+        EXCEPT SELECT skeleton_id FROM _inc_moved WHERE now IS NULL""")  # fmt: skip
     engine.materialise("_inc_redo", """
         SELECT i.skeleton_id, coalesce(n.first_seen, l.first_seen) AS first_seen, m.minhash
         FROM _inc_redo_ids i LEFT JOIN _inc_seen n ON n.skeleton_id = i.skeleton_id
@@ -342,7 +368,7 @@ def _choose(engine: Engine, settings: TemplateSettings) -> None:
         WHERE lsh = 0 AND skeleton_id IN (SELECT skeleton_id FROM _inc_redo)
         UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_redo)""")  # fmt: skip
     _buckets(engine, 0, "_inc_bands")
-    candidate_pairs(engine, "_inc_buckets", settings.window, settings.same)
+    candidate_pairs(engine, "_inc_buckets", settings.window, settings.same, only="_inc_redo")
     engine.materialise("_inc_roots", """
         SELECT skeleton_id, first_seen FROM _inc_redo
         UNION ALL SELECT skeleton_id, first_seen FROM skeleton_links
@@ -369,12 +395,36 @@ def _lineage_again(engine: Engine, settings: TemplateSettings) -> None:
               AND skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)
               UNION ALL SELECT skeleton_id, band, key FROM _inc_fbands) b
         JOIN _inc_fchanged f ON f.skeleton_id = b.skeleton_id""")  # fmt: skip
-    engine.materialise("_inc_lf", """
-        WITH ids AS (
+    engine.materialise("_inc_lf", f"""
+        WITH fb AS (SELECT DISTINCT band, key FROM _inc_fdbands),
+        was AS (
+            SELECT o.skeleton_id, o.band, o.key,
+                   row_number() OVER (PARTITION BY o.band, o.key ORDER BY o.first_seen, o.skeleton_id) AS pos
+            FROM attribution_bands o JOIN fb ON fb.band = o.band AND fb.key = o.key WHERE o.lsh = 1
+        ),
+        now AS (
+            SELECT m.skeleton_id, m.band, m.key,
+                   row_number() OVER (PARTITION BY m.band, m.key ORDER BY m.first_seen, m.skeleton_id) AS pos
+            FROM (SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
+                  JOIN fb ON fb.band = o.band AND fb.key = o.key
+                  WHERE o.lsh = 1 AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
+                  UNION ALL
+                  SELECT b.skeleton_id, b.band, b.key, r.first_seen FROM _inc_fbands b
+                  JOIN _inc_redo r ON r.skeleton_id = b.skeleton_id JOIN fb ON fb.band = b.band AND fb.key = b.key) m
+        ),
+        dwas AS (SELECT band, key, pos FROM was WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)),
+        dnow AS (SELECT band, key, pos FROM now WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)),
+        after AS (
+            SELECT m.skeleton_id FROM was m JOIN dwas d ON d.band = m.band AND d.key = m.key
+            WHERE m.pos > d.pos AND m.pos <= d.pos + {settings.window * 5}
+            UNION
+            SELECT m.skeleton_id FROM now m JOIN dnow d ON d.band = m.band AND d.key = m.key
+            WHERE m.pos > d.pos AND m.pos <= d.pos + {settings.window * 5}
+        ),
+        ids AS (
             SELECT skeleton_id FROM _inc_links WHERE parent_id IS NULL
             UNION
-            SELECT o.skeleton_id FROM attribution_bands o JOIN _inc_fdbands d ON d.band = o.band AND d.key = o.key
-            WHERE o.lsh = 1 AND o.first_seen >= d.since AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
+            SELECT skeleton_id FROM after WHERE skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
         )
         SELECT i.skeleton_id, coalesce(r.first_seen, l.first_seen) AS first_seen, m.minhash
         FROM ids i LEFT JOIN _inc_redo r ON r.skeleton_id = i.skeleton_id LEFT JOIN skeleton_links l ON l.skeleton_id = i.skeleton_id
@@ -398,7 +448,7 @@ def _lineage_again(engine: Engine, settings: TemplateSettings) -> None:
         JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
               WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_known) GROUP BY skeleton_id) s
           ON s.skeleton_id = k.skeleton_id""")  # fmt: skip
-    candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same)
+    candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same, only="_inc_lf")
     # SQL_LINEAGE reads the founders' links: those chosen again, and the stored ones of the rest
     engine.materialise("_links", """
         SELECT * FROM _inc_links WHERE parent_id IS NULL

@@ -183,13 +183,18 @@ def exact_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
                                       schema=_PAIR_SCHEMA)  # fmt: skip
 
 
-def candidate_pairs(engine: Engine, bands: str, window: int, same: float) -> None:
+def candidate_pairs(engine: Engine, bands: str, window: int, same: float, *, only: str | None = None) -> None:
     """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``.
 
     Needs ``_skeletons``; pairs whose estimate is within :data:`EXACT_MARGIN` of ``same`` get
-    their exact Jaccard (their pages are read from ``pages`` and ``page_skeletons``).
+    their exact Jaccard (their pages are read from ``pages`` and ``page_skeletons``). With
+    ``only`` (a table of ``skeleton_id``), only the pairs of those later skeletons (positions
+    in a bucket still count every skeleton in it).
     """
-    engine.materialise("_candidates", _SQL_CANDIDATES.replace("_bands", bands), {"window": window})
+    sql = _SQL_CANDIDATES.replace("_bands", bands)
+    if only:
+        sql += f" WHERE later.skeleton_id IN (SELECT skeleton_id FROM {only})"
+    engine.materialise("_candidates", sql, {"window": window})
     engine.map_batches("_pairs", """
         SELECT c.a, c.b, sa.minhash AS ma, sb.minhash AS mb FROM _candidates c
         JOIN _skeletons sa ON sa.skeleton_id = c.a JOIN _skeletons sb ON sb.skeleton_id = c.b""",
