@@ -367,7 +367,7 @@ def _choose(engine: Engine, settings: TemplateSettings) -> None:
         SELECT skeleton_id, band, key FROM attribution_bands
         WHERE lsh = 0 AND skeleton_id IN (SELECT skeleton_id FROM _inc_redo)
         UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_redo)""")  # fmt: skip
-    _buckets(engine, 0, "_inc_bands")
+    _buckets(engine, 0, "_inc_bands", "_inc_redo")
     candidate_pairs(engine, "_inc_buckets", settings.window, settings.same, only="_inc_redo")
     engine.materialise("_inc_roots", """
         SELECT skeleton_id, first_seen FROM _inc_redo
@@ -435,19 +435,7 @@ def _lineage_again(engine: Engine, settings: TemplateSettings) -> None:
         UNION ALL SELECT skeleton_id, band, key FROM attribution_bands
         WHERE lsh = 1 AND skeleton_id IN (SELECT skeleton_id FROM _inc_lf)
           AND skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
-    engine.materialise("_inc_known", """
-        SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
-        JOIN (SELECT DISTINCT band, key FROM _inc_lfbands) b ON b.band = o.band AND b.key = o.key
-        WHERE o.lsh = 1 AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_lf)
-          AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
-    engine.materialise("_inc_buckets", "SELECT skeleton_id, band, key FROM _inc_lfbands UNION ALL SELECT skeleton_id, band, key FROM _inc_known")
-    engine.materialise("_skeletons", """
-        SELECT skeleton_id, first_seen, minhash FROM _inc_lf
-        UNION ALL
-        SELECT k.skeleton_id, k.first_seen, s.minhash FROM (SELECT DISTINCT skeleton_id, first_seen FROM _inc_known) k
-        JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
-              WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_known) GROUP BY skeleton_id) s
-          ON s.skeleton_id = k.skeleton_id""")  # fmt: skip
+    _buckets(engine, 1, "_inc_lfbands", "_inc_lf")
     candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same, only="_inc_lf")
     # SQL_LINEAGE reads the founders' links: those chosen again, and the stored ones of the rest
     engine.materialise("_links", """
@@ -466,16 +454,18 @@ def _lineage_again(engine: Engine, settings: TemplateSettings) -> None:
            OR n.lineage_similarity <> o.lineage_similarity""")  # fmt: skip
 
 
-def _buckets(engine: Engine, lsh: int, bands: str) -> None:
-    """``_inc_buckets``: the bands in table ``bands`` (skeletons chosen again) with the other
-    known skeletons in their buckets of index ``lsh``; ``_skeletons``: all of them."""
+def _buckets(engine: Engine, lsh: int, bands: str, chosen: str) -> None:
+    """``_inc_buckets``: the bands in table ``bands`` of the skeletons in table ``chosen``
+    (chosen again) with the other known skeletons in their buckets of index ``lsh``;
+    ``_skeletons``: all of them."""
     engine.materialise("_inc_known", f"""
         SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
         JOIN (SELECT DISTINCT band, key FROM {bands}) b ON b.band = o.band AND b.key = o.key
-        WHERE o.lsh = {lsh} AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
+        WHERE o.lsh = {lsh} AND o.skeleton_id NOT IN (SELECT skeleton_id FROM {chosen})
+          AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
     engine.materialise("_inc_buckets", f"SELECT skeleton_id, band, key FROM {bands} UNION ALL SELECT skeleton_id, band, key FROM _inc_known")
-    engine.materialise("_skeletons", """
-        SELECT skeleton_id, first_seen, minhash FROM _inc_redo
+    engine.materialise("_skeletons", f"""
+        SELECT skeleton_id, first_seen, minhash FROM {chosen}
         UNION ALL
         SELECT k.skeleton_id, k.first_seen, s.minhash FROM (SELECT DISTINCT skeleton_id, first_seen FROM _inc_known) k
         JOIN (SELECT skeleton_id, any_value(minhash) AS minhash FROM page_skeletons
