@@ -9,8 +9,8 @@ founder). The batch moves some skeletons: those it brings, known ones whose firs
 moves (a capture earlier than the skeleton's first so far, or an earlier capture of its URL
 that becomes a cover page, or stops being one: captures arriving out of time order and new
 evidence of a disguised site are common), and those it leaves on cover pages only. These,
-the members of templates founded by one of them, and every skeleton after one of them in a
-bucket they share are chosen again against the stored links of the rest; whichever comes
+the members of templates founded by one of them, and the window of skeletons after each of
+them in a bucket they share are chosen again against the stored links of the rest; whichever comes
 out changed widens the set the same way, until a round changes nothing new (``redo_skeletons``).
 Founders' lineage likewise in the lineage index. The templates whose skeletons, first seen
 or lineage change are the ones touched; every other skeleton keeps its parent and root.
@@ -258,12 +258,13 @@ def redo_skeletons(engine: Engine, settings: TemplateSettings) -> int:
     A skeleton's choice reads only the skeletons before it in its LSH buckets (their first
     seen, similarity and template, and the first seen of that template's founder). So the
     skeletons chosen again are those the batch moves (new, first seen earlier or later, gone),
-    the members of templates founded by a moved one, and every skeleton after one of those in
-    a bucket they share; whichever of them comes out changed widens the set the same way (with
-    its old template's later members when its template changed), until a round changes nothing
-    new. Founders' lineage: again for the founders chosen again and those after a skeleton
-    whose founder status or first seen changed in a bucket of the lineage index. Returns the
-    rounds run (0: the batch moves no skeleton)."""
+    the members of templates founded by a moved one, and the ``window`` skeletons after each of
+    those in every bucket they share (in the order before the batch and in the order after it:
+    a skeleton's window reads no further back); whichever of them comes out changed widens the
+    set the same way (with its old template's later members when its template changed), until a
+    round changes nothing new. Founders' lineage: again for the founders chosen again and the
+    ``5 × window`` founders after one whose founder status or first seen changed in a bucket of
+    the lineage index. Returns the rounds run (0: the batch moves no skeleton)."""
     engine.materialise("_inc_affected", """
         SELECT DISTINCT skeleton_id FROM page_skeletons WHERE features > 0
           AND page_sha256 IN (SELECT page_sha256 FROM _inc_new UNION SELECT page_sha256 FROM _inc_recover)""")  # fmt: skip
