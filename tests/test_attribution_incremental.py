@@ -172,6 +172,16 @@ def test_a_batch_of_known_skeletons_only_chooses_no_template_again(tmp_path: Pat
     assert chosen == [0]  # the first run is a full one
 
 
+def test_choices_that_do_not_settle_make_the_run_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no round of widening allowed, a batch that moves skeletons says why and runs in
+    full (still equal to a full rerun), rather than failing."""
+    test_attribution.build(tmp_path / "caps")
+    _ingest(tmp_path / "caps", tmp_path / "all.duckdb")
+    monkeypatch.setattr(incremental, "MAX_ROUNDS", 0)
+    summaries = replay(tmp_path / "all.duckdb", tmp_path, batches_by_time(tmp_path / "all.duckdb", [0.6, 0.4], held_back=0))
+    assert summaries[1].full and "did not settle" in summaries[1].why_full, summaries[1].why_full
+
+
 def test_a_generic_value_across_components_is_judged_with_what_lies_beyond(tmp_path: Path) -> None:
     """The public checkout on every operator's pages is generic: op-c's new captures carry it,
     yet only op-c's templates are recomputed, and the checkout's row is a full run's."""

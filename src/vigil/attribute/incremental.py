@@ -155,7 +155,9 @@ def attribute_increment(
     new_urls(engine)
     covers(store, settings.altered, urls="_inc_urls")
     recovered(engine)
-    redo_skeletons(engine, settings)
+    reason = redo_skeletons(engine, settings)
+    if reason:
+        return reason
     tick("templates", 1, 2)
     scope(engine, min_strength, warnings)
     tick("templates", 2, 2)
@@ -226,7 +228,7 @@ def recovered(engine: Engine) -> None:
         UNION SELECT capture_key FROM _cover""")  # fmt: skip
 
 
-#: Rounds of widening the skeletons chosen again before giving up (a full run instead).
+#: Rounds of widening the skeletons chosen again before giving up (the run is then a full one).
 MAX_ROUNDS = 50
 
 # a skeleton's stored link row where it differs from the one chosen now, for the chosen ones
@@ -249,8 +251,8 @@ WHERE n.skeleton_id IS NULL OR o.skeleton_id IS NULL OR n.root_id <> o.template_
        writes=("_inc_affected", "_inc_seen", "_inc_moved", "_inc_bands_new", "_inc_dirty", "_inc_dbands", "_inc_redo_ids",
                "_inc_redo", "_inc_replaced", "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_candidates", "_pairs",
                "_exact", "_pairs_exact", "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_changed", "_inc_more",
-               "_inc_fbands", "_inc_fchanged", "_inc_fdbands", "_inc_lf", "_inc_lfbands", "_inc_lineage", "_inc_tchanged"))  # fmt: skip
-def redo_skeletons(engine: Engine, settings: TemplateSettings) -> int:
+               "_inc_fbands", "_inc_fchanged", "_inc_fb", "_inc_lf", "_inc_lfbands", "_inc_lineage", "_inc_tchanged"))  # fmt: skip
+def redo_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     """Parents, roots and lineage of the skeletons the batch may change (``_inc_links``,
     ``_inc_lineage``); ``_inc_tchanged``, the templates whose skeletons, first seen or lineage
     change (old and new); ``_inc_replaced``, the skeletons whose stored links are replaced.
@@ -264,7 +266,8 @@ def redo_skeletons(engine: Engine, settings: TemplateSettings) -> int:
     set the same way (with its old template's later members when its template changed), until a
     round changes nothing new. Founders' lineage: again for the founders chosen again and the
     ``5 × window`` founders after one whose founder status or first seen changed in a bucket of
-    the lineage index. Returns the rounds run (0: the batch moves no skeleton)."""
+    the lineage index. Returns why a full run is needed instead, if the set does not settle
+    in :data:`MAX_ROUNDS` rounds."""
     engine.materialise("_inc_affected", """
         SELECT DISTINCT skeleton_id FROM page_skeletons WHERE features > 0
           AND page_sha256 IN (SELECT page_sha256 FROM _inc_new UNION SELECT page_sha256 FROM _inc_recover)""")  # fmt: skip
@@ -289,10 +292,9 @@ def redo_skeletons(engine: Engine, settings: TemplateSettings) -> int:
         WHERE l.template_id IN (SELECT skeleton_id FROM _inc_moved WHERE was IS NOT NULL)
           AND l.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_moved)""")  # fmt: skip
     if not _count(engine, "moved skeletons", "SELECT count(*) FROM _inc_dirty"):
-        rounds = 0
         _choose(engine, settings)  # nothing: the tables of an empty choice
     else:
-        for rounds in range(1, MAX_ROUNDS + 1):
+        for _ in range(MAX_ROUNDS):
             _choose(engine, settings)
             engine.materialise("_inc_more", """
                 SELECT c.skeleton_id, c.since FROM _inc_changed c WHERE c.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_dirty)
@@ -309,14 +311,14 @@ def redo_skeletons(engine: Engine, settings: TemplateSettings) -> int:
                 SELECT skeleton_id, min(since) AS since FROM (SELECT * FROM _inc_dirty UNION ALL SELECT * FROM _inc_more)
                 GROUP BY skeleton_id""")  # fmt: skip
         else:
-            raise RuntimeError(f"incremental templates did not settle in {MAX_ROUNDS} rounds")
+            return f"the skeletons a batch changes did not settle in {MAX_ROUNDS} rounds"
     _lineage_again(engine, settings)
-    return rounds
+    return None
 
 
 def _choose(engine: Engine, settings: TemplateSettings) -> None:
-    """One round: ``_inc_links`` for the dirty skeletons and every known one after a dirty one
-    in a shared bucket (``_inc_redo``), chosen against the stored links of the rest;
+    """One round: ``_inc_links`` for the dirty skeletons and the known ones in the window after
+    a dirty one in a shared bucket (``_inc_redo``), chosen against the stored links of the rest;
     ``_inc_changed``, the rows that differ from the stored ones."""
     # a skeleton's window is the ``window`` skeletons before it in each bucket: a dirty skeleton
     # changes the choices of the ``window`` after it, in the order before the batch (where it
@@ -326,33 +328,13 @@ def _choose(engine: Engine, settings: TemplateSettings) -> None:
         FROM (SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 0
               UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new) b
         WHERE b.skeleton_id IN (SELECT skeleton_id FROM _inc_dirty)""")  # fmt: skip
+    after = _window_after(lsh=0, buckets="_inc_dbands", stored_not="_inc_moved", current="""
+        SELECT b.skeleton_id, b.band, b.key, v.now FROM
+            (SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 0
+             UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new) b
+        JOIN _inc_moved v ON v.skeleton_id = b.skeleton_id WHERE v.now IS NOT NULL""", dirty="_inc_dirty", width=settings.window)  # fmt: skip
     engine.materialise("_inc_redo_ids", f"""
-        WITH was AS (
-            SELECT o.skeleton_id, o.band, o.key,
-                   row_number() OVER (PARTITION BY o.band, o.key ORDER BY o.first_seen, o.skeleton_id) AS pos
-            FROM attribution_bands o JOIN _inc_dbands d ON d.band = o.band AND d.key = o.key WHERE o.lsh = 0
-        ),
-        now AS (
-            SELECT m.skeleton_id, m.band, m.key,
-                   row_number() OVER (PARTITION BY m.band, m.key ORDER BY m.first_seen, m.skeleton_id) AS pos
-            FROM (SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
-                  JOIN _inc_dbands d ON d.band = o.band AND d.key = o.key
-                  WHERE o.lsh = 0 AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_moved)
-                  UNION ALL
-                  SELECT b.skeleton_id, b.band, b.key, v.now FROM
-                      (SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 0
-                       UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new) b
-                  JOIN _inc_moved v ON v.skeleton_id = b.skeleton_id WHERE v.now IS NOT NULL) m
-        ),
-        dwas AS (SELECT band, key, pos FROM was WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_dirty)),
-        dnow AS (SELECT band, key, pos FROM now WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_dirty)),
-        after AS (
-            SELECT m.skeleton_id FROM was m JOIN dwas d ON d.band = m.band AND d.key = m.key
-            WHERE m.pos > d.pos AND m.pos <= d.pos + {settings.window}
-            UNION
-            SELECT m.skeleton_id FROM now m JOIN dnow d ON d.band = m.band AND d.key = m.key
-            WHERE m.pos > d.pos AND m.pos <= d.pos + {settings.window}
-        )
+        WITH {after}
         SELECT skeleton_id FROM _inc_dirty UNION SELECT skeleton_id FROM after
         EXCEPT SELECT skeleton_id FROM _inc_moved WHERE now IS NULL""")  # fmt: skip
     engine.materialise("_inc_redo", """
@@ -382,6 +364,38 @@ def _choose(engine: Engine, settings: TemplateSettings) -> None:
     engine.materialise("_inc_changed", _SQL_CHANGED)
 
 
+def _window_after(*, lsh: int, buckets: str, stored_not: str, current: str, dirty: str, width: int) -> str:
+    """CTEs ending in ``after``: the skeletons among the ``width`` after a skeleton of table
+    ``dirty`` in a bucket of table ``buckets`` (index ``lsh``), in the order before the batch
+    (the stored bands) and in the order after it (the stored bands less the skeletons in
+    ``stored_not``, plus the rows of query ``current`` at their first seen now). A skeleton's
+    window is the ``width`` before it, so a change reaches no further."""
+    return f"""
+        was AS (
+            SELECT o.skeleton_id, o.band, o.key,
+                   row_number() OVER (PARTITION BY o.band, o.key ORDER BY o.first_seen, o.skeleton_id) AS pos
+            FROM attribution_bands o JOIN {buckets} d ON d.band = o.band AND d.key = o.key WHERE o.lsh = {lsh}
+        ),
+        now AS (
+            SELECT m.skeleton_id, m.band, m.key,
+                   row_number() OVER (PARTITION BY m.band, m.key ORDER BY m.first_seen, m.skeleton_id) AS pos
+            FROM (SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
+                  JOIN {buckets} d ON d.band = o.band AND d.key = o.key
+                  WHERE o.lsh = {lsh} AND o.skeleton_id NOT IN (SELECT skeleton_id FROM {stored_not})
+                  UNION ALL
+                  SELECT c.* FROM ({current}) c JOIN {buckets} d ON d.band = c.band AND d.key = c.key) m
+        ),
+        dwas AS (SELECT band, key, pos FROM was WHERE skeleton_id IN (SELECT skeleton_id FROM {dirty})),
+        dnow AS (SELECT band, key, pos FROM now WHERE skeleton_id IN (SELECT skeleton_id FROM {dirty})),
+        after AS (
+            SELECT m.skeleton_id FROM was m JOIN dwas d ON d.band = m.band AND d.key = m.key
+            WHERE m.pos > d.pos AND m.pos <= d.pos + {width}
+            UNION
+            SELECT m.skeleton_id FROM now m JOIN dnow d ON d.band = m.band AND d.key = m.key
+            WHERE m.pos > d.pos AND m.pos <= d.pos + {width}
+        )"""
+
+
 def _lineage_again(engine: Engine, settings: TemplateSettings) -> None:
     """``_inc_lineage`` of the founders whose lineage may change (``_inc_lf``) and
     ``_inc_tchanged``; ``_inc_fbands``: the lineage bands of the founders chosen again."""
@@ -389,39 +403,17 @@ def _lineage_again(engine: Engine, settings: TemplateSettings) -> None:
         JOIN _inc_links l ON l.skeleton_id = r.skeleton_id WHERE l.parent_id IS NULL""",
         BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
     engine.materialise("_inc_fchanged", """
-        SELECT skeleton_id, since FROM _inc_changed WHERE founder_now <> founder_was OR (founder_now AND founder_was)""")  # fmt: skip
-    engine.materialise("_inc_fdbands", """
-        SELECT b.skeleton_id, b.band, b.key, f.since
-        FROM (SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 1
-              AND skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)
-              UNION ALL SELECT skeleton_id, band, key FROM _inc_fbands) b
-        JOIN _inc_fchanged f ON f.skeleton_id = b.skeleton_id""")  # fmt: skip
+        SELECT skeleton_id FROM _inc_changed WHERE founder_now OR founder_was""")  # fmt: skip
+    engine.materialise("_inc_fb", """
+        SELECT DISTINCT band, key FROM (
+            SELECT skeleton_id, band, key FROM attribution_bands WHERE lsh = 1
+            UNION ALL SELECT skeleton_id, band, key FROM _inc_fbands)
+        WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)""")  # fmt: skip
+    after = _window_after(lsh=1, buckets="_inc_fb", stored_not="_inc_replaced", current="""
+        SELECT b.skeleton_id, b.band, b.key, r.first_seen FROM _inc_fbands b
+        JOIN _inc_redo r ON r.skeleton_id = b.skeleton_id""", dirty="_inc_fchanged", width=settings.window * 5)  # fmt: skip
     engine.materialise("_inc_lf", f"""
-        WITH fb AS (SELECT DISTINCT band, key FROM _inc_fdbands),
-        was AS (
-            SELECT o.skeleton_id, o.band, o.key,
-                   row_number() OVER (PARTITION BY o.band, o.key ORDER BY o.first_seen, o.skeleton_id) AS pos
-            FROM attribution_bands o JOIN fb ON fb.band = o.band AND fb.key = o.key WHERE o.lsh = 1
-        ),
-        now AS (
-            SELECT m.skeleton_id, m.band, m.key,
-                   row_number() OVER (PARTITION BY m.band, m.key ORDER BY m.first_seen, m.skeleton_id) AS pos
-            FROM (SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
-                  JOIN fb ON fb.band = o.band AND fb.key = o.key
-                  WHERE o.lsh = 1 AND o.skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
-                  UNION ALL
-                  SELECT b.skeleton_id, b.band, b.key, r.first_seen FROM _inc_fbands b
-                  JOIN _inc_redo r ON r.skeleton_id = b.skeleton_id JOIN fb ON fb.band = b.band AND fb.key = b.key) m
-        ),
-        dwas AS (SELECT band, key, pos FROM was WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)),
-        dnow AS (SELECT band, key, pos FROM now WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_fchanged)),
-        after AS (
-            SELECT m.skeleton_id FROM was m JOIN dwas d ON d.band = m.band AND d.key = m.key
-            WHERE m.pos > d.pos AND m.pos <= d.pos + {settings.window * 5}
-            UNION
-            SELECT m.skeleton_id FROM now m JOIN dnow d ON d.band = m.band AND d.key = m.key
-            WHERE m.pos > d.pos AND m.pos <= d.pos + {settings.window * 5}
-        ),
+        WITH {after},
         ids AS (
             SELECT skeleton_id FROM _inc_links WHERE parent_id IS NULL
             UNION
