@@ -369,30 +369,36 @@ def _window_after(*, lsh: int, buckets: str, stored_not: str, current: str, dirt
     ``dirty`` in a bucket of table ``buckets`` (index ``lsh``), in the order before the batch
     (the stored bands) and in the order after it (the stored bands less the skeletons in
     ``stored_not``, plus the rows of query ``current`` at their first seen now). A skeleton's
-    window is the ``width`` before it, so a change reaches no further."""
+    window is the ``width`` before it, so a change reaches no further.
+
+    One pass over each bucket: a skeleton is after a dirty one when a dirty one is among the
+    ``width`` rows before it (a window frame), not a join of each dirty skeleton with its
+    bucket, which grows with their product in the few buckets that hold tens of thousands."""
     return f"""
+        dirty_ids AS (SELECT DISTINCT skeleton_id FROM {dirty}),
         was AS (
-            SELECT o.skeleton_id, o.band, o.key,
-                   row_number() OVER (PARTITION BY o.band, o.key ORDER BY o.first_seen, o.skeleton_id) AS pos
-            FROM attribution_bands o JOIN {buckets} d ON d.band = o.band AND d.key = o.key WHERE o.lsh = {lsh}
+            SELECT o.skeleton_id, max(CASE WHEN x.skeleton_id IS NULL THEN 0 ELSE 1 END) OVER (
+                       PARTITION BY o.band, o.key ORDER BY o.first_seen, o.skeleton_id
+                       ROWS BETWEEN {width} PRECEDING AND 1 PRECEDING) AS near
+            FROM attribution_bands o JOIN {buckets} d ON d.band = o.band AND d.key = o.key
+            LEFT JOIN dirty_ids x ON x.skeleton_id = o.skeleton_id
+            WHERE o.lsh = {lsh}
         ),
         now AS (
-            SELECT m.skeleton_id, m.band, m.key,
-                   row_number() OVER (PARTITION BY m.band, m.key ORDER BY m.first_seen, m.skeleton_id) AS pos
+            SELECT m.skeleton_id, max(CASE WHEN x.skeleton_id IS NULL THEN 0 ELSE 1 END) OVER (
+                       PARTITION BY m.band, m.key ORDER BY m.first_seen, m.skeleton_id
+                       ROWS BETWEEN {width} PRECEDING AND 1 PRECEDING) AS near
             FROM (SELECT o.skeleton_id, o.band, o.key, o.first_seen FROM attribution_bands o
                   JOIN {buckets} d ON d.band = o.band AND d.key = o.key
                   WHERE o.lsh = {lsh} AND o.skeleton_id NOT IN (SELECT skeleton_id FROM {stored_not})
                   UNION ALL
                   SELECT c.* FROM ({current}) c JOIN {buckets} d ON d.band = c.band AND d.key = c.key) m
+            LEFT JOIN dirty_ids x ON x.skeleton_id = m.skeleton_id
         ),
-        dwas AS (SELECT band, key, pos FROM was WHERE skeleton_id IN (SELECT skeleton_id FROM {dirty})),
-        dnow AS (SELECT band, key, pos FROM now WHERE skeleton_id IN (SELECT skeleton_id FROM {dirty})),
         after AS (
-            SELECT m.skeleton_id FROM was m JOIN dwas d ON d.band = m.band AND d.key = m.key
-            WHERE m.pos > d.pos AND m.pos <= d.pos + {width}
+            SELECT skeleton_id FROM was WHERE near = 1
             UNION
-            SELECT m.skeleton_id FROM now m JOIN dnow d ON d.band = m.band AND d.key = m.key
-            WHERE m.pos > d.pos AND m.pos <= d.pos + {width}
+            SELECT skeleton_id FROM now WHERE near = 1
         )"""
 
 
