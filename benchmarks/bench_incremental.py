@@ -2,6 +2,7 @@
 attributed; ``vigil attribute`` (incremental) beside ``vigil attribute --full``.
 
     python benchmarks/bench_incremental.py --worlds 10 [--new 1000] [--workdir DIR [--reuse]] [--ingested STORE]
+        [--batches latest,one_world] [--modes incremental,full] [--steps N]
 
 The store holds the captures of K namespaced s4 worlds side by side (seeds 1..K, namespace
 seed - 1, as bench_attribution.py; about 4,000 captures each; the worlds share only their
@@ -18,6 +19,10 @@ Prints one JSON line.
 docs/benchmarks.md builds with ``vigil ingest captures``) is copied instead of ingesting them
 again; the worlds are looked for in ``--workdir`` as ``s4n-SEED`` (a link to a world
 generated elsewhere will do).
+
+``--steps N`` adds each run's N slowest engine steps (seconds by step name) to its figures;
+``--modes incremental`` times the incremental run alone (with ``--reuse``, to try a change
+against the same base store; nothing is compared then).
 """
 
 from __future__ import annotations
@@ -59,7 +64,18 @@ import json, resource, sys, time
 from pathlib import Path
 from vigil.attribute.run import attribute_store
 from vigil.store import Store
-db, mode, batch = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+from vigil.store.engine import DuckDBEngine
+db, mode, batch, steps = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+spent = {}
+if steps:  # the time of each engine statement, by step name (--steps)
+    plain = DuckDBEngine._run
+    def timed(self, step, sql, params):
+        t = time.perf_counter()
+        try:
+            return plain(self, step, sql, params)
+        finally:
+            spent[step] = spent.get(step, 0.0) + time.perf_counter() - t
+    DuckDBEngine._run = timed
 with Store(db) as store:
     if mode != "base":
         store.con.execute(f"INSERT INTO captures SELECT * FROM bench_{batch}")
@@ -69,6 +85,8 @@ with Store(db) as store:
            "templates": s.templates, "recomputed_templates": s.recomputed_templates, "brands": s.brands,
            "distributors": s.distributors, "pages": s.pages_analysed}
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if steps:
+    out["steps"] = {k: round(v, 2) for k, v in sorted(spent.items(), key=lambda kv: -kv[1])[:steps]}
 print(json.dumps(out))
 """
 
@@ -100,9 +118,16 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the base store of an earlier run in --workdir")
     parser.add_argument("--ingested", type=Path, default=None, help="copy this store of the worlds' captures, ingested")
     parser.add_argument("--batches", default="latest,one_world", help="which batches, comma-separated")
+    parser.add_argument("--steps", type=int, default=0, metavar="N",
+                        help="also report the N engine steps that took longest in each run")
+    parser.add_argument("--modes", default="incremental,full",
+                        help="incremental, full or both; the tables are compared only when both run")
     args = parser.parse_args()
     if not 0 < args.worlds <= 500:
         parser.error(f"--worlds: from 1 to 500 worlds, not {args.worlds}")
+    modes = [m for m in ("incremental", "full") if m in args.modes.split(",")]
+    if not modes:
+        parser.error(f"--modes: incremental, full or both, not {args.modes!r}")
     base = args.workdir or Path(tempfile.mkdtemp(prefix="vigil-bench-inc-"))
     from vigil.synth import generate_world
 
@@ -122,16 +147,17 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", PREPARE, str(db), str(args.new), str(args.ingested or ""), *map(str, worlds)],
                        check=True)  # fmt: skip
         result["ingest_s"] = time.perf_counter() - t
-        result["base"] = _run(RUN, str(db), "base", "-")
+        result["base"] = _run(RUN, str(db), "base", "-", str(args.steps))
         print(json.dumps(_rounded({"base": result["base"]})), file=sys.stderr, flush=True)
     for batch in args.batches.split(","):
-        copies = {mode: base / f"inc-{args.worlds}-{batch}-{mode}.duckdb" for mode in ("incremental", "full")}
+        copies = {mode: base / f"inc-{args.worlds}-{batch}-{mode}.duckdb" for mode in modes}
         got: dict[str, object] = {}
         for mode, path in copies.items():
             shutil.copy(db, path)
-            got[mode] = _run(RUN, str(path), mode, batch)
+            got[mode] = _run(RUN, str(path), mode, batch, str(args.steps))
             print(json.dumps(_rounded({batch: {mode: got[mode]}})), file=sys.stderr, flush=True)
-        got["tables_differing"] = _run(COMPARE, *map(str, copies.values()), *TABLES)["differ"]
+        if len(copies) == 2:
+            got["tables_differing"] = _run(COMPARE, *map(str, copies.values()), *TABLES)["differ"]
         result[batch] = got
         print(json.dumps(_rounded(got)), file=sys.stderr, flush=True)
         for path in copies.values():
