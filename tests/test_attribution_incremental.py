@@ -260,3 +260,64 @@ def test_incremental_on_spark_equals_a_full_run_on_duckdb(tmp_path: Path) -> Non
         want = {t: sorted(tuple(str(v) for v in r) for r in store.con.execute(f"SELECT * FROM {t}").fetchall()) for t in TABLES}
     for table in TABLES:
         assert got[table] == want[table], table
+
+
+def _plant_clashes(db: Path) -> tuple[str, str, str, list[str]]:
+    """Analyse the pages, then give the two templates of another operator first seen last IDs
+    that share the first 10 hex digits with the template first seen first (one of them the
+    first 16): brand IDs are those digits, and template IDs are hashes, so a big store has
+    such pairs (docs/attribution.md). Returns the three IDs and the captures of the two."""
+    with Store(db) as store:
+        attribute_store(store, full=True)
+        order = store.con.execute("""SELECT t.template_id, any_value(b.distributor_id) FROM templates t
+            JOIN brands b ON b.template_id = t.template_id GROUP BY t.template_id, t.first_seen
+            ORDER BY t.first_seen, t.template_id""").fetchall()  # fmt: skip
+        x, owner = order[0]
+        y, z = [t for t, d in order if d != owner][-1:-3:-1]
+        late = [r[0] for r in store.con.execute("SELECT capture_key FROM capture_attribution WHERE template_id IN ($y, $z)",
+                                                {"y": y, "z": z}).fetchall()]  # fmt: skip
+        y2, z2 = x[:10] + y[10:], x[:16] + z[16:]
+        for old, new in ((y, y2), (z, z2)):
+            store.con.execute("UPDATE page_skeletons SET skeleton_id = $n WHERE skeleton_id = $o", {"n": new, "o": old})
+    return x, y2, z2, late
+
+
+def test_templates_that_share_the_digits_of_a_brand_id_get_longer_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two templates whose IDs share 10 hex digits get brand IDs of 16; sharing 16, all 32. A
+    batch that brings such a template touches the older one (its brand IDs change: incremental
+    equals full), and a judgement names a brand by its longer ID."""
+    test_attribution.build(tmp_path / "caps")
+    db = tmp_path / "all.duckdb"
+    _ingest(tmp_path / "caps", db)
+    x, y2, z2, late = _plant_clashes(db)
+    with Store(db, read_only=True) as store:
+        keys = [r[0] for r in store.con.execute("SELECT capture_key FROM captures").fetchall()]
+    restemmed: list[set[str]] = []
+    scope = incremental.scope
+
+    def spied(engine: Any, *args: Any) -> None:
+        scope(engine, *args)
+        restemmed.append({r["template_id"] for r in engine.rows("test", "SELECT template_id FROM _inc_restem")})
+
+    monkeypatch.setattr(incremental, "scope", spied)
+    summaries = replay(db, tmp_path, [sorted(set(keys) - set(late)), late])
+    assert summaries[0].full and not summaries[1].full, summaries[1].why_full
+    assert len(restemmed) == 1 and {x, y2, z2} <= restemmed[0]  # the older template is touched for its stem
+    with Store(tmp_path / "inc.duckdb", read_only=True) as store:
+        brands = store.con.execute("SELECT brand_id, template_id, distributor_id, lineage_brand FROM brands").fetchall()
+    stems = {t: b.split("-")[1] for b, t, _, _ in brands}
+    assert stems[x] == x and stems[z2] == z2 and stems[y2] == y2[:16]  # x and z2 share 16 digits, y2 only 10 of them
+    assert all(stems[t] == t[:10] for t in stems if t not in (x, y2, z2))
+    assert len({b for b, *_ in brands}) == len(brands) == len({(t, d) for _, t, d, _ in brands})
+    assert {lb for *_, lb in brands if lb} <= {b.rsplit("-", 1)[0] if b.count("-") == 2 else b for b, *_ in brands}
+    # a same judgement between y2's brand (16 digits) and a brand of another distributor joins them
+    brand_y = next(b for b, t, *_ in brands if t == y2)
+    dist_y = next(d for b, t, d, _ in brands if b == brand_y)
+    other = next(b for b, t, d, _ in brands if d != dist_y and d is not None)
+    runner = CliRunner()
+    judged = runner.invoke(app, ["judge", brand_y, other, "--verdict", "same", "--analyst", "a.n.analyst", "--db", str(tmp_path / "inc.duckdb")])
+    assert judged.exit_code == 0, judged.output
+    assert runner.invoke(app, ["attribute", "--db", str(tmp_path / "inc.duckdb")]).exit_code == 0
+    with Store(tmp_path / "inc.duckdb", read_only=True) as store:
+        joined = dict(store.con.execute("SELECT brand_id, distributor_id FROM brands").fetchall())
+    assert joined[brand_y] == joined[other]

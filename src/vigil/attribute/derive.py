@@ -73,14 +73,16 @@ def covers(store: StoreHandle, altered: float, *, urls: str | None = None) -> No
         "sales_captures": pa.array(columns[2], pa.int32()), "referrer": pa.array(columns[3], pa.string())}))  # fmt: skip
 
 
-@stage(reads=("captures", "page_skeletons", "_links", "_cover"), writes=("_attr_captures",))
+@stage(reads=("captures", "page_skeletons", "_links", "_cover"), writes=("_attr_captures", "_stem_templates"))
 def template_captures(engine: Engine) -> None:
-    """``_attr_captures``: every capture that is not a cover page, with its skeleton and template."""
+    """``_attr_captures``: every capture that is not a cover page, with its skeleton and
+    template; ``_stem_templates``: every template (brand IDs are kept apart among all)."""
     engine.materialise("_attr_captures", """
         SELECT c.capture_key, c.captured_at, c.page_sha256, s.skeleton_id, l.root_id AS template_id
         FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
         JOIN _links l ON l.skeleton_id = s.skeleton_id
         WHERE c.capture_key NOT IN (SELECT capture_key FROM _cover)""")  # fmt: skip
+    engine.materialise("_stem_templates", "SELECT DISTINCT root_id AS template_id FROM _links")
 
 
 def strong_kinds(min_strength: float) -> list[str]:
@@ -110,12 +112,16 @@ def derive(store: StoreHandle, *, max_groups: int, warnings: WarningLists, tick:
     """
     engine = store.engine
     judgements = engine.rows("judgements", "SELECT judgement_id, brand_a, brand_b, verdict FROM judgements ORDER BY made_at, judgement_id")
-    prefixes = sorted({b[2:].split("-")[0] for j in judgements for b in (j["brand_a"], j["brand_b"])})
-    template_of = {r["prefix"]: r["template_id"] for r in engine.rows("judged templates", """
-        SELECT DISTINCT substr(template_id, 1, 10) AS prefix, template_id FROM _lk_pages
-        WHERE array_contains($prefixes, substr(template_id, 1, 10))""", {"prefixes": prefixes})}  # fmt: skip
+    stems = sorted({b[2:].split("-")[0] for j in judgements for b in (j["brand_a"], j["brand_b"])})
+    template_of: dict[str, str] = {}
+    for r in engine.rows("judged templates", """
+            SELECT DISTINCT template_id FROM _lk_pages
+            WHERE array_contains($stems, substr(template_id, 1, 10)) OR array_contains($stems, substr(template_id, 1, 16))
+               OR array_contains($stems, template_id) ORDER BY template_id""", {"stems": stems}):  # fmt: skip
+        for n in (10, 16, 32):  # a stem names one template; an old 10-digit ID that two share now: the first
+            template_of.setdefault(r["template_id"][:n], r["template_id"])
 
-    def resolve(brand: str) -> str | None:  # B-<10 hex>[-n] → its template
+    def resolve(brand: str) -> str | None:  # B-<stem>[-n] → its template
         return template_of.get(brand[2:].split("-")[0])
 
     pairs = [(j, resolve(j["brand_a"]), resolve(j["brand_b"])) for j in judgements]
@@ -164,11 +170,23 @@ SELECT w.capture_key, w.captured_at, w.page_sha256, w.skeleton_id, w.template_id
 FROM cap w LEFT JOIN anchors s ON s.template_id = w.template_id
 """
 
+# A template's brand stem: the first 10 hex digits of its ID, or 16 when another template of
+# the store shares those 10, or all 32 when one shares the 16. Template IDs are hashes: among
+# n templates about n^2 / 2^41 pairs share 10 digits (≈ 5 at 3.2 million, a 10M-capture
+# store), and two brands must never share an ID.
+_SQL_BRAND_STEMS = """
+WITH p AS (SELECT template_id, substr(template_id, 1, 10) AS p10, substr(template_id, 1, 16) AS p16 FROM _stem_templates),
+c10 AS (SELECT p10 FROM p GROUP BY p10 HAVING count(*) > 1),
+c16 AS (SELECT p16 FROM p WHERE p10 IN (SELECT p10 FROM c10) GROUP BY p16 HAVING count(*) > 1)
+SELECT p.template_id, CASE WHEN a.p10 IS NULL THEN p.p10 WHEN b.p16 IS NULL THEN p.p16 ELSE p.template_id END AS stem
+FROM p LEFT JOIN c10 a ON a.p10 = p.p10 LEFT JOIN c16 b ON b.p16 = p.p16
+"""
+
 # Brands: template × distributor, numbered by first capture within the template.
 _SQL_BRAND_IDS = """
-SELECT template_id, distributor_id,
-       'B-' || substr(template_id, 1, 10) ||
-       CASE WHEN n = 1 THEN '' ELSE '-' || CAST(n AS STRING) END AS brand_id
+SELECT x.template_id, x.distributor_id,
+       'B-' || s.stem ||
+       CASE WHEN x.n = 1 THEN '' ELSE '-' || CAST(x.n AS STRING) END AS brand_id
 FROM (
     SELECT template_id, distributor_id,
            row_number() OVER (PARTITION BY template_id ORDER BY first_at, first_key) AS n
@@ -178,13 +196,13 @@ FROM (
                           THEN capture_key END AS first_key
               FROM _capture_distributors)
           GROUP BY template_id, distributor_id)
-)
+) x JOIN _brand_stems s ON s.template_id = x.template_id
 """
 
 
-@stage(reads=("captures", "_attr_captures", "_page_groups", "_decisions", "_lineage"),
-       writes=("_capture_groups", "_distributor_ids", "_capture_distributors", "_brand_ids", "_attr", "_page_distributor",
-               "_values", "_dist_rows", "_brand_rows"))  # fmt: skip
+@stage(reads=("captures", "_attr_captures", "_page_groups", "_decisions", "_lineage", "_stem_templates"),
+       writes=("_capture_groups", "_distributor_ids", "_capture_distributors", "_brand_stems", "_brand_ids", "_attr",
+               "_page_distributor", "_values", "_dist_rows", "_brand_rows"))  # fmt: skip
 def derive_rows(store: StoreHandle) -> None:
     """Captures → groups → distributors → brands, from ``link``'s ``_page_groups`` and ``_decisions``."""
     engine = store.engine
@@ -196,6 +214,7 @@ def derive_rows(store: StoreHandle) -> None:
     engine.materialise("_capture_distributors", """
         SELECT g.capture_key, g.captured_at, g.page_sha256, g.skeleton_id, g.template_id, d.distributor_id
         FROM _capture_groups g LEFT JOIN _distributor_ids d ON d.grp = g.grp""")  # fmt: skip
+    engine.materialise("_brand_stems", _SQL_BRAND_STEMS)
     engine.materialise("_brand_ids", _SQL_BRAND_IDS)
     engine.materialise("_attr", """
         SELECT c.capture_key, c.skeleton_id, c.template_id, b.brand_id, c.distributor_id, false AS cover
@@ -215,15 +234,17 @@ def derive_rows(store: StoreHandle) -> None:
         FROM _attr a JOIN captures c ON c.capture_key = a.capture_key
         WHERE a.distributor_id IS NOT NULL GROUP BY a.distributor_id""")  # fmt: skip
     # lineage: a later brand of the same template names the first; a founder names the first
-    # brand ('B-' and 10 hex, always there) of the template it was altered from
+    # brand ('B-' and its stem, always there) of the template it was altered from
     engine.materialise("_brand_rows", """
         SELECT b.brand_id, b.template_id, b.distributor_id, b.first_seen, b.last_seen, b.captures,
-               CASE WHEN b.brand_id LIKE 'B-%-%' THEN 'B-' || substr(b.template_id, 1, 10)
-                    WHEN g.lineage_skeleton IS NOT NULL THEN 'B-' || substr(g.lineage_skeleton, 1, 10) END AS lineage_brand
+               CASE WHEN b.brand_id LIKE 'B-%-%' THEN 'B-' || s.stem
+                    WHEN g.lineage_skeleton IS NOT NULL THEN 'B-' || coalesce(t.stem, substr(g.lineage_skeleton, 1, 10)) END AS lineage_brand
         FROM (SELECT a.brand_id, any_value(a.template_id) AS template_id, any_value(a.distributor_id) AS distributor_id,
                      min(c.captured_at) AS first_seen, max(c.captured_at) AS last_seen, count(*) AS captures
               FROM _attr a JOIN captures c ON c.capture_key = a.capture_key GROUP BY a.brand_id) b
-        LEFT JOIN _lineage g ON g.template_id = b.template_id""")  # fmt: skip
+        JOIN _brand_stems s ON s.template_id = b.template_id
+        LEFT JOIN _lineage g ON g.template_id = b.template_id
+        LEFT JOIN _brand_stems t ON t.template_id = g.lineage_skeleton""")  # fmt: skip
 
 
 @stage(reads=("_decisions", "_judged", "_lk_live", "_lk_pages"), writes=("_comp_rows",), maybe=("_inc_cc", *COMPONENT_SCRATCH))

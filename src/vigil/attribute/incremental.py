@@ -473,8 +473,10 @@ def _buckets(engine: Engine, lsh: int, bands: str, chosen: str) -> None:
 
 
 @stage(reads=("page_skeletons", "skeleton_links", "page_identifiers", "identifier_values", "attribution_components",
-              "capture_attribution", "_inc_new", "_inc_recover", "_inc_covers", "_inc_links", "_inc_tchanged", "_inc_replaced"),
-       writes=("_inc_caps", "_inc_values", "_inc_listed", "_inc_touched", "_inc_scope", "_inc_all_links"))  # fmt: skip
+              "capture_attribution", "templates", "_inc_new", "_inc_recover", "_inc_covers", "_inc_links", "_inc_tchanged",
+              "_inc_replaced"),
+       writes=("_inc_caps", "_inc_values", "_inc_listed", "_stem_templates", "_inc_restem", "_inc_touched", "_inc_scope",
+               "_inc_all_links"))  # fmt: skip
 def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
     """``_inc_scope``: the templates the batch touches and their whole components; with
     ``_inc_all_links`` (their skeletons, as they are now).
@@ -482,7 +484,9 @@ def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
     A template is touched when the batch brings captures of it, changes whether one of its
     captures is a cover page, changes its skeletons, first seen or lineage
     (``_inc_tchanged``), or carries a value the batch brings that was not generic (a generic
-    value reaches across components: ``outside``).
+    value reaches across components: ``outside``), or when its brand IDs change because a
+    template the batch adds or removes shares the first 10 hex digits of its ID (``_inc_restem``,
+    with the templates whose lineage names its brand).
     """
     # the templates of the batch's captures and of those whose cover status it changes, as
     # they are now (a skeleton chosen again has its new root)
@@ -498,7 +502,20 @@ def scope(engine: Engine, min_strength: float, warnings: WarningLists) -> None:
         WHERE is_pivot AND array_contains($strong, kind) AND page_sha256 IN (SELECT page_sha256 FROM _inc_caps)""",
         {"strong": strong})  # fmt: skip
     engine.map_batches("_inc_listed", "SELECT kind, value FROM _inc_values", Listed(warnings), LISTED_SCHEMA)
+    engine.materialise("_stem_templates", """
+        SELECT template_id FROM skeleton_links WHERE skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)
+        UNION SELECT root_id FROM _inc_links""")  # fmt: skip
+    # brand stems (derive.py) change only for templates sharing 10 digits with one that comes or goes
+    engine.materialise("_inc_restem", """
+        WITH p AS (SELECT template_id FROM (SELECT template_id FROM templates UNION SELECT template_id FROM _stem_templates)
+                   WHERE substr(template_id, 1, 10) IN (SELECT substr(template_id, 1, 10) FROM _inc_tchanged)),
+        hot AS (SELECT substr(template_id, 1, 10) AS p10 FROM p GROUP BY substr(template_id, 1, 10) HAVING count(*) > 1),
+        restem AS (SELECT template_id FROM p WHERE substr(template_id, 1, 10) IN (SELECT p10 FROM hot))
+        SELECT template_id FROM restem
+        UNION SELECT template_id FROM templates WHERE lineage_skeleton IN (SELECT template_id FROM restem)""")  # fmt: skip
     engine.materialise("_inc_touched", """
+        SELECT template_id FROM _inc_restem
+        UNION
         SELECT DISTINCT template_id FROM _inc_caps
         UNION
         SELECT template_id FROM _inc_tchanged
