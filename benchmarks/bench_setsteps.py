@@ -106,13 +106,22 @@ def build(source: Path, times: int, out: Path) -> tuple[dict[str, int], int]:
                 con.execute("INSERT INTO page_skeletons SELECT * FROM _copy")
                 con.unregister("_copy")
             print(f"{time.strftime('%H:%M:%S')} copy {r + 1} of {times}", file=sys.stderr, flush=True)
-        expected = {name: times * int(con.execute(sql.replace("FROM ", "FROM src.", 1)).fetchone()[0])
-                    for name, sql in COUNTS.items()}  # fmt: skip
-        # a brand is named by its template's first 10 hex digits: two templates that happen to
-        # agree there share brand IDs (about n^2 / 2^41 such pairs among n templates)
-        clashes = int(con.execute("""SELECT count(*) - count(DISTINCT substr(skeleton_id, 1, 10))
-            FROM (SELECT DISTINCT skeleton_id FROM page_skeletons)""").fetchone()[0])  # fmt: skip
         con.execute("DETACH src")
+    return _expected(source, times, out)
+
+
+def _expected(source: Path, times: int, out: Path) -> tuple[dict[str, int], int]:
+    """K times the source's counts, and how many skeletons of the copy share the first 10 hex
+    digits of their ID with another (brand IDs are longer for templates among them)."""
+    import duckdb
+
+    con = duckdb.connect(str(out), read_only=True)
+    con.execute("ATTACH ? AS src (READ_ONLY)", [str(source)])
+    expected = {name: times * int(con.execute(sql.replace("FROM ", "FROM src.", 1)).fetchone()[0])
+                for name, sql in COUNTS.items()}  # fmt: skip
+    clashes = int(con.execute("""SELECT count(*) - count(DISTINCT substr(skeleton_id, 1, 10))
+        FROM (SELECT DISTINCT skeleton_id FROM page_skeletons)""").fetchone()[0])  # fmt: skip
+    con.close()
     return expected, clashes
 
 
@@ -122,11 +131,15 @@ def main() -> None:
     parser.add_argument("--times", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--run", action="store_true", help="time attribute --full on the copy and check its counts")
+    parser.add_argument("--reuse", action="store_true", help="keep --out when it exists (built by an earlier run)")
     args = parser.parse_args()
     if not 1 <= args.times <= 255:
         parser.error(f"--times: from 1 to 255 copies, not {args.times}")
     t = time.perf_counter()
-    expected, clashes = build(args.source, args.times, args.out)
+    if args.reuse and args.out.exists():
+        expected, clashes = _expected(args.source, args.times, args.out)
+    else:
+        expected, clashes = build(args.source, args.times, args.out)
     result: dict[str, object] = {"times": args.times, "build_s": round(time.perf_counter() - t, 1), "expected": expected,
                                  "brand_prefix_clashes": clashes}  # fmt: skip
     if args.run:

@@ -49,15 +49,22 @@ WHERE s.features > 0 AND c.capture_key NOT IN (SELECT capture_key FROM _cover)
 GROUP BY s.skeleton_id
 """
 
+# Each skeleton meets the ``window`` before it in each of its buckets. The join runs on
+# blocks of ``window`` positions (a skeleton meets its own block and the one before, where
+# its window lies), not on the bucket alone: a bucket of n skeletons would otherwise make n²
+# rows before the position filter, and the largest hold tens of thousands (the lineage
+# index's lower threshold), which at 10M captures ran DuckDB out of memory.
 _SQL_CANDIDATES = """
 WITH ranked AS (
-    SELECT b.skeleton_id, b.band, b.key, s.first_seen,
+    SELECT b.skeleton_id, b.band, b.key,
            row_number() OVER (PARTITION BY b.band, b.key ORDER BY s.first_seen, b.skeleton_id) AS pos
     FROM _bands b JOIN _skeletons s ON s.skeleton_id = b.skeleton_id
-)
+),
+blocked AS (SELECT skeleton_id, band, key, pos, CAST(floor(pos / $window) AS BIGINT) AS blk FROM ranked),
+earlier AS (SELECT skeleton_id, band, key, pos, blk FROM blocked UNION ALL SELECT skeleton_id, band, key, pos, blk + 1 FROM blocked)
 SELECT DISTINCT later.skeleton_id AS a, earlier.skeleton_id AS b
-FROM ranked later JOIN ranked earlier
-  ON earlier.band = later.band AND earlier.key = later.key
+FROM blocked later JOIN earlier
+  ON earlier.band = later.band AND earlier.key = later.key AND earlier.blk = later.blk
  AND earlier.pos < later.pos AND earlier.pos >= later.pos - $window
 """
 
