@@ -49,24 +49,29 @@ WHERE s.features > 0 AND c.capture_key NOT IN (SELECT capture_key FROM _cover)
 GROUP BY s.skeleton_id
 """
 
-# Each skeleton meets the ``window`` before it in each of its buckets. The join runs on
-# blocks of ``window`` positions (a skeleton meets its own block and the one before, where
-# its window lies), not on the bucket alone: a bucket of n skeletons would otherwise make n²
-# rows before the position filter, and the largest hold tens of thousands (the lineage
-# index's lower threshold), which at 10M captures ran DuckDB out of memory.
-_SQL_CANDIDATES = """
-WITH ranked AS (
-    SELECT b.skeleton_id, b.band, b.key,
-           row_number() OVER (PARTITION BY b.band, b.key ORDER BY s.first_seen, b.skeleton_id) AS pos
-    FROM _bands b JOIN _skeletons s ON s.skeleton_id = b.skeleton_id
-),
-blocked AS (SELECT skeleton_id, band, key, pos, CAST(floor(pos / $window) AS BIGINT) AS blk FROM ranked),
-earlier AS (SELECT skeleton_id, band, key, pos, blk FROM blocked UNION ALL SELECT skeleton_id, band, key, pos, blk + 1 FROM blocked)
-SELECT DISTINCT later.skeleton_id AS a, earlier.skeleton_id AS b
-FROM blocked later JOIN earlier
-  ON earlier.band = later.band AND earlier.key = later.key AND earlier.blk = later.blk
- AND earlier.pos < later.pos AND earlier.pos >= later.pos - $window
+def _sql_candidates(bands: str, window: int, only: str | None) -> str:
+    """Each skeleton of table ``bands`` with the ``window`` skeletons before it in each of its
+    buckets (distinct pairs ``a`` later, ``b`` earlier); with ``only``, the pairs of its skeletons.
+
+    One ordered pass over each bucket reads the ``window`` before every row (``lag``), so the
+    work grows with the rows, not with a bucket's size squared as a self-join of the bucket
+    would (the largest hold tens of thousands of skeletons at the lineage index's threshold);
+    nothing is joined or hashed but the pairs themselves. A self-join of the buckets (even on
+    blocks of positions) ran out of DuckDB's default memory at 10M captures (109 M band rows).
+    """
+    lags = ", ".join(f"lag(b.skeleton_id, {k}) OVER w AS b{k}" for k in range(1, window + 1))
+    steps = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(1, window + 1))
+    cases = " ".join(f"WHEN {k} THEN l.b{k}" for k in range(1, window + 1))
+    keep = f" AND a IN (SELECT skeleton_id FROM {only})" if only else ""
+    return f"""
+SELECT DISTINCT a, b FROM (
+    SELECT l.a, CASE s.k {cases} END AS b
+    FROM (SELECT b.skeleton_id AS a, {lags} FROM {bands} b JOIN _skeletons x ON x.skeleton_id = b.skeleton_id
+          WINDOW w AS (PARTITION BY b.band, b.key ORDER BY x.first_seen, b.skeleton_id)) l
+    CROSS JOIN ({steps}) s
+) WHERE b IS NOT NULL{keep}
 """
+
 
 # a skeleton's parent: among its earlier candidates at or above ``same``, one in the oldest
 # template (by its founder's first seen, then id) they reach, the most similar of those
@@ -198,10 +203,7 @@ def candidate_pairs(engine: Engine, bands: str, window: int, same: float, *, onl
     ``only`` (a table of ``skeleton_id``), only the pairs of those later skeletons (positions
     in a bucket still count every skeleton in it).
     """
-    sql = _SQL_CANDIDATES.replace("_bands", bands)
-    if only:
-        sql += f" WHERE later.skeleton_id IN (SELECT skeleton_id FROM {only})"
-    engine.materialise("_candidates", sql, {"window": window})
+    engine.materialise("_candidates", _sql_candidates(bands, window, only))
     engine.map_batches("_pairs", """
         SELECT c.a, c.b, sa.minhash AS ma, sb.minhash AS mb FROM _candidates c
         JOIN _skeletons sa ON sa.skeleton_id = c.a JOIN _skeletons sb ON sb.skeleton_id = c.b""",
