@@ -3,9 +3,10 @@
     python benchmarks/bench_setsteps.py --from STORE --times K --out STORE2 [--run]
 
 ``STORE`` is a store whose pages were analysed (``vigil attribute`` ran on it; its page cache
-must match this code, or every page would be read again, and there are none to read: the
-copy holds no page bodies). ``STORE2`` gets K copies of its captures and of their analysed
-pages (``page_skeletons``, ``page_identifiers``): copy 0 as it is, copy r with every key,
+must match this code, or the copied pages would be read again). ``STORE2`` gets K copies of
+its captures and of their analysed pages (``page_skeletons``, ``page_identifiers``, and one
+page body a skeleton: the one templates read when a pair's similarity lies near the
+threshold and its exact Jaccard is computed): copy 0 as it is, copy r with every key,
 page hash and skeleton ID replaced by a hash of the copy and itself, its URLs and hosts its own
 ``rN-`` host prefix, its identifier values a ``~r`` suffix, and its MinHash signatures each
 value XOR-ed with a constant of the copy. XOR keeps which signature positions are equal
@@ -88,6 +89,11 @@ def build(source: Path, times: int, out: Path) -> tuple[dict[str, int], int]:
                 {_key("capture_key", r)} AS capture_key, capture_id || '{f"~{r}" if r else ""}' AS capture_id,
                 {url} AS url, {host}host AS host, {_key("page_sha256", r)} AS page_sha256)
                 FROM src.captures""")  # fmt: skip
+            # one stored page per skeleton, the one templates would read for an exact Jaccard
+            # (the least page hash of the skeleton, as the copy names its pages)
+            con.execute(f"""INSERT INTO pages SELECT * REPLACE ({_key("page_sha256", r)} AS page_sha256) FROM src.pages
+                WHERE page_sha256 IN (SELECT arg_min(page_sha256, {_key("page_sha256", r)}) FROM src.page_skeletons
+                                      GROUP BY skeleton_id)""")  # fmt: skip
             suffix = f" || '~{r}'" if r else ""
             con.execute(f"""INSERT INTO page_identifiers SELECT * REPLACE (
                 {_key("page_sha256", r)} AS page_sha256, value{suffix} AS value) FROM src.page_identifiers""")
