@@ -49,6 +49,7 @@ WHERE s.features > 0 AND c.capture_key NOT IN (SELECT capture_key FROM _cover)
 GROUP BY s.skeleton_id
 """
 
+
 def _sql_candidates(bands: str, window: int, only: str | None) -> str:
     """Each skeleton of table ``bands`` with the ``window`` skeletons before it in each of its
     buckets (distinct pairs ``a`` later, ``b`` earlier); with ``only``, the pairs of its skeletons.
