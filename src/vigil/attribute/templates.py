@@ -41,6 +41,10 @@ class TemplateSettings:
     #: founds a template of its own (docs/fingerprint.md)
     recall: float = 0.98
 
+    def __post_init__(self) -> None:
+        if self.window < 1:
+            raise ValueError(f"window: at least 1 earlier skeleton a bucket, not {self.window}")
+
 
 _SQL_SKELETONS = """
 SELECT s.skeleton_id, min(c.captured_at) AS first_seen, any_value(s.minhash) AS minhash
@@ -57,8 +61,8 @@ def _sql_candidates(bands: str, window: int, only: str | None) -> str:
     One ordered pass over each bucket reads the ``window`` before every row (``lag``), so the
     work grows with the rows, not with a bucket's size squared as a self-join of the bucket
     would (the largest hold tens of thousands of skeletons at the lineage index's threshold);
-    nothing is joined or hashed but the pairs themselves. A self-join of the buckets (even on
-    blocks of positions) ran out of DuckDB's default memory at 10M captures (109 M band rows).
+    no bucket is joined with itself. A self-join of the buckets (even on blocks of positions)
+    ran out of DuckDB's default memory at 10M captures (109 M band rows).
     """
     lags = ", ".join(f"lag(b.skeleton_id, {k}) OVER w AS b{k}" for k in range(1, window + 1))
     steps = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(1, window + 1))
