@@ -54,7 +54,7 @@ from vigil.store.handle import StoreHandle
 from vigil.store.stages import stage
 
 #: Bumped when the bookkeeping or the pipeline changes meaning: the next run is then full.
-ALGORITHM = 2  # 2: a skeleton joins the oldest template among its near-identical candidates
+ALGORITHM = 3  # 2: a skeleton joins the oldest template among its near-identical candidates; 3: brand stems (derive.py)
 
 _SQL_MERGES = "SELECT h.spread, h.node, h.label, h.templates, p.template_id FROM _lk_hist h JOIN _lk_pages p ON p.page = h.label"
 
