@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -39,38 +39,73 @@ def _short(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:10]
 
 
-@stage(reads=("captures", "page_skeletons"), writes=("_cover", "_disguised"))
+# Cover pages, as set steps: the captures of the URLs seen both with and without a referrer
+# (a referrer counts when it is not empty), their distinct (no-referrer page, with-referrer
+# page) pairs within a URL compared once each, and the no-referrer pages alike to none of
+# their URL's with-referrer pages. Nothing is held on the driver: at 10M captures the
+# candidates are ~1.2M rows with a signature each.
+_SQL_COVER_ITEMS = """
+SELECT c.capture_key, c.url, c.referrer, c.captured_at, c.page_sha256, coalesce(c.referrer, '') <> '' AS sale
+FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
+WHERE c.url IN (SELECT url FROM captures {only} GROUP BY url HAVING count(referrer) > 0 AND count(*) > count(referrer))
+"""
+_SQL_COVER_SIDES = """
+WITH n AS (SELECT DISTINCT url, page_sha256 FROM _cover_items WHERE NOT sale),
+r AS (SELECT DISTINCT url, page_sha256 FROM _cover_items WHERE sale)
+SELECT n.url, n.page_sha256 AS a, r.page_sha256 AS b FROM n JOIN r ON r.url = n.url
+"""
+_SQL_COVER_PAIRS = """
+SELECT p.a, p.b, sa.minhash AS ma, sb.minhash AS mb FROM (SELECT DISTINCT a, b FROM _cover_sides) p
+JOIN page_skeletons sa ON sa.page_sha256 = p.a JOIN page_skeletons sb ON sb.page_sha256 = p.b
+"""
+_SQL_COVER_PAGES = """
+SELECT s.url, s.a AS page_sha256 FROM _cover_sides s JOIN _cover_alike x ON x.a = s.a AND x.b = s.b
+GROUP BY s.url, s.a HAVING max(CASE WHEN x.alike THEN 1 ELSE 0 END) = 0
+"""
+_SQL_DISGUISED = """
+WITH cc AS (SELECT url, count(*) AS n FROM _cover_items i WHERE capture_key IN (SELECT capture_key FROM _cover) GROUP BY url),
+ss AS (SELECT url, count(*) AS n FROM _cover_items WHERE sale GROUP BY url),
+fs AS (SELECT url, referrer FROM (
+    SELECT url, referrer, row_number() OVER (PARTITION BY url ORDER BY captured_at, capture_key) AS k
+    FROM _cover_items WHERE sale) WHERE k = 1)
+SELECT cc.url, CAST(cc.n AS INT) AS cover_captures, CAST(ss.n AS INT) AS sales_captures, f.referrer
+FROM cc JOIN ss ON ss.url = cc.url JOIN fs f ON f.url = cc.url
+"""
+
+_ALIKE = pa.schema([("a", pa.string()), ("b", pa.string()), ("alike", pa.bool_())])
+
+
+@dataclass(frozen=True)
+class CoverAlike:
+    """Whether a no-referrer page (``ma``) is alike to a with-referrer page (``mb``): the share
+    of equal MinHash positions is not under ``altered`` (pure, per row)."""
+
+    altered: float
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        alike = [not float((np.frombuffer(x, dtype="<u4") == np.frombuffer(y, dtype="<u4")).mean()) < self.altered
+                 for x, y in zip(batch.column("ma").to_pylist(), batch.column("mb").to_pylist())]  # fmt: skip
+        return pa.RecordBatch.from_pydict({"a": batch.column("a"), "b": batch.column("b"),
+                                           "alike": pa.array(alike, pa.bool_())}, schema=_ALIKE)  # fmt: skip
+
+
+@stage(reads=("captures", "page_skeletons"),
+       writes=("_cover_items", "_cover_sides", "_cover_alike", "_cover_pages", "_cover", "_disguised"))  # fmt: skip
 def covers(store: StoreHandle, altered: float, *, urls: str | None = None) -> None:
     """Disguised URLs: no-referrer captures unlike every with-referrer capture of the URL.
 
-    Materialises ``_cover(capture_key)`` and ``_disguised`` (rows of ``disguised_urls``), for
-    every URL or for those in table ``urls`` only.
+    Materialises ``_cover(capture_key)`` and ``_disguised`` (rows of ``disguised_urls``: the
+    URL, its cover and sales captures, the referrer of its first sales capture), for every URL
+    or for those in table ``urls`` only.
     """
-    only = f"WHERE url IN (SELECT url FROM {urls})" if urls else ""
-    rows = store.engine.rows("disguise candidates", f"""
-        SELECT c.capture_key, c.url, c.referrer, s.minhash
-        FROM captures c JOIN page_skeletons s ON s.page_sha256 = c.page_sha256
-        WHERE c.url IN (SELECT url FROM captures {only} GROUP BY url
-                        HAVING count(referrer) > 0 AND count(*) > count(referrer))
-        ORDER BY c.url, c.captured_at, c.capture_key""")  # fmt: skip
-    by_url: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_url.setdefault(row["url"], []).append(row)
-    cover: list[str] = []
-    disguised: list[tuple[str, int, int, str]] = []
-    for url, items in by_url.items():
-        sales = [np.frombuffer(i["minhash"], dtype="<u4") for i in items if i["referrer"]]
-        covers = [i for i in items if not i["referrer"]
-                  and all(float((np.frombuffer(i["minhash"], dtype="<u4") == s).mean()) < altered for s in sales)]  # fmt: skip
-        if covers:
-            cover.extend(i["capture_key"] for i in covers)
-            chain = next(i["referrer"] for i in items if i["referrer"])
-            disguised.append((url, len(covers), len(sales), chain))
-    store.engine.put_arrow("_cover", pa.table({"capture_key": pa.array(cover, pa.string())}))
-    columns: list[Any] = list(zip(*disguised)) if disguised else [[], [], [], []]
-    store.engine.put_arrow("_disguised", pa.table({
-        "url": pa.array(columns[0], pa.string()), "cover_captures": pa.array(columns[1], pa.int32()),
-        "sales_captures": pa.array(columns[2], pa.int32()), "referrer": pa.array(columns[3], pa.string())}))  # fmt: skip
+    engine = store.engine
+    engine.materialise("_cover_items", _SQL_COVER_ITEMS.format(only=f"WHERE url IN (SELECT url FROM {urls})" if urls else ""))
+    engine.materialise("_cover_sides", _SQL_COVER_SIDES)
+    engine.map_batches("_cover_alike", _SQL_COVER_PAIRS, CoverAlike(altered), _ALIKE, batch_rows=20_000)
+    engine.materialise("_cover_pages", _SQL_COVER_PAGES)
+    engine.materialise("_cover", """SELECT i.capture_key FROM _cover_items i
+        JOIN _cover_pages p ON p.url = i.url AND p.page_sha256 = i.page_sha256 WHERE NOT i.sale""")  # fmt: skip
+    engine.materialise("_disguised", _SQL_DISGUISED)
 
 
 @stage(reads=("captures", "page_skeletons", "_links", "_cover"), writes=("_attr_captures", "_stem_templates"))
