@@ -54,28 +54,39 @@ GROUP BY s.skeleton_id
 """
 
 
-def _sql_candidates(bands: str, window: int, only: str | None) -> str:
-    """Each skeleton of table ``bands`` with the ``window`` skeletons before it in each of its
-    buckets (distinct pairs ``a`` later, ``b`` earlier); with ``only``, the pairs of its skeletons.
+def candidates(engine: Engine, bands: str, window: int, only: str | None) -> None:
+    """``_candidates``: each skeleton of table ``bands`` with the ``window`` skeletons before it
+    (by first seen, then ID, as ``_skeletons`` says) in each of its buckets, as distinct pairs
+    ``a`` later, ``b`` earlier; with ``only`` (a table of ``skeleton_id``), the pairs of its
+    skeletons (positions in a bucket still count every skeleton in it).
 
     One ordered pass over each bucket reads the ``window`` before every row (``lag``), so the
     work grows with the rows, not with a bucket's size squared as a self-join of the bucket
-    would (the largest hold tens of thousands of skeletons at the lineage index's threshold);
-    no bucket is joined with itself. A self-join of the buckets (even on blocks of positions)
-    ran out of DuckDB's default memory at 10M captures (109 M band rows).
+    would (the largest hold tens of thousands of skeletons at the lineage index's threshold;
+    a self-join, even on blocks of positions, ran out of DuckDB's default memory at 10M
+    captures). The pass reads each skeleton's rank in that order (``_cand_n``), not its ID, one
+    band at a time, and the pairs found so far are kept as ranks: a row of 50 lagged IDs over
+    all 13 bands at once spilled tens of gigabytes at 10M captures and filled the disk.
     """
-    lags = ", ".join(f"lag(b.skeleton_id, {k}) OVER w AS b{k}" for k in range(1, window + 1))
+    engine.materialise("_cand_n", "SELECT skeleton_id, row_number() OVER (ORDER BY first_seen, skeleton_id) AS n FROM _skeletons")
+    lags = ", ".join(f"lag(x.n, {k}) OVER w AS b{k}" for k in range(1, window + 1))
     steps = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(1, window + 1))
     cases = " ".join(f"WHEN {k} THEN l.b{k}" for k in range(1, window + 1))
-    keep = f" AND a IN (SELECT skeleton_id FROM {only})" if only else ""
-    return f"""
-SELECT DISTINCT a, b FROM (
-    SELECT l.a, CASE s.k {cases} END AS b
-    FROM (SELECT b.skeleton_id AS a, {lags} FROM {bands} b JOIN _skeletons x ON x.skeleton_id = b.skeleton_id
-          WINDOW w AS (PARTITION BY b.band, b.key ORDER BY x.first_seen, b.skeleton_id)) l
-    CROSS JOIN ({steps}) s
-) WHERE b IS NOT NULL{keep}
-"""
+    engine.materialise("_cand_pairs", "SELECT n AS a, n AS b FROM _cand_n WHERE false")
+    for row in engine.rows("LSH bands", f"SELECT DISTINCT band FROM {bands} ORDER BY band"):
+        engine.materialise("_cand_band", f"""
+            SELECT DISTINCT a, b FROM (
+                SELECT l.a, CASE s.k {cases} END AS b
+                FROM (SELECT x.n AS a, {lags} FROM {bands} b JOIN _cand_n x ON x.skeleton_id = b.skeleton_id
+                      WHERE b.band = {int(row["band"])} WINDOW w AS (PARTITION BY b.key ORDER BY x.n)) l
+                CROSS JOIN ({steps}) s
+            ) WHERE b IS NOT NULL""")  # fmt: skip
+        engine.materialise("_cand_next", "SELECT a, b FROM _cand_pairs UNION SELECT a, b FROM _cand_band")
+        engine.materialise("_cand_pairs", "SELECT * FROM _cand_next")
+    keep = f" WHERE ia.skeleton_id IN (SELECT skeleton_id FROM {only})" if only else ""
+    engine.materialise("_candidates", f"""
+        SELECT ia.skeleton_id AS a, ib.skeleton_id AS b FROM _cand_pairs p
+        JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b{keep}""")  # fmt: skip
 
 
 # a skeleton's parent: among its earlier candidates at or above ``same``, one in the oldest
@@ -208,7 +219,7 @@ def candidate_pairs(engine: Engine, bands: str, window: int, same: float, *, onl
     ``only`` (a table of ``skeleton_id``), only the pairs of those later skeletons (positions
     in a bucket still count every skeleton in it).
     """
-    engine.materialise("_candidates", _sql_candidates(bands, window, only))
+    candidates(engine, bands, window, only)
     engine.map_batches("_pairs", """
         SELECT c.a, c.b, sa.minhash AS ma, sb.minhash AS mb FROM _candidates c
         JOIN _skeletons sa ON sa.skeleton_id = c.a JOIN _skeletons sb ON sb.skeleton_id = c.b""",
@@ -258,7 +269,7 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
 
 
 @stage(reads=("captures", "page_skeletons", "pages", "_cover"),
-       writes=("_skeletons", "_bands", "_candidates", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
+       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_cand_band", "_cand_next", "_candidates", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
                "_founder_bands", "_lineage"))
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
