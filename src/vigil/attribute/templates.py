@@ -64,25 +64,23 @@ def candidates(engine: Engine, bands: str, window: int, only: str | None) -> Non
     work grows with the rows, not with a bucket's size squared as a self-join of the bucket
     would (the largest hold tens of thousands of skeletons at the lineage index's threshold;
     a self-join, even on blocks of positions, ran out of DuckDB's default memory at 10M
-    captures). The pass reads each skeleton's rank in that order (``_cand_n``), not its ID, one
-    band at a time, and the pairs found so far are kept as ranks: a row of 50 lagged IDs over
-    all 13 bands at once spilled tens of gigabytes at 10M captures and filled the disk.
+    captures). The pass reads each skeleton's rank in that order (``_cand_n``), not its ID,
+    and the pairs stay ranks until the end: with IDs, the lineage index's rows of 50 lagged
+    IDs spilled tens of gigabytes at 10M captures and filled the disk. All bands go in one
+    pass with one ``DISTINCT``: one band at a time, merging each band's pairs with those found
+    so far re-read every pair once per band (30 bands in the lineage index).
     """
     engine.materialise("_cand_n", "SELECT skeleton_id, row_number() OVER (ORDER BY first_seen, skeleton_id) AS n FROM _skeletons")
     lags = ", ".join(f"lag(x.n, {k}) OVER w AS b{k}" for k in range(1, window + 1))
     steps = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(1, window + 1))
     cases = " ".join(f"WHEN {k} THEN l.b{k}" for k in range(1, window + 1))
-    engine.materialise("_cand_pairs", "SELECT n AS a, n AS b FROM _cand_n WHERE false")
-    for row in engine.rows("LSH bands", f"SELECT DISTINCT band FROM {bands} ORDER BY band"):
-        engine.materialise("_cand_band", f"""
-            SELECT DISTINCT a, b FROM (
-                SELECT l.a, CASE s.k {cases} END AS b
-                FROM (SELECT x.n AS a, {lags} FROM {bands} b JOIN _cand_n x ON x.skeleton_id = b.skeleton_id
-                      WHERE b.band = {int(row["band"])} WINDOW w AS (PARTITION BY b.key ORDER BY x.n)) l
-                CROSS JOIN ({steps}) s
-            ) WHERE b IS NOT NULL""")  # fmt: skip
-        engine.materialise("_cand_next", "SELECT a, b FROM _cand_pairs UNION SELECT a, b FROM _cand_band")
-        engine.materialise("_cand_pairs", "SELECT * FROM _cand_next")
+    engine.materialise("_cand_pairs", f"""
+        SELECT DISTINCT a, b FROM (
+            SELECT l.a, CASE s.k {cases} END AS b
+            FROM (SELECT x.n AS a, {lags} FROM {bands} b JOIN _cand_n x ON x.skeleton_id = b.skeleton_id
+                  WINDOW w AS (PARTITION BY b.band, b.key ORDER BY x.n)) l
+            CROSS JOIN ({steps}) s
+        ) WHERE b IS NOT NULL""")  # fmt: skip
     keep = f" WHERE ia.skeleton_id IN (SELECT skeleton_id FROM {only})" if only else ""
     engine.materialise("_candidates", f"""
         SELECT ia.skeleton_id AS a, ib.skeleton_id AS b FROM _cand_pairs p
@@ -269,7 +267,7 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
 
 
 @stage(reads=("captures", "page_skeletons", "pages", "_cover"),
-       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_cand_band", "_cand_next", "_candidates", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
+       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_candidates", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
                "_founder_bands", "_lineage"))
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
