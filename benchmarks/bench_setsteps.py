@@ -14,7 +14,8 @@ within a copy (so its templates, cover pages and LSH buckets are those of the or
 makes two copies agree on a position by chance only (2^-32), so no copy links to another.
 
 ``--run`` then times ``vigil attribute --full`` on it in a fresh process (``VIGIL_*`` as
-set; DuckDB under the default memory cap unless ``VIGIL_MEMORY_LIMIT`` says otherwise) and
+set; DuckDB under the default memory cap unless ``VIGIL_MEMORY_LIMIT`` says otherwise; with the
+``--processors`` files the source was attributed with, whose page cache is theirs) and
 checks what the copies promise: K times the source's templates, brands, distributors, cover
 pages, captures attributed and generic values (the source must have been attributed in full
 with the same settings). No page is analysed, so the time is the set steps' and the store's
@@ -51,7 +52,7 @@ from vigil.attribute.run import attribute_store
 from vigil.store import Store
 with Store(Path(sys.argv[1])) as store:
     t = time.perf_counter()
-    s = attribute_store(store, full=True, progress=lambda stage, done, total: print(
+    s = attribute_store(store, full=True, processors=[Path(a) for a in sys.argv[2:]], progress=lambda stage, done, total: print(
         f"{time.strftime('%H:%M:%S')} {stage} {done}/{total}", file=sys.stderr, flush=True))
     print(json.dumps({"s": round(time.perf_counter() - t, 1), "pages_analysed": s.pages_analysed,
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
@@ -138,6 +139,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--run", action="store_true", help="time attribute --full on the copy and check its counts")
     parser.add_argument("--reuse", action="store_true", help="keep --out when it exists (built by an earlier run)")
+    parser.add_argument("--processors", type=Path, action="append", default=[],
+                        help="the processors file(s) the source was attributed with (its page cache is theirs)")
     args = parser.parse_args()
     if not 1 <= args.times <= 255:
         parser.error(f"--times: from 1 to 255 copies, not {args.times}")
@@ -149,7 +152,7 @@ def main() -> None:
     result: dict[str, object] = {"times": args.times, "build_s": round(time.perf_counter() - t, 1), "expected": expected,
                                  "brand_prefix_clashes": clashes}  # fmt: skip
     if args.run:
-        done = subprocess.run([sys.executable, "-c", RUN, str(args.out)], check=True, stdout=subprocess.PIPE, text=True)
+        done = subprocess.run([sys.executable, "-c", RUN, str(args.out), *map(str, args.processors)], check=True, stdout=subprocess.PIPE, text=True)
         result["attribute"] = json.loads(done.stdout.strip().splitlines()[-1])
         import duckdb
 
