@@ -41,7 +41,10 @@ from vigil.cli import app
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 MASTER = "local-cluster[2,1,1024]"  # 2 workers, 1 core and 1024 MB each: 2 executor JVMs
-TIMEOUT = 600  # seconds for the whole cluster run (about 5 minutes measured on 2 busy cores)
+# Seconds for the whole cluster run, only to end a hung cluster: about 2 minutes on a quiet
+# 2-core machine, 5 on 2 busy cores, and over 10 (600 s, twice) on a slow one with one core
+# taken by another job (2026-12-07) — so a slow machine must not fail the suite.
+TIMEOUT = 1800
 SRC = Path(vigil.__file__).resolve().parents[1]  # the Vigil under test (executors import it from here)
 
 
