@@ -51,7 +51,34 @@ def test_candidates_are_the_window_before_each_skeleton_in_each_bucket(tmp_path:
                                                  "minhash": [SIGNATURE] * len(skeletons)}))  # fmt: skip
         engine.put_arrow("_only", pa.table({"skeleton_id": sorted(only)}))
         for chosen in (None, only):
-            candidate_pairs(engine, "_bands", window, 0.8, only="_only" if chosen else None)
+            candidate_pairs(engine, "_bands", window, 0.8, 0.0, only="_only" if chosen else None)
             got = engine.rows("test", "SELECT a, b, similarity FROM _pairs")
             assert {(r["a"], r["b"]) for r in got} == _reference(rows, first, window, chosen)
             assert len(got) == len({(r["a"], r["b"]) for r in got}) and all(r["similarity"] == 1.0 for r in got)
+
+
+def test_pairs_estimated_below_the_floor_are_left_out(tmp_path: Path) -> None:
+    """One bucket of four skeletons whose signatures agree with the first one's on 128, 96, 64
+    and 32 of 128 positions: with a floor of 0.5 the pairs estimated at 0.25 (and the pairs
+    among the less similar ones, estimated lower) are dropped, the rest kept with their
+    estimates; a floor above ``same - EXACT_MARGIN`` is refused (an exact Jaccard could lift
+    such a pair over ``same``)."""
+    base = list(range(1, 129))
+    agree = {"s0": 128, "s1": 96, "s2": 64, "s3": 32}
+    signatures = {name: base[:n] + [10_000 + 1_000 * i + j for j in range(128 - n)]
+                  for i, (name, n) in enumerate(agree.items())}  # fmt: skip
+    first = {name: dt.datetime(2012, 1, 1 + i) for i, name in enumerate(agree)}
+    with Store(tmp_path / "f.duckdb") as store:
+        engine = store.engine
+        engine.put_arrow("_bands", pa.table({"skeleton_id": list(agree), "band": [0] * 4, "key": [7] * 4}, schema=BAND_SCHEMA))
+        engine.put_arrow("_skeletons", pa.table({
+            "skeleton_id": list(agree), "first_seen": [first[s] for s in agree],
+            "minhash": [b"".join(v.to_bytes(4, "little") for v in signatures[s]) for s in agree]}))  # fmt: skip
+        candidate_pairs(engine, "_bands", 3, 0.8, 0.0)
+        everything = {(r["a"], r["b"]): r["similarity"] for r in engine.rows("test", "SELECT * FROM _pairs")}
+        assert len(everything) == 6 and everything[("s1", "s0")] == 0.75 and everything[("s3", "s0")] == 0.25
+        candidate_pairs(engine, "_bands", 3, 0.8, 0.5)
+        kept = {(r["a"], r["b"]): r["similarity"] for r in engine.rows("test", "SELECT * FROM _pairs")}
+        assert kept == {pair: s for pair, s in everything.items() if s >= 0.5} and ("s2", "s0") in kept
+        with pytest.raises(ValueError, match="floor"):
+            candidate_pairs(engine, "_bands", 3, 0.8, 0.75)

@@ -42,11 +42,13 @@ from vigil.attribute.derive import covers, derive, pivots, strong_kinds
 from vigil.attribute.linking import LISTED_SCHEMA, Listed
 from vigil.attribute.templates import (
     BAND_SCHEMA,
+    EXACT_MARGIN,
     SQL_LINEAGE,
     BandKeys,
     TemplateSettings,
     candidate_pairs,
     join_templates,
+    lineage_floor,
 )
 from vigil.attribute.warninglists import WarningLists
 from vigil.store.engine import Engine
@@ -250,7 +252,7 @@ WHERE n.skeleton_id IS NULL OR o.skeleton_id IS NULL OR n.root_id <> o.template_
               "_inc_recover", "_inc_covers"),
        writes=("_inc_affected", "_inc_seen", "_inc_moved", "_inc_bands_new", "_inc_dirty", "_inc_dbands", "_inc_redo_ids",
                "_inc_redo", "_inc_replaced", "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_cand_n", "_cand_pairs",
-               "_candidates", "_pairs",
+               "_pairs",
                "_exact", "_pairs_exact", "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_changed", "_inc_more",
                "_inc_fbands", "_inc_fchanged", "_inc_fb", "_inc_lf", "_inc_lfbands", "_inc_lineage", "_inc_tchanged"))  # fmt: skip
 def redo_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
@@ -352,7 +354,7 @@ def _choose(engine: Engine, settings: TemplateSettings) -> None:
         WHERE lsh = 0 AND skeleton_id IN (SELECT skeleton_id FROM _inc_redo)
         UNION ALL SELECT skeleton_id, band, key FROM _inc_bands_new WHERE skeleton_id IN (SELECT skeleton_id FROM _inc_redo)""")  # fmt: skip
     _buckets(engine, 0, "_inc_bands", "_inc_redo")
-    candidate_pairs(engine, "_inc_buckets", settings.window, settings.same, only="_inc_redo")
+    candidate_pairs(engine, "_inc_buckets", settings.window, settings.same, settings.same - EXACT_MARGIN, only="_inc_redo")
     engine.materialise("_inc_roots", """
         SELECT skeleton_id, first_seen FROM _inc_redo
         UNION ALL SELECT skeleton_id, first_seen FROM skeleton_links
@@ -436,7 +438,7 @@ def _lineage_again(engine: Engine, settings: TemplateSettings) -> None:
         WHERE lsh = 1 AND skeleton_id IN (SELECT skeleton_id FROM _inc_lf)
           AND skeleton_id NOT IN (SELECT skeleton_id FROM _inc_replaced)""")  # fmt: skip
     _buckets(engine, 1, "_inc_lfbands", "_inc_lf")
-    candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same, only="_inc_lf")
+    candidate_pairs(engine, "_inc_buckets", settings.window * 5, settings.same, lineage_floor(settings), only="_inc_lf")
     # SQL_LINEAGE reads the founders' links: those chosen again, and the stored ones of the rest
     engine.materialise("_links", """
         SELECT * FROM _inc_links WHERE parent_id IS NULL

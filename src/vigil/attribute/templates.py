@@ -54,21 +54,20 @@ GROUP BY s.skeleton_id
 """
 
 
-def candidates(engine: Engine, bands: str, window: int, only: str | None) -> None:
-    """``_candidates``: each skeleton of table ``bands`` with the ``window`` skeletons before it
+def candidates(engine: Engine, bands: str, window: int) -> None:
+    """``_cand_pairs``: each skeleton of table ``bands`` with the ``window`` skeletons before it
     (by first seen, then ID, as ``_skeletons`` says) in each of its buckets, as distinct pairs
-    ``a`` later, ``b`` earlier; with ``only`` (a table of ``skeleton_id``), the pairs of its
-    skeletons (positions in a bucket still count every skeleton in it).
+    of ranks ``a`` later, ``b`` earlier; ``_cand_n`` maps each skeleton ID to its rank ``n``.
 
     One ordered pass over each bucket reads the ``window`` before every row (``lag``), so the
     work grows with the rows, not with a bucket's size squared as a self-join of the bucket
     would (the largest hold tens of thousands of skeletons at the lineage index's threshold;
     a self-join, even on blocks of positions, ran out of DuckDB's default memory at 10M
     captures). The pass reads each skeleton's rank in that order (``_cand_n``), not its ID,
-    and the pairs stay ranks until the end: with IDs, the lineage index's rows of 50 lagged
-    IDs spilled tens of gigabytes at 10M captures and filled the disk. All bands go in one
-    pass with one ``DISTINCT``: one band at a time, merging each band's pairs with those found
-    so far re-read every pair once per band (30 bands in the lineage index).
+    and the pairs stay ranks (IDs of 32 hex digits would make every spilled pair five times
+    larger: at 10M captures the lineage index's pairs as IDs spilled tens of gigabytes). All
+    bands go in one pass with one ``DISTINCT``: one band at a time, merging each band's pairs
+    with those found so far re-read every pair once per band (30 bands in the lineage index).
     """
     engine.materialise("_cand_n", "SELECT skeleton_id, row_number() OVER (ORDER BY first_seen, skeleton_id) AS n FROM _skeletons")
     lags = ", ".join(f"lag(x.n, {k}) OVER w AS b{k}" for k in range(1, window + 1))
@@ -81,10 +80,6 @@ def candidates(engine: Engine, bands: str, window: int, only: str | None) -> Non
                   WINDOW w AS (PARTITION BY b.band, b.key ORDER BY x.n)) l
             CROSS JOIN ({steps}) s
         ) WHERE b IS NOT NULL""")  # fmt: skip
-    keep = f" WHERE ia.skeleton_id IN (SELECT skeleton_id FROM {only})" if only else ""
-    engine.materialise("_candidates", f"""
-        SELECT ia.skeleton_id AS a, ib.skeleton_id AS b FROM _cand_pairs p
-        JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b{keep}""")  # fmt: skip
 
 
 # a skeleton's parent: among its earlier candidates at or above ``same``, one in the oldest
@@ -123,6 +118,11 @@ SELECT a AS template_id, b AS lineage_skeleton, similarity AS lineage_similarity
 #: A MinHash estimate this close to ``same`` may fall on the wrong side of it (128
 #: permutations: a standard error of about 0.035 at 0.8), so such pairs get their exact Jaccard.
 EXACT_MARGIN: Final = 0.1
+
+
+def lineage_floor(settings: TemplateSettings) -> float:
+    """The least estimate the lineage index keeps: lineage reads pairs in ``[altered, same)``."""
+    return min(settings.altered, settings.same - EXACT_MARGIN)
 
 _SQL_NEAR = """
 WITH near AS (SELECT a, b FROM _pairs WHERE similarity >= $low AND similarity < $high),
@@ -180,14 +180,22 @@ class BandKeys:
         }, schema=BAND_SCHEMA)  # fmt: skip
 
 
-def pair_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """The estimated Jaccard of each candidate pair, from both signatures (pure, per row)."""
-    left, right = _signatures(batch.column("ma")), _signatures(batch.column("mb"))
-    both = np.concatenate([left, right]) if len(left) else np.zeros((0, 0), np.uint32)
-    index = np.stack([np.arange(len(left)), np.arange(len(left)) + len(left)], axis=1).astype(np.int64)
-    similarity = similarities(both, index) if len(left) else np.empty(0)
-    return pa.RecordBatch.from_pydict({"a": batch.column("a"), "b": batch.column("b"),
-                                       "similarity": pa.array(similarity, pa.float64())}, schema=_PAIR_SCHEMA)  # fmt: skip
+@dataclass(frozen=True)
+class PairSimilarity:
+    """The estimated Jaccard of each candidate pair, from both signatures (pure, per row);
+    pairs estimated below ``floor`` are dropped (no later step can use them)."""
+
+    floor: float = 0.0
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        left, right = _signatures(batch.column("ma")), _signatures(batch.column("mb"))
+        both = np.concatenate([left, right]) if len(left) else np.zeros((0, 0), np.uint32)
+        index = np.stack([np.arange(len(left)), np.arange(len(left)) + len(left)], axis=1).astype(np.int64)
+        similarity = similarities(both, index) if len(left) else np.empty(0)
+        keep = pa.array(similarity >= self.floor)
+        return pa.RecordBatch.from_pydict({"a": batch.column("a").filter(keep), "b": batch.column("b").filter(keep),
+                                           "similarity": pa.array(similarity[similarity >= self.floor], pa.float64())},
+                                          schema=_PAIR_SCHEMA)  # fmt: skip
 
 
 def exact_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -209,19 +217,27 @@ def exact_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
                                       schema=_PAIR_SCHEMA)  # fmt: skip
 
 
-def candidate_pairs(engine: Engine, bands: str, window: int, same: float, *, only: str | None = None) -> None:
+def candidate_pairs(engine: Engine, bands: str, window: int, same: float, floor: float, *, only: str | None = None) -> None:
     """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``.
 
     Needs ``_skeletons``; pairs whose estimate is within :data:`EXACT_MARGIN` of ``same`` get
-    their exact Jaccard (their pages are read from ``pages`` and ``page_skeletons``). With
-    ``only`` (a table of ``skeleton_id``), only the pairs of those later skeletons (positions
-    in a bucket still count every skeleton in it).
+    their exact Jaccard (their pages are read from ``pages`` and ``page_skeletons``). Pairs
+    estimated below ``floor`` are left out: give the least similarity a later step reads,
+    at most ``same - EXACT_MARGIN`` (an estimate below that is never replaced by an exact
+    one). At the lineage index's threshold most candidates of the large buckets are far
+    below it, and they never become rows of skeleton IDs. With ``only`` (a table of
+    ``skeleton_id``), only the pairs of those later skeletons (positions in a bucket still
+    count every skeleton in it).
     """
-    candidates(engine, bands, window, only)
-    engine.map_batches("_pairs", """
-        SELECT c.a, c.b, sa.minhash AS ma, sb.minhash AS mb FROM _candidates c
-        JOIN _skeletons sa ON sa.skeleton_id = c.a JOIN _skeletons sb ON sb.skeleton_id = c.b""",
-        pair_similarity, _PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
+    if floor > same - EXACT_MARGIN:
+        raise ValueError(f"floor {floor} is above {same} - {EXACT_MARGIN}: pairs an exact Jaccard could raise would be lost")
+    candidates(engine, bands, window)
+    keep = f" WHERE ia.skeleton_id IN (SELECT skeleton_id FROM {only})" if only else ""
+    engine.map_batches("_pairs", f"""
+        SELECT ia.skeleton_id AS a, ib.skeleton_id AS b, sa.minhash AS ma, sb.minhash AS mb FROM _cand_pairs p
+        JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b
+        JOIN _skeletons sa ON sa.skeleton_id = ia.skeleton_id JOIN _skeletons sb ON sb.skeleton_id = ib.skeleton_id{keep}""",
+        PairSimilarity(floor), _PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
     engine.map_batches("_exact", _SQL_NEAR, exact_similarity, _PAIR_SCHEMA,
                        {"low": same - EXACT_MARGIN, "high": same + EXACT_MARGIN}, batch_rows=2_000)  # fmt: skip
     engine.materialise("_pairs_exact", """
@@ -267,7 +283,7 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
 
 
 @stage(reads=("captures", "page_skeletons", "pages", "_cover"),
-       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_candidates", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
+       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
                "_founder_bands", "_lineage"))
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
@@ -280,10 +296,10 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
     engine.materialise("_skeletons", _SQL_SKELETONS)
     engine.map_batches("_bands", "SELECT skeleton_id, minhash FROM _skeletons",
                        BandKeys(settings.same, settings.recall), BAND_SCHEMA)  # fmt: skip
-    candidate_pairs(engine, "_bands", settings.window, settings.same)
+    candidate_pairs(engine, "_bands", settings.window, settings.same, settings.same - EXACT_MARGIN)
     join_templates(engine, settings.same)
     engine.map_batches("_founder_bands", "SELECT s.skeleton_id, s.minhash FROM _skeletons s "
                        "JOIN _links l ON l.skeleton_id = s.skeleton_id WHERE l.parent_id IS NULL",
                        BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
-    candidate_pairs(engine, "_founder_bands", settings.window * 5, settings.same)
+    candidate_pairs(engine, "_founder_bands", settings.window * 5, settings.same, lineage_floor(settings))
     engine.materialise("_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
