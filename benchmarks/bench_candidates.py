@@ -9,7 +9,7 @@ with every skeleton ID suffixed ``~r`` and every band key XOR-ed with a constant
 (so a copy's buckets are the source's and no two copies share one), then
 ``templates.candidates`` runs on it under the store's settings (DuckDB's default memory cap
 unless ``VIGIL_MEMORY_LIMIT`` says otherwise; what passes it spills to ``<scratch>.tmp``).
-Prints one JSON line: rows, the lagged rows the pass feeds its ``DISTINCT``, pairs, passes,
+Prints one JSON line: rows, the lagged rows the pass feeds its ``DISTINCT``, pairs,
 seconds, peak RSS and the largest spill seen. The pairs must be K times the source's.
 """
 
