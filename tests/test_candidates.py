@@ -31,8 +31,9 @@ def _reference(rows: list[tuple[str, int, int]], first: dict[str, dt.datetime], 
     return pairs
 
 
+@pytest.mark.parametrize("distinct_first", [True, False])
 @pytest.mark.parametrize("window", [1, 3, 10])
-def test_candidates_are_the_window_before_each_skeleton_in_each_bucket(tmp_path: Path, window: int) -> None:
+def test_candidates_are_the_window_before_each_skeleton_in_each_bucket(tmp_path: Path, window: int, distinct_first: bool) -> None:
     rng = random.Random(window)
     skeletons = [f"{rng.getrandbits(128):032x}" for _ in range(700)]
     start = dt.datetime(2012, 1, 1)
@@ -51,13 +52,14 @@ def test_candidates_are_the_window_before_each_skeleton_in_each_bucket(tmp_path:
                                                  "minhash": [SIGNATURE] * len(skeletons)}))  # fmt: skip
         engine.put_arrow("_only", pa.table({"skeleton_id": sorted(only)}))
         for chosen in (None, only):
-            candidate_pairs(engine, "_bands", window, 0.8, 0.0, only="_only" if chosen else None)
+            candidate_pairs(engine, "_bands", window, 0.8, 0.0, only="_only" if chosen else None, distinct_first=distinct_first)
             got = engine.rows("test", "SELECT a, b, similarity FROM _pairs")
             assert {(r["a"], r["b"]) for r in got} == _reference(rows, first, window, chosen)
             assert len(got) == len({(r["a"], r["b"]) for r in got}) and all(r["similarity"] == 1.0 for r in got)
 
 
-def test_pairs_estimated_below_the_floor_are_left_out(tmp_path: Path) -> None:
+@pytest.mark.parametrize("distinct_first", [True, False])
+def test_pairs_estimated_below_the_floor_are_left_out(tmp_path: Path, distinct_first: bool) -> None:
     """One bucket of four skeletons whose signatures agree with the first one's on 128, 96, 64
     and 32 of 128 positions: with a floor of 0.5 the pairs estimated at 0.25 (and the pairs
     among the less similar ones, estimated lower) are dropped, the rest kept with their
@@ -70,15 +72,21 @@ def test_pairs_estimated_below_the_floor_are_left_out(tmp_path: Path) -> None:
     first = {name: dt.datetime(2012, 1, 1 + i) for i, name in enumerate(agree)}
     with Store(tmp_path / "f.duckdb") as store:
         engine = store.engine
-        engine.put_arrow("_bands", pa.table({"skeleton_id": list(agree), "band": [0] * 4, "key": [7] * 4}, schema=BAND_SCHEMA))
+        # two bands holding all four: every pair is found twice, and must come out once
+        engine.put_arrow("_bands", pa.table({"skeleton_id": list(agree) * 2, "band": [0] * 4 + [1] * 4, "key": [7] * 8},
+                                            schema=BAND_SCHEMA))  # fmt: skip
         engine.put_arrow("_skeletons", pa.table({
             "skeleton_id": list(agree), "first_seen": [first[s] for s in agree],
             "minhash": [b"".join(v.to_bytes(4, "little") for v in signatures[s]) for s in agree]}))  # fmt: skip
-        candidate_pairs(engine, "_bands", 3, 0.8, 0.0)
-        everything = {(r["a"], r["b"]): r["similarity"] for r in engine.rows("test", "SELECT * FROM _pairs")}
+        candidate_pairs(engine, "_bands", 3, 0.8, 0.0, distinct_first=distinct_first)
+        rows = engine.rows("test", "SELECT * FROM _pairs")
+        everything = {(r["a"], r["b"]): r["similarity"] for r in rows}
+        assert len(rows) == len(everything)
         assert len(everything) == 6 and everything[("s1", "s0")] == 0.75 and everything[("s3", "s0")] == 0.25
-        candidate_pairs(engine, "_bands", 3, 0.8, 0.5)
-        kept = {(r["a"], r["b"]): r["similarity"] for r in engine.rows("test", "SELECT * FROM _pairs")}
+        candidate_pairs(engine, "_bands", 3, 0.8, 0.5, distinct_first=distinct_first)
+        rows = engine.rows("test", "SELECT * FROM _pairs")
+        kept = {(r["a"], r["b"]): r["similarity"] for r in rows}
+        assert len(rows) == len(kept)
         assert kept == {pair: s for pair, s in everything.items() if s >= 0.5} and ("s2", "s0") in kept
         with pytest.raises(ValueError, match="floor"):
             candidate_pairs(engine, "_bands", 3, 0.8, 0.75)

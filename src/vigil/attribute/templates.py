@@ -54,10 +54,12 @@ GROUP BY s.skeleton_id
 """
 
 
-def candidates(engine: Engine, bands: str, window: int) -> None:
-    """``_cand_pairs``: each skeleton of table ``bands`` with the ``window`` skeletons before it
-    (by first seen, then ID, as ``_skeletons`` says) in each of its buckets, as distinct pairs
-    of ranks ``a`` later, ``b`` earlier; ``_cand_n`` maps each skeleton ID to its rank ``n``.
+def candidates(engine: Engine, bands: str, window: int, *, distinct: bool = True) -> str:
+    """Each skeleton of table ``bands`` with the ``window`` skeletons before it (by first
+    seen, then ID, as ``_skeletons`` says) in each of its buckets, as pairs of ranks ``a``
+    later, ``b`` earlier; ``_cand_n`` maps each skeleton ID to its rank ``n``. Returns what
+    to read them from: the table ``_cand_pairs`` of distinct pairs, or with ``distinct``
+    false a subquery that yields a pair once for each bucket it shares (nothing stored).
 
     One ordered pass over each bucket reads the ``window`` before every row (``lag``), so the
     work grows with the rows, not with a bucket's size squared as a self-join of the bucket
@@ -65,21 +67,24 @@ def candidates(engine: Engine, bands: str, window: int) -> None:
     a self-join, even on blocks of positions, ran out of DuckDB's default memory at 10M
     captures). The pass reads each skeleton's rank in that order (``_cand_n``), not its ID,
     and the pairs stay ranks (IDs of 32 hex digits would make every spilled pair five times
-    larger: at 10M captures the lineage index's pairs as IDs spilled tens of gigabytes). All
-    bands go in one pass with one ``DISTINCT``: one band at a time, merging each band's pairs
-    with those found so far re-read every pair once per band (30 bands in the lineage index).
+    larger). All bands go in one pass: one band at a time, merging each band's pairs with
+    those found so far re-read every pair once per band (30 bands in the lineage index).
     """
     engine.materialise("_cand_n", "SELECT skeleton_id, row_number() OVER (ORDER BY first_seen, skeleton_id) AS n FROM _skeletons")
     lags = ", ".join(f"lag(x.n, {k}) OVER w AS b{k}" for k in range(1, window + 1))
     steps = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(1, window + 1))
     cases = " ".join(f"WHEN {k} THEN l.b{k}" for k in range(1, window + 1))
-    engine.materialise("_cand_pairs", f"""
-        SELECT DISTINCT a, b FROM (
+    lagged = f"""
+        SELECT a, b FROM (
             SELECT l.a, CASE s.k {cases} END AS b
             FROM (SELECT x.n AS a, {lags} FROM {bands} b JOIN _cand_n x ON x.skeleton_id = b.skeleton_id
                   WINDOW w AS (PARTITION BY b.band, b.key ORDER BY x.n)) l
             CROSS JOIN ({steps}) s
-        ) WHERE b IS NOT NULL""")  # fmt: skip
+        ) WHERE b IS NOT NULL"""  # fmt: skip
+    if not distinct:
+        return f"({lagged})"
+    engine.materialise("_cand_pairs", f"SELECT DISTINCT a, b FROM ({lagged})")
+    return "_cand_pairs"
 
 
 # a skeleton's parent: among its earlier candidates at or above ``same``, one in the oldest
@@ -123,6 +128,7 @@ EXACT_MARGIN: Final = 0.1
 def lineage_floor(settings: TemplateSettings) -> float:
     """The least estimate the lineage index keeps: lineage reads pairs in ``[altered, same)``."""
     return min(settings.altered, settings.same - EXACT_MARGIN)
+
 
 _SQL_NEAR = """
 WITH near AS (SELECT a, b FROM _pairs WHERE similarity >= $low AND similarity < $high),
@@ -192,9 +198,10 @@ class PairSimilarity:
         both = np.concatenate([left, right]) if len(left) else np.zeros((0, 0), np.uint32)
         index = np.stack([np.arange(len(left)), np.arange(len(left)) + len(left)], axis=1).astype(np.int64)
         similarity = similarities(both, index) if len(left) else np.empty(0)
-        keep = pa.array(similarity >= self.floor)
-        return pa.RecordBatch.from_pydict({"a": batch.column("a").filter(keep), "b": batch.column("b").filter(keep),
-                                           "similarity": pa.array(similarity[similarity >= self.floor], pa.float64())},
+        keep = similarity >= self.floor
+        mask = pa.array(keep)
+        return pa.RecordBatch.from_pydict({"a": batch.column("a").filter(mask), "b": batch.column("b").filter(mask),
+                                           "similarity": pa.array(similarity[keep], pa.float64())},
                                           schema=_PAIR_SCHEMA)  # fmt: skip
 
 
@@ -217,27 +224,45 @@ def exact_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
                                       schema=_PAIR_SCHEMA)  # fmt: skip
 
 
-def candidate_pairs(engine: Engine, bands: str, window: int, same: float, floor: float, *, only: str | None = None) -> None:
+def estimated_pairs(engine: Engine, bands: str, window: int, floor: float, *, only: str | None = None,
+                    distinct_first: bool = True) -> None:
+    """``_pairs``: the distinct candidate pairs (later ``a``, earlier ``b``) of table ``bands``
+    with their MinHash estimates, those estimated below ``floor`` left out; needs ``_skeletons``.
+
+    With ``only`` (a table of ``skeleton_id``), only the pairs of those later skeletons
+    (positions in a bucket still count every skeleton in it). ``distinct_first`` says where
+    the duplicates (a pair found in several buckets) go: before the estimates, where most
+    pairs recur (the main index: near-identical skeletons share most of their buckets; at the
+    100k-capture store 1.12M lagged rows, 108k pairs), or after the floor, where a pair rarely
+    recurs and most fall below it (the lineage index there: 2.12M lagged rows, 2.01M pairs, of
+    which 0.7 % are estimated at 0.5 or more). Deduplicating first would hold every pair in
+    the ``DISTINCT``: at 10M captures 200M of them, which spilled tens of gigabytes.
+    """
+    source = candidates(engine, bands, window, distinct=distinct_first)
+    keep = f" WHERE ia.skeleton_id IN (SELECT skeleton_id FROM {only})" if only else ""
+    target = "_pairs" if distinct_first else "_pairs_found"
+    engine.map_batches(target, f"""
+        SELECT ia.skeleton_id AS a, ib.skeleton_id AS b, sa.minhash AS ma, sb.minhash AS mb FROM {source} p
+        JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b
+        JOIN _skeletons sa ON sa.skeleton_id = ia.skeleton_id JOIN _skeletons sb ON sb.skeleton_id = ib.skeleton_id{keep}""",
+        PairSimilarity(floor), _PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
+    if not distinct_first:
+        engine.materialise("_pairs", "SELECT DISTINCT a, b, similarity FROM _pairs_found")
+
+
+def candidate_pairs(engine: Engine, bands: str, window: int, same: float, floor: float, *, only: str | None = None,
+                    distinct_first: bool = True) -> None:
     """Candidate pairs (later a, earlier b) from the bands in table ``bands``, with similarities, as ``_pairs``.
 
     Needs ``_skeletons``; pairs whose estimate is within :data:`EXACT_MARGIN` of ``same`` get
     their exact Jaccard (their pages are read from ``pages`` and ``page_skeletons``). Pairs
     estimated below ``floor`` are left out: give the least similarity a later step reads,
     at most ``same - EXACT_MARGIN`` (an estimate below that is never replaced by an exact
-    one). At the lineage index's threshold most candidates of the large buckets are far
-    below it, and they never become rows of skeleton IDs. With ``only`` (a table of
-    ``skeleton_id``), only the pairs of those later skeletons (positions in a bucket still
-    count every skeleton in it).
+    one). ``only`` and ``distinct_first`` as in :func:`estimated_pairs`.
     """
     if floor > same - EXACT_MARGIN:
         raise ValueError(f"floor {floor} is above {same} - {EXACT_MARGIN}: pairs an exact Jaccard could raise would be lost")
-    candidates(engine, bands, window)
-    keep = f" WHERE ia.skeleton_id IN (SELECT skeleton_id FROM {only})" if only else ""
-    engine.map_batches("_pairs", f"""
-        SELECT ia.skeleton_id AS a, ib.skeleton_id AS b, sa.minhash AS ma, sb.minhash AS mb FROM _cand_pairs p
-        JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b
-        JOIN _skeletons sa ON sa.skeleton_id = ia.skeleton_id JOIN _skeletons sb ON sb.skeleton_id = ib.skeleton_id{keep}""",
-        PairSimilarity(floor), _PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
+    estimated_pairs(engine, bands, window, floor, only=only, distinct_first=distinct_first)
     engine.map_batches("_exact", _SQL_NEAR, exact_similarity, _PAIR_SCHEMA,
                        {"low": same - EXACT_MARGIN, "high": same + EXACT_MARGIN}, batch_rows=2_000)  # fmt: skip
     engine.materialise("_pairs_exact", """
@@ -283,8 +308,8 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
 
 
 @stage(reads=("captures", "page_skeletons", "pages", "_cover"),
-       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_exact", "_pairs_exact", "_links", "_links_next",
-               "_founder_bands", "_lineage"))
+       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_pairs_found", "_exact", "_pairs_exact",
+               "_links", "_links_next", "_founder_bands", "_lineage"))
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 
@@ -301,5 +326,6 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
     engine.map_batches("_founder_bands", "SELECT s.skeleton_id, s.minhash FROM _skeletons s "
                        "JOIN _links l ON l.skeleton_id = s.skeleton_id WHERE l.parent_id IS NULL",
                        BandKeys(settings.altered, settings.recall), BAND_SCHEMA)  # fmt: skip
-    candidate_pairs(engine, "_founder_bands", settings.window * 5, settings.same, lineage_floor(settings))
+    candidate_pairs(engine, "_founder_bands", settings.window * 5, settings.same, lineage_floor(settings),
+                    distinct_first=False)  # few of its pairs recur, and most fall below the floor
     engine.materialise("_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
