@@ -17,6 +17,7 @@ with their MinHash estimates, those below the index's floor left out, deduplicat
 pipeline does it for that index (first in the main index, after the floor in the lineage
 index); every copy of a skeleton carries the source skeleton's signature (the copies' keys
 keep their buckets apart). ``pairs`` are then the pairs kept, again K times the source's.
+``--distinct-first`` deduplicates before the estimates in either index (to compare).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("--lsh", type=int, choices=(0, 1), default=1)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--estimates", action="store_true", help="time the estimates and the floor too")
+    parser.add_argument("--distinct-first", action="store_true", help="with --estimates: deduplicate before them")
     args = parser.parse_args()
 
     from vigil.attribute.templates import EXACT_MARGIN, TemplateSettings, candidates, estimated_pairs, lineage_floor
@@ -83,16 +85,19 @@ def main() -> None:
         if args.estimates:
             settings = TemplateSettings()
             floor = lineage_floor(settings) if args.lsh else settings.same - EXACT_MARGIN
-            estimated_pairs(DuckDBEngine(con), "_bands", window, floor, distinct_first=not args.lsh)
+            estimated_pairs(DuckDBEngine(con), "_bands", window, floor, distinct_first=args.distinct_first or not args.lsh)
             table = "_pairs"
         else:
-            table = candidates(DuckDBEngine(con), "_bands", window)
+            candidates(DuckDBEngine(con), "_bands", window)
+            table = "_cand_pairs"
         seconds = time.perf_counter() - start
         done.set()
         watcher.join()
         pairs = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     out.unlink(missing_ok=True)
-    print(json.dumps({"lsh": args.lsh, "times": args.times, "estimates": args.estimates, "window": window, "rows": rows, "lagged_rows": int(lagged),
+    print(json.dumps({"lsh": args.lsh, "times": args.times, "estimates": args.estimates,
+                      "distinct_first": args.estimates and (args.distinct_first or not args.lsh),
+                      "window": window, "rows": rows, "lagged_rows": int(lagged),
                       "pairs": pairs, "s": round(seconds, 1), "peak_spill_mb": round(peak_spill[0] / 2**20),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))  # fmt: skip
 

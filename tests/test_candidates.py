@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from vigil.attribute import templates
 from vigil.attribute.templates import BAND_SCHEMA, candidate_pairs
 from vigil.store import Store
 
@@ -31,9 +32,15 @@ def _reference(rows: list[tuple[str, int, int]], first: dict[str, dt.datetime], 
     return pairs
 
 
-@pytest.mark.parametrize("distinct_first", [True, False])
+@pytest.mark.parametrize(("distinct_first", "chunk"), [(True, None), (False, None), (True, 150), (False, 300)])
 @pytest.mark.parametrize("window", [1, 3, 10])
-def test_candidates_are_the_window_before_each_skeleton_in_each_bucket(tmp_path: Path, window: int, distinct_first: bool) -> None:
+def test_candidates_are_the_window_before_each_skeleton_in_each_bucket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int, distinct_first: bool, chunk: int | None
+) -> None:
+    """Deduplicated before or after the estimates, and estimated in one go or in chunks of
+    150 or 300 skeletons (25 or 9 chunks of the 700), the same pairs."""
+    if chunk:
+        monkeypatch.setattr(templates, "CHUNK_SKELETONS", chunk)
     rng = random.Random(window)
     skeletons = [f"{rng.getrandbits(128):032x}" for _ in range(700)]
     start = dt.datetime(2012, 1, 1)
@@ -58,13 +65,17 @@ def test_candidates_are_the_window_before_each_skeleton_in_each_bucket(tmp_path:
             assert len(got) == len({(r["a"], r["b"]) for r in got}) and all(r["similarity"] == 1.0 for r in got)
 
 
-@pytest.mark.parametrize("distinct_first", [True, False])
-def test_pairs_estimated_below_the_floor_are_left_out(tmp_path: Path, distinct_first: bool) -> None:
+@pytest.mark.parametrize(("distinct_first", "chunk"), [(True, None), (False, None), (True, 1), (False, 2)])
+def test_pairs_estimated_below_the_floor_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, distinct_first: bool, chunk: int | None
+) -> None:
     """One bucket of four skeletons whose signatures agree with the first one's on 128, 96, 64
     and 32 of 128 positions: with a floor of 0.5 the pairs estimated at 0.25 (and the pairs
     among the less similar ones, estimated lower) are dropped, the rest kept with their
     estimates; a floor above ``same - EXACT_MARGIN`` is refused (an exact Jaccard could lift
-    such a pair over ``same``)."""
+    such a pair over ``same``); in chunks of one or two skeletons, the same."""
+    if chunk:
+        monkeypatch.setattr(templates, "CHUNK_SKELETONS", chunk)
     base = list(range(1, 129))
     agree = {"s0": 128, "s1": 96, "s2": 64, "s3": 32}
     signatures = {name: base[:n] + [10_000 + 1_000 * i + j for j in range(128 - n)]

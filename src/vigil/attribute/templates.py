@@ -54,12 +54,13 @@ GROUP BY s.skeleton_id
 """
 
 
-def candidates(engine: Engine, bands: str, window: int, *, distinct: bool = True) -> str:
-    """Each skeleton of table ``bands`` with the ``window`` skeletons before it (by first
-    seen, then ID, as ``_skeletons`` says) in each of its buckets, as pairs of ranks ``a``
-    later, ``b`` earlier; ``_cand_n`` maps each skeleton ID to its rank ``n``. Returns what
-    to read them from: the table ``_cand_pairs`` of distinct pairs, or with ``distinct``
-    false a subquery that yields a pair once for each bucket it shares (nothing stored).
+def candidates(engine: Engine, bands: str, window: int, *, distinct: bool = True, only: str | None = None) -> None:
+    """``_cand_pairs``: each skeleton of table ``bands`` with the ``window`` skeletons before it
+    (by first seen, then ID, as ``_skeletons`` says) in each of its buckets, as pairs of ranks
+    ``a`` later, ``b`` earlier — distinct, or with ``distinct`` false once for each bucket the
+    pair shares. ``_cand_n`` maps the ID of each skeleton in ``bands`` to its rank ``n`` and
+    holds its signature (``minhash``). With ``only`` (a table of ``skeleton_id``), only the
+    pairs of those later skeletons (positions in a bucket still count every skeleton in it).
 
     One ordered pass over each bucket reads the ``window`` before every row (``lag``), so the
     work grows with the rows, not with a bucket's size squared as a self-join of the bucket
@@ -70,21 +71,20 @@ def candidates(engine: Engine, bands: str, window: int, *, distinct: bool = True
     larger). All bands go in one pass: one band at a time, merging each band's pairs with
     those found so far re-read every pair once per band (30 bands in the lineage index).
     """
-    engine.materialise("_cand_n", "SELECT skeleton_id, row_number() OVER (ORDER BY first_seen, skeleton_id) AS n FROM _skeletons")
+    engine.materialise("_cand_n", f"""
+        SELECT skeleton_id, row_number() OVER (ORDER BY first_seen, skeleton_id) AS n, minhash FROM _skeletons
+        WHERE skeleton_id IN (SELECT skeleton_id FROM {bands}) ORDER BY n""")  # fmt: skip
     lags = ", ".join(f"lag(x.n, {k}) OVER w AS b{k}" for k in range(1, window + 1))
     steps = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(1, window + 1))
     cases = " ".join(f"WHEN {k} THEN l.b{k}" for k in range(1, window + 1))
-    lagged = f"""
-        SELECT a, b FROM (
+    chosen = f" AND a IN (SELECT n FROM _cand_n WHERE skeleton_id IN (SELECT skeleton_id FROM {only}))" if only else ""
+    engine.materialise("_cand_pairs", f"""
+        SELECT {"DISTINCT " if distinct else ""}a, b FROM (
             SELECT l.a, CASE s.k {cases} END AS b
             FROM (SELECT x.n AS a, {lags} FROM {bands} b JOIN _cand_n x ON x.skeleton_id = b.skeleton_id
                   WINDOW w AS (PARTITION BY b.band, b.key ORDER BY x.n)) l
             CROSS JOIN ({steps}) s
-        ) WHERE b IS NOT NULL"""  # fmt: skip
-    if not distinct:
-        return f"({lagged})"
-    engine.materialise("_cand_pairs", f"SELECT DISTINCT a, b FROM ({lagged})")
-    return "_cand_pairs"
+        ) WHERE b IS NOT NULL{chosen}""")  # fmt: skip
 
 
 # a skeleton's parent: among its earlier candidates at or above ``same``, one in the oldest
@@ -143,6 +143,7 @@ JOIN pages pa ON pa.page_sha256 = oa.page_sha256 JOIN pages pb ON pb.page_sha256
 
 BAND_SCHEMA = pa.schema([("skeleton_id", pa.string()), ("band", pa.int32()), ("key", pa.int64())])
 _PAIR_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("similarity", pa.float64())])
+_RANK_PAIR_SCHEMA = pa.schema([("a", pa.int64()), ("b", pa.int64()), ("similarity", pa.float64())])
 
 
 def _signatures(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -188,8 +189,8 @@ class BandKeys:
 
 @dataclass(frozen=True)
 class PairSimilarity:
-    """The estimated Jaccard of each candidate pair, from both signatures (pure, per row);
-    pairs estimated below ``floor`` are dropped (no later step can use them)."""
+    """The estimated Jaccard of each candidate pair of ranks, from both signatures (pure, per
+    row); pairs estimated below ``floor`` are dropped (no later step can use them)."""
 
     floor: float = 0.0
 
@@ -202,7 +203,7 @@ class PairSimilarity:
         mask = pa.array(keep)
         return pa.RecordBatch.from_pydict({"a": batch.column("a").filter(mask), "b": batch.column("b").filter(mask),
                                            "similarity": pa.array(similarity[keep], pa.float64())},
-                                          schema=_PAIR_SCHEMA)  # fmt: skip
+                                          schema=_RANK_PAIR_SCHEMA)  # fmt: skip
 
 
 def exact_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -224,30 +225,51 @@ def exact_similarity(batch: pa.RecordBatch) -> pa.RecordBatch:
                                       schema=_PAIR_SCHEMA)  # fmt: skip
 
 
+#: Signatures one join of :func:`estimated_pairs` holds at most: with more skeletons the pairs
+#: are estimated in chunks (a range of ranks on either side; ``_cand_n`` is stored in rank order,
+#: so a range reads its own rows only), and a chunk's two joins hold about 2 x 512 MB of
+#: signatures, within DuckDB's default memory cap. Joins over every signature spilled their
+#: probe sides, signatures included: at 10M captures (3.2M founders, 211M lagged rows) the
+#: lineage index's spill grew 1.4 GB a minute.
+CHUNK_SKELETONS: Final = 1_000_000
+
+
 def estimated_pairs(engine: Engine, bands: str, window: int, floor: float, *, only: str | None = None,
                     distinct_first: bool = True) -> None:
     """``_pairs``: the distinct candidate pairs (later ``a``, earlier ``b``) of table ``bands``
     with their MinHash estimates, those estimated below ``floor`` left out; needs ``_skeletons``.
 
-    With ``only`` (a table of ``skeleton_id``), only the pairs of those later skeletons
-    (positions in a bucket still count every skeleton in it). ``distinct_first`` says where
-    the duplicates (a pair found in several buckets) go: before the estimates, where most
-    pairs recur (the main index: near-identical skeletons share most of their buckets; at the
-    100k-capture store 1.12M lagged rows, 108k pairs), or after the floor, where a pair rarely
-    recurs and most fall below it (the lineage index there: 2.12M lagged rows, 2.01M pairs, of
-    which 0.7 % are estimated at 0.5 or more). Deduplicating first would hold every pair in
-    the ``DISTINCT``: at 10M captures 200M of them, which spilled tens of gigabytes.
+    ``only`` as in :func:`candidates`. ``distinct_first`` says where the duplicates (a pair
+    found in several buckets) go: before the estimates, where most pairs recur (the main index:
+    near-identical skeletons share most of their buckets; at the 100k-capture store 1.12M
+    lagged rows, 108k pairs), or after the floor, where a pair rarely recurs and most fall
+    below it (the lineage index there: 2.12M lagged rows, 2.01M pairs, of which 0.7 % are
+    estimated at 0.5 or more). Deduplicating first would hold every pair in the ``DISTINCT``:
+    at 10M captures 200M of them, which spilled tens of gigabytes. The estimates run in
+    chunks of :data:`CHUNK_SKELETONS` (the same pairs, whatever the chunks).
     """
-    source = candidates(engine, bands, window, distinct=distinct_first)
-    keep = f" WHERE ia.skeleton_id IN (SELECT skeleton_id FROM {only})" if only else ""
-    target = "_pairs" if distinct_first else "_pairs_found"
-    engine.map_batches(target, f"""
-        SELECT ia.skeleton_id AS a, ib.skeleton_id AS b, sa.minhash AS ma, sb.minhash AS mb FROM {source} p
-        JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b
-        JOIN _skeletons sa ON sa.skeleton_id = ia.skeleton_id JOIN _skeletons sb ON sb.skeleton_id = ib.skeleton_id{keep}""",
-        PairSimilarity(floor), _PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
-    if not distinct_first:
-        engine.materialise("_pairs", "SELECT DISTINCT a, b, similarity FROM _pairs_found")
+    candidates(engine, bands, window, distinct=distinct_first, only=only)
+    total = int(engine.scalar("signatures", "SELECT count(*) AS n FROM _cand_n") or 0)
+    size = CHUNK_SKELETONS
+    k = max(1, -(-total // size))
+    for i in range(k):  # the later skeletons' ranks in (i * size, (i + 1) * size]
+        for j in range(i + 1):  # the earlier ones' (b < a: never a later chunk)
+            span = [f"{col} > {r * size} AND {col} <= {(r + 1) * size}" for col, r in (("a", i), ("b", j), ("n", i), ("n", j))]
+            pairs, later, earlier = ([f" WHERE {span[0]} AND {span[1]}", f" WHERE {span[2]}", f" WHERE {span[3]}"]
+                                     if k > 1 else ["", "", ""])  # fmt: skip
+            engine.map_batches("_pairs_part", f"""
+                SELECT p.a, p.b, ia.minhash AS ma, ib.minhash AS mb FROM (SELECT a, b FROM _cand_pairs{pairs}) p
+                JOIN (SELECT n, minhash FROM _cand_n{later}) ia ON ia.n = p.a
+                JOIN (SELECT n, minhash FROM _cand_n{earlier}) ib ON ib.n = p.b""",
+                PairSimilarity(floor), _RANK_PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
+            if i == 0 and j == 0:
+                engine.materialise("_pairs_found", "SELECT * FROM _pairs_part")
+            else:
+                engine.materialise("_pairs_more", "SELECT * FROM _pairs_found UNION ALL SELECT * FROM _pairs_part")
+                engine.materialise("_pairs_found", "SELECT * FROM _pairs_more")
+    engine.materialise("_pairs", f"""
+        SELECT {"" if distinct_first else "DISTINCT "}ia.skeleton_id AS a, ib.skeleton_id AS b, p.similarity
+        FROM _pairs_found p JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b""")  # fmt: skip
 
 
 def candidate_pairs(engine: Engine, bands: str, window: int, same: float, floor: float, *, only: str | None = None,
@@ -308,8 +330,8 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
 
 
 @stage(reads=("captures", "page_skeletons", "pages", "_cover"),
-       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_pairs_found", "_exact", "_pairs_exact",
-               "_links", "_links_next", "_founder_bands", "_lineage"))
+       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_pairs_part", "_pairs_found", "_pairs_more",
+               "_exact", "_pairs_exact", "_links", "_links_next", "_founder_bands", "_lineage"))
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 
