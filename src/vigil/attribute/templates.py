@@ -330,8 +330,9 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
 
 
 @stage(reads=("captures", "page_skeletons", "pages", "_cover"),
-       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_pairs_part", "_pairs_found", "_pairs_more",
-               "_exact", "_pairs_exact", "_links", "_links_next", "_founder_bands", "_lineage"))
+       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_pairs_part", "_pairs_found", "_exact",
+               "_pairs_exact", "_links", "_links_next", "_founder_bands", "_lineage"),
+       maybe=("_pairs_more",))  # with estimates in chunks
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 
