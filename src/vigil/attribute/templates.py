@@ -252,24 +252,26 @@ def estimated_pairs(engine: Engine, bands: str, window: int, floor: float, *, on
     total = int(engine.scalar("signatures", "SELECT count(*) AS n FROM _cand_n") or 0)
     size = CHUNK_SKELETONS
     k = max(1, -(-total // size))
+    parts: list[str] = []
     for i in range(k):  # the later skeletons' ranks in (i * size, (i + 1) * size]
         for j in range(i + 1):  # the earlier ones' (b < a: never a later chunk)
-            span = [f"{col} > {r * size} AND {col} <= {(r + 1) * size}" for col, r in (("a", i), ("b", j), ("n", i), ("n", j))]
-            pairs, later, earlier = ([f" WHERE {span[0]} AND {span[1]}", f" WHERE {span[2]}", f" WHERE {span[3]}"]
-                                     if k > 1 else ["", "", ""])  # fmt: skip
-            engine.map_batches("_pairs_part", f"""
+            pairs, later, earlier = (f" WHERE {_ranks('a', i)} AND {_ranks('b', j)}", f" WHERE {_ranks('n', i)}",
+                                     f" WHERE {_ranks('n', j)}") if k > 1 else ("", "", "")  # fmt: skip
+            parts.append(f"_pairs_part_{len(parts)}")
+            engine.map_batches(parts[-1], f"""
                 SELECT p.a, p.b, ia.minhash AS ma, ib.minhash AS mb FROM (SELECT a, b FROM _cand_pairs{pairs}) p
                 JOIN (SELECT n, minhash FROM _cand_n{later}) ia ON ia.n = p.a
                 JOIN (SELECT n, minhash FROM _cand_n{earlier}) ib ON ib.n = p.b""",
                 PairSimilarity(floor), _RANK_PAIR_SCHEMA, batch_rows=20_000)  # fmt: skip
-            if i == 0 and j == 0:
-                engine.materialise("_pairs_found", "SELECT * FROM _pairs_part")
-            else:
-                engine.materialise("_pairs_more", "SELECT * FROM _pairs_found UNION ALL SELECT * FROM _pairs_part")
-                engine.materialise("_pairs_found", "SELECT * FROM _pairs_more")
+    found = " UNION ALL ".join(f"SELECT * FROM {part}" for part in parts)  # each pair lies in one chunk: copied once
     engine.materialise("_pairs", f"""
         SELECT {"" if distinct_first else "DISTINCT "}ia.skeleton_id AS a, ib.skeleton_id AS b, p.similarity
-        FROM _pairs_found p JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b""")  # fmt: skip
+        FROM ({found}) p JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b""")  # fmt: skip
+
+
+def _ranks(column: str, chunk: int) -> str:
+    """SQL: ``column`` (a skeleton's rank) lies in chunk ``chunk`` of :data:`CHUNK_SKELETONS` ranks."""
+    return f"{column} > {chunk * CHUNK_SKELETONS} AND {column} <= {(chunk + 1) * CHUNK_SKELETONS}"
 
 
 def candidate_pairs(engine: Engine, bands: str, window: int, same: float, floor: float, *, only: str | None = None,
@@ -330,9 +332,8 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
 
 
 @stage(reads=("captures", "page_skeletons", "pages", "_cover"),
-       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_pairs_part", "_pairs_found", "_exact",
-               "_pairs_exact", "_links", "_links_next", "_founder_bands", "_lineage"),
-       maybe=("_pairs_more",))  # with estimates in chunks
+       writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_pairs_part_*", "_exact",
+               "_pairs_exact", "_links", "_links_next", "_founder_bands", "_lineage"))  # fmt: skip
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 
