@@ -160,3 +160,17 @@ def test_components_equal_scipys_on_random_graphs(seed: int, local_limit: int) -
     for i in sorted(touched):
         smallest.setdefault(int(labels[i]), name[i])
     assert got == {name[i]: smallest[int(labels[i])] for i in touched}
+
+
+def test_groups_are_named_by_their_smallest_page_and_clashes_by_template_id(engine: Engine) -> None:
+    # names whose text order is not their order of arrival: the levels work on numbers, and
+    # what comes out must still be named as the text orders it
+    pages = {"p9": "tz", "p10": "ta", "p2": "tm", "p11": "tb"}
+    values = [("p9", "merchant_account", "gw/M-9"), ("p10", "merchant_account", "gw/M-9"),
+              ("p2", "merchant_account", "gw/M-8"), ("p11", "merchant_account", "gw/M-8"),
+              ("p2", "email", "sales@example.test"), ("p9", "email", "sales@example.test")]  # fmt: skip
+    result = run(pages, values, engine, not_same=[("tz", "tm")])
+    assert result.group == {"p9": "p10", "p10": "p10", "p2": "p11", "p11": "p11"}
+    assert result.status("sales@example.test")["reason"] == "an analyst judged templates tm and tz not the same"
+    assert {d["value"]: d["first_page"] for d in result.decisions} == {
+        "gw/M-9": "p10", "gw/M-8": "p11", "sales@example.test": "p2"}

@@ -75,22 +75,43 @@ _OUTSIDE = pa.schema([("kind", pa.string()), ("value", pa.string()), ("templates
                       ("established", pa.int64())])  # fmt: skip
 _HISTORY = pa.schema([("spread", pa.int32()), ("node", pa.string()), ("label", pa.string()), ("templates", pa.int64())])
 
+# The levels work on numbers, not on the 64-digit page hashes, template IDs and values: a
+# page is its rank among the pages (n), a template its rank among the templates (t), a
+# value its rank among the values (vid), so every minimum and every order is the one the
+# names would give. At 10M pages a level that rewrote the page → group labels as hashes
+# took 76 s; as numbers it reads and writes a tenth of the bytes (docs/benchmarks.md).
+_SQL_NODES = "SELECT page, row_number() OVER (ORDER BY page) AS n FROM (SELECT DISTINCT page FROM _lk_pages) p"
+_SQL_TEMPLATE_IDS = """
+SELECT template_id, row_number() OVER (ORDER BY template_id) AS t FROM (SELECT DISTINCT template_id FROM _lk_pages) p
+"""
+_SQL_PAGE_TEMPLATES = """
+SELECT DISTINCT n.n, d.t FROM _lk_pages p JOIN _lk_nodes n ON n.page = p.page JOIN _lk_tids d ON d.template_id = p.template_id
+"""
+# the live values' pages in level order, so a level reads its own rows only
+_SQL_WALK = """
+SELECT v.vid, n.n, v.spread FROM _lk_live l JOIN _lk_values v ON v.kind = l.kind AND v.value = l.value
+JOIN _lk_nodes n ON n.page = l.page ORDER BY v.spread
+"""
+
 # the merges of a level, with the number of templates of each merged group (incremental.py)
-_SQL_HISTORY = """
-SELECT * FROM _lk_hist
-UNION ALL
+_SQL_MERGES = """
 SELECT CAST($level AS INT) AS spread, c.node, c.label, s.templates
 FROM _lk_cc c JOIN (
-    SELECT l.root, count(DISTINCT p.template_id) AS templates FROM _lk_labels l JOIN _lk_pages p ON p.page = l.page
+    SELECT l.root, count(DISTINCT p.t) AS templates FROM _lk_labels l JOIN _lk_pt p ON p.n = l.n
     WHERE l.root IN (SELECT label FROM _lk_cc) GROUP BY l.root
 ) s ON s.root = c.label
 """
 
+_SQL_HISTORY = """
+SELECT m.spread, a.page AS node, b.page AS label, m.templates
+FROM ({merges}) m JOIN _lk_nodes a ON a.n = m.node JOIN _lk_nodes b ON b.n = m.label
+"""
+
 # the groups each value of the level touches now
 _TOUCH = """touch AS (
-    SELECT DISTINCT v.kind, v.value, l.root
-    FROM _lk_live v JOIN _lk_labels l ON l.page = v.page
-    WHERE v.spread = $level
+    SELECT DISTINCT w.vid, l.root
+    FROM _lk_walk w JOIN _lk_labels l ON l.n = w.n
+    WHERE w.spread = $level
 )"""
 
 # the level's decisions, against the groups lower levels formed; a clash is a value whose
@@ -98,97 +119,107 @@ _TOUCH = """touch AS (
 _SQL_LEVEL = f"""
 WITH {_TOUCH},
 held AS (
-    SELECT l.root, p.template_id
-    FROM _lk_labels l JOIN _lk_pages p ON p.page = l.page
+    SELECT l.root, p.t
+    FROM _lk_labels l JOIN _lk_pt p ON p.n = l.n
     WHERE l.root IN (SELECT root FROM touch)
 ),
-groups AS (SELECT root, count(DISTINCT template_id) AS templates FROM held GROUP BY root),
-watch AS (SELECT DISTINCT root, template_id FROM held WHERE template_id IN (SELECT a FROM _lk_forbid)),
+groups AS (SELECT root, count(DISTINCT t) AS templates FROM held GROUP BY root),
+watch AS (SELECT DISTINCT root, t FROM held WHERE t IN (SELECT a FROM _lk_forbid)),
 facts AS (
-    SELECT t.kind, t.value, count(*) + coalesce(max(o.joined), 0) AS joined,
-           count(CASE WHEN g.templates >= 2 THEN 1 END) + coalesce(max(o.established), 0) AS established, min(t.root) AS hub
-    FROM touch t JOIN groups g ON g.root = t.root LEFT JOIN _lk_outside o ON o.kind = t.kind AND o.value = t.value
-    GROUP BY t.kind, t.value
+    SELECT t.vid, count(*) + max(v.out_joined) AS joined,
+           count(CASE WHEN g.templates >= 2 THEN 1 END) + max(v.out_established) AS established, min(t.root) AS hub
+    FROM touch t JOIN groups g ON g.root = t.root JOIN _lk_values v ON v.vid = t.vid
+    GROUP BY t.vid
 ),
 clash AS (
-    SELECT kind, value, a AS clash_a, b AS clash_b FROM (
-        SELECT t1.kind, t1.value, f.a, f.b, row_number() OVER (PARTITION BY t1.kind, t1.value ORDER BY f.a, f.b) AS k
+    SELECT vid, a AS clash_a, b AS clash_b FROM (
+        SELECT t1.vid, f.a, f.b, row_number() OVER (PARTITION BY t1.vid ORDER BY f.a, f.b) AS k
         FROM touch t1 JOIN watch w1 ON w1.root = t1.root
-        JOIN _lk_forbid f ON f.a = w1.template_id AND f.a < f.b
-        JOIN touch t2 ON t2.kind = t1.kind AND t2.value = t1.value AND t2.root <> t1.root
-        JOIN watch w2 ON w2.root = t2.root AND w2.template_id = f.b
+        JOIN _lk_forbid f ON f.a = w1.t AND f.a < f.b
+        JOIN touch t2 ON t2.vid = t1.vid AND t2.root <> t1.root
+        JOIN watch w2 ON w2.root = t2.root AND w2.t = f.b
     ) WHERE k = 1
 )
-SELECT f.kind, f.value, CAST($level AS INT) AS spread, f.joined, f.established, f.hub, c.clash_a, c.clash_b,
+SELECT f.vid, CAST($level AS INT) AS spread, f.joined, f.established, f.hub, c.clash_a, c.clash_b,
        CASE WHEN f.established >= $max_groups THEN 'generic'
             WHEN c.clash_a IS NOT NULL THEN 'blocked'
             WHEN f.joined = 1 THEN 'single'
             ELSE 'link' END AS status
-FROM facts f LEFT JOIN clash c ON c.kind = f.kind AND c.value = f.value
+FROM facts f LEFT JOIN clash c ON c.vid = f.vid
 """
 
 # each linking value ties every group it touches to its smallest one
 _SQL_EDGES = f"""
 WITH {_TOUCH}
 SELECT DISTINCT t.root AS a, l.hub AS b
-FROM touch t JOIN {{level}} l ON l.kind = t.kind AND l.value = t.value
+FROM touch t JOIN {{level}} l ON l.vid = t.vid
 WHERE l.status = 'link' AND t.root <> l.hub
 """
 
 _SQL_RELABEL = """
-SELECT l.page, coalesce(m.label, l.root) AS root
+SELECT l.n, coalesce(m.label, l.root) AS root
 FROM _lk_labels l LEFT JOIN _lk_cc m ON m.node = l.root
 """
 
 _SQL_REASONS = """
-SELECT kind, value, spread, status, groups_joined, first_page,
-       CASE status
-           WHEN 'warninglist' THEN 'on the warning list ' || chr(39) || listed || chr(39)
-           WHEN 'generic' THEN 'shared by ' || CAST(spread AS STRING) || ' templates in ' || CAST(established AS STRING)
+SELECT v.kind, v.value, d.spread, d.status, d.groups_joined, v.first_page,
+       CASE d.status
+           WHEN 'warninglist' THEN 'on the warning list ' || chr(39) || v.listed || chr(39)
+           WHEN 'generic' THEN 'shared by ' || CAST(d.spread AS STRING) || ' templates in ' || CAST(d.established AS STRING)
                 || ' otherwise unrelated groups (the guard stops values joining ' || CAST($max_groups AS STRING) || ' or more)'
-           WHEN 'blocked' THEN 'an analyst judged templates ' || clash_a || ' and ' || clash_b || ' not the same'
+           WHEN 'blocked' THEN 'an analyst judged templates ' || ca.template_id || ' and ' || cb.template_id || ' not the same'
            WHEN 'single' THEN 'seen within one group only'
-           ELSE 'links ' || CAST(groups_joined AS STRING) || ' groups' END AS reason
+           ELSE 'links ' || CAST(d.groups_joined AS STRING) || ' groups' END AS reason
 FROM (
-    SELECT v.kind, v.value, v.spread, 'warninglist' AS status, 0 AS groups_joined, 0 AS established,
-           v.listed, CAST(NULL AS STRING) AS clash_a, CAST(NULL AS STRING) AS clash_b, v.first_page
-    FROM _lk_values v WHERE v.listed IS NOT NULL
+    SELECT vid, spread, 'warninglist' AS status, 0 AS groups_joined, 0 AS established,
+           CAST(NULL AS BIGINT) AS clash_a, CAST(NULL AS BIGINT) AS clash_b
+    FROM _lk_values WHERE listed IS NOT NULL
     {levels}
-)
+) d JOIN _lk_values v ON v.vid = d.vid LEFT JOIN _lk_tids ca ON ca.t = d.clash_a LEFT JOIN _lk_tids cb ON cb.t = d.clash_b
 """
 
 _SQL_LEVEL_ROWS = """
     UNION ALL
-    SELECT l.kind, l.value, l.spread, l.status, l.joined, l.established, NULL, l.clash_a, l.clash_b, v.first_page
-    FROM {level} l JOIN _lk_values v ON v.kind = l.kind AND v.value = l.value
+    SELECT vid, spread, status, joined, established, clash_a, clash_b FROM {level}
 """
 
 # a same judgement ties the groups of every page of its two templates
 _SQL_SAME_EDGES = """
 WITH j AS (
     SELECT DISTINCT s.judgement_id, l.root
-    FROM _lk_same s JOIN _lk_pages p ON p.template_id = s.template_a OR p.template_id = s.template_b
-    JOIN _lk_labels l ON l.page = p.page
+    FROM _lk_same s JOIN _lk_tids d ON d.template_id = s.template_a OR d.template_id = s.template_b
+    JOIN _lk_pt p ON p.t = d.t JOIN _lk_labels l ON l.n = p.n
 )
 SELECT DISTINCT j.root AS a, h.hub AS b
 FROM j JOIN (SELECT judgement_id, min(root) AS hub FROM j GROUP BY judgement_id) h ON h.judgement_id = j.judgement_id
 WHERE j.root <> h.hub
 """
 
+# each page's group (by name) and whether it is identified (its group holds two pages or
+# more) and valued (a value of it linked or was single); groups are counted by aggregate, not
+# by a window over every page (which ran out of memory at 10M pages under the 3 GB cap)
+_SQL_ROOTS = """
+SELECT g.root, n.page AS grp, g.pages FROM (SELECT root, count(*) AS pages FROM _lk_labels GROUP BY root) g
+JOIN _lk_nodes n ON n.n = g.root
+"""
+
+_SQL_VALUED = """
+SELECT DISTINCT w.n FROM _lk_walk w JOIN ({levels}) d ON d.vid = w.vid
+"""
+
 _SQL_PAGE_GROUPS = """
-SELECT l.page AS page_sha256, l.root AS grp, count(*) OVER (PARTITION BY l.root) >= 2 AS identified,
-       v.page IS NOT NULL AS valued
-FROM _lk_labels l LEFT JOIN (SELECT DISTINCT page FROM _linked) v ON v.page = l.page
+SELECT a.page AS page_sha256, r.grp, r.pages >= 2 AS identified, v.n IS NOT NULL AS valued
+FROM _lk_labels l JOIN _lk_nodes a ON a.n = l.n JOIN _lk_roots r ON r.root = l.root LEFT JOIN _lk_valued v ON v.n = l.n
 """
 
 
 class DisjointSets:
-    """Union-find over names, for graphs small enough for one process; a set is named by its smallest member."""
+    """Union-find over names (or numbers), for graphs small enough for one process; a set is named by its smallest member."""
 
     def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+        self.parent: dict[Any, Any] = {}
 
-    def find(self, node: str) -> str:
+    def find(self, node: Any) -> Any:
         parent = self.parent
         parent.setdefault(node, node)
         while parent[node] != node:
@@ -196,7 +227,7 @@ class DisjointSets:
             node = parent[node]
         return node
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a: Any, b: Any) -> None:
         a, b = self.find(a), self.find(b)
         if a != b:
             self.parent[max(a, b)] = min(a, b)
@@ -223,8 +254,8 @@ def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | No
         for edge in few:
             sets.union(edge["a"], edge["b"])
         nodes = sorted(sets.parent)
-        engine.put_arrow(out, pa.table({"node": pa.array(nodes, pa.string()),
-                                        "label": pa.array([sets.find(n) for n in nodes], pa.string())}))  # fmt: skip
+        kind = pa.int64() if nodes and isinstance(nodes[0], int) else pa.string()  # pages by number, templates by ID
+        engine.put_arrow(out, pa.table({"node": pa.array(nodes, kind), "label": pa.array([sets.find(n) for n in nodes], kind)}))
         return len(nodes)
     engine.materialise("_cc_edges", edges, params)
     engine.materialise("_cc_adj", "SELECT a AS node, b AS other FROM _cc_edges UNION SELECT b, a FROM _cc_edges "
@@ -244,9 +275,11 @@ def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | No
 
 
 @stage(reads=("_lk_pages", "_lk_pivots"),
-       writes=("_lk_hist", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_live", "_lk_forbid", "_lk_labels", "_lk_same",
-               "_judged", "_decisions", "_linked", "_page_groups"),
-       maybe=("_lk_outside", "_lk_level_*", "_lk_cc", *COMPONENT_SCRATCH, "_lk_watch", "_lk_late", "_lk_fixed"))  # fmt: skip
+       writes=("_lk_hist", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_live", "_lk_nodes", "_lk_tids", "_lk_pt",
+               "_lk_walk", "_lk_not_same", "_lk_forbid", "_lk_labels", "_lk_same", "_judged", "_decisions", "_linked",
+               "_lk_roots", "_lk_valued", "_page_groups"),
+       maybe=("_lk_outside", "_lk_level_*", "_lk_merges_*", "_lk_cc", *COMPONENT_SCRATCH, "_lk_watch", "_lk_late",
+              "_lk_fixed"))  # fmt: skip
 def link(
     engine: Engine,
     *,
@@ -267,21 +300,30 @@ def link(
     tick = progress or (lambda done, total: None)
     if not outside:
         engine.put_arrow("_lk_outside", _OUTSIDE.empty_table())
-    engine.put_arrow("_lk_hist", _HISTORY.empty_table())
     engine.materialise("_lk_values_raw", _SQL_VALUES)
     engine.map_batches("_lk_listed", "SELECT kind, value FROM _lk_values_raw", Listed(warnings or WarningLists()), LISTED_SCHEMA)
     engine.materialise("_lk_values", """
-        SELECT v.kind, v.value, v.spread, v.first_page, l.listed
-        FROM _lk_values_raw v LEFT JOIN _lk_listed l ON l.kind = v.kind AND l.value = v.value""")  # fmt: skip
+        SELECT row_number() OVER (ORDER BY v.kind, v.value) AS vid, v.kind, v.value, v.spread, v.first_page, l.listed,
+               coalesce(o.joined, 0) AS out_joined, coalesce(o.established, 0) AS out_established
+        FROM _lk_values_raw v LEFT JOIN _lk_listed l ON l.kind = v.kind AND l.value = v.value
+        LEFT JOIN _lk_outside o ON o.kind = v.kind AND o.value = v.value""")  # fmt: skip
     engine.materialise("_lk_live", """
         SELECT p.page, p.kind, p.value, v.spread FROM _lk_pivots p
         JOIN _lk_values v ON v.kind = p.kind AND v.value = p.value WHERE v.listed IS NULL""")  # fmt: skip
-    engine.put_arrow("_lk_forbid", pa.table({"a": pa.array([a for a, b in not_same] + [b for a, b in not_same], pa.string()),
-                                             "b": pa.array([b for a, b in not_same] + [a for a, b in not_same], pa.string())}))  # fmt: skip
+    engine.materialise("_lk_nodes", _SQL_NODES)
+    engine.materialise("_lk_tids", _SQL_TEMPLATE_IDS)
+    engine.materialise("_lk_pt", _SQL_PAGE_TEMPLATES)
+    engine.materialise("_lk_walk", _SQL_WALK)
+    engine.put_arrow("_lk_not_same", pa.table({"a": pa.array([a for a, b in not_same] + [b for a, b in not_same], pa.string()),
+                                               "b": pa.array([b for a, b in not_same] + [a for a, b in not_same], pa.string())}))  # fmt: skip
+    engine.materialise("_lk_forbid", """
+        SELECT DISTINCT x.t AS a, y.t AS b FROM _lk_not_same f JOIN _lk_tids x ON x.template_id = f.a
+        JOIN _lk_tids y ON y.template_id = f.b""")  # fmt: skip
     judged = bool(not_same)
-    engine.materialise("_lk_labels", "SELECT DISTINCT page, page AS root FROM _lk_live")
-    levels = [int(r["spread"]) for r in engine.rows("spread levels", "SELECT DISTINCT spread FROM _lk_live ORDER BY spread")]
+    engine.materialise("_lk_labels", "SELECT DISTINCT n, n AS root FROM _lk_walk")
+    levels = [int(r["spread"]) for r in engine.rows("spread levels", "SELECT DISTINCT spread FROM _lk_walk ORDER BY spread")]
     params = {"max_groups": max_groups}
+    merges: list[str] = []
     tick(0, len(levels))
     for i, level in enumerate(levels):
         name = f"_lk_level_{i}"
@@ -290,26 +332,32 @@ def link(
             if judged:
                 _split_clashes(engine, name, level)
             engine.materialise("_lk_labels", _SQL_RELABEL)
-            engine.materialise("_lk_hist", _SQL_HISTORY, {"level": level})
+            merges.append(f"_lk_merges_{i}")
+            engine.materialise(merges[-1], _SQL_MERGES, {"level": level})
         tick(i + 1, len(levels))
+    if merges:
+        engine.materialise("_lk_hist", _SQL_HISTORY.format(merges=" UNION ALL ".join(f"SELECT * FROM {m}" for m in merges)))
+    else:
+        engine.put_arrow("_lk_hist", _HISTORY.empty_table())
     # pages without a live value are groups of their own; then the analysts' same judgements
     engine.materialise("_lk_labels", """
-        SELECT p.page, coalesce(l.root, p.page) AS root FROM (SELECT DISTINCT page FROM _lk_pages) p
-        LEFT JOIN _lk_labels l ON l.page = p.page""")  # fmt: skip
+        SELECT p.n, coalesce(l.root, p.n) AS root FROM _lk_nodes p LEFT JOIN _lk_labels l ON l.n = p.n""")  # fmt: skip
     engine.put_arrow("_lk_same", pa.table({"judgement_id": pa.array([s[0] for s in same], pa.string()),
                                            "template_a": pa.array([s[1] for s in same], pa.string()),
                                            "template_b": pa.array([s[2] for s in same], pa.string())}))  # fmt: skip
     engine.materialise("_judged", """
         SELECT s.judgement_id, s.template_a, s.template_b FROM _lk_same s
         WHERE EXISTS (SELECT 1 FROM _lk_pages p WHERE p.template_id = s.template_a OR p.template_id = s.template_b)""")  # fmt: skip
-    if same:
-        components(engine, _SQL_SAME_EDGES, "_lk_cc")
+    if same and components(engine, _SQL_SAME_EDGES, "_lk_cc"):
         engine.materialise("_lk_labels", _SQL_RELABEL)
     rows = "".join(_SQL_LEVEL_ROWS.format(level=f"_lk_level_{i}") for i in range(len(levels)))
     engine.materialise("_decisions", _SQL_REASONS.format(levels=rows), params)
     engine.materialise("_linked", """
         SELECT d.kind, d.value, d.spread, v.page FROM _decisions d
         JOIN _lk_live v ON v.kind = d.kind AND v.value = d.value WHERE d.status IN ('link', 'single')""")  # fmt: skip
+    engine.materialise("_lk_roots", _SQL_ROOTS)
+    kept = " UNION ALL ".join(f"SELECT vid FROM _lk_level_{i} WHERE status IN ('link', 'single')" for i in range(len(levels)))
+    engine.materialise("_lk_valued", _SQL_VALUED.format(levels=kept or "SELECT CAST(NULL AS BIGINT) AS vid"))
     engine.materialise("_page_groups", _SQL_PAGE_GROUPS)
     return len(levels)
 
@@ -322,53 +370,53 @@ def _split_clashes(engine: Engine, level: str, spread: int) -> None:
     around templates an analyst judged).
     """
     engine.materialise("_lk_watch", """
-        SELECT DISTINCT l.root, p.template_id FROM _lk_labels l JOIN _lk_pages p ON p.page = l.page
-        WHERE p.template_id IN (SELECT a FROM _lk_forbid) AND l.root IN (SELECT node FROM _lk_cc)""")  # fmt: skip
+        SELECT DISTINCT l.root, p.t FROM _lk_labels l JOIN _lk_pt p ON p.n = l.n
+        WHERE p.t IN (SELECT a FROM _lk_forbid) AND l.root IN (SELECT node FROM _lk_cc)""")  # fmt: skip
     bad = engine.rows("judged components", """
         SELECT DISTINCT c1.label FROM _lk_cc c1 JOIN _lk_watch w1 ON w1.root = c1.node
-        JOIN _lk_forbid f ON f.a = w1.template_id
-        JOIN _lk_cc c2 ON c2.label = c1.label JOIN _lk_watch w2 ON w2.root = c2.node AND w2.template_id = f.b""")  # fmt: skip
+        JOIN _lk_forbid f ON f.a = w1.t
+        JOIN _lk_cc c2 ON c2.label = c1.label JOIN _lk_watch w2 ON w2.root = c2.node AND w2.t = f.b""")  # fmt: skip
     if not bad:
         return
     labels = [r["label"] for r in bad]
     touched = engine.rows("judged values", f"""
         WITH {_TOUCH}
-        SELECT t.kind, t.value, t.root FROM touch t JOIN {level} l ON l.kind = t.kind AND l.value = t.value
+        SELECT t.vid, t.root FROM touch t JOIN {level} l ON l.vid = t.vid
         JOIN _lk_cc c ON c.node = l.hub WHERE l.status = 'link' AND array_contains($labels, c.label)
-        ORDER BY t.kind, t.value, t.root""", {"labels": labels, "level": spread})  # fmt: skip
+        ORDER BY t.vid, t.root""", {"labels": labels, "level": spread})  # fmt: skip
     roots = sorted({r["root"] for r in touched})
-    watch: dict[str, set[str]] = {root: set() for root in roots}
-    for r in engine.rows("judged templates", "SELECT root, template_id FROM _lk_watch WHERE array_contains($roots, root)", {"roots": roots}):
-        watch[r["root"]].add(r["template_id"])
-    forbid: dict[str, set[str]] = {}
+    watch: dict[int, set[int]] = {root: set() for root in roots}
+    for r in engine.rows("judged templates", "SELECT root, t FROM _lk_watch WHERE array_contains($roots, root)", {"roots": roots}):
+        watch[r["root"]].add(r["t"])
+    forbid: dict[int, set[int]] = {}
     for r in engine.rows("judgements", "SELECT a, b FROM _lk_forbid"):
         forbid.setdefault(r["a"], set()).add(r["b"])
     sets = DisjointSets()
-    values: dict[tuple[str, str], list[str]] = {}
-    for r in touched:
-        values.setdefault((r["kind"], r["value"]), []).append(r["root"])
-    blocked: list[tuple[str, str, str, str]] = []
-    for (kind, value), members in values.items():
+    values: dict[int, list[int]] = {}
+    for r in touched:  # in (kind, value) order: a value's number is its rank
+        values.setdefault(r["vid"], []).append(r["root"])
+    blocked: list[tuple[int, int, int]] = []
+    for vid, members in values.items():
         groups = sorted({sets.find(m) for m in members})
-        held: dict[str, set[str]] = {}
+        held: dict[int, set[int]] = {}
         for root in roots:
             held.setdefault(sets.find(root), set()).update(watch[root])
         pair = next(((a, b) for g in groups for a in held.get(g, ()) for h in groups if h != g
                      for b in held.get(h, ()) if b in forbid.get(a, ())), None)  # fmt: skip
         if pair:
-            blocked.append((kind, value, *sorted(pair)))  # type: ignore[arg-type]
+            blocked.append((vid, *sorted(pair)))  # type: ignore[arg-type]
             continue
         for g in groups[1:]:
             sets.union(g, groups[0])
-    columns = list(zip(*blocked)) if blocked else [(), (), (), ()]
-    engine.put_arrow("_lk_late", pa.table({name: pa.array(list(col), pa.string())
-                                           for name, col in zip(("kind", "value", "clash_a", "clash_b"), columns)}))  # fmt: skip
-    engine.put_arrow("_lk_fixed", pa.table({"node": pa.array(roots, pa.string()),
-                                            "label": pa.array([sets.find(r) for r in roots], pa.string())}))  # fmt: skip
+    columns = list(zip(*blocked)) if blocked else [(), (), ()]
+    engine.put_arrow("_lk_late", pa.table({name: pa.array(list(col), pa.int64())
+                                           for name, col in zip(("vid", "clash_a", "clash_b"), columns)}))  # fmt: skip
+    engine.put_arrow("_lk_fixed", pa.table({"node": pa.array(roots, pa.int64()),
+                                            "label": pa.array([sets.find(r) for r in roots], pa.int64())}))  # fmt: skip
     engine.materialise(level, f"""
-        SELECT l.kind, l.value, l.spread, l.joined, l.established, l.hub,
+        SELECT l.vid, l.spread, l.joined, l.established, l.hub,
                coalesce(b.clash_a, l.clash_a) AS clash_a, coalesce(b.clash_b, l.clash_b) AS clash_b,
-               CASE WHEN b.kind IS NULL THEN l.status ELSE 'blocked' END AS status
-        FROM {level} l LEFT JOIN _lk_late b ON b.kind = l.kind AND b.value = l.value""")  # fmt: skip
+               CASE WHEN b.vid IS NULL THEN l.status ELSE 'blocked' END AS status
+        FROM {level} l LEFT JOIN _lk_late b ON b.vid = l.vid""")  # fmt: skip
     engine.materialise("_lk_cc", """
         SELECT c.node, coalesce(f.label, c.label) AS label FROM _lk_cc c LEFT JOIN _lk_fixed f ON f.node = c.node""")
