@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from worlds import World, cli_summary, s4_load, vigil_cli
 
+from vigil.errors import StoreError
 from vigil.store.spark import bind, literal
 
 pytestmark = pytest.mark.slow
@@ -208,6 +209,27 @@ def test_checkpoint_blocks_go_when_a_view_is_replaced_and_when_the_store_closes(
     assert held() - start, "the new view's blocks are still there"
     store.close()
     assert not (held() - start), "closing the store releases everything it checkpointed"
+
+
+@pytest.mark.spark
+def test_a_dropped_table_is_gone_with_its_blocks_on_both_engines(tmp_path: Path) -> None:
+    import duckdb
+
+    from vigil.store.engine import DuckDBEngine
+    from vigil.store.spark import SparkStore
+
+    store = SparkStore(tmp_path / "data")
+    held = store.engine._persistent_rdds
+    start = held()
+    for engine in (DuckDBEngine(duckdb.connect()), store.engine):
+        engine.materialise("_gone", "SELECT 1 AS n")
+        engine.materialise("_kept", "SELECT 2 AS n")
+        engine.drop("_gone", "_never_made")
+        assert engine.rows("read", "SELECT n FROM _kept") == [{"n": 2}]
+        with pytest.raises(StoreError):
+            engine.rows("read", "SELECT n FROM _gone")
+    assert len(held() - start) == 1, "only the kept view's checkpoint blocks are held"
+    store.close()
 
 
 @pytest.mark.spark

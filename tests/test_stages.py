@@ -40,6 +40,17 @@ def test_the_check_names_a_read_that_nothing_earlier_provides() -> None:
     assert check_order([Stage("s", writes=("captures",))], STORED) == ["s writes captures: temporary tables start with '_'"]
 
 
+def test_the_check_names_a_read_of_a_table_an_earlier_stage_dropped() -> None:
+    made = Stage("made", writes=("_scratch_1", "_kept"), drops=("_scratch_*",))
+    late = Stage("late", reads=("_kept", "_scratch_1"))
+    assert check_order([made, late], STORED) == ["late reads _scratch_1, which made drops"]
+    again = Stage("again", writes=("_scratch_1",))  # made again by a later stage: there to read
+    assert check_order([made, again, late], STORED) == []
+    assert declared([made]) == ({"_kept"}, {"_scratch_1", "_kept"})
+    assert declared([made, again])[0] == {"_kept", "_scratch_1"}
+    assert declared([again, made])[0] == {"_kept"}  # made earlier, dropped later: not left
+
+
 def test_declaring_changes_nothing_but_the_record() -> None:
     @stage(reads=("_a",), writes=("_b",), maybe=("_c_*",))
     def step(x: int) -> int:

@@ -253,7 +253,8 @@ WHERE n.skeleton_id IS NULL OR o.skeleton_id IS NULL OR n.root_id <> o.template_
        writes=("_inc_affected", "_inc_seen", "_inc_moved", "_inc_bands_new", "_inc_dirty", "_inc_dbands", "_inc_redo_ids",
                "_inc_redo", "_inc_replaced", "_inc_bands", "_inc_known", "_inc_buckets", "_skeletons", "_cand_n", "_cand_pairs",
                "_pairs_part_*", "_pairs", "_exact", "_pairs_exact", "_inc_roots", "_links", "_links_next", "_inc_links", "_inc_changed", "_inc_more",
-               "_inc_fbands", "_inc_fchanged", "_inc_fb", "_inc_lf", "_inc_lfbands", "_inc_lineage", "_inc_tchanged"))  # fmt: skip
+               "_inc_fbands", "_inc_fchanged", "_inc_fb", "_inc_lf", "_inc_lfbands", "_inc_lineage", "_inc_tchanged"),
+       drops=("_cand_n", "_cand_pairs", "_pairs_part_*"))  # fmt: skip
 def redo_skeletons(engine: Engine, settings: TemplateSettings) -> str | None:
     """Parents, roots and lineage of the skeletons the batch may change (``_inc_links``,
     ``_inc_lineage``); ``_inc_tchanged``, the templates whose skeletons, first seen or lineage

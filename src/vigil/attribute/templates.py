@@ -267,6 +267,7 @@ def estimated_pairs(engine: Engine, bands: str, window: int, floor: float, *, on
     engine.materialise("_pairs", f"""
         SELECT {"" if distinct_first else "DISTINCT "}ia.skeleton_id AS a, ib.skeleton_id AS b, p.similarity
         FROM ({found}) p JOIN _cand_n ia ON ia.n = p.a JOIN _cand_n ib ON ib.n = p.b""")  # fmt: skip
+    engine.drop("_cand_pairs", "_cand_n", *parts)  # at 10M captures gigabytes of spill no later step reads
 
 
 def _ranks(column: str, chunk: int) -> str:
@@ -333,7 +334,8 @@ def join_templates(engine: Engine, same: float, *, choose: str = "_skeletons", r
 
 @stage(reads=("captures", "page_skeletons", "pages", "_cover"),
        writes=("_skeletons", "_bands", "_cand_n", "_cand_pairs", "_pairs", "_pairs_part_*", "_exact",
-               "_pairs_exact", "_links", "_links_next", "_founder_bands", "_lineage"))  # fmt: skip
+               "_pairs_exact", "_links", "_links_next", "_founder_bands", "_lineage"),
+       drops=("_cand_n", "_cand_pairs", "_pairs_part_*"))  # fmt: skip
 def build_templates(engine: Engine, settings: TemplateSettings = TemplateSettings()) -> None:
     """Materialise ``_links`` (skeleton → parent, template root) and ``_lineage``; needs ``_cover``.
 

@@ -95,6 +95,10 @@ class Engine(ABC):
     def insert(self, table: str, sql: str, params: dict[str, Any] | None = None) -> None:
         """Append the rows of ``sql`` to stored table ``table`` (columns by position)."""
 
+    @abstractmethod
+    def drop(self, *names: str) -> None:
+        """Drop temporary tables ``names`` (those missing are passed over): scratch a stage is done with."""
+
     def append(self, table: str, data: pa.Table) -> None:
         """Append Arrow rows to stored table ``table`` (columns by position)."""
         self.put_arrow("_append_rows", data)
@@ -173,6 +177,10 @@ class DuckDBEngine(Engine):
                     tick(rows)
             with pa.OSFile(spool) as source:
                 self.put_arrow(name, pa.ipc.open_stream(source))
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self._run(name, f"DROP TABLE IF EXISTS {name}", None)
 
     def replace(self, table: str, sql: str, params: dict[str, Any] | None = None) -> None:
         with self.transaction():  # the query may read the table it rebuilds: compute it first

@@ -315,6 +315,11 @@ class SparkEngine(Engine):
     def put_arrow(self, name: str, table: pa.Table) -> None:
         self._checkpoint(name, self.spark.createDataFrame(table))
 
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self.spark.catalog.dropTempView(name)
+            self._release(name)
+
     def map_batches(self, name: str, sql: str, fn: BatchFn, schema: pa.Schema, params: dict[str, Any] | None = None,
                     *, batch_rows: int = 50_000, workers: int = 1,
                     progress: Callable[[int], None] | None = None) -> None:  # fmt: skip

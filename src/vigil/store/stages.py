@@ -14,6 +14,8 @@ written down where the function is and can be checked (tests/test_stages.py)::
   scratch. A name may end in ``*`` for a family (``_lk_level_*``: one per spread level).
 - ``maybe``: temporary tables it leaves only in some runs (a big graph solved in SQL rather
   than on the driver, a clash between judged templates, an incremental run's scope).
+- ``drops``: temporary tables it makes and drops again before it returns (scratch that would
+  otherwise hold memory or spill until the connection closes); no later stage may read them.
 
 :func:`check_order` says which reads of a sequence of stages nothing earlier provides.
 Declaring changes nothing at run time: the function is returned as it was.
@@ -37,17 +39,23 @@ class Stage:
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     maybe: tuple[str, ...] = ()
+    drops: tuple[str, ...] = ()
 
     def covers(self, table: str) -> bool:
         """True when ``table`` is one the stage may write."""
         return any(fnmatchcase(table, pattern) for pattern in (*self.writes, *self.maybe))
 
+    def dropped(self, table: str) -> bool:
+        """True when the stage drops ``table`` before it returns."""
+        return any(fnmatchcase(table, pattern) for pattern in self.drops)
 
-def stage(*, reads: Iterable[str] = (), writes: Iterable[str] = (), maybe: Iterable[str] = ()) -> Callable[[F], F]:
+
+def stage(*, reads: Iterable[str] = (), writes: Iterable[str] = (), maybe: Iterable[str] = (),
+          drops: Iterable[str] = ()) -> Callable[[F], F]:
     """Record a stage's inputs and outputs on the function (as ``__stage__``)."""
 
     def mark(fn: F) -> F:
-        fn.__stage__ = Stage(f"{fn.__module__}.{fn.__qualname__}", tuple(reads), tuple(writes), tuple(maybe))  # type: ignore[attr-defined]
+        fn.__stage__ = Stage(f"{fn.__module__}.{fn.__qualname__}", tuple(reads), tuple(writes), tuple(maybe), tuple(drops))  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -68,8 +76,11 @@ def check_order(stages: Sequence[Stage], stored: Collection[str]) -> list[str]:
     for i, one in enumerate(stages):
         for table in one.reads:
             if table.startswith("_"):
-                if not any(earlier.covers(table) for earlier in stages[:i]):
+                last = next((e for e in reversed(stages[:i]) if e.covers(table) or e.dropped(table)), None)
+                if last is None:
                     problems.append(f"{one.name} reads {table}, which no earlier stage writes")
+                elif last.dropped(table):
+                    problems.append(f"{one.name} reads {table}, which {last.name} drops")
             elif table not in stored:
                 problems.append(f"{one.name} reads {table}, which is no stored table")
         for table in (*one.writes, *one.maybe):
@@ -79,11 +90,12 @@ def check_order(stages: Sequence[Stage], stored: Collection[str]) -> list[str]:
 
 
 def declared(stages: Iterable[Stage]) -> tuple[set[str], set[str]]:
-    """Every name the stages always write, and every name they may write (patterns as given)."""
+    """Every name the stages always leave (written, not dropped), and every name they may write (patterns as given)."""
     always: set[str] = set()
     possible: set[str] = set()
     for one in stages:
-        always.update(one.writes)
+        always -= {t for t in always if one.dropped(t)}
+        always.update(t for t in one.writes if not one.dropped(t))
         possible.update(one.writes, one.maybe)
     return always, possible
 
