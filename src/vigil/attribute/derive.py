@@ -22,13 +22,10 @@ from vigil.store.engine import Engine
 from vigil.store.handle import StoreHandle
 from vigil.store.stages import stage
 
-# the components of the run's scope: templates tied by a value that is not generic, or a same judgement
+# the components of the run's scope: templates tied by a value that is not generic (linking's
+# _lk_ties), or a same judgement
 _SQL_COMPONENT_EDGES = """
-WITH vt AS (SELECT DISTINCT v.kind, v.value, p.template_id FROM _lk_live v JOIN _lk_pages p ON p.page = v.page
-            JOIN _decisions d ON d.kind = v.kind AND d.value = v.value WHERE d.status IN ('link', 'single', 'blocked')),
-hub AS (SELECT kind, value, min(template_id) AS hub FROM vt GROUP BY kind, value)
-SELECT DISTINCT vt.template_id AS a, hub.hub AS b
-FROM vt JOIN hub ON hub.kind = vt.kind AND hub.value = vt.value WHERE vt.template_id <> hub.hub
+SELECT a, b FROM _lk_ties
 UNION
 SELECT template_a AS a, template_b AS b FROM _judged WHERE template_a <> template_b
 """
@@ -282,7 +279,7 @@ def derive_rows(store: StoreHandle) -> None:
         LEFT JOIN _brand_stems t ON t.template_id = g.lineage_skeleton""")  # fmt: skip
 
 
-@stage(reads=("_decisions", "_judged", "_lk_live", "_lk_pages"), writes=("_comp_rows",), maybe=("_inc_cc", *COMPONENT_SCRATCH))
+@stage(reads=("_lk_ties", "_judged", "_lk_pages"), writes=("_comp_rows",), maybe=("_inc_cc", *COMPONENT_SCRATCH))
 def component_rows(engine: Engine) -> None:
     """``_comp_rows(template_id, component)`` for the templates of the run's scope (after ``link``)."""
     components(engine, _SQL_COMPONENT_EDGES, "_inc_cc")

@@ -203,9 +203,38 @@ SELECT g.root, n.page AS grp, g.pages FROM (SELECT root, count(*) AS pages FROM 
 JOIN _lk_nodes n ON n.n = g.root
 """
 
-_SQL_VALUED = """
-SELECT DISTINCT w.n FROM _lk_walk w JOIN ({levels}) d ON d.vid = w.vid
+# the values each level kept (linked, seen in one group, or blocked by a judgement)
+_SQL_KEPT = """
+SELECT vid, status FROM ({levels}) l WHERE status IN ('link', 'single', 'blocked')
 """
+
+_SQL_VALUED = """
+SELECT DISTINCT w.n FROM _lk_walk w JOIN _lk_kept k ON k.vid = w.vid WHERE k.status IN ('link', 'single')
+"""
+
+# what ties templates into components (derive.py): each kept value ties the templates of its
+# pages to its smallest one; on numbers (a template's rank orders as its ID), then named
+_SQL_TIES = """
+WITH vt AS (SELECT DISTINCT w.vid, p.t FROM _lk_walk w JOIN _lk_kept k ON k.vid = w.vid JOIN _lk_pt p ON p.n = w.n),
+hub AS (SELECT vid, min(t) AS hub FROM vt GROUP BY vid),
+e AS (SELECT DISTINCT vt.t AS a, hub.hub AS b FROM vt JOIN hub ON hub.vid = vt.vid WHERE vt.t <> hub.hub)
+SELECT x.template_id AS a, y.template_id AS b FROM e JOIN _lk_tids x ON x.t = e.a JOIN _lk_tids y ON y.t = e.b
+"""
+
+# the pages of each linked or single value, named
+_SQL_LINKED = """
+SELECT v.kind, v.value, v.spread, n.page
+FROM _lk_walk w JOIN _lk_kept k ON k.vid = w.vid JOIN _lk_values v ON v.vid = w.vid JOIN _lk_nodes n ON n.n = w.n
+WHERE k.status IN ('link', 'single')
+"""
+
+#: The scratch ``link`` drops before it returns (with each level's ``_lk_level_N`` and
+#: ``_lk_merges_N``): at 10M pages the pivots alone are 31M rows of hashes and values.
+LINK_SCRATCH: Final = (
+    "_lk_pivots", "_lk_live", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_nodes", "_lk_tids", "_lk_pt", "_lk_walk",
+    "_lk_not_same", "_lk_forbid", "_lk_labels", "_lk_same", "_lk_kept", "_lk_roots", "_lk_valued", "_lk_cc", "_lk_watch",
+    "_lk_late", "_lk_fixed",
+)  # fmt: skip
 
 _SQL_PAGE_GROUPS = """
 SELECT a.page AS page_sha256, r.grp, r.pages >= 2 AS identified, v.n IS NOT NULL AS valued
@@ -277,9 +306,10 @@ def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | No
 @stage(reads=("_lk_pages", "_lk_pivots"),
        writes=("_lk_hist", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_live", "_lk_nodes", "_lk_tids", "_lk_pt",
                "_lk_walk", "_lk_not_same", "_lk_forbid", "_lk_labels", "_lk_same", "_judged", "_decisions", "_linked",
-               "_lk_roots", "_lk_valued", "_page_groups"),
+               "_lk_kept", "_lk_ties", "_lk_roots", "_lk_valued", "_page_groups"),
        maybe=("_lk_outside", "_lk_level_*", "_lk_merges_*", "_lk_cc", *COMPONENT_SCRATCH, "_lk_watch", "_lk_late",
-              "_lk_fixed"))  # fmt: skip
+              "_lk_fixed"),
+       drops=(*LINK_SCRATCH, "_lk_level_*", "_lk_merges_*"))  # fmt: skip
 def link(
     engine: Engine,
     *,
@@ -295,7 +325,9 @@ def link(
     ``not_same`` holds template pairs an analyst says are different operators; ``same``
     holds ``(judgement_id, template_a, template_b)`` that must be one operator. With
     ``outside``, table ``_lk_outside`` adds to values what lies beyond the pages in hand.
-    Each level's merges are kept in ``_lk_hist`` (spread, node, label, templates).
+    Each level's merges are kept in ``_lk_hist`` (spread, node, label, templates); what ties
+    templates into components in ``_lk_ties`` (a, b). The pivots and every other scratch
+    table (:data:`LINK_SCRATCH`) are dropped before it returns.
     """
     tick = progress or (lambda done, total: None)
     if not outside:
@@ -314,6 +346,7 @@ def link(
     engine.materialise("_lk_tids", _SQL_TEMPLATE_IDS)
     engine.materialise("_lk_pt", _SQL_PAGE_TEMPLATES)
     engine.materialise("_lk_walk", _SQL_WALK)
+    engine.drop("_lk_pivots", "_lk_live")  # the walk holds them as numbers
     engine.put_arrow("_lk_not_same", pa.table({"a": pa.array([a for a, b in not_same] + [b for a, b in not_same], pa.string()),
                                                "b": pa.array([b for a, b in not_same] + [a for a, b in not_same], pa.string())}))  # fmt: skip
     engine.materialise("_lk_forbid", """
@@ -352,13 +385,14 @@ def link(
         engine.materialise("_lk_labels", _SQL_RELABEL)
     rows = "".join(_SQL_LEVEL_ROWS.format(level=f"_lk_level_{i}") for i in range(len(levels)))
     engine.materialise("_decisions", _SQL_REASONS.format(levels=rows), params)
-    engine.materialise("_linked", """
-        SELECT d.kind, d.value, d.spread, v.page FROM _decisions d
-        JOIN _lk_live v ON v.kind = d.kind AND v.value = d.value WHERE d.status IN ('link', 'single')""")  # fmt: skip
+    kept = " UNION ALL ".join(f"SELECT vid, status FROM _lk_level_{i}" for i in range(len(levels)))
+    engine.materialise("_lk_kept", _SQL_KEPT.format(levels=kept or "SELECT CAST(NULL AS BIGINT) AS vid, 'none' AS status"))
+    engine.materialise("_linked", _SQL_LINKED)
+    engine.materialise("_lk_ties", _SQL_TIES)
     engine.materialise("_lk_roots", _SQL_ROOTS)
-    kept = " UNION ALL ".join(f"SELECT vid FROM _lk_level_{i} WHERE status IN ('link', 'single')" for i in range(len(levels)))
-    engine.materialise("_lk_valued", _SQL_VALUED.format(levels=kept or "SELECT CAST(NULL AS BIGINT) AS vid"))
+    engine.materialise("_lk_valued", _SQL_VALUED)
     engine.materialise("_page_groups", _SQL_PAGE_GROUPS)
+    engine.drop(*LINK_SCRATCH, *(f"_lk_level_{i}" for i in range(len(levels))), *merges)
     return len(levels)
 
 

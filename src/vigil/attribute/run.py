@@ -28,6 +28,7 @@ from vigil.attribute.pages import analyse_pages
 from vigil.attribute.templates import TemplateSettings, build_templates
 from vigil.attribute.warninglists import WarningLists
 from vigil.defaults import MAX_GROUPS, MIN_STRENGTH
+from vigil.store.engine import Engine
 from vigil.store.handle import StoreHandle
 from vigil.store.stages import stage
 
@@ -62,6 +63,7 @@ def attribute_store(
     tick("pages", 0, 1)  # before the page cache is checked: the bar shows at once
     analysed = analyse_pages(store, processors=processors, progress=lambda d, t: tick("pages", d, t))
     engine = store.engine
+    release_pages(engine)
     warnings = WarningLists.load(warninglists)
     digest = incremental.config_digest(store, settings=settings, max_groups=max_groups, min_strength=min_strength,
                                        warninglists=warninglists)  # fmt: skip
@@ -112,17 +114,25 @@ def _store_full(store: StoreHandle, digest: str) -> None:
         incremental.record_full(engine, digest)
 
 
+@stage(reads=("_page_urls", "_page_work"), drops=("_page_urls", "_page_work"))
+def release_pages(engine: Engine) -> None:
+    """Drop the page analysis' scratch: a signature and the features of each page analysed,
+    held until the connection closes otherwise (``analyse_pages`` is page code: the page
+    cache is keyed by its source, so its scratch is released here)."""
+    engine.drop("_page_work", "_page_urls")
+
+
 #: A full run's stages in the order ``attribute_store`` runs them (``derive`` is link, the
 #: derived rows, the evidence paths and the components); tests/test_stages.py checks that each
 #: reads only what an earlier one wrote, and that a run leaves exactly the declared tables.
 FULL_RUN: tuple[Callable[..., Any], ...] = (
-    analyse_pages, covers, build_templates, template_captures, pivots, link, derive_rows, evidence_paths,
+    analyse_pages, release_pages, covers, build_templates, template_captures, pivots, link, derive_rows, evidence_paths,
     component_rows, _store_full,
 )  # fmt: skip
 
 #: An incremental run's stages, in order (when no check sends it back to a full run).
 INCREMENTAL_RUN: tuple[Callable[..., Any], ...] = (
-    analyse_pages, incremental.new_captures, incremental.new_urls, covers, incremental.recovered, incremental.redo_skeletons,
+    analyse_pages, release_pages, incremental.new_captures, incremental.new_urls, covers, incremental.recovered, incremental.redo_skeletons,
     incremental.scope,
     incremental.scope_captures, pivots, incremental.outside, link, derive_rows, evidence_paths, component_rows,
     incremental.dropped_values, incremental.store_increment,

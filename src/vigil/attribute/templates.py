@@ -246,7 +246,8 @@ def estimated_pairs(engine: Engine, bands: str, window: int, floor: float, *, on
     below it (the lineage index there: 2.12M lagged rows, 2.01M pairs, of which 0.7 % are
     estimated at 0.5 or more). Deduplicating first would hold every pair in the ``DISTINCT``:
     at 10M captures 200M of them, which spilled tens of gigabytes. The estimates run in
-    chunks of :data:`CHUNK_SKELETONS` (the same pairs, whatever the chunks).
+    chunks of :data:`CHUNK_SKELETONS` (the same pairs, whatever the chunks). The candidates
+    (``_cand_pairs``, ``_cand_n``) and the chunks are dropped once ``_pairs`` is made.
     """
     candidates(engine, bands, window, distinct=distinct_first, only=only)
     total = int(engine.scalar("signatures", "SELECT count(*) AS n FROM _cand_n") or 0)
@@ -343,6 +344,7 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
     tuned to ``altered`` over founders only (generic page skeletons collide at low similarity,
     so a low-threshold index over every capture would drown in candidates). Signatures never
     leave the engine: band keys and pair similarities are per-row functions over batches.
+    ``_skeletons`` is left with each skeleton's first seen only (its signatures are dropped).
     """
     engine.materialise("_skeletons", _SQL_SKELETONS)
     engine.map_batches("_bands", "SELECT skeleton_id, minhash FROM _skeletons",
@@ -355,3 +357,5 @@ def build_templates(engine: Engine, settings: TemplateSettings = TemplateSetting
     candidate_pairs(engine, "_founder_bands", settings.window * 5, settings.same, lineage_floor(settings),
                     distinct_first=False)  # few of its pairs recur, and most fall below the floor
     engine.materialise("_lineage", SQL_LINEAGE, {"same": settings.same, "altered": settings.altered})
+    # the signatures are done with (a 10M-capture run holds 6M of them, 3 GB): keep when each skeleton was first seen
+    engine.materialise("_skeletons", "SELECT skeleton_id, first_seen FROM _skeletons")
