@@ -65,9 +65,11 @@ class Listed:
 
 # _lk_outside: what lies beyond the pages in hand, for values an incremental run only sees
 # in part (incremental.py): their templates, groups and established groups out there
+# each value's spread (its templates, here and beyond) and its first page (by number: the
+# smallest number is the smallest page)
 _SQL_VALUES = """
-SELECT v.kind, v.value, count(DISTINCT p.template_id) + coalesce(max(o.templates), 0) AS spread, min(v.page) AS first_page
-FROM _lk_pivots v JOIN _lk_pages p ON p.page = v.page LEFT JOIN _lk_outside o ON o.kind = v.kind AND o.value = v.value
+SELECT v.kind, v.value, count(DISTINCT p.t) + coalesce(max(o.templates), 0) AS spread, min(v.n) AS first_n
+FROM _lk_pv v JOIN _lk_pt p ON p.n = v.n LEFT JOIN _lk_outside o ON o.kind = v.kind AND o.value = v.value
 GROUP BY v.kind, v.value
 """
 
@@ -87,10 +89,13 @@ SELECT template_id, row_number() OVER (ORDER BY template_id) AS t FROM (SELECT D
 _SQL_PAGE_TEMPLATES = """
 SELECT DISTINCT n.n, d.t FROM _lk_pages p JOIN _lk_nodes n ON n.page = p.page JOIN _lk_tids d ON d.template_id = p.template_id
 """
+# the pivots with each page as its number: the only join on the 64-digit page hashes
+_SQL_PIVOT_NUMBERS = "SELECT n.n, v.kind, v.value FROM _lk_pivots v JOIN _lk_nodes n ON n.page = v.page"
+
 # the live values' pages in level order, so a level reads its own rows only
 _SQL_WALK = """
-SELECT v.vid, n.n, v.spread FROM _lk_live l JOIN _lk_values v ON v.kind = l.kind AND v.value = l.value
-JOIN _lk_nodes n ON n.page = l.page ORDER BY v.spread
+SELECT v.vid, p.n, v.spread FROM _lk_pv p JOIN _lk_values v ON v.kind = p.kind AND v.value = p.value
+WHERE v.listed IS NULL ORDER BY v.spread
 """
 
 # the merges of a level, with the number of templates of each merged group (incremental.py)
@@ -231,7 +236,7 @@ WHERE k.status IN ('link', 'single')
 #: The scratch ``link`` drops before it returns (with each level's ``_lk_level_N`` and
 #: ``_lk_merges_N``): at 10M pages the pivots alone are 31M rows of hashes and values.
 LINK_SCRATCH: Final = (
-    "_lk_pivots", "_lk_live", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_nodes", "_lk_tids", "_lk_pt", "_lk_walk",
+    "_lk_pivots", "_lk_pv", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_nodes", "_lk_tids", "_lk_pt", "_lk_walk",
     "_lk_not_same", "_lk_forbid", "_lk_labels", "_lk_same", "_lk_kept", "_lk_roots", "_lk_valued", "_lk_cc", "_lk_watch",
     "_lk_late", "_lk_fixed",
 )  # fmt: skip
@@ -304,7 +309,7 @@ def components(engine: Engine, edges: str, out: str, params: dict[str, Any] | No
 
 
 @stage(reads=("_lk_pages", "_lk_pivots"),
-       writes=("_lk_hist", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_live", "_lk_nodes", "_lk_tids", "_lk_pt",
+       writes=("_lk_hist", "_lk_values_raw", "_lk_listed", "_lk_values", "_lk_pv", "_lk_nodes", "_lk_tids", "_lk_pt",
                "_lk_walk", "_lk_not_same", "_lk_forbid", "_lk_labels", "_lk_same", "_judged", "_decisions", "_linked",
                "_lk_kept", "_lk_ties", "_lk_roots", "_lk_valued", "_page_groups"),
        maybe=("_lk_outside", "_lk_level_*", "_lk_merges_*", "_lk_cc", *COMPONENT_SCRATCH, "_lk_watch", "_lk_late",
@@ -332,21 +337,20 @@ def link(
     tick = progress or (lambda done, total: None)
     if not outside:
         engine.put_arrow("_lk_outside", _OUTSIDE.empty_table())
-    engine.materialise("_lk_values_raw", _SQL_VALUES)
-    engine.map_batches("_lk_listed", "SELECT kind, value FROM _lk_values_raw", Listed(warnings or WarningLists()), LISTED_SCHEMA)
-    engine.materialise("_lk_values", """
-        SELECT row_number() OVER (ORDER BY v.kind, v.value) AS vid, v.kind, v.value, v.spread, v.first_page, l.listed,
-               coalesce(o.joined, 0) AS out_joined, coalesce(o.established, 0) AS out_established
-        FROM _lk_values_raw v LEFT JOIN _lk_listed l ON l.kind = v.kind AND l.value = v.value
-        LEFT JOIN _lk_outside o ON o.kind = v.kind AND o.value = v.value""")  # fmt: skip
-    engine.materialise("_lk_live", """
-        SELECT p.page, p.kind, p.value, v.spread FROM _lk_pivots p
-        JOIN _lk_values v ON v.kind = p.kind AND v.value = p.value WHERE v.listed IS NULL""")  # fmt: skip
     engine.materialise("_lk_nodes", _SQL_NODES)
     engine.materialise("_lk_tids", _SQL_TEMPLATE_IDS)
     engine.materialise("_lk_pt", _SQL_PAGE_TEMPLATES)
+    engine.materialise("_lk_pv", _SQL_PIVOT_NUMBERS)
+    engine.drop("_lk_pivots")  # held as numbers from here on
+    engine.materialise("_lk_values_raw", _SQL_VALUES)
+    engine.map_batches("_lk_listed", "SELECT kind, value FROM _lk_values_raw", Listed(warnings or WarningLists()), LISTED_SCHEMA)
+    engine.materialise("_lk_values", """
+        SELECT row_number() OVER (ORDER BY v.kind, v.value) AS vid, v.kind, v.value, v.spread, n.page AS first_page, l.listed,
+               coalesce(o.joined, 0) AS out_joined, coalesce(o.established, 0) AS out_established
+        FROM _lk_values_raw v JOIN _lk_nodes n ON n.n = v.first_n LEFT JOIN _lk_listed l ON l.kind = v.kind AND l.value = v.value
+        LEFT JOIN _lk_outside o ON o.kind = v.kind AND o.value = v.value""")  # fmt: skip
     engine.materialise("_lk_walk", _SQL_WALK)
-    engine.drop("_lk_pivots", "_lk_live")  # the walk holds them as numbers
+    engine.drop("_lk_pv")
     engine.put_arrow("_lk_not_same", pa.table({"a": pa.array([a for a, b in not_same] + [b for a, b in not_same], pa.string()),
                                                "b": pa.array([b for a, b in not_same] + [a for a, b in not_same], pa.string())}))  # fmt: skip
     engine.materialise("_lk_forbid", """
