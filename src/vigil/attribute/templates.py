@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -166,6 +167,20 @@ def _signatures(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.array([from_bytes(b) for b in array.to_pylist()], dtype=np.uint32).reshape(n, -1)
 
 
+# The band keys of a whole batch in one call (src/vigil/attribute/_bands.c; optional: without
+# it, the Python loop over signatures and bands gives the same keys, ~50x slower).
+try:
+    from vigil.attribute._bands import band_keys as _c_band_keys
+except ImportError:  # not built: no C compiler or no Python headers at install
+    _c_band_keys = None
+
+
+@lru_cache(maxsize=16)
+def _index(threshold: float, num_perm: int, recall: float | None) -> LshIndex:
+    """The index for a threshold, chosen once (the search takes ~40 ms: as long as a batch's keys in C)."""
+    return LshIndex.for_threshold(threshold, num_perm=num_perm, recall=recall)
+
+
 @dataclass(frozen=True)
 class BandKeys:
     """Each skeleton's LSH band keys for an index tuned to ``threshold`` (pure, per row)."""
@@ -174,8 +189,22 @@ class BandKeys:
     recall: float
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        names = batch.column("skeleton_id").to_pylist()
         matrix = _signatures(batch.column("minhash"))
+        if _c_band_keys is not None and len(matrix):
+            index = _index(self.threshold, matrix.shape[1], self.recall)
+            n, bands = len(matrix), index.bands
+            packed, alive = _c_band_keys(np.ascontiguousarray(matrix, dtype="<u4"), n, matrix.shape[1], bands, index.rows)
+            live = np.flatnonzero(np.frombuffer(alive, dtype=np.uint8))
+            return pa.RecordBatch.from_pydict({
+                "skeleton_id": batch.column("skeleton_id").take(pa.array(np.repeat(live, bands))),
+                "band": pa.array(np.tile(np.arange(bands, dtype=np.int32), len(live))),
+                "key": pa.array(np.frombuffer(packed, dtype=np.int64).reshape(n, bands)[live].ravel()),
+            }, schema=BAND_SCHEMA)  # fmt: skip
+        return self.python(batch, matrix)
+
+    def python(self, batch: pa.RecordBatch, matrix: np.ndarray) -> pa.RecordBatch:
+        """The same rows, one signature and one band at a time (the reference; used when the C part is not built)."""
+        names = batch.column("skeleton_id").to_pylist()
         keys: list[list[int]] = []
         if len(names):
             index = LshIndex.for_threshold(self.threshold, num_perm=matrix.shape[1], recall=self.recall)

@@ -1,0 +1,3 @@
+"""Types of the compiled LSH band keys (src/vigil/attribute/_bands.c; optional, see templates.BandKeys)."""
+
+def band_keys(signatures: object, n: int, num_perm: int, bands: int, rows: int, /) -> tuple[bytes, bytes]: ...
