@@ -22,9 +22,10 @@ if ! pkg-config --exists icu-uc 2>/dev/null; then
   echo "libicu-dev and pkg-config are missing (PyICU, for followthemoney); installing them with apt-get" >&2
   apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config g++
 fi
-# The compiled fingerprint module (src/vigil/attribute/_walk.c: the skeleton walk and the MinHash,
-# built by pip install -e .) needs a C compiler and the Python headers; without them the install
-# still succeeds and the slower pure-Python walk and numpy MinHash are used (same outputs).
+# The compiled modules (src/vigil/attribute/_walk.c: the skeleton walk and the MinHash;
+# src/vigil/attribute/_bands.c: the LSH band keys; built by pip install -e .) need a C compiler
+# and the Python headers; without them the install still succeeds and the slower pure-Python
+# walk, numpy MinHash and Python band keys are used (same outputs).
 # Install them with Debian's package manager when missing.
 if ! command -v gcc >/dev/null 2>&1 || ! "$PY" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
   echo "gcc or the Python headers are missing (the compiled fingerprint walk); installing them with apt-get" >&2

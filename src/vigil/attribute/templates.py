@@ -25,6 +25,7 @@ from typing import Final
 import numpy as np
 import pyarrow as pa
 
+from vigil.attribute import minhash
 from vigil.attribute.fingerprint import skeleton
 from vigil.attribute.minhash import LshIndex, from_bytes, similarities
 from vigil.defaults import ALTERED_THRESHOLD, SAME_THRESHOLD
@@ -63,29 +64,34 @@ def candidates(engine: Engine, bands: str, window: int, *, distinct: bool = True
     holds its signature (``minhash``). With ``only`` (a table of ``skeleton_id``), only the
     pairs of those later skeletons (positions in a bucket still count every skeleton in it).
 
-    One ordered pass over each bucket reads the ``window`` before every row (``lag``), so the
-    work grows with the rows, not with a bucket's size squared as a self-join of the bucket
-    would (the largest hold tens of thousands of skeletons at the lineage index's threshold;
-    a self-join, even on blocks of positions, ran out of DuckDB's default memory at 10M
-    captures). The pass reads each skeleton's rank in that order (``_cand_n``), not its ID,
-    and the pairs stay ranks (IDs of 32 hex digits would make every spilled pair five times
-    larger). All bands go in one pass: one band at a time, merging each band's pairs with
-    those found so far re-read every pair once per band (30 bands in the lineage index).
+    One ordered pass numbers each bucket's skeletons by rank (their position); a skeleton
+    then meets, in one equi-join, the skeletons of its own block of ``window`` positions and
+    of the block before, and keeps the ``window`` positions just before its own. The work
+    grows with the rows, not with a bucket's size squared as a self-join of the bucket would
+    (the largest hold tens of thousands of skeletons at the lineage index's threshold), and
+    buckets of one skeleton (most of them) leave before the join. Everything is integers:
+    ranks (``_cand_n``), not IDs (a join on blocks of 32-hex-digit IDs ran out of DuckDB's
+    memory at 10M captures; the pairs stay ranks too). Reading the ``window`` before each
+    row with ``lag`` gave the same pairs, 2.5 times slower in the lineage index (window 50:
+    a sort, then 50 lags and 50 rows a band row, most of them empty). All bands go in one
+    pass: one band at a time, merging each band's pairs with those found so far re-read every
+    pair once per band (30 bands in the lineage index).
     """
     engine.materialise("_cand_n", f"""
         SELECT skeleton_id, row_number() OVER (ORDER BY first_seen, skeleton_id) AS n, minhash FROM _skeletons
         WHERE skeleton_id IN (SELECT skeleton_id FROM {bands}) ORDER BY n""")  # fmt: skip
-    lags = ", ".join(f"lag(x.n, {k}) OVER w AS b{k}" for k in range(1, window + 1))
-    steps = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(1, window + 1))
-    cases = " ".join(f"WHEN {k} THEN l.b{k}" for k in range(1, window + 1))
-    chosen = f" AND a IN (SELECT n FROM _cand_n WHERE skeleton_id IN (SELECT skeleton_id FROM {only}))" if only else ""
+    chosen = f" AND l.n IN (SELECT n FROM _cand_n WHERE skeleton_id IN (SELECT skeleton_id FROM {only}))" if only else ""
     engine.materialise("_cand_pairs", f"""
-        SELECT {"DISTINCT " if distinct else ""}a, b FROM (
-            SELECT l.a, CASE s.k {cases} END AS b
-            FROM (SELECT x.n AS a, {lags} FROM {bands} b JOIN _cand_n x ON x.skeleton_id = b.skeleton_id
-                  WINDOW w AS (PARTITION BY b.band, b.key ORDER BY x.n)) l
-            CROSS JOIN ({steps}) s
-        ) WHERE b IS NOT NULL{chosen}""")  # fmt: skip
+        WITH r AS (
+            SELECT b.band, b.key, x.n, row_number() OVER w - 1 AS pos, count(*) OVER (PARTITION BY b.band, b.key) AS size
+            FROM {bands} b JOIN _cand_n x ON x.skeleton_id = b.skeleton_id
+            WINDOW w AS (PARTITION BY b.band, b.key ORDER BY x.n)
+        ),
+        q AS (SELECT band, key, n, pos, pos - pos % {window} AS blk FROM r WHERE size > 1)
+        SELECT {"DISTINCT " if distinct else ""}l.n AS a, e.n AS b
+        FROM q l JOIN (SELECT band, key, n, pos, blk FROM q UNION ALL SELECT band, key, n, pos, blk + {window} FROM q) e
+          ON e.band = l.band AND e.key = l.key AND e.blk = l.blk
+        WHERE e.pos < l.pos AND e.pos >= l.pos - {window}{chosen}""")  # fmt: skip
 
 
 # a skeleton's parent: among its earlier candidates at or above ``same``, one in the oldest
@@ -168,7 +174,8 @@ def _signatures(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 # The band keys of a whole batch in one call (src/vigil/attribute/_bands.c; optional: without
-# it, the Python loop over signatures and bands gives the same keys, ~50x slower).
+# it, or with VIGIL_PURE_PYTHON=1 as for the MinHash, the Python loop over signatures and
+# bands gives the same keys, ~35x slower).
 try:
     from vigil.attribute._bands import band_keys as _c_band_keys
 except ImportError:  # not built: no C compiler or no Python headers at install
@@ -190,7 +197,7 @@ class BandKeys:
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         matrix = _signatures(batch.column("minhash"))
-        if _c_band_keys is not None and len(matrix):
+        if _c_band_keys is not None and minhash.USE_C and len(matrix):
             index = _index(self.threshold, matrix.shape[1], self.recall)
             n, bands = len(matrix), index.bands
             packed, alive = _c_band_keys(np.ascontiguousarray(matrix, dtype="<u4"), n, matrix.shape[1], bands, index.rows)
