@@ -179,7 +179,7 @@ def _signatures(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
 try:
     from vigil.attribute._bands import band_keys as _c_band_keys
 except ImportError:  # not built: no C compiler or no Python headers at install
-    _c_band_keys = None
+    _c_band_keys = None  # type: ignore[assignment]
 
 
 @lru_cache(maxsize=16)
